@@ -1,0 +1,166 @@
+/*
+ * internal.h — the loop's private structure and the cross-file internal API
+ * (prefix loop__). Never included by include/loop.h.
+ */
+#ifndef LOOP_INTERNAL_H
+#define LOOP_INTERNAL_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "loop.h"
+#include "queue.h"
+
+#define LOOP_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LOOP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define loop__container_of(ptr, type, member)                                            \
+    ((type *)((char *)(ptr)-offsetof(type, member)))
+
+/* Handle flags (loop_handle_t.flags). */
+enum {
+    LOOP__H_ACTIVE = 1u << 0,  /* started: counts toward loop_alive_count */
+    LOOP__H_QUEUED = 1u << 1,  /* in the ready queue */
+    LOOP__H_CLOSING = 1u << 2, /* loop_handle_close() called */
+    LOOP__H_CLOSED = 1u << 3,  /* close callback ran */
+    LOOP__H_REF = 1u << 4,     /* an active handle that keeps the loop alive */
+    LOOP__H_INTERNAL = 1u << 5 /* libloop's own (not reported, not in ids) */
+};
+
+#define LOOP__MAGIC_OPEN 0x1009u
+#define LOOP__MAGIC_CLOSED 0xdeadu
+
+/* Scheduler policies: the only place that decides which ready item runs next. */
+typedef enum loop__policy {
+    LOOP__POLICY_FIFO = 0,
+    LOOP__POLICY_CHAOS = 1,
+    LOOP__POLICY_REPLAY = 2,
+} loop__policy_t;
+
+struct loop__timer_heap {
+    struct loop__heap_ent *ent; /* 4-ary min-heap, ent[0] is the earliest */
+    uint32_t len;
+    uint32_t cap;
+};
+
+struct loop__heap_ent {
+    uint64_t due_ns;
+    loop_timer_t *timer;
+};
+
+/* Per-fd table entry: which watcher owns an fd in this loop. */
+struct loop__fd_ent {
+    loop_io_t *io;
+};
+
+struct loop_s {
+    uint64_t id;
+    uint64_t now_ns;
+    uint64_t next_id;     /* deterministic id counter, shared by handles and tasks */
+    uint64_t timer_seq;   /* start order, for equal-deadline ties */
+    pthread_t thread;     /* the owning thread (the one that created or runs it) */
+    unsigned running : 1; /* inside loop_run */
+    unsigned stop : 1;
+    unsigned debug : 1;
+    int rounds_per_poll;
+    loop__policy_t policy;
+
+    size_t active;        /* active, referenced handles */
+    size_t tasks_alive;   /* unfinished tasks (filled in by tasks) */
+
+    loop_queue_t handles; /* every open handle, creation order */
+    loop_queue_t pending; /* ready items for the next round */
+    loop_queue_t round;   /* ready items of the round being run */
+    loop_queue_t closing; /* handles whose close callback is due */
+
+    struct loop__timer_heap timers;
+
+    /* poller */
+    int epfd;
+    struct loop__fd_ent *fds;
+    int nfds;
+    int io_watchers;      /* started I/O watchers */
+
+    /* wakeups: one eventfd serves async handles, pool completions, signals */
+    int wakefd;
+    atomic_int wake_pending;
+    loop_queue_t asyncs;  /* every async handle */
+
+    /* thread-pool completions, guarded by done_mu */
+    pthread_mutex_t done_mu;
+    loop_queue_t done;
+    size_t work_inflight;
+
+    /* signals: watchers of this loop, by signal */
+    loop_queue_t sigs;
+    int sig_watchers;
+
+    /* call-soon records */
+    void *call_free;
+
+    void *tasks;          /* task subsystem state (task.c), NULL until first spawn */
+};
+
+/* loop.c */
+bool loop__on_loop_thread(const loop_t *loop);
+void loop__wake(loop_t *loop); /* thread-safe */
+
+/* handle.c */
+void loop__handle_init(loop_t *loop, loop_handle_t *h, int kind, const loop_site_t *site);
+void loop__handle_start(loop_handle_t *h);
+void loop__handle_stop(loop_handle_t *h);
+int loop__handle_check(const loop_handle_t *h, int kind, const char *api);
+void loop__run_closing(loop_t *loop);
+uint64_t loop__current_task_id(const loop_t *loop);
+
+/* sched.c: the choke point */
+void loop__sched_push(loop_t *loop, loop_handle_t *h);
+void loop__sched_remove(loop_t *loop, loop_handle_t *h);
+int loop__sched_run_rounds(loop_t *loop);
+void loop__dispatch(loop_t *loop, loop_handle_t *h);
+
+/* timer.c */
+void loop__timers_run(loop_t *loop);
+int64_t loop__timers_next_timeout_ns(const loop_t *loop);
+void loop__timers_free(loop_t *loop);
+void loop__timer_dispatch(loop_timer_t *t);
+
+/* io.c / poll_epoll.c */
+int loop__poll_init(loop_t *loop);
+void loop__poll_free(loop_t *loop);
+int loop__poll(loop_t *loop, int64_t timeout_ns);
+void loop__io_dispatch(loop_io_t *io);
+void loop__io_forget(loop_io_t *io);
+
+/* signal.c */
+int loop__signal_loop_init(loop_t *loop);
+void loop__signal_loop_free(loop_t *loop);
+void loop__signal_collect(loop_t *loop);
+void loop__signal_dispatch(loop_signal_t *s);
+
+/* defer.c */
+void loop__defer_dispatch(loop_defer_t *d);
+void loop__call_free_all(loop_t *loop);
+
+/* async.c */
+void loop__async_collect(loop_t *loop);
+void loop__async_dispatch(loop_async_t *a);
+
+/* pool.c */
+void loop__pool_collect(loop_t *loop);
+void loop__work_dispatch(loop_work_t *w);
+
+/* task.c (weak until tasks exist) */
+void loop__task_dispatch(loop_handle_t *h);
+
+/* log.c */
+void loop__logv(loop_log_level_t level, const char *fmt, va_list ap);
+void loop__report_error(loop_t *loop, int err, const loop_handle_t *h, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* clock */
+uint64_t loop__hrtime_ns(void);
+
+#endif /* LOOP_INTERNAL_H */
