@@ -9,10 +9,13 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdarg.h>
 #include <stdint.h>
 
 #include "loop.h"
 #include "queue.h"
+
+uint64_t loop__hrtime_ns(void);
 
 #define LOOP_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LOOP_UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -26,7 +29,8 @@ enum {
     LOOP__H_CLOSING = 1u << 2, /* loop_handle_close() called */
     LOOP__H_CLOSED = 1u << 3,  /* close callback ran */
     LOOP__H_REF = 1u << 4,     /* an active handle that keeps the loop alive */
-    LOOP__H_INTERNAL = 1u << 5 /* libloop's own (not reported, not in ids) */
+    LOOP__H_INTERNAL = 1u << 5, /* libloop's own (not reported) */
+    LOOP__H_CALL = 1u << 6      /* a loop_call_soon() record (defer.c) */
 };
 
 #define LOOP__MAGIC_OPEN 0x1009u
@@ -101,10 +105,23 @@ struct loop_s {
     void *call_free;
 
     void *tasks;          /* task subsystem state (task.c), NULL until first spawn */
+    uint64_t current_task; /* id of the running task, 0 outside tasks */
+    uint64_t io_verify_ns; /* last check that watched fds still exist */
+
+    /* signals received for this loop, by number (set by any loop's reader) */
+    atomic_uint sig_pending[65];
+    atomic_uint_fast64_t sig_pending_mask;
 };
 
 /* loop.c */
 bool loop__on_loop_thread(const loop_t *loop);
+void loop__env_init(loop_t *loop); /* env.c: LOOP_* variables */
+/* The clock the loop runs on (the recorded one when replaying). */
+static inline uint64_t loop__clock_now(loop_t *loop)
+{
+    (void)loop;
+    return loop__hrtime_ns();
+}
 void loop__wake(loop_t *loop); /* thread-safe */
 
 /* handle.c */
@@ -113,6 +130,13 @@ void loop__handle_start(loop_handle_t *h);
 void loop__handle_stop(loop_handle_t *h);
 int loop__handle_check(const loop_handle_t *h, int kind, const char *api);
 void loop__run_closing(loop_t *loop);
+/* Log every open handle and unfinished task (grouped by site); their count. */
+size_t loop__report_open(loop_t *loop);
+void loop__report_handles(loop_t *loop, size_t total); /* report.c */
+/* A misuse of the API on a handle: reported in debug mode, silent otherwise. */
+void loop__misuse(loop_t *loop, const loop_handle_t *h, const char *api, const char *what);
+/* task.c: unfinished tasks logged at loop_close; their count (weak: 0). */
+size_t loop__tasks_report_open(loop_t *loop);
 uint64_t loop__current_task_id(const loop_t *loop);
 
 /* sched.c: the choke point */
@@ -132,6 +156,12 @@ int loop__poll_init(loop_t *loop);
 void loop__poll_free(loop_t *loop);
 int loop__poll(loop_t *loop, int64_t timeout_ns);
 void loop__io_dispatch(loop_io_t *io);
+void loop__io_ready(loop_t *loop, int fd, uint32_t gen, uint32_t epoll_events);
+void loop__io_verify(loop_t *loop);
+void loop__signal_read(loop_t *loop); /* signal.c: the process signalfd is readable */
+
+/* epoll_event.data tags (bits 32..39) */
+enum { LOOP__TAG_IO = 0, LOOP__TAG_WAKE = 1, LOOP__TAG_SIGNAL = 2 };
 void loop__io_forget(loop_io_t *io);
 
 /* signal.c */
@@ -160,7 +190,5 @@ void loop__logv(loop_log_level_t level, const char *fmt, va_list ap);
 void loop__report_error(loop_t *loop, int err, const loop_handle_t *h, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* clock */
-uint64_t loop__hrtime_ns(void);
 
 #endif /* LOOP_INTERNAL_H */

@@ -1,0 +1,56 @@
+/*
+ * async.c — async wakeups: loop_async_send() from any thread makes the
+ * handle's callback run on the loop thread.
+ *
+ * A send sets the handle's pending flag and, if it was clear, wakes the loop
+ * (one eventfd write per wakeup of the loop, whatever the number of sends).
+ * The loop clears its wake flag before it scans the handles, and each
+ * handle's flag before queueing it, so a send that races with either is seen
+ * by this scan or causes another wakeup: no send is lost.
+ */
+#include "internal.h"
+#include "trace.h"
+
+int loop_async_init_at(loop_t *loop, loop_async_t *a, loop_async_cb cb, const loop_site_t *site)
+{
+    if (loop == NULL || a == NULL || cb == NULL) {
+        return -EINVAL;
+    }
+    loop__handle_init(loop, &a->handle, LOOP_KIND_ASYNC, site);
+    a->handle.cb = (void (*)(void))cb;
+    atomic_init((atomic_int *)&a->pending, 0);
+    loop__queue_insert_tail(&loop->asyncs, &a->async_node);
+    loop__handle_start(&a->handle);
+    return 0;
+}
+
+int loop_async_send(loop_async_t *a)
+{
+    if (a == NULL) {
+        return -EINVAL;
+    }
+    if (atomic_exchange((atomic_int *)&a->pending, 1) == 0) {
+        loop__wake(a->handle.loop);
+    }
+    return 0;
+}
+
+void loop__async_collect(loop_t *loop)
+{
+    loop_queue_t *q;
+
+    loop__queue_foreach(q, &loop->asyncs) {
+        loop_async_t *a = loop__queue_data(q, loop_async_t, async_node);
+        if (atomic_load((atomic_int *)&a->pending) != 0) {
+            loop__sched_push(loop, &a->handle);
+        }
+    }
+}
+
+void loop__async_dispatch(loop_async_t *a)
+{
+    if (atomic_exchange((atomic_int *)&a->pending, 0) == 0) {
+        return;
+    }
+    ((loop_async_cb)a->handle.cb)(a);
+}

@@ -1,0 +1,120 @@
+/*
+ * defer.c — call-soon: reusable defer handles, and loop_call_soon() records.
+ *
+ * Both are ready items that run once in the next round, in FIFO order with
+ * each other (the scheduler's rounds guarantee it; chaos never reorders them).
+ * loop_call_soon() records come from a per-loop free list, so a steady stream
+ * of calls allocates nothing; each call gets its own id and site.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+#include "trace.h"
+
+struct call {
+    loop_handle_t handle; /* must be first; kind DEFER, flag CALL */
+    loop_call_fn fn;
+    void *arg;
+};
+
+int loop_defer_init_at(loop_t *loop, loop_defer_t *d, const loop_site_t *site)
+{
+    if (loop == NULL || d == NULL) {
+        return -EINVAL;
+    }
+    loop__handle_init(loop, &d->handle, LOOP_KIND_DEFER, site);
+    return 0;
+}
+
+int loop_defer_start(loop_defer_t *d, loop_defer_cb cb)
+{
+    int rc = loop__handle_check((loop_handle_t *)d, LOOP_KIND_DEFER, "loop_defer_start");
+
+    if (rc < 0) {
+        return rc;
+    }
+    if (cb == NULL) {
+        return -EINVAL;
+    }
+    d->handle.cb = (void (*)(void))cb;
+    loop__handle_start(&d->handle);
+    loop__sched_push(d->handle.loop, &d->handle);
+    return 0;
+}
+
+int loop_defer_stop(loop_defer_t *d)
+{
+    int rc = loop__handle_check((loop_handle_t *)d, LOOP_KIND_DEFER, "loop_defer_stop");
+
+    if (rc < 0) {
+        return rc;
+    }
+    loop__sched_remove(d->handle.loop, &d->handle);
+    loop__handle_stop(&d->handle);
+    return 0;
+}
+
+int loop_call_soon_at(loop_t *loop, loop_call_fn fn, void *arg, const loop_site_t *site)
+{
+    struct call *c;
+
+    if (loop == NULL || fn == NULL) {
+        return -EINVAL;
+    }
+    c = loop->call_free;
+    if (c != NULL) {
+        loop->call_free = c->arg;
+    } else {
+        c = malloc(sizeof(*c));
+        if (c == NULL) {
+            return -ENOMEM;
+        }
+    }
+    c->handle.loop = loop;
+    c->handle.site = site;
+    c->handle.name = NULL;
+    c->handle.data = NULL;
+    c->handle.id = ++loop->next_id;
+    c->handle.parent_task = loop->current_task;
+    c->handle.kind = LOOP_KIND_DEFER;
+    c->handle.flags = LOOP__H_CALL | LOOP__H_ACTIVE;
+    c->handle.magic = LOOP__MAGIC_OPEN;
+    c->handle.cb = NULL;
+    loop__queue_init(&c->handle.all);
+    c->fn = fn;
+    c->arg = arg;
+    loop->active++;
+    LOOP_TRACE(handle_new, &c->handle);
+    loop__sched_push(loop, &c->handle);
+    return 0;
+}
+
+void loop__defer_dispatch(loop_defer_t *d)
+{
+    loop_handle_t *h = &d->handle;
+
+    loop__handle_stop(h);
+    if (h->flags & LOOP__H_CALL) {
+        struct call *c = (struct call *)h;
+        loop_t *loop = h->loop;
+        c->fn(loop, c->arg);
+        h->magic = LOOP__MAGIC_CLOSED;
+        c->arg = loop->call_free;
+        loop->call_free = c;
+        return;
+    }
+    ((loop_defer_cb)h->cb)(d);
+}
+
+/* Free the recycled records and any call that never ran. */
+void loop__call_free_all(loop_t *loop)
+{
+    struct call *c = loop->call_free;
+
+    while (c != NULL) {
+        struct call *next = c->arg;
+        free(c);
+        c = next;
+    }
+    loop->call_free = NULL;
+}

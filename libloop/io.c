@@ -1,0 +1,247 @@
+/*
+ * io.c — I/O watchers: level-triggered readiness of one fd per watcher.
+ *
+ * The loop keeps a table fd -> watcher. A watched fd closed behind the loop's
+ * back silently leaves epoll; the loop finds out when epoll_ctl on it fails,
+ * when another watcher claims the same fd number, or when it checks before
+ * blocking in poll (loop__io_verify: at most once a second, one epoll_ctl per
+ * watcher; a loop blocked in poll does not wake up just to check). The watcher is then stopped, its status set to -EBADF, the error
+ * reported, and its callback called once with LOOP_ERROR — never a crash,
+ * never a busy loop.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "internal.h"
+#include "trace.h"
+
+#define VERIFY_INTERVAL_NS 1000000000ull
+
+static int fd_table_reserve(loop_t *loop, int fd)
+{
+    if (fd < loop->nfds) {
+        return 0;
+    }
+    int n = loop->nfds ? loop->nfds : 64;
+    while (n <= fd) {
+        n *= 2;
+    }
+    struct loop__fd_ent *t = realloc(loop->fds, (size_t)n * sizeof(*t));
+    if (t == NULL) {
+        return -ENOMEM;
+    }
+    memset(t + loop->nfds, 0, (size_t)(n - loop->nfds) * sizeof(*t));
+    loop->fds = t;
+    loop->nfds = n;
+    return 0;
+}
+
+int loop_io_init_at(loop_t *loop, loop_io_t *io, int fd, const loop_site_t *site)
+{
+    if (loop == NULL || io == NULL || fd < 0) {
+        return -EINVAL;
+    }
+    loop__handle_init(loop, &io->handle, LOOP_KIND_IO, site);
+    io->fd = fd;
+    io->status = 0;
+    io->events = 0;
+    io->revents = 0;
+    io->registered = 0;
+    return 0;
+}
+
+static uint32_t to_epoll(int events)
+{
+    uint32_t e = 0;
+    if (events & LOOP_READABLE) {
+        e |= EPOLLIN | EPOLLRDHUP;
+    }
+    if (events & LOOP_WRITABLE) {
+        e |= EPOLLOUT;
+    }
+    return e;
+}
+
+static uint64_t io_tag(const loop_io_t *io)
+{
+    return (uint32_t)io->fd | ((uint64_t)LOOP__TAG_IO << 32) | ((uint64_t)io->handle.aux << 40);
+}
+
+/* The fd vanished under a watcher: stop it and tell its owner, once. */
+static void io_vanished(loop_io_t *io, int err)
+{
+    loop_t *loop = io->handle.loop;
+
+    if (io->fd < loop->nfds && loop->fds[io->fd].io == io) {
+        loop->fds[io->fd].io = NULL;
+    }
+    if (io->registered) {
+        io->registered = 0;
+        loop->io_watchers--;
+    }
+    io->status = err;
+    loop__report_error(loop, err, &io->handle,
+                       "Watched fd was closed behind the loop's back: fd=%d", io->fd);
+    io->revents = LOOP_ERROR;
+    loop__sched_push(loop, &io->handle); /* stays active until its callback ran */
+}
+
+int loop_io_start(loop_io_t *io, loop_io_cb cb, int events)
+{
+    int rc = loop__handle_check((loop_handle_t *)io, LOOP_KIND_IO, "loop_io_start");
+    loop_t *loop;
+    struct epoll_event ev;
+
+    if (rc < 0) {
+        return rc;
+    }
+    if (cb == NULL || events == 0 || (events & ~(LOOP_READABLE | LOOP_WRITABLE))) {
+        return -EINVAL;
+    }
+    if (io->status < 0) {
+        return io->status;
+    }
+    loop = io->handle.loop;
+    rc = fd_table_reserve(loop, io->fd);
+    if (rc < 0) {
+        return rc;
+    }
+    struct loop__fd_ent *slot = &loop->fds[io->fd];
+    if (slot->io != NULL && slot->io != io) {
+        /* Another watcher holds this fd number. If its registration is gone the
+         * old fd was closed behind our back and the number reused. */
+        loop_io_t *old = slot->io;
+        ev.events = to_epoll(old->events);
+        ev.data.u64 = io_tag(old);
+        if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, old->fd, &ev) == 0) {
+            return -EEXIST;
+        }
+        io_vanished(old, -EBADF);
+    }
+    ev.events = to_epoll(events);
+    if (!io->registered) {
+        io->handle.aux = (io->handle.aux + 1) & 0xffffff; /* new registration generation */
+    }
+    ev.data.u64 = io_tag(io);
+    if (epoll_ctl(loop->epfd, io->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, io->fd, &ev) < 0) {
+        rc = -errno;
+        if (io->registered && (rc == -ENOENT || rc == -EBADF)) {
+            io_vanished(io, -EBADF);
+            return -EBADF;
+        }
+        return rc;
+    }
+    if (!io->registered) {
+        io->registered = 1;
+        loop->io_watchers++;
+    }
+    slot->io = io;
+    io->events = events;
+    io->handle.cb = (void (*)(void))cb;
+    loop__handle_start(&io->handle);
+    return 0;
+}
+
+/* Remove from the poller; the watcher stays open. */
+void loop__io_forget(loop_io_t *io)
+{
+    loop_t *loop = io->handle.loop;
+
+    if (io->registered) {
+        if (epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL) < 0 &&
+            (errno == EBADF || errno == ENOENT)) {
+            io->status = -EBADF;
+            loop__report_error(loop, -EBADF, &io->handle,
+                               "Watched fd was closed before its watcher was stopped: fd=%d",
+                               io->fd);
+        }
+        io->registered = 0;
+        loop->io_watchers--;
+    }
+    if (io->fd < loop->nfds && loop->fds[io->fd].io == io) {
+        loop->fds[io->fd].io = NULL;
+    }
+    io->events = 0;
+    io->revents = 0;
+    loop__sched_remove(loop, &io->handle);
+    loop__handle_stop(&io->handle);
+}
+
+int loop_io_stop(loop_io_t *io)
+{
+    int rc = loop__handle_check((loop_handle_t *)io, LOOP_KIND_IO, "loop_io_stop");
+
+    if (rc < 0) {
+        return rc;
+    }
+    loop__io_forget(io);
+    return 0;
+}
+
+void loop__io_ready(loop_t *loop, int fd, uint32_t gen, uint32_t epev)
+{
+    loop_io_t *io = fd < loop->nfds ? loop->fds[fd].io : NULL;
+    int ev = 0;
+
+    if (io == NULL || io->handle.aux != gen) {
+        return; /* an older registration of this fd number */
+    }
+    if (epev & EPOLLIN) {
+        ev |= LOOP_READABLE;
+    }
+    if (epev & EPOLLOUT) {
+        ev |= LOOP_WRITABLE;
+    }
+    if (epev & (EPOLLHUP | EPOLLRDHUP)) {
+        ev |= LOOP_HANGUP | (io->events & LOOP_READABLE);
+    }
+    if (epev & EPOLLERR) {
+        ev |= LOOP_ERROR | io->events;
+    }
+    io->revents |= ev;
+    LOOP_TRACE(io_ready, loop, io, ev);
+    loop__sched_push(loop, &io->handle);
+}
+
+void loop__io_dispatch(loop_io_t *io)
+{
+    int ev = io->revents;
+
+    io->revents = 0;
+    if (io->status < 0) {
+        /* the vanished-fd notice: the watcher is stopped after this call */
+        loop__handle_stop(&io->handle);
+        ((loop_io_cb)io->handle.cb)(io, LOOP_ERROR);
+        return;
+    }
+    ev &= io->events | LOOP_HANGUP | LOOP_ERROR;
+    if (ev != 0 && io->registered) {
+        ((loop_io_cb)io->handle.cb)(io, ev);
+    }
+}
+
+/* Check that every registered fd is still the one registered. */
+void loop__io_verify(loop_t *loop)
+{
+    uint64_t now = loop->now_ns;
+    loop_queue_t *q, *next;
+
+    if (loop->io_verify_ns != 0 && now - loop->io_verify_ns < VERIFY_INTERVAL_NS) {
+        return;
+    }
+    loop->io_verify_ns = now ? now : 1;
+    for (q = loop->handles.next; q != &loop->handles; q = next) {
+        loop_handle_t *h = loop__queue_data(q, loop_handle_t, all);
+        next = q->next;
+        if (h->kind != LOOP_KIND_IO || !((loop_io_t *)h)->registered) {
+            continue;
+        }
+        loop_io_t *io = (loop_io_t *)h;
+        struct epoll_event ev = {.events = to_epoll(io->events), .data.u64 = io_tag(io)};
+        if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, io->fd, &ev) < 0 &&
+            (errno == EBADF || errno == ENOENT)) {
+            io_vanished(io, -EBADF);
+        }
+    }
+}

@@ -1,0 +1,189 @@
+/*
+ * loop.c — the loop object and its iteration: new, run, stop, close, time.
+ *
+ * One iteration, in phases:
+ *   update_time; poll (timeout 0 if anything is ready, else until the next
+ *   timer); run_timers; run_rounds (the scheduler); run_closing.
+ * I/O readiness, async wakeups, pool completions and expired timers all become
+ * items in the scheduler's ready queue; loop__sched_run_rounds() is the one
+ * place where callbacks run.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "trace.h"
+
+static atomic_uint_fast64_t next_loop_id;
+
+uint64_t loop__hrtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+bool loop__on_loop_thread(const loop_t *loop)
+{
+    return pthread_equal(loop->thread, pthread_self());
+}
+
+loop_t *loop_new(void)
+{
+    loop_t *loop = calloc(1, sizeof(*loop));
+    int err;
+
+    if (loop == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    loop->id = atomic_fetch_add(&next_loop_id, 1) + 1;
+    loop->thread = pthread_self();
+    loop->rounds_per_poll = 64;
+    loop->epfd = -1;
+    loop->wakefd = -1;
+    loop__queue_init(&loop->handles);
+    loop__queue_init(&loop->pending);
+    loop__queue_init(&loop->round);
+    loop__queue_init(&loop->closing);
+    loop__queue_init(&loop->asyncs);
+    loop__queue_init(&loop->done);
+    loop__queue_init(&loop->sigs);
+    pthread_mutex_init(&loop->done_mu, NULL);
+    err = loop__poll_init(loop);
+    if (err < 0) {
+        pthread_mutex_destroy(&loop->done_mu);
+        free(loop);
+        errno = -err;
+        return NULL;
+    }
+    loop->now_ns = loop__hrtime_ns();
+    loop__env_init(loop);
+    LOOP_TRACE(loop_new, loop);
+    return loop;
+}
+
+uint64_t loop_now(const loop_t *loop)
+{
+    return loop->now_ns;
+}
+
+void loop_update_time(loop_t *loop)
+{
+    uint64_t now = loop__clock_now(loop);
+    if (now > loop->now_ns) {
+        loop->now_ns = now;
+    }
+}
+
+uint64_t loop_id(const loop_t *loop)
+{
+    return loop->id;
+}
+
+static bool loop_alive(const loop_t *loop)
+{
+    return loop->active > 0 || loop->tasks_alive > 0 || !loop__queue_empty(&loop->closing) ||
+           !loop__queue_empty(&loop->pending);
+}
+
+size_t loop_alive_count(const loop_t *loop)
+{
+    return loop->active + loop->tasks_alive;
+}
+
+int loop_configure(loop_t *loop, loop_option_t opt, long value)
+{
+    if (loop == NULL) {
+        return -EINVAL;
+    }
+    switch (opt) {
+    case LOOP_OPT_ROUNDS_PER_POLL:
+        if (value < 1 || value > 1000000) {
+            return -EINVAL;
+        }
+        loop->rounds_per_poll = (int)value;
+        return 0;
+    }
+    return -EINVAL;
+}
+
+static int64_t poll_timeout_ns(const loop_t *loop, loop_run_mode_t mode)
+{
+    if (mode == LOOP_RUN_NOWAIT || loop->stop || !loop__queue_empty(&loop->pending) ||
+        !loop__queue_empty(&loop->closing)) {
+        return 0;
+    }
+    return loop__timers_next_timeout_ns(loop);
+}
+
+static void loop_iteration(loop_t *loop, loop_run_mode_t mode)
+{
+    loop_update_time(loop);
+    LOOP_TRACE(iter_begin, loop);
+    loop__poll(loop, poll_timeout_ns(loop, mode));
+    loop__timers_run(loop);
+    loop__sched_run_rounds(loop);
+    loop__run_closing(loop);
+}
+
+int loop_run(loop_t *loop, loop_run_mode_t mode)
+{
+    bool alive;
+
+    if (loop == NULL || (mode != LOOP_RUN_DEFAULT && mode != LOOP_RUN_ONCE &&
+                         mode != LOOP_RUN_NOWAIT)) {
+        return -EINVAL;
+    }
+    if (loop->running) {
+        return -EBUSY;
+    }
+    loop->running = 1;
+    loop->thread = pthread_self();
+    LOOP_TRACE(run_begin, loop, (int)mode);
+    alive = loop_alive(loop);
+    while (alive && !loop->stop) {
+        loop_iteration(loop, mode);
+        alive = loop_alive(loop);
+        if (mode != LOOP_RUN_DEFAULT) {
+            break;
+        }
+    }
+    loop->stop = 0;
+    loop->running = 0;
+    LOOP_TRACE(run_end, loop, alive ? 1 : 0);
+    return alive ? 1 : 0;
+}
+
+void loop_stop(loop_t *loop)
+{
+    if (loop != NULL) {
+        loop->stop = 1;
+    }
+}
+
+int loop_close(loop_t *loop)
+{
+    if (loop == NULL) {
+        return -EINVAL;
+    }
+    if (loop->running) {
+        return -EBUSY;
+    }
+    if (loop__report_open(loop) > 0) {
+        return -EBUSY;
+    }
+    LOOP_TRACE(loop_close, loop);
+    loop__signal_loop_free(loop);
+    loop__timers_free(loop);
+    loop__call_free_all(loop);
+    loop__poll_free(loop);
+    pthread_mutex_destroy(&loop->done_mu);
+    free(loop);
+    return 0;
+}

@@ -1,0 +1,136 @@
+/*
+ * poll_epoll.c — the poll phase on epoll: wait for I/O, then turn what is
+ * ready into scheduler items. The loop's eventfd (async sends, pool
+ * completions, signals from other loops) and the process's signalfd are
+ * registered here too, tagged in the upper half of epoll_event.data.
+ *
+ * data.u64 = fd | (tag << 32) | (gen << 40) for I/O watchers, where gen is
+ * the watcher's registration generation: an event that belongs to an older
+ * registration of the same fd number is recognized and dropped.
+ */
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "syscalls.h"
+#include "trace.h"
+
+#define MAX_EVENTS 256
+
+int loop__poll_init(loop_t *loop)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)LOOP__TAG_WAKE << 32};
+
+    loop->epfd = loop__sys_epoll_create1(EPOLL_CLOEXEC);
+    if (loop->epfd < 0) {
+        return -errno;
+    }
+    loop->wakefd = loop__sys_eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (loop->wakefd < 0) {
+        int err = -errno;
+        close(loop->epfd);
+        return err;
+    }
+    if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->wakefd, &ev) < 0) {
+        int err = -errno;
+        close(loop->wakefd);
+        close(loop->epfd);
+        return err;
+    }
+    return 0;
+}
+
+void loop__poll_free(loop_t *loop)
+{
+    if (loop->wakefd >= 0) {
+        close(loop->wakefd);
+    }
+    if (loop->epfd >= 0) {
+        close(loop->epfd);
+    }
+    free(loop->fds);
+    loop->fds = NULL;
+    loop->nfds = 0;
+}
+
+/* thread-safe: make the loop's poll return and collect wakeups. */
+void loop__wake(loop_t *loop)
+{
+    if (atomic_exchange(&loop->wake_pending, 1) == 0) {
+        uint64_t one = 1;
+        ssize_t n;
+        do {
+            n = write(loop->wakefd, &one, sizeof(one));
+        } while (n < 0 && errno == EINTR);
+        /* EAGAIN: the counter is saturated, so the loop is already woken */
+    }
+}
+
+static void collect_wakeups(loop_t *loop)
+{
+    uint64_t val;
+    ssize_t n;
+
+    do {
+        n = read(loop->wakefd, &val, sizeof(val));
+    } while (n < 0 && errno == EINTR);
+    atomic_store(&loop->wake_pending, 0);
+    loop__async_collect(loop);
+    loop__pool_collect(loop);
+    loop__signal_collect(loop);
+}
+
+static int ns_to_timeout_ms(int64_t timeout_ns)
+{
+    if (timeout_ns < 0) {
+        return -1;
+    }
+    /* round up: a timer must never fire early */
+    int64_t ms = (timeout_ns + 999999) / 1000000;
+    return ms > INT32_MAX ? INT32_MAX : (int)ms;
+}
+
+int loop__poll(loop_t *loop, int64_t timeout_ns)
+{
+    struct epoll_event evs[MAX_EVENTS];
+    int timeout_ms = ns_to_timeout_ms(timeout_ns);
+    int n, err = 0;
+
+    if (timeout_ms != 0 && loop->io_watchers > 0) {
+        loop__io_verify(loop);
+        if (!loop__queue_empty(&loop->pending)) {
+            timeout_ms = 0;
+        }
+    }
+    LOOP_TRACE(poll_begin, loop, timeout_ns);
+    n = loop__sys_epoll_wait(loop->epfd, evs, MAX_EVENTS, timeout_ms);
+    if (n < 0) {
+        err = errno;
+        n = 0;
+    }
+    LOOP_TRACE(poll_end, loop, n, err);
+    if (err != 0 && err != EINTR) {
+        loop__report_error(loop, -err, NULL, "epoll_wait failed");
+    }
+    if (timeout_ms != 0) {
+        loop_update_time(loop);
+    }
+    for (int i = 0; i < n; i++) {
+        uint64_t u = evs[i].data.u64;
+        switch ((u >> 32) & 0xff) {
+        case LOOP__TAG_IO:
+            loop__io_ready(loop, (int)(uint32_t)u, (uint32_t)(u >> 40), evs[i].events);
+            break;
+        case LOOP__TAG_WAKE:
+            collect_wakeups(loop);
+            break;
+        case LOOP__TAG_SIGNAL:
+            loop__signal_read(loop);
+            break;
+        default:
+            break;
+        }
+    }
+    return n;
+}

@@ -1,0 +1,93 @@
+/*
+ * report.c — what loop_close() says when it refuses: every open handle,
+ * grouped by kind and creation site so that a thousand leaked timers make one
+ * line, not a thousand.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+struct group {
+    int kind;
+    const loop_site_t *site;
+    const loop_handle_t *first;
+    uint64_t last_id;
+    size_t count;
+};
+
+static const char *site_file(const loop_site_t *s)
+{
+    return s != NULL && s->file != NULL ? s->file : "?";
+}
+
+static int site_line(const loop_site_t *s)
+{
+    return s != NULL ? s->line : 0;
+}
+
+static const char *site_func(const loop_site_t *s)
+{
+    return s != NULL && s->func != NULL ? s->func : "?";
+}
+
+static void report_group(const struct group *g)
+{
+    const loop_handle_t *h = g->first;
+
+    if (g->count == 1) {
+        loop_log(LOOP_LOG_WARN,
+                 "Unclosed handle: kind=%s id=%llu name=\"%s\" site=%s:%d (%s)%s",
+                 loop_kind_name(g->kind), (unsigned long long)h->id, h->name ? h->name : "",
+                 site_file(g->site), site_line(g->site), site_func(g->site),
+                 (h->flags & LOOP__H_CLOSING) ? " closing: run the loop to finish" : "");
+        return;
+    }
+    loop_log(LOOP_LOG_WARN,
+             "%zu %s handles created at %s:%d (%s) were never closed (ids %llu..%llu)",
+             g->count, loop_kind_name(g->kind), site_file(g->site), site_line(g->site),
+             site_func(g->site), (unsigned long long)h->id, (unsigned long long)g->last_id);
+}
+
+void loop__report_handles(loop_t *loop, size_t total)
+{
+    struct group *groups = NULL;
+    size_t ngroups = 0, cap = 0;
+    loop_queue_t *q;
+
+    loop_log(LOOP_LOG_WARN, "Loop not closed: loop=%llu open-handles=%zu",
+             (unsigned long long)loop->id, total);
+    loop__queue_foreach(q, &loop->handles) {
+        const loop_handle_t *h = loop__queue_data(q, loop_handle_t, all);
+        size_t i;
+
+        if (h->flags & LOOP__H_INTERNAL) {
+            continue;
+        }
+        for (i = 0; i < ngroups; i++) {
+            if (groups[i].kind == h->kind && groups[i].site == h->site) {
+                break;
+            }
+        }
+        if (i == ngroups) {
+            if (ngroups == cap) {
+                size_t ncap = cap ? cap * 2 : 16;
+                struct group *g = realloc(groups, ncap * sizeof(*g));
+                if (g == NULL) {
+                    /* out of memory: report this one alone */
+                    struct group one = {h->kind, h->site, h, h->id, 1};
+                    report_group(&one);
+                    continue;
+                }
+                groups = g;
+                cap = ncap;
+            }
+            groups[ngroups++] = (struct group){h->kind, h->site, h, h->id, 0};
+        }
+        groups[i].count++;
+        groups[i].last_id = h->id;
+    }
+    for (size_t i = 0; i < ngroups; i++) {
+        report_group(&groups[i]);
+    }
+    free(groups);
+}

@@ -1,0 +1,111 @@
+/*
+ * sched.c — the scheduler: the one choke point through which every callback
+ * and task step runs.
+ *
+ * Items (handles, task steps) become ready with loop__sched_push() and wait
+ * in loop->pending. A round takes everything pending at its start (one O(1)
+ * splice) and runs it; what a round makes ready runs in the next round. An
+ * iteration runs at most loop->rounds_per_poll rounds before polling again,
+ * so I/O is never starved and a chain of call-soons costs one epoll_wait per
+ * rounds_per_poll hops.
+ *
+ * The policy (fifo now; chaos and replay plug in here) only chooses which
+ * item of the current round runs next: loop__sched_pick().
+ */
+#include "internal.h"
+#include "trace.h"
+
+void loop__sched_push(loop_t *loop, loop_handle_t *h)
+{
+    if (h->flags & LOOP__H_QUEUED) {
+        return;
+    }
+    h->flags |= LOOP__H_QUEUED;
+    loop__queue_insert_tail(&loop->pending, &h->ready);
+}
+
+void loop__sched_remove(loop_t *loop, loop_handle_t *h)
+{
+    (void)loop;
+    if (h->flags & LOOP__H_QUEUED) {
+        h->flags &= (uint8_t)~LOOP__H_QUEUED;
+        loop__queue_remove(&h->ready);
+    }
+}
+
+static inline loop_handle_t *loop__sched_pick(loop_t *loop)
+{
+    return loop__queue_data(loop->round.next, loop_handle_t, ready);
+}
+
+__attribute__((weak)) void loop__task_dispatch(loop_handle_t *h)
+{
+    (void)h;
+}
+
+__attribute__((weak)) size_t loop__tasks_report_open(loop_t *loop)
+{
+    (void)loop;
+    return 0;
+}
+
+void loop__dispatch(loop_t *loop, loop_handle_t *h)
+{
+    int kind = (h->flags & LOOP__H_CLOSED) ? LOOP_KIND_CLOSE : h->kind;
+    /* What the trace says about the item: a copy, because the callback may
+     * free the object (a work request, a call-soon record). */
+    loop_handle_t ref;
+
+    ref.id = h->id;
+    ref.kind = (uint8_t)kind;
+    LOOP_TRACE(callback_begin, loop, &ref);
+    switch (kind) {
+    case LOOP_KIND_TIMER:
+        loop__timer_dispatch((loop_timer_t *)h);
+        break;
+    case LOOP_KIND_IO:
+        loop__io_dispatch((loop_io_t *)h);
+        break;
+    case LOOP_KIND_SIGNAL:
+        loop__signal_dispatch((loop_signal_t *)h);
+        break;
+    case LOOP_KIND_DEFER:
+        loop__defer_dispatch((loop_defer_t *)h);
+        break;
+    case LOOP_KIND_ASYNC:
+        loop__async_dispatch((loop_async_t *)h);
+        break;
+    case LOOP_KIND_WORK:
+        loop__work_dispatch((loop_work_t *)h);
+        break;
+    case LOOP_KIND_TASK:
+        loop__task_dispatch(h);
+        break;
+    case LOOP_KIND_CLOSE:
+        if (h->cb != NULL) {
+            ((loop_close_cb)h->cb)(h);
+        }
+        break;
+    default:
+        break;
+    }
+    LOOP_TRACE(callback_end, loop, &ref);
+}
+
+int loop__sched_run_rounds(loop_t *loop)
+{
+    int rounds = 0;
+
+    while (rounds < loop->rounds_per_poll && !loop__queue_empty(&loop->pending) &&
+           !loop->stop) {
+        loop__queue_splice(&loop->round, &loop->pending);
+        while (!loop__queue_empty(&loop->round)) {
+            loop_handle_t *h = loop__sched_pick(loop);
+            h->flags &= (uint8_t)~LOOP__H_QUEUED;
+            loop__queue_remove(&h->ready);
+            loop__dispatch(loop, h);
+        }
+        rounds++;
+    }
+    return rounds;
+}

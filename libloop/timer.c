@@ -1,0 +1,272 @@
+/*
+ * timer.c — timers on a 4-ary min-heap of (due, timer) entries.
+ *
+ * The heap is an array, not intrusive nodes: the due time is cached in the
+ * entry, so sifting touches one cache line per level instead of a timer each,
+ * which is what makes a million timers cheap (libev's design). Growing the
+ * array is the only allocation (amortized, -ENOMEM reported). Equal due times
+ * break on the start sequence number, so timers due together fire in the
+ * order they were started.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+#include "trace.h"
+
+#define HEAP_NONE UINT32_MAX
+#define HEAP_D 4
+
+static inline bool ent_less(const struct loop__heap_ent *a, const struct loop__heap_ent *b)
+{
+    if (a->due_ns != b->due_ns) {
+        return a->due_ns < b->due_ns;
+    }
+    return a->timer->start_seq < b->timer->start_seq;
+}
+
+static inline void heap_set(struct loop__timer_heap *hp, uint32_t i, struct loop__heap_ent e)
+{
+    hp->ent[i] = e;
+    e.timer->heap_index = i;
+}
+
+static void sift_up(struct loop__timer_heap *hp, uint32_t i)
+{
+    struct loop__heap_ent e = hp->ent[i];
+
+    while (i > 0) {
+        uint32_t p = (i - 1) / HEAP_D;
+        if (!ent_less(&e, &hp->ent[p])) {
+            break;
+        }
+        heap_set(hp, i, hp->ent[p]);
+        i = p;
+    }
+    heap_set(hp, i, e);
+}
+
+static void sift_down(struct loop__timer_heap *hp, uint32_t i)
+{
+    struct loop__heap_ent e = hp->ent[i];
+
+    for (;;) {
+        uint32_t c = i * HEAP_D + 1, best, end;
+        if (c >= hp->len) {
+            break;
+        }
+        best = c;
+        end = c + HEAP_D < hp->len ? c + HEAP_D : hp->len;
+        for (uint32_t k = c + 1; k < end; k++) {
+            if (ent_less(&hp->ent[k], &hp->ent[best])) {
+                best = k;
+            }
+        }
+        if (!ent_less(&hp->ent[best], &e)) {
+            break;
+        }
+        heap_set(hp, i, hp->ent[best]);
+        i = best;
+    }
+    heap_set(hp, i, e);
+}
+
+static int heap_insert(struct loop__timer_heap *hp, loop_timer_t *t)
+{
+    if (hp->len == hp->cap) {
+        uint32_t ncap = hp->cap ? hp->cap * 2 : 64;
+        struct loop__heap_ent *n;
+        if (ncap <= hp->cap) {
+            return -ENOMEM;
+        }
+        n = realloc(hp->ent, (size_t)ncap * sizeof(*n));
+        if (n == NULL) {
+            return -ENOMEM;
+        }
+        hp->ent = n;
+        hp->cap = ncap;
+    }
+    hp->ent[hp->len] = (struct loop__heap_ent){t->due_ns, t};
+    t->heap_index = hp->len;
+    hp->len++;
+    sift_up(hp, hp->len - 1);
+    return 0;
+}
+
+static void heap_remove(struct loop__timer_heap *hp, loop_timer_t *t)
+{
+    uint32_t i = t->heap_index;
+
+    if (i == HEAP_NONE) {
+        return;
+    }
+    t->heap_index = HEAP_NONE;
+    hp->len--;
+    if (i == hp->len) {
+        return;
+    }
+    heap_set(hp, i, hp->ent[hp->len]);
+    if (i > 0 && ent_less(&hp->ent[i], &hp->ent[(i - 1) / HEAP_D])) {
+        sift_up(hp, i);
+    } else {
+        sift_down(hp, i);
+    }
+}
+
+int loop_timer_init_at(loop_t *loop, loop_timer_t *t, const loop_site_t *site)
+{
+    if (loop == NULL || t == NULL) {
+        return -EINVAL;
+    }
+    loop__handle_init(loop, &t->handle, LOOP_KIND_TIMER, site);
+    t->due_ns = 0;
+    t->repeat_ns = 0;
+    t->start_seq = 0;
+    t->heap_index = HEAP_NONE;
+    return 0;
+}
+
+static int timer_arm(loop_timer_t *t, uint64_t due_ns)
+{
+    loop_t *loop = t->handle.loop;
+    int rc;
+
+    t->due_ns = due_ns;
+    t->start_seq = ++loop->timer_seq;
+    rc = heap_insert(&loop->timers, t);
+    if (rc < 0) {
+        return rc;
+    }
+    loop__handle_start(&t->handle);
+    return 0;
+}
+
+int loop_timer_start_ns(loop_timer_t *t, loop_timer_cb cb, uint64_t timeout_ns,
+                        uint64_t repeat_ns)
+{
+    int rc = loop__handle_check((loop_handle_t *)t, LOOP_KIND_TIMER, "loop_timer_start");
+    loop_t *loop;
+    uint64_t due;
+
+    if (rc < 0) {
+        return rc;
+    }
+    if (cb == NULL) {
+        return -EINVAL;
+    }
+    loop = t->handle.loop;
+    due = loop->now_ns + timeout_ns;
+    if (due < loop->now_ns) {
+        due = UINT64_MAX; /* saturate: never */
+    }
+    heap_remove(&loop->timers, t);
+    loop__sched_remove(loop, &t->handle);
+    t->handle.cb = (void (*)(void))cb;
+    t->repeat_ns = repeat_ns;
+    rc = timer_arm(t, due);
+    if (rc < 0) {
+        loop__handle_stop(&t->handle);
+    }
+    return rc;
+}
+
+static uint64_t ms_to_ns(uint64_t ms)
+{
+    return ms > UINT64_MAX / 1000000u ? UINT64_MAX : ms * 1000000u;
+}
+
+int loop_timer_start(loop_timer_t *t, loop_timer_cb cb, uint64_t timeout_ms, uint64_t repeat_ms)
+{
+    if (t == NULL) {
+        return -EINVAL;
+    }
+    return loop_timer_start_ns(t, cb, ms_to_ns(timeout_ms), ms_to_ns(repeat_ms));
+}
+
+int loop_timer_stop(loop_timer_t *t)
+{
+    int rc = loop__handle_check((loop_handle_t *)t, LOOP_KIND_TIMER, "loop_timer_stop");
+
+    if (rc < 0) {
+        return rc;
+    }
+    heap_remove(&t->handle.loop->timers, t);
+    loop__sched_remove(t->handle.loop, &t->handle);
+    loop__handle_stop(&t->handle);
+    return 0;
+}
+
+int loop_timer_again(loop_timer_t *t)
+{
+    int rc = loop__handle_check((loop_handle_t *)t, LOOP_KIND_TIMER, "loop_timer_again");
+
+    if (rc < 0) {
+        return rc;
+    }
+    if (t->handle.cb == NULL) {
+        return -EINVAL;
+    }
+    if (t->repeat_ns == 0) {
+        return loop_timer_stop(t);
+    }
+    return loop_timer_start_ns(t, (loop_timer_cb)t->handle.cb, t->repeat_ns, t->repeat_ns);
+}
+
+uint64_t loop_timer_due_ns(const loop_timer_t *t)
+{
+    return t != NULL ? t->due_ns : 0;
+}
+
+/* Move every expired timer to the ready queue, re-arming repeating ones. */
+void loop__timers_run(loop_t *loop)
+{
+    struct loop__timer_heap *hp = &loop->timers;
+    uint64_t now = loop->now_ns;
+
+    while (hp->len > 0 && hp->ent[0].due_ns <= now) {
+        loop_timer_t *t = hp->ent[0].timer;
+        heap_remove(hp, t);
+        if (t->repeat_ns != 0) {
+            uint64_t due = t->due_ns + t->repeat_ns;
+            if (due <= now) { /* fell behind: skip the missed periods */
+                uint64_t missed = (now - t->due_ns) / t->repeat_ns;
+                due = t->due_ns + (missed + 1) * t->repeat_ns;
+            }
+            t->due_ns = due;
+            t->start_seq = ++loop->timer_seq;
+            if (heap_insert(hp, t) < 0) {
+                loop__report_error(loop, -ENOMEM, &t->handle, "Cannot re-arm repeating timer");
+                t->repeat_ns = 0;
+            }
+        }
+        loop__sched_push(loop, &t->handle);
+    }
+}
+
+void loop__timer_dispatch(loop_timer_t *t)
+{
+    if (t->repeat_ns == 0 && t->heap_index == HEAP_NONE) {
+        loop__handle_stop(&t->handle);
+    }
+    ((loop_timer_cb)t->handle.cb)(t);
+}
+
+int64_t loop__timers_next_timeout_ns(const loop_t *loop)
+{
+    const struct loop__timer_heap *hp = &loop->timers;
+
+    if (hp->len == 0) {
+        return -1;
+    }
+    if (hp->ent[0].due_ns <= loop->now_ns) {
+        return 0;
+    }
+    uint64_t d = hp->ent[0].due_ns - loop->now_ns;
+    return d > INT64_MAX ? INT64_MAX : (int64_t)d;
+}
+
+void loop__timers_free(loop_t *loop)
+{
+    free(loop->timers.ent);
+    loop->timers.ent = NULL;
+    loop->timers.len = loop->timers.cap = 0;
+}
