@@ -18,6 +18,7 @@
 #ifndef LOOP_H
 #define LOOP_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -353,5 +354,7 @@ LOOP_API int loop_work_cancel(loop_work_t *w);
 #ifdef __cplusplus
 }
 #endif
+
+#include "loop_task.h"
 
 #endif /* LOOP_H */

@@ -135,8 +135,10 @@ size_t loop__report_open(loop_t *loop);
 void loop__report_handles(loop_t *loop, size_t total); /* report.c */
 /* A misuse of the API on a handle: reported in debug mode, silent otherwise. */
 void loop__misuse(loop_t *loop, const loop_handle_t *h, const char *api, const char *what);
-/* task.c: unfinished tasks logged at loop_close; their count (weak: 0). */
+/* task.c: unfinished tasks logged at loop_close; their count. */
 size_t loop__tasks_report_open(loop_t *loop);
+void loop__tasks_report_stuck(loop_t *loop);
+void loop__tasks_free(loop_t *loop);
 uint64_t loop__current_task_id(const loop_t *loop);
 
 /* sched.c: the choke point */
@@ -182,7 +184,7 @@ void loop__async_dispatch(loop_async_t *a);
 void loop__pool_collect(loop_t *loop);
 void loop__work_dispatch(loop_work_t *w);
 
-/* task.c (weak until tasks exist) */
+/* task.c */
 void loop__task_dispatch(loop_handle_t *h);
 
 /* log.c */

@@ -88,7 +88,9 @@ uint64_t loop_id(const loop_t *loop)
 
 static bool loop_alive(const loop_t *loop)
 {
-    return loop->active > 0 || loop->tasks_alive > 0 || !loop__queue_empty(&loop->closing) ||
+    /* Waiting tasks alone do not keep the loop alive: with no active handle
+     * and nothing ready, nothing can ever wake them (loop_run says so). */
+    return loop->active > 0 || !loop__queue_empty(&loop->closing) ||
            !loop__queue_empty(&loop->pending);
 }
 
@@ -154,6 +156,9 @@ int loop_run(loop_t *loop, loop_run_mode_t mode)
             break;
         }
     }
+    if (!alive && loop->tasks_alive > 0) {
+        loop__tasks_report_stuck(loop);
+    }
     loop->stop = 0;
     loop->running = 0;
     LOOP_TRACE(run_end, loop, alive ? 1 : 0);
@@ -179,6 +184,7 @@ int loop_close(loop_t *loop)
         return -EBUSY;
     }
     LOOP_TRACE(loop_close, loop);
+    loop__tasks_free(loop);
     loop__signal_loop_free(loop);
     loop__timers_free(loop);
     loop__call_free_all(loop);

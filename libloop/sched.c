@@ -38,17 +38,6 @@ static inline loop_handle_t *loop__sched_pick(loop_t *loop)
     return loop__queue_data(loop->round.next, loop_handle_t, ready);
 }
 
-__attribute__((weak)) void loop__task_dispatch(loop_handle_t *h)
-{
-    (void)h;
-}
-
-__attribute__((weak)) size_t loop__tasks_report_open(loop_t *loop)
-{
-    (void)loop;
-    return 0;
-}
-
 void loop__dispatch(loop_t *loop, loop_handle_t *h)
 {
     int kind = (h->flags & LOOP__H_CLOSED) ? LOOP_KIND_CLOSE : h->kind;

@@ -1,0 +1,602 @@
+/*
+ * task.c — tasks: spawn, the step (a context switch in and out), suspend
+ * and wake, join, detach, cancel, shield, and the end of a task's life.
+ *
+ * A task step is a scheduler item like any callback: loop__task_dispatch()
+ * switches from the loop thread's context into the task, which runs until it
+ * suspends (or ends) and switches back. Tasks never switch to each other.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "task.h"
+#include "trace.h"
+
+static __thread loop_task_t *tl_current;
+
+static const char *const state_names[] = {"new", "ready", "running", "waiting",
+                                          "done", "cancelled", "failed"};
+static const char *const wait_names[LOOP_WAIT_MAX] = {
+    "none", "sleep", "yield", "fd", "join", "future", "event",
+    "lock", "channel_send", "channel_recv", "work", "group"};
+
+const char *loop_task_state_name(int state)
+{
+    return state >= 0 && state <= LOOP_TASK_FAILED ? state_names[state] : "unknown";
+}
+
+const char *loop_wait_kind_name(int kind)
+{
+    return kind >= 0 && kind < LOOP_WAIT_MAX ? wait_names[kind] : "unknown";
+}
+
+static struct loop__tasks *tasks_of(loop_t *loop)
+{
+    struct loop__tasks *ts = loop->tasks;
+
+    if (ts == NULL) {
+        ts = calloc(1, sizeof(*ts));
+        if (ts == NULL) {
+            return NULL;
+        }
+        loop__stack_pool_init(&ts->pool, LOOP__STACK_POOL_CAP);
+        ts->default_stack = loop__stack_default_size();
+        loop__queue_init(&ts->tasks);
+        loop->tasks = ts;
+    }
+    return ts;
+}
+
+loop_task_t *loop__task_self(void)
+{
+    return tl_current;
+}
+
+loop_task_t *loop_task_current(void)
+{
+    return tl_current;
+}
+
+int loop__task_await_check(loop_task_t **self)
+{
+    loop_task_t *t = tl_current;
+
+    *self = t;
+    if (t == NULL) {
+        return -EPERM;
+    }
+    if (t->cancel_requested && t->shield == 0) {
+        return -ECANCELED;
+    }
+    return 0;
+}
+
+void loop__task_waker(const loop_t *loop, int *kind, uint64_t *id)
+{
+    if (loop->current_task != 0) {
+        *kind = LOOP_KIND_TASK;
+        *id = loop->current_task;
+    } else {
+        *kind = LOOP_KIND_NONE;
+        *id = 0;
+    }
+}
+
+int64_t loop__task_remaining_ms(const loop_t *loop, int64_t timeout_ms, uint64_t start_ns)
+{
+    if (timeout_ms < 0) {
+        return LOOP_FOREVER;
+    }
+    uint64_t spent_ms = (loop->now_ns - start_ns) / 1000000u;
+    return (uint64_t)timeout_ms > spent_ms ? timeout_ms - (int64_t)spent_ms : 0;
+}
+
+static void task_timeout_cb(loop_timer_t *timer)
+{
+    loop_task_t *t = loop__container_of(timer, loop_task_t, timer);
+    loop__task_wake(t, -ETIMEDOUT, LOOP_KIND_TIMER, timer->handle.id);
+}
+
+static void task_entry(void *arg)
+{
+    loop_task_t *t = arg;
+    struct loop__tasks *ts = t->hdr.loop->tasks;
+    intptr_t r = t->fn(t->arg);
+
+    if (r >= 0) {
+        t->result = r;
+        t->state = LOOP_TASK_DONE;
+    } else if (r == -ECANCELED && t->cancel_requested) {
+        t->error = -ECANCELED;
+        t->state = LOOP_TASK_CANCELLED;
+    } else {
+        t->error = r < INT32_MIN ? -EINVAL : (int)r;
+        t->state = LOOP_TASK_FAILED;
+    }
+    loop__ctx_switch_final(&t->ctx, &ts->sched_ctx);
+}
+
+loop_task_t *loop_spawn_at(loop_t *loop, loop_task_fn fn, void *arg, const char *name,
+                           size_t stack_kb, const loop_site_t *site)
+{
+    struct loop__tasks *ts;
+    loop_task_t *t;
+    int rc;
+
+    if (loop == NULL || fn == NULL || stack_kb > LOOP__STACK_MAX_KB) {
+        errno = EINVAL;
+        return NULL;
+    }
+    ts = tasks_of(loop);
+    t = ts != NULL ? calloc(1, sizeof(*t)) : NULL;
+    if (t == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    rc = loop__stack_alloc(&ts->pool, stack_kb ? stack_kb * 1024 : ts->default_stack, &t->stack);
+    if (rc < 0) {
+        free(t);
+        errno = -rc;
+        return NULL;
+    }
+    /* the identity, as a handle header that is not in the handle list */
+    t->hdr.loop = loop;
+    t->hdr.site = site;
+    t->hdr.name = name;
+    t->hdr.id = ++loop->next_id;
+    t->hdr.parent_task = loop->current_task;
+    t->hdr.kind = LOOP_KIND_TASK;
+    t->hdr.magic = LOOP__MAGIC_OPEN;
+    loop__queue_init(&t->hdr.ready);
+    loop__queue_init(&t->hdr.all);
+    t->fn = fn;
+    t->arg = arg;
+    t->state = LOOP_TASK_NEW;
+    t->wait_timeout_ms = LOOP_FOREVER;
+    t->since_ns = loop->now_ns;
+    loop__queue_init(&t->wait_node);
+    loop__queue_init(&t->joiners);
+    loop__queue_init(&t->group_node);
+    loop__queue_insert_tail(&ts->tasks, &t->task_node);
+    t->owner = (struct loop__stack_owner){t->hdr.id, name, site ? site->file : NULL,
+                                          site ? site->func : NULL, site ? site->line : 0};
+    loop__stack_set_owner(t->stack, &t->owner);
+    loop__ctx_make(&t->ctx, t->stack->base, t->stack->size, task_entry, t);
+    LOOP_TRACE(task_new, loop, t->hdr.id, t->hdr.parent_task, name, site);
+
+    loop_timer_init_at(loop, &t->timer, site);
+    t->timer.handle.flags |= LOOP__H_INTERNAL;
+    t->timer.handle.parent_task = t->hdr.id;
+
+    loop->tasks_alive++;
+    LOOP_TRACE(task_ready, loop, t->hdr.id, LOOP_KIND_NONE, (uint64_t)0);
+    loop__sched_push(loop, &t->hdr);
+    return t;
+}
+
+static void task_free(loop_task_t *t)
+{
+    loop_t *loop = t->hdr.loop;
+
+    loop_timer_stop(&t->timer);
+    loop__queue_remove(&t->timer.handle.all);
+    loop__queue_remove(&t->task_node);
+    t->hdr.magic = LOOP__MAGIC_CLOSED;
+    (void)loop;
+    free(t);
+}
+
+static void task_maybe_free(loop_task_t *t)
+{
+    if (loop__task_finished(t) && (t->released || t->detached) && t->refs == 0 &&
+        loop__queue_empty(&t->joiners)) {
+        task_free(t);
+    }
+}
+
+/* The task's function returned (or it was cancelled before it ran). */
+static void task_finished(loop_task_t *t)
+{
+    loop_t *loop = t->hdr.loop;
+    struct loop__tasks *ts = loop->tasks;
+    int kind;
+    uint64_t id;
+
+    loop_timer_stop(&t->timer);
+    if (t->stack != NULL) {
+        loop__ctx_free(&t->ctx);
+        loop__stack_free(&ts->pool, t->stack);
+        t->stack = NULL;
+    }
+    t->since_ns = loop->now_ns;
+    t->wait_kind = LOOP_WAIT_NONE;
+    loop->tasks_alive--;
+    LOOP_TRACE(task_done, loop, t->hdr.id, (int)t->state, t->error);
+    kind = LOOP_KIND_TASK;
+    id = t->hdr.id;
+    loop__task_wake_all(&t->joiners, 0, kind, id);
+    if (t->group != NULL) {
+        loop__group_child_done(t);
+    }
+    task_maybe_free(t);
+}
+
+void loop__task_dispatch(loop_handle_t *h)
+{
+    loop_task_t *t = (loop_task_t *)h;
+    loop_t *loop = h->loop;
+    struct loop__tasks *ts = loop->tasks;
+    uint64_t t0;
+
+    if (t->state == LOOP_TASK_NEW && t->cancel_requested) {
+        t->state = LOOP_TASK_CANCELLED;
+        t->error = -ECANCELED;
+        task_finished(t);
+        return;
+    }
+    if (loop__task_finished(t)) {
+        return;
+    }
+    t->state = LOOP_TASK_RUNNING;
+    t->since_ns = loop->now_ns;
+    t->steps++;
+    tl_current = t;
+    loop->current_task = t->hdr.id;
+    LOOP_TRACE(task_run, loop, t->hdr.id);
+    t0 = loop__hrtime_ns();
+    loop__ctx_switch(&ts->sched_ctx, &t->ctx);
+    t->run_ns += loop__hrtime_ns() - t0;
+    tl_current = NULL;
+    loop->current_task = 0;
+    if (loop__task_finished(t)) {
+        task_finished(t);
+    }
+}
+
+int loop__task_suspend(loop_task_t *t, loop_wait_kind_t kind, uint64_t obj, int64_t timeout_ms,
+                       const loop_site_t *site)
+{
+    loop_t *loop = t->hdr.loop;
+    struct loop__tasks *ts = loop->tasks;
+
+    t->state = LOOP_TASK_WAITING;
+    t->wait_kind = kind;
+    t->wait_obj = obj;
+    t->wait_site = site;
+    t->wait_timeout_ms = timeout_ms;
+    t->wake_status = 0;
+    t->since_ns = loop->now_ns;
+    if (timeout_ms >= 0 && kind != LOOP_WAIT_YIELD) {
+        int rc = loop_timer_start(&t->timer, task_timeout_cb, (uint64_t)timeout_ms, 0);
+        if (rc < 0) {
+            loop__queue_remove(&t->wait_node);
+            t->state = LOOP_TASK_RUNNING;
+            t->wait_kind = LOOP_WAIT_NONE;
+            return rc;
+        }
+    }
+    LOOP_TRACE(task_suspend, loop, t->hdr.id, (int)kind, obj,
+               timeout_ms < 0 ? (int64_t)-1 : timeout_ms * 1000000, site);
+    loop__ctx_switch(&t->ctx, &ts->sched_ctx);
+    /* resumed by loop__task_dispatch() after a wake */
+    loop_timer_stop(&t->timer);
+    if (loop__queue_linked(&t->wait_node)) {
+        loop__queue_remove(&t->wait_node);
+    }
+    t->wait_kind = LOOP_WAIT_NONE;
+    t->wait_task = 0;
+    t->wait_timeout_ms = LOOP_FOREVER;
+    return t->wake_status;
+}
+
+void loop__task_wake(loop_task_t *t, int status, int by_kind, uint64_t by_id)
+{
+    loop_t *loop = t->hdr.loop;
+
+    if (t->state != LOOP_TASK_WAITING) {
+        return;
+    }
+    t->wake_status = status;
+    t->state = LOOP_TASK_READY;
+    t->since_ns = loop->now_ns;
+    if (loop__queue_linked(&t->wait_node)) {
+        loop__queue_remove(&t->wait_node);
+    }
+    LOOP_TRACE(task_ready, loop, t->hdr.id, by_kind, by_id);
+    loop__sched_push(loop, &t->hdr);
+}
+
+void loop__task_wake_all(loop_queue_t *q, int status, int by_kind, uint64_t by_id)
+{
+    while (!loop__queue_empty(q)) {
+        loop_task_t *w = loop__queue_data(q->next, loop_task_t, wait_node);
+        loop__queue_remove(&w->wait_node);
+        loop__task_wake(w, status, by_kind, by_id);
+    }
+}
+
+int loop_sleep_at(int64_t ms, const loop_site_t *site)
+{
+    loop_task_t *self;
+    int rc = loop__task_await_check(&self);
+
+    if (rc < 0) {
+        return rc;
+    }
+    if (ms < 0) {
+        return -EINVAL;
+    }
+    rc = loop__task_suspend(self, LOOP_WAIT_SLEEP, 0, ms, site);
+    return rc == -ETIMEDOUT ? 0 : rc;
+}
+
+int loop_yield_at(const loop_site_t *site)
+{
+    loop_task_t *self;
+    int rc = loop__task_await_check(&self);
+    loop_t *loop;
+
+    if (rc < 0) {
+        return rc;
+    }
+    /* ready again at once: the task runs in the next round */
+    loop = self->hdr.loop;
+    self->state = LOOP_TASK_READY;
+    self->wait_kind = LOOP_WAIT_YIELD;
+    self->wait_site = site;
+    self->since_ns = loop->now_ns;
+    LOOP_TRACE(task_suspend, loop, self->hdr.id, (int)LOOP_WAIT_YIELD, (uint64_t)0, (int64_t)-1,
+               site);
+    LOOP_TRACE(task_ready, loop, self->hdr.id, LOOP_KIND_TASK, self->hdr.id);
+    loop__sched_push(loop, &self->hdr);
+    loop__ctx_switch(&self->ctx, &((struct loop__tasks *)loop->tasks)->sched_ctx);
+    self->wait_kind = LOOP_WAIT_NONE;
+    return 0;
+}
+
+uint64_t loop_task_id(const loop_task_t *t)
+{
+    return t != NULL ? t->hdr.id : 0;
+}
+
+const char *loop_task_name(const loop_task_t *t)
+{
+    return t != NULL ? t->hdr.name : NULL;
+}
+
+loop_task_state_t loop_task_state(const loop_task_t *t)
+{
+    return t->state;
+}
+
+loop_t *loop_task_loop(const loop_task_t *t)
+{
+    return t != NULL ? t->hdr.loop : NULL;
+}
+
+static int task_outcome(const loop_task_t *t, intptr_t *result)
+{
+    if (result != NULL) {
+        *result = t->result;
+    }
+    switch (t->state) {
+    case LOOP_TASK_DONE:
+        return 0;
+    case LOOP_TASK_CANCELLED:
+        return -ECANCELED;
+    default:
+        return t->error;
+    }
+}
+
+int loop_join_at(loop_task_t *t, intptr_t *result, int64_t timeout_ms, const loop_site_t *site)
+{
+    loop_task_t *self = tl_current;
+    int rc;
+
+    if (t == NULL || t->hdr.magic != LOOP__MAGIC_OPEN || t->released) {
+        return -EINVAL;
+    }
+    if (t == self) {
+        return -EDEADLK;
+    }
+    if (!loop__task_finished(t)) {
+        rc = loop__task_await_check(&self);
+        if (rc < 0) {
+            return rc;
+        }
+        if (timeout_ms == 0) {
+            return -ETIMEDOUT;
+        }
+        t->refs++;
+        loop__queue_insert_tail(&t->joiners, &self->wait_node);
+        self->wait_task = t->hdr.id;
+        rc = loop__task_suspend(self, LOOP_WAIT_JOIN, t->hdr.id, timeout_ms, site);
+        t->refs--;
+        if (rc < 0) {
+            task_maybe_free(t);
+            return rc;
+        }
+    }
+    rc = task_outcome(t, result);
+    t->released = 1;
+    task_maybe_free(t);
+    return rc;
+}
+
+int loop_task_detach(loop_task_t *t)
+{
+    if (t == NULL || t->hdr.magic != LOOP__MAGIC_OPEN || t->released) {
+        return -EINVAL;
+    }
+    t->detached = 1;
+    task_maybe_free(t);
+    return 0;
+}
+
+int loop_task_cancel(loop_task_t *t)
+{
+    loop_t *loop;
+
+    if (t == NULL || t->hdr.magic != LOOP__MAGIC_OPEN) {
+        return -EINVAL;
+    }
+    if (loop__task_finished(t)) {
+        return -EALREADY;
+    }
+    if (t->cancel_requested) {
+        return 0;
+    }
+    loop = t->hdr.loop;
+    t->cancel_requested = 1;
+    LOOP_TRACE(task_cancel, loop, t->hdr.id, loop->current_task);
+    if (t->state == LOOP_TASK_WAITING && t->shield == 0) {
+        loop__task_wake(t, -ECANCELED, loop->current_task ? LOOP_KIND_TASK : LOOP_KIND_NONE,
+                        loop->current_task);
+    }
+    return 0;
+}
+
+int loop_task_shield(int on)
+{
+    loop_task_t *self = tl_current;
+
+    if (self == NULL) {
+        return -EPERM;
+    }
+    if (on) {
+        self->shield++;
+    } else if (self->shield > 0) {
+        self->shield--;
+    } else {
+        return -EINVAL;
+    }
+    return 0;
+}
+
+int loop_task_info(const loop_task_t *t, loop_task_info_t *out)
+{
+    if (t == NULL || out == NULL) {
+        return -EINVAL;
+    }
+    memset(out, 0, sizeof(*out));
+    out->id = t->hdr.id;
+    out->parent_id = t->hdr.parent_task;
+    out->name = t->hdr.name;
+    out->state = t->state;
+    out->wait_kind = t->state == LOOP_TASK_WAITING ? t->wait_kind : LOOP_WAIT_NONE;
+    out->wait_obj_id = t->state == LOOP_TASK_WAITING ? t->wait_obj : 0;
+    out->wait_task_id = t->state == LOOP_TASK_WAITING ? t->wait_task : 0;
+    out->since_ns = t->since_ns;
+    out->timeout_ms = t->state == LOOP_TASK_WAITING ? t->wait_timeout_ms : LOOP_FOREVER;
+    out->wait_site = t->state == LOOP_TASK_WAITING ? t->wait_site : NULL;
+    out->create_site = t->hdr.site;
+    out->error = t->error;
+    out->steps = t->steps;
+    out->run_ns = t->run_ns;
+    return 0;
+}
+
+int loop_task_walk(loop_t *loop, int (*fn)(loop_task_t *t, void *arg), void *arg)
+{
+    struct loop__tasks *ts;
+    loop_queue_t *q, *next;
+
+    if (loop == NULL || fn == NULL) {
+        return -EINVAL;
+    }
+    ts = loop->tasks;
+    if (ts == NULL) {
+        return 0;
+    }
+    for (q = ts->tasks.next; q != &ts->tasks; q = next) {
+        next = q->next;
+        int rc = fn(loop__queue_data(q, loop_task_t, task_node), arg);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void report_task(loop_log_level_t lvl, const char *what, const loop_task_t *t)
+{
+    const loop_site_t *c = t->hdr.site, *w = t->wait_site;
+
+    if (t->state == LOOP_TASK_WAITING) {
+        loop_log(lvl,
+                 "%s: task id=%llu name=\"%s\" state=waiting wait=%s obj=%llu at=%s:%d (%s) "
+                 "created=%s:%d (%s)",
+                 what, (unsigned long long)t->hdr.id, t->hdr.name ? t->hdr.name : "",
+                 loop_wait_kind_name(t->wait_kind), (unsigned long long)t->wait_obj,
+                 w ? w->file : "?", w ? w->line : 0, w ? w->func : "?", c ? c->file : "?",
+                 c ? c->line : 0, c ? c->func : "?");
+    } else {
+        loop_log(lvl, "%s: task id=%llu name=\"%s\" state=%s err=%s created=%s:%d (%s)", what,
+                 (unsigned long long)t->hdr.id, t->hdr.name ? t->hdr.name : "",
+                 loop_task_state_name(t->state), loop_err_name(t->error), c ? c->file : "?",
+                 c ? c->line : 0, c ? c->func : "?");
+    }
+}
+
+size_t loop__tasks_report_open(loop_t *loop)
+{
+    struct loop__tasks *ts = loop->tasks;
+    size_t n = 0;
+    loop_queue_t *q;
+
+    if (ts == NULL) {
+        return 0;
+    }
+    loop__queue_foreach(q, &ts->tasks) {
+        loop_task_t *t = loop__queue_data(q, loop_task_t, task_node);
+        if (!loop__task_finished(t)) {
+            report_task(LOOP_LOG_WARN, "Unfinished task", t);
+            n++;
+        }
+    }
+    return n;
+}
+
+/* loop_run found nothing alive but tasks still wait: nothing can wake them. */
+void loop__tasks_report_stuck(loop_t *loop)
+{
+    struct loop__tasks *ts = loop->tasks;
+    loop_queue_t *q;
+
+    if (ts == NULL || loop->tasks_alive == 0) {
+        return;
+    }
+    loop_log(LOOP_LOG_WARN,
+             "Loop ran out of work with %zu tasks waiting on what nothing can complete "
+             "(deadlock or lost wakeup): loop=%llu",
+             loop->tasks_alive, (unsigned long long)loop->id);
+    loop__queue_foreach(q, &ts->tasks) {
+        loop_task_t *t = loop__queue_data(q, loop_task_t, task_node);
+        if (!loop__task_finished(t)) {
+            report_task(LOOP_LOG_WARN, "Stuck", t);
+        }
+    }
+}
+
+/* loop_close: free finished tasks nobody joined; say which failures went unseen. */
+void loop__tasks_free(loop_t *loop)
+{
+    struct loop__tasks *ts = loop->tasks;
+
+    if (ts == NULL) {
+        return;
+    }
+    while (!loop__queue_empty(&ts->tasks)) {
+        loop_task_t *t = loop__queue_data(ts->tasks.next, loop_task_t, task_node);
+        if (t->state == LOOP_TASK_FAILED && !t->released) {
+            report_task(LOOP_LOG_WARN, "Task error never retrieved", t);
+        }
+        task_free(t);
+    }
+    loop__fdwait_free_all(loop);
+    loop__stack_pool_drain(&ts->pool);
+    free(ts->fdw);
+    free(ts);
+    loop->tasks = NULL;
+}
