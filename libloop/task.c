@@ -525,10 +525,12 @@ static void report_task(loop_log_level_t lvl, const char *what, const loop_task_
 
     if (t->state == LOOP_TASK_WAITING) {
         loop_log(lvl,
-                 "%s: task id=%llu name=\"%s\" state=waiting wait=%s obj=%llu at=%s:%d (%s) "
+                 "%s: task id=%llu name=\"%s\" state=waiting wait=%s obj=%llu%s%.0llu at=%s:%d (%s) "
                  "created=%s:%d (%s)",
                  what, (unsigned long long)t->hdr.id, t->hdr.name ? t->hdr.name : "",
                  loop_wait_kind_name(t->wait_kind), (unsigned long long)t->wait_obj,
+                 t->wait_task ? (t->wait_kind == LOOP_WAIT_LOCK ? " owner=" : " task=") : "",
+                 (unsigned long long)t->wait_task,
                  w ? w->file : "?", w ? w->line : 0, w ? w->func : "?", c ? c->file : "?",
                  c ? c->line : 0, c ? c->func : "?");
     } else {

@@ -395,6 +395,10 @@ int loop_lock_release(loop_lock_t *l)
     }
     l->owner = loop__queue_data(l->o.waiters.next, loop_task_t, wait_node);
     obj_wake_first(&l->o, 0, 0);
+    loop_queue_t *q; /* the others now wait for the new owner */
+    loop__queue_foreach(q, &l->o.waiters) {
+        loop__queue_data(q, loop_task_t, wait_node)->wait_task = l->owner->hdr.id;
+    }
     return 0;
 }
 
