@@ -2,32 +2,92 @@
  * trace.h — tracepoint call sites inside libloop.
  *
  * Code calls LOOP_TRACE(event, args...) with object pointers (loop, handle,
- * task...); the provider in tracepoints/ dereferences them into fields, so
- * the call sites stay one line and argument preparation happens only when an
- * event is enabled.
+ * work...) or scalars; the provider in tracepoints/libloop_tp.h dereferences
+ * them into fields, so the call sites stay one line and argument preparation
+ * happens only when an event is enabled. docs/trace-format.md documents the
+ * resulting fields for trace consumers.
  *
  * Events and their arguments (provider "libloop"):
  *   loop_new(const loop_t *)            loop_close(const loop_t *)
  *   run_begin(const loop_t *, int mode) run_end(const loop_t *, int rc)
- *   iter_begin(const loop_t *)          (carries loop->now_ns)
- *   poll_begin(const loop_t *, int64_t timeout_ns)
- *   poll_end(const loop_t *, int nready, int err)
+ *   iter_begin(const loop_t *)          (carries loop->now_ns: call it after the
+ *                                        iteration's clock read)
+ *   time_update(const loop_t *)         (carries the new now_ns: every clock refresh
+ *                                        other than the iteration start's, i.e.
+ *                                        after a blocking poll and when the
+ *                                        program calls loop_update_time())
+ *   poll_begin(const loop_t *, int64_t timeout_ns)   (-1: infinite)
+ *   poll_end(const loop_t *, int nready, int err)    (err: 0 or an errno value,
+ *                                        either sign; recorded negative)
  *   io_ready(const loop_t *, const loop_io_t *, int revents)
- *   handle_new(const loop_handle_t *)   handle_start(const loop_handle_t *)
+ *                                       (one per ready watcher after poll_end,
+ *                                        in the order they will be queued)
+ *   signal_recv(const loop_t *, int signum)
+ *   handle_new(const loop_handle_t *)   (after loop__handle_init filled id/site)
+ *   handle_name(const loop_handle_t *)  (loop_handle_set_name(), after the change)
+ *   handle_start(const loop_handle_t *) (after the start parameters are stored:
+ *                                        timer due/repeat, io fd/events, signum)
  *   handle_stop(const loop_handle_t *)  handle_close(const loop_handle_t *)
  *   callback_begin(const loop_t *, const loop_handle_t *)
  *   callback_end(const loop_t *, const loop_handle_t *)
- *   pool_submit(const loop_work_t *)    pool_begin(const loop_work_t *) (worker thread)
- *   pool_end(const loop_work_t *)       pool_done(const loop_work_t *, int status)
- *   signal_recv(const loop_t *, int signum)
+ *                                       (around every callback the loop runs,
+ *                                        close callbacks too; a task step passes
+ *                                        the task's handle header, kind task.
+ *                                        Only h->id and h->kind are read: a
+ *                                        stack copy holding those is fine)
+ *   pool_submit(const loop_work_t *)    (after the new id is assigned)
+ *   pool_begin(const loop_work_t *)     pool_end(const loop_work_t *)  (worker thread)
+ *   pool_done(const loop_work_t *, int status)  (loop thread, collection order)
+ *   task_new(const loop_t *, uint64_t id, uint64_t parent_id, const char *name,
+ *            const loop_site_t *site)
+ *   task_ready(const loop_t *, uint64_t id, int by_kind, uint64_t by_id)
+ *                                       (by_kind: loop_kind_t of the waker,
+ *                                        LOOP_KIND_NONE when spawned)
+ *   task_run(const loop_t *, uint64_t id)
+ *   task_suspend(const loop_t *, uint64_t id, int wait_kind, uint64_t obj_id,
+ *                int64_t timeout_ns, const loop_site_t *site)
+ *                                       (wait_kind: LOOP__TP_WAIT_*; timeout -1: none)
+ *   task_done(const loop_t *, uint64_t id, int state, int err)
+ *                                       (state: LOOP__TP_TASK_DONE/CANCELLED/FAILED)
+ *   task_cancel(const loop_t *, uint64_t id, uint64_t by_id)
+ *   slow_callback(const loop_t *, const loop_handle_t *, uint64_t duration_ns)
+ *                                       (after the callback's callback_end; the
+ *                                        handle must still be valid)
+ *   stall(const loop_t *, uint64_t id, uint64_t duration_ns, const char *backtrace)
+ *                                       (watchdog thread; see LOOP_TRACE_ENABLED)
  *   error(const loop_t *, const loop_handle_t * or NULL, int err, const char *msg)
- * Task, slow-callback and stall events are added with those features.
+ * Strings and sites may be NULL (recorded as ""). Handle pointers may be NULL
+ * (recorded as id 0, kind none).
  *
- * Until the provider is built in, these compile to nothing.
+ * Costly arguments (a backtrace, a formatted message) are built only when the
+ * event is enabled, and then emitted without a second check:
+ *     if (LOOP_TRACE_ENABLED(stall)) {
+ *         char bt[4096];
+ *         format_backtrace(bt, sizeof bt);
+ *         LOOP_TRACE_DO(stall, loop, id, duration_ns, bt);
+ *     }
+ * Never pair LOOP_TRACE_ENABLED with LOOP_TRACE (the state can change between).
+ *
+ * Linkage: libloop/trace.c defines the call sites with dynamic probe linkage;
+ * libloop links only libc/libdl. The probe (build/lib/liblooptp.so) is loaded
+ * by LD_PRELOAD or, when LOOP_TRACE=1, by trace.c at start-up. Not loaded, a
+ * call site costs one predicted-not-taken load and branch.
  */
 #ifndef LOOP_TRACE_H
 #define LOOP_TRACE_H
 
-#define LOOP_TRACE(event, ...) do { } while (0)
+/* The call-site structures stay inside libloop (not exported from libloop.so). */
+#ifndef LTTNG_UST_TRACEPOINT_HIDDEN_DEFINITION
+#define LTTNG_UST_TRACEPOINT_HIDDEN_DEFINITION
+#endif
+
+#include "../tracepoints/libloop_tp.h"
+
+#define LOOP_TRACE(event, ...) lttng_ust_tracepoint(libloop, event, __VA_ARGS__)
+#define LOOP_TRACE_ENABLED(event) lttng_ust_tracepoint_enabled(libloop, event)
+#define LOOP_TRACE_DO(event, ...) lttng_ust_do_tracepoint(libloop, event, __VA_ARGS__)
+
+/* 1 once the probe object is loaded (by LD_PRELOAD or LOOP_TRACE=1). trace.c. */
+int loop__trace_probe_loaded(void);
 
 #endif /* LOOP_TRACE_H */

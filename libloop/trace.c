@@ -1,0 +1,160 @@
+/*
+ * trace.c — the tracepoint call-site definitions and the probe loader.
+ *
+ * The one translation unit that defines LTTNG_UST_TRACEPOINT_DEFINE: the
+ * call-site structures of every libloop:* event live here, with dynamic probe
+ * linkage, so libloop links only libc/libdl and an untraced program never
+ * loads liblttng-ust. (The DEFINE part itself dlopens the small
+ * liblttng-ust-tracepoint.so.1 at start-up; without it tracepoints stay off.)
+ *
+ * Loading the probe: with LD_PRELOAD=liblooptp.so nothing is left to do. With
+ * LOOP_TRACE=1 in the environment, a constructor dlopens the probe object
+ * liblooptp.so, looking in this order:
+ *   1. $LOOP_TRACE_PROBE, a path, when set;
+ *   2. next to the object that holds libloop (libloop.so, or the program that
+ *      linked libloop.a), then in ../lib from there (programs in build/bin);
+ *   3. the installed library directory (LOOP_LIBDIR, set by the build);
+ *   4. the plain name, through the dynamic linker's search path.
+ * The probe is never unloaded: liblttng-ust does not support it and its
+ * threads would keep running. Failing to load logs one warning line and
+ * leaves tracing off; the program runs on.
+ *
+ * Process-wide state: only the loader's outcome, written once by the
+ * constructor before main() and read-only afterwards.
+ */
+#define LTTNG_UST_TRACEPOINT_DEFINE
+#define LTTNG_UST_TRACEPOINT_PROBE_DYNAMIC_LINKAGE
+#include "trace.h"
+
+#include <dlfcn.h>
+#include <limits.h>
+#include <link.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef LOOP_LIBDIR
+#define LOOP_LIBDIR "/usr/local/lib"
+#endif
+
+#define PROBE_NAME "liblooptp.so"
+
+static int probe_loaded;
+
+int loop__trace_probe_loaded(void)
+{
+    return probe_loaded;
+}
+
+static bool trace_wanted(void)
+{
+    const char *v = getenv("LOOP_TRACE");
+
+    return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+}
+
+/*
+ * The directory of the object this code lives in: libloop.so, or the main
+ * program when libloop.a was linked in (dladdr names that one "" or argv[0],
+ * so ask /proc/self/exe instead). Returns 0 and fills dir, or -1.
+ */
+static int self_dir(char *dir, size_t size)
+{
+    Dl_info info;
+    struct link_map *map = NULL;
+    char path[PATH_MAX];
+    char *slash;
+
+    if (dladdr1((void *)&loop__trace_probe_loaded, &info, (void **)&map, RTLD_DL_LINKMAP) == 0) {
+        return -1;
+    }
+    if (map != NULL && map->l_name != NULL && map->l_name[0] != '\0') {
+        if (realpath(map->l_name, path) == NULL) {
+            return -1;
+        }
+    } else {
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+
+        if (n <= 0) {
+            return -1;
+        }
+        path[n] = '\0';
+    }
+    slash = strrchr(path, '/');
+    if (slash == NULL || (size_t)(slash - path) >= size) {
+        return -1;
+    }
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    return 0;
+}
+
+static void *try_open(const char *path, char *why, size_t why_size)
+{
+    void *h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+
+    if (h == NULL && why[0] == '\0') {
+        const char *e = dlerror();
+
+        snprintf(why, why_size, "%s", e != NULL ? e : path);
+    }
+    return h;
+}
+
+static void load_probe(void)
+{
+    char dir[PATH_MAX];
+    char path[PATH_MAX + sizeof "/../lib/" PROBE_NAME];
+    char why[512] = "";
+    const char *explicit_path = getenv("LOOP_TRACE_PROBE");
+    void *h;
+
+    /* Already there (LD_PRELOAD, or a program that loaded it itself). */
+    h = dlopen(PROBE_NAME, RTLD_NOW | RTLD_NOLOAD);
+    if (h == NULL && explicit_path != NULL && explicit_path[0] != '\0') {
+        h = try_open(explicit_path, why, sizeof why);
+    }
+    if (h == NULL && self_dir(dir, sizeof dir) == 0) {
+        snprintf(path, sizeof path, "%s/%s", dir, PROBE_NAME);
+        if (access(path, R_OK) == 0) {
+            h = try_open(path, why, sizeof why);
+        }
+        if (h == NULL) {
+            snprintf(path, sizeof path, "%s/../lib/%s", dir, PROBE_NAME);
+            if (access(path, R_OK) == 0) {
+                h = try_open(path, why, sizeof why);
+            }
+        }
+    }
+    if (h == NULL) {
+        snprintf(path, sizeof path, "%s/%s", LOOP_LIBDIR, PROBE_NAME);
+        if (access(path, R_OK) == 0) {
+            h = try_open(path, why, sizeof why);
+        }
+    }
+    if (h == NULL) {
+        h = try_open(PROBE_NAME, why, sizeof why);
+    }
+    if (h == NULL) {
+        loop_log(LOOP_LOG_WARN, "LOOP_TRACE is set but the tracepoint probe " PROBE_NAME
+                                " could not be loaded (%s); tracing stays off", why);
+        return;
+    }
+    /* Never dlclose(h): see the file comment. */
+    probe_loaded = 1;
+}
+
+/*
+ * Before main(): the probe must be registered before the first event (a
+ * loop created in a constructor or early in main). Without LOOP_TRACE this
+ * costs one getenv() and, when LD_PRELOAD brought the probe, one lookup.
+ */
+__attribute__((constructor)) static void trace_init(void)
+{
+    if (trace_wanted()) {
+        load_probe();
+    } else if (dlopen(PROBE_NAME, RTLD_NOW | RTLD_NOLOAD) != NULL) {
+        probe_loaded = 1;
+    }
+}

@@ -1,0 +1,133 @@
+# tests/lib/sessiond.sh — a private lttng-sessiond for integration tests.
+#
+# Source it from a test script (run with sh from the repository root):
+#
+#     . tests/lib/sessiond.sh
+#     sessiond_isolate "$0" "$@"   # first: as root, re-runs the script in its
+#                                  # own mount namespace (see below)
+#     at_exit "rm -rf '$tmp'"      # optional: more cleanup, run in reverse order
+#     sessiond_start               # starts the daemon, waits until it answers
+#     lttng create ...             # LTTNG_HOME is exported: lttng talks to it
+#
+# The daemon is stopped by pid (kill -TERM, then -KILL after 10 s) when the
+# script exits, also on failure or on SIGINT/SIGTERM; sessiond_stop stops it
+# earlier.
+#
+# Isolation (docs in ../shared/docs/INTEGRATION.md): a test neither uses nor
+# disturbs a session daemon that may already run on the machine.
+#  - As a normal user, LTTNG_HOME=$(mktemp -d) gives lttng and lttng-sessiond
+#    private sockets and pid file.
+#  - As root the daemon's sockets live under /run/lttng whatever LTTNG_HOME
+#    says, and the buffers under /dev/shm: sessiond_isolate re-executes the
+#    script under `unshare -m` and mounts a private tmpfs on both.
+#    A root run that cannot get a mount namespace says why and fails: it
+#    never falls back to the machine's /run/lttng.
+#
+# Every failure prints one line "SCRIPT: FAIL: why" and exits 1.
+
+_tl_name=${0##*/}
+_tl_cleanups=""
+SESSIOND_PID=""
+
+fail() {
+    echo "$_tl_name: FAIL: $*" >&2
+    exit 1
+}
+
+note() {
+    echo "$_tl_name: $*" >&2
+}
+
+# Register a shell command to run at exit (most recent first).
+at_exit() {
+    _tl_cleanups="$1
+$_tl_cleanups"
+}
+
+_tl_on_exit() {
+    _tl_rc=$?
+    trap - EXIT INT TERM
+    sessiond_stop
+    _tl_old_ifs=$IFS
+    IFS='
+'
+    for _tl_cmd in $_tl_cleanups; do
+        IFS=$_tl_old_ifs
+        eval "$_tl_cmd" || true
+    done
+    IFS=$_tl_old_ifs
+    exit "$_tl_rc"
+}
+trap _tl_on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# As root: re-run "$@" (the script and its arguments) in a private mount
+# namespace, then mount private tmpfs on /run/lttng and /dev/shm there.
+sessiond_isolate() {
+    [ "$(id -u)" = 0 ] || return 0
+    if [ "${LOOP_TEST_MNTNS:-}" != "$$" ]; then
+        command -v unshare >/dev/null 2>&1 ||
+            fail "running as root needs unshare (util-linux) to isolate lttng-sessiond in a mount namespace"
+        if ! _tl_err=$(unshare -m --propagation private true 2>&1); then
+            fail "running as root needs a private mount namespace for lttng-sessiond, and unshare -m failed: $_tl_err"
+        fi
+        # exec keeps the pid, so the re-run recognizes itself by $$.
+        LOOP_TEST_MNTNS=$$ exec unshare -m --propagation private sh "$@"
+    fi
+    mkdir -p /run/lttng /dev/shm ||
+        fail "cannot create /run/lttng"
+    mount -t tmpfs -o mode=0755 loop-test-lttng /run/lttng ||
+        fail "cannot mount a private tmpfs on /run/lttng"
+    mount -t tmpfs -o mode=1777 loop-test-shm /dev/shm ||
+        fail "cannot mount a private tmpfs on /dev/shm"
+}
+
+# Start a private lttng-sessiond and wait (10 s at most) until `lttng list` answers.
+sessiond_start() {
+    command -v lttng >/dev/null 2>&1 || fail "lttng not found (Debian package lttng-tools)"
+    command -v lttng-sessiond >/dev/null 2>&1 ||
+        fail "lttng-sessiond not found (Debian package lttng-tools)"
+    if [ "$(id -u)" = 0 ] && [ "${LOOP_TEST_MNTNS:-}" != "$$" ]; then
+        fail "as root, call sessiond_isolate \"\$0\" \"\$@\" before sessiond_start"
+    fi
+    LTTNG_HOME=$(mktemp -d "${TMPDIR:-/tmp}/loop-lttng-home.XXXXXX") || fail "mktemp failed"
+    export LTTNG_HOME
+    at_exit "rm -rf '$LTTNG_HOME'"
+    if [ "$(id -u)" = 0 ]; then
+        _tl_pidfile=/run/lttng/lttng-sessiond.pid
+    else
+        _tl_pidfile=$LTTNG_HOME/.lttng/lttng-sessiond.pid
+    fi
+    if ! _tl_err=$(lttng-sessiond --daemonize --no-kernel 2>&1); then
+        fail "lttng-sessiond --daemonize failed: $(echo "$_tl_err" | head -n 3 | tr '\n' ' ')"
+    fi
+    _tl_i=0
+    while :; do
+        if [ -z "$SESSIOND_PID" ] && [ -s "$_tl_pidfile" ]; then
+            SESSIOND_PID=$(cat "$_tl_pidfile")
+        fi
+        if [ -n "$SESSIOND_PID" ] && lttng list >/dev/null 2>&1; then
+            break
+        fi
+        _tl_i=$((_tl_i + 1))
+        [ "$_tl_i" -le 100 ] || fail "the private lttng-sessiond did not answer within 10 s"
+        sleep 0.1
+    done
+}
+
+# Stop the daemon started by sessiond_start (by pid); safe to call twice.
+sessiond_stop() {
+    [ -n "$SESSIOND_PID" ] || return 0
+    kill -TERM "$SESSIOND_PID" 2>/dev/null || true
+    _tl_i=0
+    while kill -0 "$SESSIOND_PID" 2>/dev/null && [ "$_tl_i" -lt 100 ]; do
+        sleep 0.1
+        _tl_i=$((_tl_i + 1))
+    done
+    if kill -0 "$SESSIOND_PID" 2>/dev/null; then
+        note "lttng-sessiond $SESSIOND_PID ignored SIGTERM for 10 s; killing it"
+        kill -KILL "$SESSIOND_PID" 2>/dev/null || true
+    fi
+    SESSIOND_PID=""
+}

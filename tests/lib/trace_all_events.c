@@ -1,0 +1,96 @@
+/*
+ * trace_all_events.c — emits every libloop:* event once through the real call
+ * sites (LOOP_TRACE in libloop/trace.h), with fake objects and known values,
+ * so tests/trace_capture.sh can check the whole schema with babeltrace2,
+ * including events the core has no reason to emit in a small program (tasks,
+ * stall, error, slow_callback). Links libloop.a for trace.o.
+ */
+#include "internal.h"
+#include "trace.h"
+
+#include <signal.h>
+#include <string.h>
+
+int main(void)
+{
+    static const loop_site_t site = {"fake.c", "fake_fn", 42};
+    loop_t loop;
+    loop_timer_t timer;
+    loop_io_t io;
+    loop_signal_t sig;
+    loop_work_t work;
+    loop_handle_t *th = &timer.handle;
+
+    memset(&loop, 0, sizeof loop);
+    memset(&timer, 0, sizeof timer);
+    memset(&io, 0, sizeof io);
+    memset(&sig, 0, sizeof sig);
+    memset(&work, 0, sizeof work);
+    loop.id = 7;
+    loop.now_ns = 1000;
+    loop.policy = LOOP__POLICY_CHAOS;
+
+    th->loop = &loop;
+    th->site = &site;
+    th->id = 1;
+    th->kind = LOOP_KIND_TIMER;
+    th->parent_task = 3;
+    timer.due_ns = 5000;
+    timer.repeat_ns = 250;
+    io.handle = *th;
+    io.handle.id = 2;
+    io.handle.kind = LOOP_KIND_IO;
+    io.fd = 9;
+    io.events = LOOP_READABLE | LOOP_WRITABLE;
+    sig.handle = *th;
+    sig.handle.id = 4;
+    sig.handle.kind = LOOP_KIND_SIGNAL;
+    sig.signum = SIGUSR1;
+    work.handle = *th;
+    work.handle.id = 5;
+    work.handle.kind = LOOP_KIND_WORK;
+    work.handle.name = "crunch";
+
+    LOOP_TRACE(loop_new, &loop);
+    LOOP_TRACE(run_begin, &loop, LOOP_RUN_ONCE);
+    LOOP_TRACE(iter_begin, &loop);
+    LOOP_TRACE(handle_new, th);
+    th->name = "tick";
+    LOOP_TRACE(handle_name, th);
+    LOOP_TRACE(handle_start, th);
+    LOOP_TRACE(handle_new, &io.handle);
+    LOOP_TRACE(handle_start, &io.handle);
+    LOOP_TRACE(handle_new, &sig.handle);
+    LOOP_TRACE(handle_start, &sig.handle);
+    LOOP_TRACE(poll_begin, &loop, (int64_t)-1);
+    LOOP_TRACE(poll_end, &loop, 1, 4); /* a positive errno is recorded negative */
+    LOOP_TRACE(io_ready, &loop, &io, LOOP_READABLE | LOOP_HANGUP);
+    loop.now_ns = 2000;
+    LOOP_TRACE(time_update, &loop);
+    LOOP_TRACE(signal_recv, &loop, SIGUSR1);
+    LOOP_TRACE(callback_begin, &loop, th);
+    LOOP_TRACE(callback_end, &loop, th);
+    LOOP_TRACE(handle_stop, th);
+    LOOP_TRACE(handle_close, th);
+    LOOP_TRACE(pool_submit, &work);
+    LOOP_TRACE(pool_begin, &work);
+    LOOP_TRACE(pool_end, &work);
+    LOOP_TRACE(pool_done, &work, -ECANCELED);
+    LOOP_TRACE(task_new, &loop, 10, 0, "main-task", &site);
+    LOOP_TRACE(task_new, &loop, 11, 10, NULL, NULL);
+    LOOP_TRACE(task_ready, &loop, 10, LOOP_KIND_NONE, 0);
+    LOOP_TRACE(task_run, &loop, 10);
+    LOOP_TRACE(task_suspend, &loop, 10, LOOP__TP_WAIT_JOIN, 11, (int64_t)-1, &site);
+    LOOP_TRACE(task_ready, &loop, 10, LOOP_KIND_TASK, 11);
+    LOOP_TRACE(task_cancel, &loop, 11, 10);
+    LOOP_TRACE(task_done, &loop, 11, LOOP__TP_TASK_CANCELLED, -ECANCELED);
+    LOOP_TRACE(slow_callback, &loop, th, (uint64_t)230000000);
+    if (LOOP_TRACE_ENABLED(stall)) {
+        LOOP_TRACE_DO(stall, &loop, 10, (uint64_t)3000000000, "#0 spin\n#1 main");
+    }
+    LOOP_TRACE(error, &loop, NULL, -EBADF, "use after close");
+    LOOP_TRACE(error, &loop, &io.handle, -EPIPE, NULL);
+    LOOP_TRACE(run_end, &loop, 1);
+    LOOP_TRACE(loop_close, &loop);
+    return 0;
+}

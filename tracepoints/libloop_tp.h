@@ -1,0 +1,505 @@
+/*
+ * libloop_tp.h — the LTTng-UST provider "libloop": every event libloop emits.
+ *
+ * This one header is the whole schema; docs/trace-format.md documents it for
+ * consumers and must change with it (bump LOOP_TRACE_FORMAT_VERSION when a
+ * field is removed, renamed, retyped or changes meaning; adding an event or
+ * appending a field is compatible and only needs the doc).
+ *
+ * Three translation units include it:
+ *  - every libloop/NAME.c through libloop/trace.h: declares the call sites;
+ *  - libloop/trace.c with LTTNG_UST_TRACEPOINT_DEFINE and
+ *    LTTNG_UST_TRACEPOINT_PROBE_DYNAMIC_LINKAGE: defines the call-site
+ *    structures, so libloop links neither liblttng-ust nor this probe;
+ *  - tracepoints/libloop_tp.c with LTTNG_UST_TRACEPOINT_CREATE_PROBES: the
+ *    probe object build/lib/liblooptp.so (linked with liblttng-ust), loaded by
+ *    LD_PRELOAD or by libloop itself when LOOP_TRACE=1.
+ *
+ * Arguments are object pointers (as trace.h documents) or scalars; the fields
+ * below dereference them. Field expressions run only when the event is
+ * enabled, in the probe, on the emitting thread.
+ */
+#undef LTTNG_UST_TRACEPOINT_PROVIDER
+#define LTTNG_UST_TRACEPOINT_PROVIDER libloop
+
+#undef LTTNG_UST_TRACEPOINT_INCLUDE
+#define LTTNG_UST_TRACEPOINT_INCLUDE "libloop_tp.h"
+
+#if !defined(LOOP_LIBLOOP_TP_H) || defined(LTTNG_UST_TRACEPOINT_HEADER_MULTI_READ)
+#define LOOP_LIBLOOP_TP_H
+
+#ifndef LTTNG_UST_COMPAT_API_VERSION
+#define LTTNG_UST_COMPAT_API_VERSION 1 /* the 2.13 names only */
+#endif
+
+#include <lttng/tracepoint.h>
+
+#include "internal.h"
+
+#ifndef LOOP_LIBLOOP_TP_ONCE
+#define LOOP_LIBLOOP_TP_ONCE
+
+/* Stored in libloop:loop_new as format_version. */
+#define LOOP_TRACE_FORMAT_VERSION 1
+
+/*
+ * Task states and wait kinds as the trace encodes them. The task layer keeps
+ * its own enums equal to these (_Static_assert them there).
+ */
+enum loop__tp_task_state {
+    LOOP__TP_TASK_NEW = 0,
+    LOOP__TP_TASK_READY = 1,
+    LOOP__TP_TASK_RUNNING = 2,
+    LOOP__TP_TASK_WAITING = 3,
+    LOOP__TP_TASK_DONE = 4,
+    LOOP__TP_TASK_CANCELLED = 5,
+    LOOP__TP_TASK_FAILED = 6,
+};
+
+enum loop__tp_wait_kind {
+    LOOP__TP_WAIT_NONE = 0,
+    LOOP__TP_WAIT_SLEEP = 1,
+    LOOP__TP_WAIT_YIELD = 2,
+    LOOP__TP_WAIT_FD = 3,
+    LOOP__TP_WAIT_JOIN = 4,
+    LOOP__TP_WAIT_FUTURE = 5,
+    LOOP__TP_WAIT_EVENT = 6,
+    LOOP__TP_WAIT_LOCK = 7,
+    LOOP__TP_WAIT_CHANNEL_SEND = 8,
+    LOOP__TP_WAIT_CHANNEL_RECV = 9,
+    LOOP__TP_WAIT_WORK = 10,
+};
+
+/* Field helpers: NULL-tolerant, so a call site never crashes the probe. */
+static inline uint64_t loop__tp_loop_id(const loop_t *l)
+{
+    return l ? l->id : 0;
+}
+static inline uint64_t loop__tp_hloop_id(const loop_handle_t *h)
+{
+    return h && h->loop ? h->loop->id : 0;
+}
+static inline uint64_t loop__tp_h_id(const loop_handle_t *h)
+{
+    return h ? h->id : 0;
+}
+static inline uint8_t loop__tp_h_kind(const loop_handle_t *h)
+{
+    return h ? h->kind : LOOP_KIND_NONE;
+}
+static inline uint64_t loop__tp_h_parent(const loop_handle_t *h)
+{
+    return h ? h->parent_task : 0;
+}
+static inline const char *loop__tp_str(const char *s)
+{
+    return s ? s : "";
+}
+static inline const char *loop__tp_h_name(const loop_handle_t *h)
+{
+    return h && h->name ? h->name : "";
+}
+static inline const loop_site_t *loop__tp_h_site(const loop_handle_t *h)
+{
+    return h ? h->site : NULL;
+}
+static inline const char *loop__tp_site_file(const loop_site_t *s)
+{
+    return s && s->file ? s->file : "";
+}
+static inline const char *loop__tp_site_func(const loop_site_t *s)
+{
+    return s && s->func ? s->func : "";
+}
+static inline int32_t loop__tp_site_line(const loop_site_t *s)
+{
+    return s ? s->line : 0;
+}
+/* handle_start details: meaningful for one kind each, 0 / -1 otherwise. */
+static inline uint64_t loop__tp_due_ns(const loop_handle_t *h)
+{
+    return h && h->kind == LOOP_KIND_TIMER ? ((const loop_timer_t *)h)->due_ns : 0;
+}
+static inline uint64_t loop__tp_repeat_ns(const loop_handle_t *h)
+{
+    return h && h->kind == LOOP_KIND_TIMER ? ((const loop_timer_t *)h)->repeat_ns : 0;
+}
+static inline int32_t loop__tp_fd(const loop_handle_t *h)
+{
+    return h && h->kind == LOOP_KIND_IO ? ((const loop_io_t *)h)->fd : -1;
+}
+static inline int32_t loop__tp_events(const loop_handle_t *h)
+{
+    return h && h->kind == LOOP_KIND_IO ? ((const loop_io_t *)h)->events : 0;
+}
+static inline int32_t loop__tp_signum(const loop_handle_t *h)
+{
+    return h && h->kind == LOOP_KIND_SIGNAL ? ((const loop_signal_t *)h)->signum : 0;
+}
+
+/* Field groups shared by several events. */
+#define LOOP_TP_F_LOOP(l) lttng_ust_field_integer(uint64_t, loop_id, loop__tp_loop_id(l))
+#define LOOP_TP_F_HLOOP(h) lttng_ust_field_integer(uint64_t, loop_id, loop__tp_hloop_id(h))
+#define LOOP_TP_F_HREF(h)                                                                \
+    lttng_ust_field_integer(uint64_t, id, loop__tp_h_id(h))                              \
+    lttng_ust_field_enum(libloop, kind, uint8_t, kind, loop__tp_h_kind(h))
+#define LOOP_TP_F_SITE(s)                                                                \
+    lttng_ust_field_string(site_file, loop__tp_site_file(s))                             \
+    lttng_ust_field_integer(int32_t, site_line, loop__tp_site_line(s))                   \
+    lttng_ust_field_string(site_func, loop__tp_site_func(s))
+/* The full identity of a handle: who it is, where it was made, by which task. */
+#define LOOP_TP_F_HIDENT(h)                                                              \
+    LOOP_TP_F_HREF(h)                                                                    \
+    lttng_ust_field_string(name, loop__tp_h_name(h))                                     \
+    LOOP_TP_F_SITE(loop__tp_h_site(h))                                                   \
+    lttng_ust_field_integer(uint64_t, parent_task, loop__tp_h_parent(h))
+
+#endif /* LOOP_LIBLOOP_TP_ONCE */
+
+/* ---------------------------------------------------------------------- */
+/* Enumerations                                                            */
+
+LTTNG_UST_TRACEPOINT_ENUM(libloop, kind,
+    LTTNG_UST_TP_ENUM_VALUES(
+        lttng_ust_field_enum_value("none", 0)
+        lttng_ust_field_enum_value("timer", 1)
+        lttng_ust_field_enum_value("io", 2)
+        lttng_ust_field_enum_value("signal", 3)
+        lttng_ust_field_enum_value("defer", 4)
+        lttng_ust_field_enum_value("async", 5)
+        lttng_ust_field_enum_value("work", 6)
+        lttng_ust_field_enum_value("task", 7)
+        lttng_ust_field_enum_value("close", 8)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_ENUM(libloop, task_state,
+    LTTNG_UST_TP_ENUM_VALUES(
+        lttng_ust_field_enum_value("new", 0)
+        lttng_ust_field_enum_value("ready", 1)
+        lttng_ust_field_enum_value("running", 2)
+        lttng_ust_field_enum_value("waiting", 3)
+        lttng_ust_field_enum_value("done", 4)
+        lttng_ust_field_enum_value("cancelled", 5)
+        lttng_ust_field_enum_value("failed", 6)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_ENUM(libloop, wait_kind,
+    LTTNG_UST_TP_ENUM_VALUES(
+        lttng_ust_field_enum_value("none", 0)
+        lttng_ust_field_enum_value("sleep", 1)
+        lttng_ust_field_enum_value("yield", 2)
+        lttng_ust_field_enum_value("fd", 3)
+        lttng_ust_field_enum_value("join", 4)
+        lttng_ust_field_enum_value("future", 5)
+        lttng_ust_field_enum_value("event", 6)
+        lttng_ust_field_enum_value("lock", 7)
+        lttng_ust_field_enum_value("channel_send", 8)
+        lttng_ust_field_enum_value("channel_recv", 9)
+        lttng_ust_field_enum_value("work", 10)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_ENUM(libloop, run_mode,
+    LTTNG_UST_TP_ENUM_VALUES(
+        lttng_ust_field_enum_value("default", 0)
+        lttng_ust_field_enum_value("once", 1)
+        lttng_ust_field_enum_value("nowait", 2)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_ENUM(libloop, policy,
+    LTTNG_UST_TP_ENUM_VALUES(
+        lttng_ust_field_enum_value("fifo", 0)
+        lttng_ust_field_enum_value("chaos", 1)
+        lttng_ust_field_enum_value("replay", 2)
+    )
+)
+
+/* ---------------------------------------------------------------------- */
+/* Loop                                                                    */
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, loop_new,
+    LTTNG_UST_TP_ARGS(const loop_t *, l),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint16_t, format_version, LOOP_TRACE_FORMAT_VERSION)
+        lttng_ust_field_integer(uint16_t, version_major, LOOP_VERSION_MAJOR)
+        lttng_ust_field_integer(uint16_t, version_minor, LOOP_VERSION_MINOR)
+        lttng_ust_field_enum(libloop, policy, uint8_t, policy, l ? (uint8_t)l->policy : 0)
+        lttng_ust_field_integer(uint8_t, debug, l ? l->debug : 0)
+        lttng_ust_field_integer(uint64_t, now_ns, l ? l->now_ns : 0)
+    )
+)
+
+/* Events with nothing but the loop. */
+LTTNG_UST_TRACEPOINT_EVENT_CLASS(libloop, loop_class,
+    LTTNG_UST_TP_ARGS(const loop_t *, l),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+    )
+)
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, loop_class, libloop, loop_close,
+    LTTNG_UST_TP_ARGS(const loop_t *, l))
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, run_begin,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, int, mode),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_enum(libloop, run_mode, uint8_t, mode, (uint8_t)mode)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, run_end,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, int, rc),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(int32_t, rc, rc)
+    )
+)
+
+/* The loop's clock value: at each iteration start and at each explicit refresh. */
+LTTNG_UST_TRACEPOINT_EVENT_CLASS(libloop, clock_class,
+    LTTNG_UST_TP_ARGS(const loop_t *, l),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint64_t, now_ns, l ? l->now_ns : 0)
+    )
+)
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, clock_class, libloop, iter_begin,
+    LTTNG_UST_TP_ARGS(const loop_t *, l))
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, clock_class, libloop, time_update,
+    LTTNG_UST_TP_ARGS(const loop_t *, l))
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, poll_begin,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, int64_t, timeout_ns),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(int64_t, timeout_ns, timeout_ns)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, poll_end,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, int, nready, int, err),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(int32_t, nready, nready)
+        /* 0 or a negative errno, whichever sign the call site passes */
+        lttng_ust_field_integer(int32_t, err, err > 0 ? -err : err)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, io_ready,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, const loop_io_t *, io, int, revents),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint64_t, id, io ? io->handle.id : 0)
+        lttng_ust_field_integer(int32_t, fd, io ? io->fd : -1)
+        lttng_ust_field_integer_hex(uint8_t, revents, (uint8_t)revents)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, signal_recv,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, int, signum),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(int32_t, signum, signum)
+    )
+)
+
+/* ---------------------------------------------------------------------- */
+/* Handles                                                                 */
+
+/* Lifecycle points that carry the whole identity (readers need no history). */
+LTTNG_UST_TRACEPOINT_EVENT_CLASS(libloop, handle_ident_class,
+    LTTNG_UST_TP_ARGS(const loop_handle_t *, h),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_HLOOP(h)
+        LOOP_TP_F_HIDENT(h)
+    )
+)
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, handle_ident_class, libloop, handle_new,
+    LTTNG_UST_TP_ARGS(const loop_handle_t *, h))
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, handle_ident_class, libloop, handle_name,
+    LTTNG_UST_TP_ARGS(const loop_handle_t *, h))
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, handle_ident_class, libloop, handle_close,
+    LTTNG_UST_TP_ARGS(const loop_handle_t *, h))
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, handle_start,
+    LTTNG_UST_TP_ARGS(const loop_handle_t *, h),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_HLOOP(h)
+        LOOP_TP_F_HREF(h)
+        lttng_ust_field_integer(uint64_t, due_ns, loop__tp_due_ns(h))
+        lttng_ust_field_integer(uint64_t, repeat_ns, loop__tp_repeat_ns(h))
+        lttng_ust_field_integer(int32_t, fd, loop__tp_fd(h))
+        lttng_ust_field_integer_hex(uint8_t, events, (uint8_t)loop__tp_events(h))
+        lttng_ust_field_integer(int32_t, signum, loop__tp_signum(h))
+    )
+)
+
+LTTNG_UST_TRACEPOINT_EVENT_CLASS(libloop, handle_ref_class,
+    LTTNG_UST_TP_ARGS(const loop_handle_t *, h),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_HLOOP(h)
+        LOOP_TP_F_HREF(h)
+    )
+)
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, handle_ref_class, libloop, handle_stop,
+    LTTNG_UST_TP_ARGS(const loop_handle_t *, h))
+
+/* Dispatch: the order of callback_begin per loop is the dispatch order. */
+LTTNG_UST_TRACEPOINT_EVENT_CLASS(libloop, callback_class,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, const loop_handle_t *, h),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_HREF(h)
+    )
+)
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, callback_class, libloop, callback_begin,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, const loop_handle_t *, h))
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, callback_class, libloop, callback_end,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, const loop_handle_t *, h))
+
+/* ---------------------------------------------------------------------- */
+/* Thread pool                                                             */
+
+/* Each submit gives the work item a new id: this event is its handle_new. */
+LTTNG_UST_TRACEPOINT_EVENT(libloop, pool_submit,
+    LTTNG_UST_TP_ARGS(const loop_work_t *, w),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_HLOOP(w ? &w->handle : NULL)
+        LOOP_TP_F_HIDENT(w ? &w->handle : NULL)
+    )
+)
+
+/* On the worker thread (vtid tells which). */
+LTTNG_UST_TRACEPOINT_EVENT_CLASS(libloop, pool_class,
+    LTTNG_UST_TP_ARGS(const loop_work_t *, w),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_HLOOP(w ? &w->handle : NULL)
+        lttng_ust_field_integer(uint64_t, id, w ? w->handle.id : 0)
+    )
+)
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, pool_class, libloop, pool_begin,
+    LTTNG_UST_TP_ARGS(const loop_work_t *, w))
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, pool_class, libloop, pool_end,
+    LTTNG_UST_TP_ARGS(const loop_work_t *, w))
+
+/* On the loop thread, in the order completions are collected. */
+LTTNG_UST_TRACEPOINT_EVENT(libloop, pool_done,
+    LTTNG_UST_TP_ARGS(const loop_work_t *, w, int, status),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_HLOOP(w ? &w->handle : NULL)
+        lttng_ust_field_integer(uint64_t, id, w ? w->handle.id : 0)
+        lttng_ust_field_integer(int32_t, status, status)
+    )
+)
+
+/* ---------------------------------------------------------------------- */
+/* Tasks (scalar arguments: the task layer owns its structures)            */
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, task_new,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, uint64_t, parent_id, const char *, name,
+                      const loop_site_t *, site),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_integer(uint64_t, parent_task, parent_id)
+        lttng_ust_field_string(name, loop__tp_str(name))
+        LOOP_TP_F_SITE(site)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, task_ready,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, int, by_kind, uint64_t, by_id),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_enum(libloop, kind, uint8_t, by_kind, (uint8_t)by_kind)
+        lttng_ust_field_integer(uint64_t, by_id, by_id)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, task_run,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint64_t, id, id)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, task_suspend,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, int, wait_kind, uint64_t, obj_id,
+                      int64_t, timeout_ns, const loop_site_t *, site),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_enum(libloop, wait_kind, uint8_t, wait_kind, (uint8_t)wait_kind)
+        lttng_ust_field_integer(uint64_t, obj_id, obj_id)
+        lttng_ust_field_integer(int64_t, timeout_ns, timeout_ns)
+        LOOP_TP_F_SITE(site)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, task_done,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, int, state, int, err),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_enum(libloop, task_state, uint8_t, state, (uint8_t)state)
+        lttng_ust_field_integer(int32_t, err, err)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, task_cancel,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, uint64_t, by_id),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_integer(uint64_t, by_id, by_id)
+    )
+)
+
+/* ---------------------------------------------------------------------- */
+/* Diagnostics                                                             */
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, slow_callback,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, const loop_handle_t *, h, uint64_t, duration_ns),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_HIDENT(h)
+        lttng_ust_field_integer(uint64_t, duration_ns, duration_ns)
+    )
+)
+
+/* From the watchdog thread, while the loop thread is still blocked. */
+LTTNG_UST_TRACEPOINT_EVENT(libloop, stall,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, uint64_t, duration_ns,
+                      const char *, backtrace),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_integer(uint64_t, duration_ns, duration_ns)
+        lttng_ust_field_string(backtrace, loop__tp_str(backtrace))
+    )
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, error,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, const loop_handle_t *, h, int, err, const char *, msg),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_HREF(h)
+        lttng_ust_field_integer(int32_t, err, err)
+        lttng_ust_field_string(msg, loop__tp_str(msg))
+    )
+)
+
+LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, slow_callback, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, stall, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, error, LTTNG_UST_TRACEPOINT_LOGLEVEL_ERR)
+
+#endif /* LOOP_LIBLOOP_TP_H */
+
+#include <lttng/tracepoint-event.h>
