@@ -356,5 +356,6 @@ LOOP_API int loop_work_cancel(loop_work_t *w);
 #endif
 
 #include "loop_task.h"
+#include "loop_debug.h"
 
 #endif /* LOOP_H */

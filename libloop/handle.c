@@ -41,15 +41,22 @@ void loop__handle_init(loop_t *loop, loop_handle_t *h, int kind, const loop_site
     h->aux = 0;
     h->cb = NULL;
     loop__queue_init(&h->ready);
+    loop__inspect_lock(loop);
     loop__queue_insert_tail(&loop->handles, &h->all);
+    loop__inspect_unlock(loop);
+    if (LOOP_UNLIKELY(loop->debug)) {
+        loop__debug_handle_new(loop, h->id);
+    }
     LOOP_TRACE(handle_new, h);
 }
 
 void loop__handle_start(loop_handle_t *h)
 {
     if (!(h->flags & LOOP__H_ACTIVE)) {
+        loop__inspect_lock(h->loop);
         h->flags |= LOOP__H_ACTIVE;
         h->loop->active++;
+        loop__inspect_unlock(h->loop);
     }
     LOOP_TRACE(handle_start, h);
 }
@@ -57,8 +64,10 @@ void loop__handle_start(loop_handle_t *h)
 void loop__handle_stop(loop_handle_t *h)
 {
     if (h->flags & LOOP__H_ACTIVE) {
+        loop__inspect_lock(h->loop);
         h->flags &= (uint8_t)~LOOP__H_ACTIVE;
         h->loop->active--;
+        loop__inspect_unlock(h->loop);
         LOOP_TRACE(handle_stop, h);
     }
 }
@@ -75,6 +84,10 @@ int loop__handle_check(const loop_handle_t *h, int kind, const char *api)
         return -EBADF;
     }
     if (kind != LOOP_KIND_NONE && h->kind != kind) {
+        return -EINVAL;
+    }
+    if (LOOP_UNLIKELY(h->loop->debug) && !loop__on_loop_thread(h->loop)) {
+        loop__misuse(h->loop, h, api, "called from a thread other than the loop's");
         return -EINVAL;
     }
     return 0;
@@ -134,7 +147,9 @@ int loop_handle_close(loop_handle_t *h, loop_close_cb close_cb)
         return -EINVAL;
     }
     loop__sched_remove(loop, h);
+    loop__inspect_lock(loop);
     h->flags |= LOOP__H_CLOSING;
+    loop__inspect_unlock(loop);
     h->cb = (void (*)(void))close_cb;
     loop__queue_insert_tail(&loop->closing, &h->ready);
     LOOP_TRACE(handle_close, h);
@@ -153,8 +168,13 @@ void loop__run_closing(loop_t *loop)
     while (!loop__queue_empty(&q)) {
         loop_handle_t *h = loop__queue_data(q.next, loop_handle_t, ready);
         loop__queue_remove(&h->ready);
+        loop__inspect_lock(loop);
         loop__queue_remove(&h->all);
         h->flags |= LOOP__H_CLOSED;
+        loop__inspect_unlock(loop);
+        if (LOOP_UNLIKELY(loop->debug)) {
+            loop__debug_handle_gone(loop, h->id);
+        }
         h->magic = LOOP__MAGIC_CLOSED;
         loop__dispatch(loop, h);
     }

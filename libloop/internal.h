@@ -108,6 +108,26 @@ struct loop_s {
     uint64_t current_task; /* id of the running task, 0 outside tasks */
     uint64_t io_verify_ns; /* last check that watched fds still exist */
 
+    /* instrumentation (debug.c): nonzero sends dispatch through the slow path */
+    unsigned instrument;
+    uint64_t slow_ns;
+    loop_error_handler err_fn;
+    void *err_ud;
+    struct loop__debug *dbg;      /* creation backtraces, recent slow callbacks */
+    loop_stats_t stats;           /* guarded by inspect_mu while a monitor runs */
+    /* what the loop thread is dispatching, for the watchdog and monitor */
+    atomic_uint_fast64_t cur_start_ns; /* 0 when not dispatching */
+    atomic_uint_fast64_t cur_id;
+    atomic_int cur_kind;
+    atomic_uint_fast64_t dispatch_seq;
+    pthread_t run_thread;         /* the thread inside loop_run */
+    struct loop__monitor *monitor;   /* monitor.c */
+    struct loop__watchdog *watchdog; /* watchdog.c */
+    /* Taken around changes of the task and handle tables while a monitor
+     * runs, so that it reads them consistently even when the loop is blocked. */
+    pthread_mutex_t inspect_mu;
+    loop_queue_t registry_node;   /* in the process's list of live loops */
+
     /* signals received for this loop, by number (set by any loop's reader) */
     atomic_uint sig_pending[65];
     atomic_uint_fast64_t sig_pending_mask;
@@ -183,6 +203,42 @@ void loop__async_dispatch(loop_async_t *a);
 /* pool.c */
 void loop__pool_collect(loop_t *loop);
 void loop__work_dispatch(loop_work_t *w);
+
+/* debug.c */
+uint64_t loop__dispatch_begin(loop_t *loop, const loop_handle_t *ref);
+void loop__dispatch_end(loop_t *loop, const loop_handle_t *ref, uint64_t t0);
+size_t loop__debug_slow_list(loop_t *loop,
+                             void (*fn)(void *arg, uint64_t id, int kind, const char *name,
+                                        const loop_site_t *site, uint64_t duration_ns,
+                                        uint64_t at_ns),
+                             void *arg);
+void loop__debug_handle_new(loop_t *loop, uint64_t id);   /* creation backtrace */
+void loop__debug_handle_gone(loop_t *loop, uint64_t id);
+void loop__debug_print_backtrace(loop_t *loop, uint64_t id, loop_log_level_t level);
+void loop__debug_init(loop_t *loop);
+void loop__debug_free(loop_t *loop);
+void loop__update_instrument(loop_t *loop);
+/* The error handler path: every error the loop reports goes through it. */
+void loop__error(loop_t *loop, int err, uint64_t task_id, const loop_handle_t *h,
+                 const loop_site_t *site, const char *msg);
+
+static inline void loop__inspect_lock(loop_t *loop)
+{
+    if (LOOP_UNLIKELY(loop->monitor != NULL)) {
+        pthread_mutex_lock(&loop->inspect_mu);
+    }
+}
+
+static inline void loop__inspect_unlock(loop_t *loop)
+{
+    if (LOOP_UNLIKELY(loop->monitor != NULL)) {
+        pthread_mutex_unlock(&loop->inspect_mu);
+    }
+}
+
+/* monitor.c / watchdog.c: stop their threads when the loop closes */
+void loop__monitor_free(loop_t *loop);
+void loop__watchdog_free(loop_t *loop);
 
 /* task.c */
 void loop__task_dispatch(loop_handle_t *h);

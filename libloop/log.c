@@ -62,16 +62,7 @@ void loop__report_error(loop_t *loop, int err, const loop_handle_t *h, const cha
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     LOOP_TRACE(error, loop, h, err, msg);
-    if (h != NULL) {
-        const loop_site_t *s = h->site;
-        loop_log(LOOP_LOG_ERROR, "Error: %s err=%s kind=%s id=%llu name=\"%s\" site=%s:%d (%s)",
-                 msg, loop_err_name(err), loop_kind_name(h->kind), (unsigned long long)h->id,
-                 h->name ? h->name : "", s ? s->file : "?", s ? s->line : 0,
-                 s ? s->func : "?");
-    } else {
-        loop_log(LOOP_LOG_ERROR, "Error: %s err=%s loop=%llu", msg, loop_err_name(err),
-                 loop ? (unsigned long long)loop->id : 0ull);
-    }
+    loop__error(loop, err, loop ? loop->current_task : 0, h, h ? h->site : NULL, msg);
 }
 
 void loop__misuse(loop_t *loop, const loop_handle_t *h, const char *api, const char *what)
@@ -79,7 +70,12 @@ void loop__misuse(loop_t *loop, const loop_handle_t *h, const char *api, const c
     if (loop == NULL || !loop->debug) {
         return;
     }
-    const loop_site_t *s = h->site;
+    const loop_site_t *s = h ? h->site : NULL;
+    if (h == NULL) {
+        loop_log(LOOP_LOG_WARN, "Misuse: %s: %s loop=%llu", api, what,
+                 (unsigned long long)loop->id);
+        return;
+    }
     loop_log(LOOP_LOG_WARN, "Misuse: %s: %s kind=%s id=%llu name=\"%s\" site=%s:%d (%s)", api,
              what, loop_kind_name(h->kind), (unsigned long long)h->id, h->name ? h->name : "",
              s ? s->file : "?", s ? s->line : 0, s ? s->func : "?");

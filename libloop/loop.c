@@ -63,6 +63,7 @@ loop_t *loop_new(void)
         return NULL;
     }
     loop->now_ns = loop__hrtime_ns();
+    loop__debug_init(loop);
     loop__env_init(loop);
     LOOP_TRACE(loop_new, loop);
     return loop;
@@ -127,6 +128,7 @@ static int64_t poll_timeout_ns(const loop_t *loop, loop_run_mode_t mode)
 static void loop_iteration(loop_t *loop, loop_run_mode_t mode)
 {
     loop_update_time(loop);
+    loop->stats.iterations++;
     LOOP_TRACE(iter_begin, loop);
     loop__poll(loop, poll_timeout_ns(loop, mode));
     loop__timers_run(loop);
@@ -183,12 +185,15 @@ int loop_close(loop_t *loop)
     if (loop__report_open(loop) > 0) {
         return -EBUSY;
     }
+    loop__monitor_free(loop);
+    loop__watchdog_free(loop);
     LOOP_TRACE(loop_close, loop);
     loop__tasks_free(loop);
     loop__signal_loop_free(loop);
     loop__timers_free(loop);
     loop__call_free_all(loop);
     loop__poll_free(loop);
+    loop__debug_free(loop);
     pthread_mutex_destroy(&loop->done_mu);
     free(loop);
     return 0;

@@ -30,7 +30,7 @@ static const char *site_func(const loop_site_t *s)
     return s != NULL && s->func != NULL ? s->func : "?";
 }
 
-static void report_group(const struct group *g)
+static void report_group(loop_t *loop, const struct group *g)
 {
     const loop_handle_t *h = g->first;
 
@@ -40,12 +40,15 @@ static void report_group(const struct group *g)
                  loop_kind_name(g->kind), (unsigned long long)h->id, h->name ? h->name : "",
                  site_file(g->site), site_line(g->site), site_func(g->site),
                  (h->flags & LOOP__H_CLOSING) ? " closing: run the loop to finish" : "");
-        return;
+    } else {
+        loop_log(LOOP_LOG_WARN,
+                 "%zu %s handles created at %s:%d (%s) were never closed (ids %llu..%llu)",
+                 g->count, loop_kind_name(g->kind), site_file(g->site), site_line(g->site),
+                 site_func(g->site), (unsigned long long)h->id, (unsigned long long)g->last_id);
     }
-    loop_log(LOOP_LOG_WARN,
-             "%zu %s handles created at %s:%d (%s) were never closed (ids %llu..%llu)",
-             g->count, loop_kind_name(g->kind), site_file(g->site), site_line(g->site),
-             site_func(g->site), (unsigned long long)h->id, (unsigned long long)g->last_id);
+    if (loop->debug) {
+        loop__debug_print_backtrace(loop, h->id, LOOP_LOG_WARN);
+    }
 }
 
 void loop__report_handles(loop_t *loop, size_t total)
@@ -75,7 +78,7 @@ void loop__report_handles(loop_t *loop, size_t total)
                 if (g == NULL) {
                     /* out of memory: report this one alone */
                     struct group one = {h->kind, h->site, h, h->id, 1};
-                    report_group(&one);
+                    report_group(loop, &one);
                     continue;
                 }
                 groups = g;
@@ -87,7 +90,7 @@ void loop__report_handles(loop_t *loop, size_t total)
         groups[i].last_id = h->id;
     }
     for (size_t i = 0; i < ngroups; i++) {
-        report_group(&groups[i]);
+        report_group(loop, &groups[i]);
     }
     free(groups);
 }

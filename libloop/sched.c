@@ -44,9 +44,16 @@ void loop__dispatch(loop_t *loop, loop_handle_t *h)
     /* What the trace says about the item: a copy, because the callback may
      * free the object (a work request, a call-soon record). */
     loop_handle_t ref;
+    uint64_t t0 = 0;
 
     ref.id = h->id;
     ref.kind = (uint8_t)kind;
+    ref.site = h->site;
+    ref.name = h->name;
+    loop->stats.callbacks++;
+    if (LOOP_UNLIKELY(loop->instrument)) {
+        t0 = loop__dispatch_begin(loop, &ref);
+    }
     LOOP_TRACE(callback_begin, loop, &ref);
     switch (kind) {
     case LOOP_KIND_TIMER:
@@ -79,6 +86,9 @@ void loop__dispatch(loop_t *loop, loop_handle_t *h)
         break;
     }
     LOOP_TRACE(callback_end, loop, &ref);
+    if (LOOP_UNLIKELY(loop->instrument)) {
+        loop__dispatch_end(loop, &ref, t0);
+    }
 }
 
 int loop__sched_run_rounds(loop_t *loop)

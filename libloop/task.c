@@ -47,6 +47,13 @@ static struct loop__tasks *tasks_of(loop_t *loop)
     return ts;
 }
 
+/* Awaits outside tasks have no loop to ask: debug mode comes from the environment. */
+static bool debug_env(void)
+{
+    const char *v = getenv("LOOP_DEBUG");
+    return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+}
+
 loop_task_t *loop__task_self(void)
 {
     return tl_current;
@@ -63,6 +70,9 @@ int loop__task_await_check(loop_task_t **self)
 
     *self = t;
     if (t == NULL) {
+        if (debug_env()) {
+            loop_log(LOOP_LOG_WARN, "Misuse: an await was called outside a task (-EPERM)");
+        }
         return -EPERM;
     }
     if (t->cancel_requested && t->shield == 0) {
@@ -157,7 +167,14 @@ loop_task_t *loop_spawn_at(loop_t *loop, loop_task_fn fn, void *arg, const char 
     loop__queue_init(&t->wait_node);
     loop__queue_init(&t->joiners);
     loop__queue_init(&t->group_node);
+    loop__inspect_lock(loop);
     loop__queue_insert_tail(&ts->tasks, &t->task_node);
+    loop->tasks_alive++;
+    loop->stats.tasks_spawned++;
+    loop__inspect_unlock(loop);
+    if (LOOP_UNLIKELY(loop->debug)) {
+        loop__debug_handle_new(loop, t->hdr.id);
+    }
     t->owner = (struct loop__stack_owner){t->hdr.id, name, site ? site->file : NULL,
                                           site ? site->func : NULL, site ? site->line : 0};
     loop__stack_set_owner(t->stack, &t->owner);
@@ -168,7 +185,6 @@ loop_task_t *loop_spawn_at(loop_t *loop, loop_task_fn fn, void *arg, const char 
     t->timer.handle.flags |= LOOP__H_INTERNAL;
     t->timer.handle.parent_task = t->hdr.id;
 
-    loop->tasks_alive++;
     LOOP_TRACE(task_ready, loop, t->hdr.id, LOOP_KIND_NONE, (uint64_t)0);
     loop__sched_push(loop, &t->hdr);
     return t;
@@ -179,10 +195,15 @@ static void task_free(loop_task_t *t)
     loop_t *loop = t->hdr.loop;
 
     loop_timer_stop(&t->timer);
+    loop__inspect_lock(loop);
     loop__queue_remove(&t->timer.handle.all);
     loop__queue_remove(&t->task_node);
+    loop__inspect_unlock(loop);
+    if (LOOP_UNLIKELY(loop->debug)) {
+        loop__debug_handle_gone(loop, t->hdr.id);
+        loop__debug_handle_gone(loop, t->timer.handle.id);
+    }
     t->hdr.magic = LOOP__MAGIC_CLOSED;
-    (void)loop;
     free(t);
 }
 
@@ -191,6 +212,21 @@ static void task_maybe_free(loop_task_t *t)
     if (loop__task_finished(t) && (t->released || t->detached) && t->refs == 0 &&
         loop__queue_empty(&t->joiners)) {
         task_free(t);
+    }
+}
+
+/* Debug mode: a task that mostly wakes itself is a busy loop in disguise. */
+static void check_self_wakes(const loop_task_t *t)
+{
+    const loop_site_t *c = t->hdr.site;
+
+    if (t->wakes >= 100 && t->self_wakes * 10 >= t->wakes * 9) {
+        loop_log(LOOP_LOG_WARN,
+                 "Task wakes itself: task id=%llu name=\"%s\" self-wakes=%llu of %llu "
+                 "(a busy loop in disguise?) created=%s:%d (%s)",
+                 (unsigned long long)t->hdr.id, t->hdr.name ? t->hdr.name : "",
+                 (unsigned long long)t->self_wakes, (unsigned long long)t->wakes,
+                 c ? c->file : "?", c ? c->line : 0, c ? c->func : "?");
     }
 }
 
@@ -208,9 +244,14 @@ static void task_finished(loop_task_t *t)
         loop__stack_free(&ts->pool, t->stack);
         t->stack = NULL;
     }
+    loop__inspect_lock(loop);
     t->since_ns = loop->now_ns;
     t->wait_kind = LOOP_WAIT_NONE;
     loop->tasks_alive--;
+    loop__inspect_unlock(loop);
+    if (LOOP_UNLIKELY(loop->debug)) {
+        check_self_wakes(t);
+    }
     LOOP_TRACE(task_done, loop, t->hdr.id, (int)t->state, t->error);
     kind = LOOP_KIND_TASK;
     id = t->hdr.id;
@@ -229,7 +270,9 @@ void loop__task_dispatch(loop_handle_t *h)
     uint64_t t0;
 
     if (t->state == LOOP_TASK_NEW && t->cancel_requested) {
+        loop__inspect_lock(loop);
         t->state = LOOP_TASK_CANCELLED;
+        loop__inspect_unlock(loop);
         t->error = -ECANCELED;
         task_finished(t);
         return;
@@ -237,9 +280,11 @@ void loop__task_dispatch(loop_handle_t *h)
     if (loop__task_finished(t)) {
         return;
     }
+    loop__inspect_lock(loop);
     t->state = LOOP_TASK_RUNNING;
     t->since_ns = loop->now_ns;
     t->steps++;
+    loop__inspect_unlock(loop);
     tl_current = t;
     loop->current_task = t->hdr.id;
     LOOP_TRACE(task_run, loop, t->hdr.id);
@@ -259,6 +304,7 @@ int loop__task_suspend(loop_task_t *t, loop_wait_kind_t kind, uint64_t obj, int6
     loop_t *loop = t->hdr.loop;
     struct loop__tasks *ts = loop->tasks;
 
+    loop__inspect_lock(loop);
     t->state = LOOP_TASK_WAITING;
     t->wait_kind = kind;
     t->wait_obj = obj;
@@ -266,6 +312,7 @@ int loop__task_suspend(loop_task_t *t, loop_wait_kind_t kind, uint64_t obj, int6
     t->wait_timeout_ms = timeout_ms;
     t->wake_status = 0;
     t->since_ns = loop->now_ns;
+    loop__inspect_unlock(loop);
     if (timeout_ms >= 0 && kind != LOOP_WAIT_YIELD) {
         int rc = loop_timer_start(&t->timer, task_timeout_cb, (uint64_t)timeout_ms, 0);
         if (rc < 0) {
@@ -296,9 +343,15 @@ void loop__task_wake(loop_task_t *t, int status, int by_kind, uint64_t by_id)
     if (t->state != LOOP_TASK_WAITING) {
         return;
     }
+    loop__inspect_lock(loop);
     t->wake_status = status;
     t->state = LOOP_TASK_READY;
     t->since_ns = loop->now_ns;
+    loop__inspect_unlock(loop);
+    t->wakes++;
+    if (by_kind == LOOP_KIND_TASK && by_id == t->hdr.id) {
+        t->self_wakes++;
+    }
     if (loop__queue_linked(&t->wait_node)) {
         loop__queue_remove(&t->wait_node);
     }
@@ -341,10 +394,14 @@ int loop_yield_at(const loop_site_t *site)
     }
     /* ready again at once: the task runs in the next round */
     loop = self->hdr.loop;
+    loop__inspect_lock(loop);
     self->state = LOOP_TASK_READY;
     self->wait_kind = LOOP_WAIT_YIELD;
     self->wait_site = site;
     self->since_ns = loop->now_ns;
+    loop__inspect_unlock(loop);
+    self->wakes++;
+    self->self_wakes++;
     LOOP_TRACE(task_suspend, loop, self->hdr.id, (int)LOOP_WAIT_YIELD, (uint64_t)0, (int64_t)-1,
                site);
     LOOP_TRACE(task_ready, loop, self->hdr.id, LOOP_KIND_TASK, self->hdr.id);
@@ -519,10 +576,22 @@ int loop_task_walk(loop_t *loop, int (*fn)(loop_task_t *t, void *arg), void *arg
     return 0;
 }
 
+static void report_task_line(loop_log_level_t lvl, const char *what, const loop_task_t *t,
+                             const loop_site_t *c, const loop_site_t *w);
+
 static void report_task(loop_log_level_t lvl, const char *what, const loop_task_t *t)
 {
     const loop_site_t *c = t->hdr.site, *w = t->wait_site;
 
+    report_task_line(lvl, what, t, c, w);
+    if (t->hdr.loop->debug) {
+        loop__debug_print_backtrace(t->hdr.loop, t->hdr.id, lvl);
+    }
+}
+
+static void report_task_line(loop_log_level_t lvl, const char *what, const loop_task_t *t,
+                             const loop_site_t *c, const loop_site_t *w)
+{
     if (t->state == LOOP_TASK_WAITING) {
         loop_log(lvl,
                  "%s: task id=%llu name=\"%s\" state=waiting wait=%s obj=%llu%s%.0llu at=%s:%d (%s) "

@@ -48,6 +48,8 @@ struct loop_task_s {
     loop_queue_t group_node;
     uint64_t steps;
     uint64_t run_ns;
+    uint64_t wakes;            /* for the self-wake check (debug mode) */
+    uint64_t self_wakes;
 };
 
 struct loop__fdwait;
