@@ -34,6 +34,43 @@
 #include <string.h>
 #include <unistd.h>
 
+/*
+ * The trace encodes the core's enums by value (docs/trace-format.md): keep
+ * them equal, or bump the format version.
+ */
+_Static_assert(LOOP_KIND_NONE == 0 && LOOP_KIND_TIMER == 1 && LOOP_KIND_IO == 2 &&
+                   LOOP_KIND_SIGNAL == 3 && LOOP_KIND_DEFER == 4 && LOOP_KIND_ASYNC == 5 &&
+                   LOOP_KIND_WORK == 6 && LOOP_KIND_TASK == 7 && LOOP_KIND_CLOSE == 8 &&
+                   LOOP_KIND_MAX == 9,
+               "loop_kind_t changed: update the kind enum in tracepoints/libloop_tp.h");
+_Static_assert(LOOP_RUN_DEFAULT == 0 && LOOP_RUN_ONCE == 1 && LOOP_RUN_NOWAIT == 2,
+               "loop_run_mode_t changed: update the run_mode enum");
+_Static_assert(LOOP__POLICY_FIFO == 0 && LOOP__POLICY_CHAOS == 1 && LOOP__POLICY_REPLAY == 2,
+               "loop__policy_t changed: update the policy enum");
+#ifdef LOOP_TASK_H
+_Static_assert((int)LOOP_TASK_NEW == LOOP__TP_TASK_NEW &&
+                   (int)LOOP_TASK_READY == LOOP__TP_TASK_READY &&
+                   (int)LOOP_TASK_RUNNING == LOOP__TP_TASK_RUNNING &&
+                   (int)LOOP_TASK_WAITING == LOOP__TP_TASK_WAITING &&
+                   (int)LOOP_TASK_DONE == LOOP__TP_TASK_DONE &&
+                   (int)LOOP_TASK_CANCELLED == LOOP__TP_TASK_CANCELLED &&
+                   (int)LOOP_TASK_FAILED == LOOP__TP_TASK_FAILED,
+               "loop_task_state_t changed: update the task_state enum");
+_Static_assert((int)LOOP_WAIT_NONE == LOOP__TP_WAIT_NONE &&
+                   (int)LOOP_WAIT_SLEEP == LOOP__TP_WAIT_SLEEP &&
+                   (int)LOOP_WAIT_YIELD == LOOP__TP_WAIT_YIELD &&
+                   (int)LOOP_WAIT_FD == LOOP__TP_WAIT_FD &&
+                   (int)LOOP_WAIT_JOIN == LOOP__TP_WAIT_JOIN &&
+                   (int)LOOP_WAIT_FUTURE == LOOP__TP_WAIT_FUTURE &&
+                   (int)LOOP_WAIT_EVENT == LOOP__TP_WAIT_EVENT &&
+                   (int)LOOP_WAIT_LOCK == LOOP__TP_WAIT_LOCK &&
+                   (int)LOOP_WAIT_CHAN_SEND == LOOP__TP_WAIT_CHANNEL_SEND &&
+                   (int)LOOP_WAIT_CHAN_RECV == LOOP__TP_WAIT_CHANNEL_RECV &&
+                   (int)LOOP_WAIT_WORK == LOOP__TP_WAIT_WORK &&
+                   (int)LOOP_WAIT_GROUP == LOOP__TP_WAIT_GROUP && (int)LOOP_WAIT_MAX == 12,
+               "loop_wait_kind_t changed: update the wait_kind enum");
+#endif
+
 #ifndef LOOP_LIBDIR
 #define LOOP_LIBDIR "/usr/local/lib"
 #endif

@@ -68,6 +68,7 @@ enum loop__tp_wait_kind {
     LOOP__TP_WAIT_CHANNEL_SEND = 8,
     LOOP__TP_WAIT_CHANNEL_RECV = 9,
     LOOP__TP_WAIT_WORK = 10,
+    LOOP__TP_WAIT_GROUP = 11,
 };
 
 /* Field helpers: NULL-tolerant, so a call site never crashes the probe. */
@@ -198,6 +199,7 @@ LTTNG_UST_TRACEPOINT_ENUM(libloop, wait_kind,
         lttng_ust_field_enum_value("channel_send", 8)
         lttng_ust_field_enum_value("channel_recv", 9)
         lttng_ust_field_enum_value("work", 10)
+        lttng_ust_field_enum_value("group", 11)
     )
 )
 
