@@ -51,8 +51,9 @@
  *                                       (state: LOOP__TP_TASK_DONE/CANCELLED/FAILED)
  *   task_cancel(const loop_t *, uint64_t id, uint64_t by_id)
  *   slow_callback(const loop_t *, const loop_handle_t *, uint64_t duration_ns)
- *                                       (after the callback's callback_end; the
- *                                        handle must still be valid)
+ *                                       (after the callback's callback_end; reads
+ *                                        h->id, kind, name and site only, so the
+ *                                        dispatch copy is fine)
  *   stall(const loop_t *, uint64_t id, uint64_t duration_ns, const char *backtrace)
  *                                       (watchdog thread; see LOOP_TRACE_ENABLED)
  *   error(const loop_t *, const loop_handle_t * or NULL, int err, const char *msg)

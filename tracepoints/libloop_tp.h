@@ -467,11 +467,14 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, task_cancel,
 /* ---------------------------------------------------------------------- */
 /* Diagnostics                                                             */
 
+/* Reads h->id, kind, name and site only: the core passes its dispatch copy. */
 LTTNG_UST_TRACEPOINT_EVENT(libloop, slow_callback,
     LTTNG_UST_TP_ARGS(const loop_t *, l, const loop_handle_t *, h, uint64_t, duration_ns),
     LTTNG_UST_TP_FIELDS(
         LOOP_TP_F_LOOP(l)
-        LOOP_TP_F_HIDENT(h)
+        LOOP_TP_F_HREF(h)
+        lttng_ust_field_string(name, loop__tp_h_name(h))
+        LOOP_TP_F_SITE(loop__tp_h_site(h))
         lttng_ust_field_integer(uint64_t, duration_ns, duration_ns)
     )
 )
