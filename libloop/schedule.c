@@ -1,0 +1,589 @@
+/*
+ * schedule.c — reading and writing schedule files (docs/schedule-format.md).
+ *
+ * Records are varints, delta-coded against the previous record of the same
+ * quantity (clock, id), so a steady program repeats the same few bytes and
+ * zstd squeezes them to a fraction of a byte each. The reader never trusts
+ * its input: every length and varint is bounded, a truncated stream yields
+ * every complete record before the cut, and a corrupt one a clear error.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "schedule.h"
+#include "sys.h"
+
+#define IN_CAP (64 * 1024)
+
+struct loop__sched_writer {
+    int fd;
+    ZSTD_CCtx *cctx;
+    uint8_t in[IN_CAP];
+    size_t in_len;
+    uint8_t *out;
+    size_t out_cap;
+    uint64_t prev_clock;
+    uint64_t prev_id;
+    uint64_t count;
+    int err; /* sticky write error */
+};
+
+struct loop__sched_reader {
+    FILE *f;
+    ZSTD_DCtx *dctx;
+    uint8_t *in;
+    size_t in_cap;
+    ZSTD_inBuffer zin;
+    uint8_t *buf; /* decoded bytes */
+    size_t buf_cap, buf_pos, buf_len;
+    size_t zret;  /* last ZSTD_decompressStream result: 0 at a frame end */
+    int eof;
+    int ended;    /* END seen */
+    uint64_t prev_clock;
+    uint64_t prev_id;
+    uint64_t count;
+    struct loop__sched_hdr hdr;
+};
+
+const char *loop__rec_type_name(int type)
+{
+    switch (type) {
+    case LOOP__REC_ITER:
+        return "iter";
+    case LOOP__REC_CLOCK:
+        return "clock";
+    case LOOP__REC_DISPATCH:
+        return "dispatch";
+    case LOOP__REC_END:
+        return "end";
+    default:
+        return "unknown";
+    }
+}
+
+/* Varints ---------------------------------------------------------------- */
+
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
+static uint64_t zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t unzigzag(uint64_t v)
+{
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* 1 and the value, 0 when p..end holds no complete varint, -1 when malformed. */
+static int get_varint(const uint8_t *p, const uint8_t *end, uint64_t *v, size_t *used)
+{
+    uint64_t x = 0;
+    for (size_t i = 0; i < 10; i++) {
+        if (p + i >= end) {
+            return 0;
+        }
+        x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+        if (!(p[i] & 0x80)) {
+            if (i == 9 && p[i] > 1) {
+                return -1;
+            }
+            *v = x;
+            *used = i + 1;
+            return 1;
+        }
+    }
+    return -1;
+}
+
+/* Writer ------------------------------------------------------------------ */
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n > 0) {
+        ssize_t w = LOOP__SYS(WRITE, (ssize_t)-1, write(fd, b, n));
+        if (w < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return -errno;
+        }
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int compress_step(struct loop__sched_writer *w, ZSTD_EndDirective op)
+{
+    ZSTD_inBuffer in = {w->in, w->in_len, 0};
+    size_t remaining;
+
+    if (w->err) {
+        return w->err;
+    }
+    do {
+        ZSTD_outBuffer out = {w->out, w->out_cap, 0};
+        remaining = ZSTD_compressStream2(w->cctx, &out, &in, op);
+        if (ZSTD_isError(remaining)) {
+            return w->err = -EIO;
+        }
+        if (out.pos > 0) {
+            int rc = write_all(w->fd, w->out, out.pos);
+            if (rc < 0) {
+                return w->err = rc;
+            }
+        }
+    } while (op == ZSTD_e_continue ? in.pos < in.size : remaining != 0);
+    w->in_len = 0;
+    return 0;
+}
+
+static void put_str(uint8_t *p, size_t *n, const char *s, size_t len)
+{
+    *n += put_varint(p + *n, len);
+    memcpy(p + *n, s, len);
+    *n += len;
+}
+
+int loop__schedw_open(struct loop__sched_writer **out, const char *path,
+                      const struct loop__sched_hdr *hdr, int level)
+{
+    struct loop__sched_writer *w = calloc(1, sizeof(*w));
+    size_t plen = hdr->program ? strlen(hdr->program) : 0;
+    size_t hcap = 64 + plen + hdr->args_len, n = 0;
+    uint8_t *h = NULL;
+    int rc;
+
+    *out = NULL;
+    if (w == NULL || (h = malloc(hcap + 16)) == NULL) {
+        free(w);
+        return -ENOMEM;
+    }
+    w->fd = LOOP__SYS(OPEN, -1, open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (w->fd < 0) {
+        rc = -errno;
+        goto fail;
+    }
+    w->cctx = ZSTD_createCCtx();
+    w->out_cap = ZSTD_CStreamOutSize();
+    w->out = malloc(w->out_cap);
+    if (w->cctx == NULL || w->out == NULL) {
+        rc = -ENOMEM;
+        goto fail;
+    }
+    ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, level);
+    ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
+
+    /* header body: mode, seeds, loop id, program, args */
+    n += put_varint(h + n, hdr->mode);
+    n += put_varint(h + n, hdr->chaos_seed);
+    n += put_varint(h + n, hdr->random_seed);
+    n += put_varint(h + n, hdr->loop_id);
+    put_str(h, &n, hdr->program ? hdr->program : "", plen);
+    put_str(h, &n, hdr->args ? hdr->args : "", hdr->args_len);
+    uint8_t fixed[16];
+    memcpy(fixed, LOOP__SCHED_MAGIC, 8);
+    uint32_t v = LOOP__SCHED_VERSION, hl = (uint32_t)n;
+    for (int i = 0; i < 4; i++) {
+        fixed[8 + i] = (uint8_t)(v >> (8 * i));
+        fixed[12 + i] = (uint8_t)(hl >> (8 * i));
+    }
+    rc = write_all(w->fd, fixed, sizeof(fixed));
+    if (rc == 0) {
+        rc = write_all(w->fd, h, n);
+    }
+    if (rc < 0) {
+        goto fail;
+    }
+    free(h);
+    *out = w;
+    return 0;
+fail:
+    free(h);
+    if (w->fd >= 0) {
+        close(w->fd);
+    }
+    ZSTD_freeCCtx(w->cctx);
+    free(w->out);
+    free(w);
+    return rc;
+}
+
+int loop__schedw_put(struct loop__sched_writer *w, const struct loop__rec *r)
+{
+    uint8_t *p;
+    size_t n = 0;
+
+    if (w->in_len + 32 > IN_CAP) {
+        int rc = compress_step(w, ZSTD_e_continue);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    if (w->err) {
+        return w->err;
+    }
+    p = w->in + w->in_len;
+    switch (r->type) {
+    case LOOP__REC_ITER:
+    case LOOP__REC_CLOCK:
+        p[n++] = (uint8_t)r->type;
+        n += put_varint(p + n, zigzag((int64_t)(r->clock_ns - w->prev_clock)));
+        w->prev_clock = r->clock_ns;
+        break;
+    case LOOP__REC_DISPATCH:
+        p[n++] = (uint8_t)(LOOP__REC_DISPATCH | ((r->kind & 0xf) << 3));
+        n += put_varint(p + n, zigzag((int64_t)(r->id - w->prev_id)));
+        w->prev_id = r->id;
+        if (r->kind == 2 /* LOOP_KIND_IO */) {
+            n += put_varint(p + n, (uint64_t)(unsigned)r->revents);
+        }
+        break;
+    case LOOP__REC_END:
+        p[n++] = LOOP__REC_END;
+        break;
+    default:
+        return -EINVAL;
+    }
+    w->in_len += n;
+    w->count++;
+    return 0;
+}
+
+int loop__schedw_flush(struct loop__sched_writer *w)
+{
+    return compress_step(w, ZSTD_e_flush);
+}
+
+uint64_t loop__schedw_count(const struct loop__sched_writer *w)
+{
+    return w->count;
+}
+
+int loop__schedw_close(struct loop__sched_writer *w)
+{
+    int rc;
+
+    if (w == NULL) {
+        return 0;
+    }
+    rc = compress_step(w, ZSTD_e_end);
+    if (close(w->fd) < 0 && rc == 0) {
+        rc = -errno;
+    }
+    ZSTD_freeCCtx(w->cctx);
+    free(w->out);
+    free(w);
+    return rc;
+}
+
+/* Reader ------------------------------------------------------------------ */
+
+static int get_str(const uint8_t **p, const uint8_t *end, char **s, size_t *len)
+{
+    uint64_t l;
+    size_t used;
+
+    if (get_varint(*p, end, &l, &used) != 1 || l > (uint64_t)(end - *p - (ptrdiff_t)used)) {
+        return -EBADMSG;
+    }
+    *p += used;
+    *s = malloc(l + 1);
+    if (*s == NULL) {
+        return -ENOMEM;
+    }
+    memcpy(*s, *p, l);
+    (*s)[l] = '\0';
+    *p += l;
+    if (len != NULL) {
+        *len = l;
+    }
+    return 0;
+}
+
+static int parse_header(struct loop__sched_reader *r, const uint8_t *h, size_t n, char *err,
+                        size_t errlen)
+{
+    const uint8_t *p = h, *end = h + n;
+    uint64_t v[4];
+    size_t used;
+
+    for (int i = 0; i < 4; i++) {
+        if (get_varint(p, end, &v[i], &used) != 1) {
+            snprintf(err, errlen, "corrupt schedule header");
+            return -EBADMSG;
+        }
+        p += used;
+    }
+    r->hdr.mode = (uint32_t)v[0];
+    r->hdr.chaos_seed = v[1];
+    r->hdr.random_seed = v[2];
+    r->hdr.loop_id = v[3];
+    if (get_str(&p, end, &r->hdr.program, NULL) < 0 ||
+        get_str(&p, end, &r->hdr.args, &r->hdr.args_len) < 0) {
+        snprintf(err, errlen, "corrupt schedule header");
+        return -EBADMSG;
+    }
+    return 0;
+}
+
+static void reader_free(struct loop__sched_reader *r)
+{
+    if (r->f != NULL) {
+        fclose(r->f);
+    }
+    ZSTD_freeDCtx(r->dctx);
+    free(r->in);
+    free(r->buf);
+    free(r->hdr.program);
+    free(r->hdr.args);
+    free(r);
+}
+
+static int reader_open_file(struct loop__sched_reader **out, FILE *f,
+                            struct loop__sched_hdr *hdr, char *err, size_t errlen)
+{
+    struct loop__sched_reader *r = calloc(1, sizeof(*r));
+    uint8_t fixed[16];
+    uint8_t *h = NULL;
+    int rc;
+
+    *out = NULL;
+    if (r == NULL) {
+        fclose(f);
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    r->f = f;
+    if (fread(fixed, 1, sizeof(fixed), f) != sizeof(fixed) ||
+        memcmp(fixed, LOOP__SCHED_MAGIC, 8) != 0) {
+        snprintf(err, errlen, "not a libloop schedule file (bad magic)");
+        rc = -EBADMSG;
+        goto fail;
+    }
+    uint32_t version = 0, hl = 0;
+    for (int i = 0; i < 4; i++) {
+        version |= (uint32_t)fixed[8 + i] << (8 * i);
+        hl |= (uint32_t)fixed[12 + i] << (8 * i);
+    }
+    if (version != LOOP__SCHED_VERSION) {
+        snprintf(err, errlen, "schedule format version %u, this build reads version %u", version,
+                 LOOP__SCHED_VERSION);
+        rc = -EPROTO;
+        goto fail;
+    }
+    if (hl > LOOP__SCHED_MAX_HEADER || (h = malloc(hl ? hl : 1)) == NULL ||
+        fread(h, 1, hl, f) != hl) {
+        snprintf(err, errlen, "truncated or corrupt schedule header");
+        rc = -EBADMSG;
+        goto fail;
+    }
+    rc = parse_header(r, h, hl, err, errlen);
+    free(h);
+    h = NULL;
+    if (rc < 0) {
+        goto fail;
+    }
+    r->hdr.version = version;
+    r->dctx = ZSTD_createDCtx();
+    r->in_cap = ZSTD_DStreamInSize();
+    r->in = malloc(r->in_cap);
+    r->buf_cap = ZSTD_DStreamOutSize() * 2;
+    r->buf = malloc(r->buf_cap);
+    if (r->dctx == NULL || r->in == NULL || r->buf == NULL) {
+        snprintf(err, errlen, "out of memory");
+        rc = -ENOMEM;
+        goto fail;
+    }
+    r->zin = (ZSTD_inBuffer){r->in, 0, 0};
+    *hdr = r->hdr;
+    *out = r;
+    return 0;
+fail:
+    free(h);
+    reader_free(r);
+    return rc;
+}
+
+int loop__schedr_open(struct loop__sched_reader **out, const char *path,
+                      struct loop__sched_hdr *hdr, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rbe");
+
+    if (f == NULL) {
+        int e = errno;
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(e));
+        *out = NULL;
+        return -e;
+    }
+    return reader_open_file(out, f, hdr, err, errlen);
+}
+
+/* Decode more bytes into buf: 1 progress, 0 end of input, -EBADMSG corrupt. */
+static int fill(struct loop__sched_reader *r, char *err, size_t errlen)
+{
+    if (r->buf_pos > 0) {
+        memmove(r->buf, r->buf + r->buf_pos, r->buf_len - r->buf_pos);
+        r->buf_len -= r->buf_pos;
+        r->buf_pos = 0;
+    }
+    for (;;) {
+        if (r->zin.pos == r->zin.size) {
+            if (r->eof) {
+                return 0;
+            }
+            size_t n = fread(r->in, 1, r->in_cap, r->f);
+            if (n == 0) {
+                r->eof = 1;
+                return 0;
+            }
+            r->zin = (ZSTD_inBuffer){r->in, n, 0};
+        }
+        ZSTD_outBuffer zout = {r->buf + r->buf_len, r->buf_cap - r->buf_len, 0};
+        r->zret = ZSTD_decompressStream(r->dctx, &zout, &r->zin);
+        if (ZSTD_isError(r->zret)) {
+            snprintf(err, errlen, "corrupt schedule after record %llu: %s",
+                     (unsigned long long)r->count, ZSTD_getErrorName(r->zret));
+            return -EBADMSG;
+        }
+        r->buf_len += zout.pos;
+        if (zout.pos > 0) {
+            return 1;
+        }
+    }
+}
+
+int loop__schedr_next(struct loop__sched_reader *r, struct loop__rec *rec, char *err,
+                      size_t errlen)
+{
+    for (;;) {
+        const uint8_t *p = r->buf + r->buf_pos, *end = r->buf + r->buf_len;
+        size_t used, n = 1;
+        uint64_t v = 0, ev = 0;
+        int ok = p < end ? 1 : 0;
+
+        if (r->ended) {
+            return 0;
+        }
+        if (ok) {
+            uint8_t tag = p[0];
+            memset(rec, 0, sizeof(*rec));
+            rec->type = tag & 7;
+            switch (rec->type) {
+            case LOOP__REC_ITER:
+            case LOOP__REC_CLOCK:
+                ok = get_varint(p + 1, end, &v, &used);
+                if (ok == 1) {
+                    n += used;
+                    r->prev_clock += (uint64_t)unzigzag(v);
+                    rec->clock_ns = r->prev_clock;
+                }
+                break;
+            case LOOP__REC_DISPATCH:
+                rec->kind = (tag >> 3) & 0xf;
+                ok = get_varint(p + 1, end, &v, &used);
+                if (ok == 1) {
+                    n += used;
+                    if (rec->kind == 2) {
+                        ok = get_varint(p + n, end, &ev, &used);
+                        n += ok == 1 ? used : 0;
+                    }
+                }
+                if (ok == 1) {
+                    if (ev > 0xffff) {
+                        ok = -1;
+                        break;
+                    }
+                    r->prev_id += (uint64_t)unzigzag(v);
+                    rec->id = r->prev_id;
+                    rec->revents = (int)ev;
+                }
+                break;
+            case LOOP__REC_END:
+                if (tag != LOOP__REC_END) {
+                    ok = -1;
+                }
+                break;
+            default:
+                ok = -1;
+            }
+            if (ok == 1) {
+                r->buf_pos += n;
+                r->count++;
+                if (rec->type == LOOP__REC_END) {
+                    r->ended = 1;
+                }
+                return 1;
+            }
+            if (ok < 0) {
+                snprintf(err, errlen, "corrupt schedule: bad record %llu (tag 0x%02x)",
+                         (unsigned long long)r->count + 1, tag);
+                return -EBADMSG;
+            }
+        }
+        /* need more bytes */
+        int rc = fill(r, err, errlen);
+        if (rc < 0) {
+            return rc;
+        }
+        if (rc == 0) {
+            if (r->buf_pos < r->buf_len || r->zret != 0) {
+                snprintf(err, errlen, "schedule is truncated after record %llu",
+                         (unsigned long long)r->count);
+                return -EPIPE;
+            }
+            return 0;
+        }
+    }
+}
+
+uint64_t loop__schedr_count(const struct loop__sched_reader *r)
+{
+    return r->count;
+}
+
+void loop__schedr_close(struct loop__sched_reader *r)
+{
+    if (r != NULL) {
+        reader_free(r);
+    }
+}
+
+int loop__sched_parse_buffer(const void *data, size_t len, uint64_t *records)
+{
+    struct loop__sched_reader *r;
+    struct loop__sched_hdr hdr;
+    struct loop__rec rec;
+    char err[256];
+    FILE *f = fmemopen((void *)data, len, "rb");
+    int rc;
+
+    *records = 0;
+    if (f == NULL) {
+        return -errno;
+    }
+    rc = reader_open_file(&r, f, &hdr, err, sizeof(err));
+    if (rc < 0) {
+        return rc;
+    }
+    while ((rc = loop__schedr_next(r, &rec, err, sizeof(err))) == 1) {
+    }
+    *records = r->count;
+    loop__schedr_close(r);
+    return rc;
+}

@@ -1,0 +1,89 @@
+/*
+ * schedule.h — the schedule file: the decisions and nondeterministic inputs
+ * of one run (docs/schedule-format.md), written by the recorder and
+ * loop-replay extract, read by the replayer and loop-replay's tools.
+ *
+ * Layout: a raw header (magic, format version, header length, header fields)
+ * followed by one zstd stream (checksummed frames) of varint records.
+ */
+#ifndef LOOP_SCHEDULE_H
+#define LOOP_SCHEDULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOOP__SCHED_MAGIC "LOOPSCH\x01"
+#define LOOP__SCHED_VERSION 1u
+#define LOOP__SCHED_MAX_HEADER (1u << 20)
+
+enum loop__sched_mode {
+    LOOP__SCHED_MODE_FIFO = 0,   /* recorded in the default order */
+    LOOP__SCHED_MODE_CHAOS = 1,  /* recorded under chaos (chaos_seed) */
+    LOOP__SCHED_MODE_TRACE = 2,  /* extracted from an LTTng trace */
+    LOOP__SCHED_MODE_REPLAY = 3, /* recorded while replaying */
+};
+
+struct loop__sched_hdr {
+    uint32_t version;
+    uint32_t mode;
+    uint64_t chaos_seed;
+    uint64_t random_seed; /* seeds loop_random() */
+    uint64_t loop_id;     /* which loop of the process (1 = the first) */
+    char *program;        /* argv[0] as run */
+    char *args;           /* the arguments, NUL-separated, args_len bytes */
+    size_t args_len;
+};
+
+enum loop__rec_type {
+    LOOP__REC_ITER = 1,     /* an iteration starts; clock_ns = its clock */
+    LOOP__REC_CLOCK = 2,    /* another clock read (after a blocking poll, loop_update_time) */
+    LOOP__REC_DISPATCH = 3, /* an item ran: id, kind, and for I/O its revents */
+    LOOP__REC_END = 4,      /* the loop was closed */
+};
+
+struct loop__rec {
+    int type;
+    int kind;
+    int revents;
+    uint64_t clock_ns;
+    uint64_t id;
+};
+
+struct loop__sched_writer;
+struct loop__sched_reader;
+
+/* Create path (truncating) and write the header. -errno. */
+int loop__schedw_open(struct loop__sched_writer **out, const char *path,
+                      const struct loop__sched_hdr *hdr, int level);
+/* Append one record (buffered). -errno when the file cannot be written. */
+int loop__schedw_put(struct loop__sched_writer *w, const struct loop__rec *r);
+/* Make everything put so far readable from the file (a zstd flush). */
+int loop__schedw_flush(struct loop__sched_writer *w);
+/* Finish the stream (END not implied), close, free. -errno. */
+int loop__schedw_close(struct loop__sched_writer *w);
+uint64_t loop__schedw_count(const struct loop__sched_writer *w);
+
+/*
+ * Open a schedule; on failure -errno and one line in err: -ENOENT/-EACCES,
+ * -EBADMSG (not a schedule, corrupt header), -EPROTO (unknown version).
+ * hdr's strings are owned by the reader.
+ */
+int loop__schedr_open(struct loop__sched_reader **out, const char *path,
+                      struct loop__sched_hdr *hdr, char *err, size_t errlen);
+/*
+ * The next record: 1, or 0 at the end of the stream (after END, or at the end
+ * of a complete stream without END), -EPIPE when the file ends inside the
+ * stream (a killed recorder: everything before is valid), -EBADMSG when it is
+ * corrupt (err says where). Records are counted from 1.
+ */
+int loop__schedr_next(struct loop__sched_reader *r, struct loop__rec *rec, char *err,
+                      size_t errlen);
+uint64_t loop__schedr_count(const struct loop__sched_reader *r);
+void loop__schedr_close(struct loop__sched_reader *r);
+
+/* Parse an in-memory schedule (for fuzzing): 0 when fully read, else -errno. */
+int loop__sched_parse_buffer(const void *data, size_t len, uint64_t *records);
+
+const char *loop__rec_type_name(int type);
+
+#endif /* LOOP_SCHEDULE_H */
