@@ -32,7 +32,7 @@ static void close_async(loop_async_t *a)
     cr_assert_eq(loop_handle_close(LOOP_HANDLE(a), on_close), 0);
 }
 
-Test(async, is_active_until_closed, .timeout = 5)
+Test(async, is_active_until_closed, .timeout = 60)
 {
     loop_t *loop = new_loop();
     loop_async_t a;
@@ -46,7 +46,7 @@ Test(async, is_active_until_closed, .timeout = 5)
     cr_assert_eq(closes, 1);
 }
 
-Test(async, sends_before_the_callback_coalesce, .timeout = 5)
+Test(async, sends_before_the_callback_coalesce, .timeout = 60)
 {
     loop_t *loop = new_loop();
     loop_async_t a;
@@ -74,7 +74,7 @@ static void send_again_once(loop_async_t *a)
     }
 }
 
-Test(async, send_during_the_callback_runs_it_again, .timeout = 5)
+Test(async, send_during_the_callback_runs_it_again, .timeout = 60)
 {
     loop_t *loop = new_loop();
     loop_async_t a;
@@ -91,7 +91,7 @@ static void close_in_cb(loop_async_t *a)
     close_async(a);
 }
 
-Test(async, close_from_the_callback_ends_the_run, .timeout = 5)
+Test(async, close_from_the_callback_ends_the_run, .timeout = 60)
 {
     loop_t *loop = new_loop();
     loop_async_t a;
@@ -103,7 +103,7 @@ Test(async, close_from_the_callback_ends_the_run, .timeout = 5)
     finish_loop(loop);
 }
 
-Test(async, closing_with_a_send_pending_runs_no_callback, .timeout = 5)
+Test(async, closing_with_a_send_pending_runs_no_callback, .timeout = 60)
 {
     loop_t *loop = new_loop();
     loop_async_t *a = malloc(sizeof *a);
@@ -136,7 +136,7 @@ static void *send_once(void *arg)
     return NULL;
 }
 
-Test(async, send_from_another_thread_runs_on_the_loop_thread, .timeout = 5)
+Test(async, send_from_another_thread_runs_on_the_loop_thread, .timeout = 60)
 {
     loop_t *loop = new_loop();
     loop_async_t a;
@@ -152,7 +152,7 @@ Test(async, send_from_another_thread_runs_on_the_loop_thread, .timeout = 5)
     finish_loop(loop);
 }
 
-Test(async, many_handles_each_get_their_own_wakeup, .timeout = 5)
+Test(async, many_handles_each_get_their_own_wakeup, .timeout = 60)
 {
     loop_t *loop = new_loop();
     static loop_async_t a[16];
@@ -189,7 +189,7 @@ static void close_on_call(loop_async_t *a)
     close_async(a);
 }
 
-Test(async, send_from_a_signal_handler, .timeout = 5)
+Test(async, send_from_a_signal_handler, .timeout = 60)
 {
     loop_t *loop = new_loop();
     loop_async_t a;
@@ -243,7 +243,7 @@ static void observe(loop_async_t *a)
     }
 }
 
-Test(async, eight_threads_send_100000_times_each_and_none_is_lost, .timeout = 120)
+Test(async, eight_threads_send_100000_times_each_and_none_is_lost, .timeout = 60)
 {
     loop_t *loop = new_loop();
     loop_async_t a;

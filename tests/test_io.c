@@ -48,7 +48,7 @@ static void read_then_stop(loop_io_t *io, int events)
     cr_assert_eq(loop_io_stop(io), 0);
 }
 
-Test(io, readable_when_data_arrives, .timeout = 5)
+Test(io, readable_when_data_arrives, .timeout = 10)
 {
     loop_t *loop = new_loop();
     int p[2];
@@ -79,7 +79,7 @@ static void writable_then_stop(loop_io_t *io, int events)
     cr_assert_eq(loop_io_stop(io), 0);
 }
 
-Test(io, writable_at_once_on_an_empty_pipe, .timeout = 5)
+Test(io, writable_at_once_on_an_empty_pipe, .timeout = 10)
 {
     loop_t *loop = new_loop();
     int p[2];
@@ -97,7 +97,7 @@ Test(io, writable_at_once_on_an_empty_pipe, .timeout = 5)
     close(p[1]);
 }
 
-Test(io, level_triggered_until_drained, .timeout = 5)
+Test(io, level_triggered_until_drained, .timeout = 10)
 {
     loop_t *loop = new_loop();
     int p[2];
@@ -123,7 +123,7 @@ Test(io, level_triggered_until_drained, .timeout = 5)
     close(p[1]);
 }
 
-Test(io, changing_events_takes_effect, .timeout = 5)
+Test(io, changing_events_takes_effect, .timeout = 10)
 {
     loop_t *loop = new_loop();
     int sv[2];
@@ -165,7 +165,7 @@ Test(io, changing_events_takes_effect, .timeout = 5)
     close(sv[1]);
 }
 
-Test(io, stop_silences_and_start_resumes, .timeout = 5)
+Test(io, stop_silences_and_start_resumes, .timeout = 10)
 {
     loop_t *loop = new_loop();
     int p[2];
@@ -189,7 +189,7 @@ Test(io, stop_silences_and_start_resumes, .timeout = 5)
     close(p[1]);
 }
 
-Test(io, stop_between_ready_and_dispatch_prevents_the_callback, .timeout = 5)
+Test(io, stop_between_ready_and_dispatch_prevents_the_callback, .timeout = 10)
 {
     loop_t *loop = new_loop();
     int p[2];
@@ -215,7 +215,7 @@ static void hangup_cb(loop_io_t *io, int events)
     cr_assert_eq(loop_io_stop(io), 0);
 }
 
-Test(io, hangup_is_reported_without_asking, .timeout = 5)
+Test(io, hangup_is_reported_without_asking, .timeout = 10)
 {
     loop_t *loop = new_loop();
     int p[2];
@@ -240,7 +240,7 @@ static void close_in_cb(loop_io_t *io, int events)
     close_io(io);
 }
 
-Test(io, close_from_callback_with_data_left, .timeout = 5)
+Test(io, close_from_callback_with_data_left, .timeout = 10)
 {
     loop_t *loop = new_loop();
     int p[2];
@@ -273,7 +273,7 @@ static void close_the_other(loop_io_t *io, int events)
     cr_assert_eq(loop_handle_close(LOOP_HANDLE(io), free_on_close), 0);
 }
 
-Test(io, closing_a_ready_watcher_from_another_callback_cancels_it, .timeout = 5)
+Test(io, closing_a_ready_watcher_from_another_callback_cancels_it, .timeout = 10)
 {
     loop_t *loop = new_loop();
     int p[2], q[2];
@@ -338,7 +338,7 @@ Test(io, many_fds_report_only_the_ready_ones, .timeout = 10)
     }
 }
 
-Test(io, fd_number_reused_after_stop_and_close_works, .timeout = 5)
+Test(io, fd_number_reused_after_stop_and_close_works, .timeout = 10)
 {
     loop_t *loop = new_loop();
     int p[2], q[2];
@@ -382,7 +382,7 @@ static void stop_on_error(loop_io_t *io, int events)
     }
 }
 
-Test(io, fd_closed_while_watched_is_reported_when_events_change, .timeout = 5)
+Test(io, fd_closed_while_watched_is_reported_when_events_change, .timeout = 10)
 {
     capture_logs();
     loop_t *loop = new_loop();

@@ -118,7 +118,7 @@ static int distinct_tids(struct job *jobs, int n)
     return nt;
 }
 
-Test(pool, work_runs_on_a_pool_thread_and_done_on_the_loop_thread, .timeout = 10)
+Test(pool, work_runs_on_a_pool_thread_and_done_on_the_loop_thread, .timeout = 30)
 {
     loop_t *loop = new_loop();
     loop_thread = pthread_self();
@@ -154,7 +154,7 @@ Test(pool, a_thousand_jobs_each_complete_once, .timeout = 30)
     finish_loop(loop);
 }
 
-Test(pool, each_submit_gives_a_new_id, .timeout = 10)
+Test(pool, each_submit_gives_a_new_id, .timeout = 30)
 {
     loop_t *loop = new_loop();
     loop_thread = pthread_self();
@@ -181,7 +181,7 @@ static void resubmit_done(loop_work_t *w, int status)
     }
 }
 
-Test(pool, done_may_resubmit_the_same_work, .timeout = 10)
+Test(pool, done_may_resubmit_the_same_work, .timeout = 30)
 {
     loop_t *loop = new_loop();
     loop_thread = pthread_self();
@@ -194,7 +194,7 @@ Test(pool, done_may_resubmit_the_same_work, .timeout = 10)
     finish_loop(loop);
 }
 
-Test(pool, cancel_queued_work_reports_ecanceled_and_never_runs_it, .timeout = 10)
+Test(pool, cancel_queued_work_reports_ecanceled_and_never_runs_it, .timeout = 30)
 {
     setenv("LOOP_THREADPOOL_SIZE", "2", 1);
     loop_t *loop = new_loop();
@@ -226,7 +226,7 @@ Test(pool, cancel_queued_work_reports_ecanceled_and_never_runs_it, .timeout = 10
     finish_loop(loop);
 }
 
-Test(pool, cancel_after_done_does_not_call_done_again, .timeout = 10)
+Test(pool, cancel_after_done_does_not_call_done_again, .timeout = 30)
 {
     loop_t *loop = new_loop();
     loop_thread = pthread_self();
@@ -268,17 +268,17 @@ static void pool_size_check(const char *env, int size)
     finish_loop(loop);
 }
 
-Test(pool, size_from_loop_threadpool_size, .timeout = 20)
+Test(pool, size_from_loop_threadpool_size, .timeout = 30)
 {
     pool_size_check("3", 3);
 }
 
-Test(pool, size_one_runs_one_job_at_a_time, .timeout = 20)
+Test(pool, size_one_runs_one_job_at_a_time, .timeout = 30)
 {
     pool_size_check("1", 1);
 }
 
-Test(pool, default_size_is_four, .timeout = 20)
+Test(pool, default_size_is_four, .timeout = 30)
 {
     pool_size_check(NULL, 4);
 }
@@ -326,7 +326,7 @@ static void *pool_user_main(void *arg)
     return NULL;
 }
 
-Test(pool, completions_return_to_the_submitting_loop, .timeout = 20)
+Test(pool, completions_return_to_the_submitting_loop, .timeout = 30)
 {
     static struct pool_user u[NLOOPS];
     for (int i = 0; i < NLOOPS; i++) {
@@ -347,7 +347,7 @@ Test(pool, completions_return_to_the_submitting_loop, .timeout = 20)
     }
 }
 
-Test(pool, failed_submit_never_calls_done, .timeout = 10)
+Test(pool, failed_submit_never_calls_done, .timeout = 30)
 {
     loop_t *loop = new_loop();
     loop_thread = pthread_self();

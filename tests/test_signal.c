@@ -49,7 +49,7 @@ static void close_sig(loop_signal_t *s)
     cr_assert_eq(loop_handle_close(LOOP_HANDLE(s), on_close), 0);
 }
 
-Test(signal, watcher_sees_a_raised_signal, .timeout = 5)
+Test(signal, watcher_sees_a_raised_signal, .timeout = 20)
 {
     block_signal(SIGUSR1);
     loop_t *loop = new_loop();
@@ -69,7 +69,7 @@ Test(signal, watcher_sees_a_raised_signal, .timeout = 5)
     cr_assert_eq(closes, 1);
 }
 
-Test(signal, start_blocks_the_signal_in_the_calling_thread, .timeout = 5)
+Test(signal, start_blocks_the_signal_in_the_calling_thread, .timeout = 20)
 {
     loop_t *loop = new_loop();
     loop_signal_t s;
@@ -90,7 +90,7 @@ Test(signal, start_blocks_the_signal_in_the_calling_thread, .timeout = 5)
     finish_loop(loop);
 }
 
-Test(signal, signal_sent_to_the_loop_thread_is_seen, .timeout = 5)
+Test(signal, signal_sent_to_the_loop_thread_is_seen, .timeout = 20)
 {
     block_signal(SIGUSR1);
     loop_t *loop = new_loop();
@@ -106,7 +106,7 @@ Test(signal, signal_sent_to_the_loop_thread_is_seen, .timeout = 5)
     finish_loop(loop);
 }
 
-Test(signal, several_watchers_in_one_loop_each_see_it, .timeout = 5)
+Test(signal, several_watchers_in_one_loop_each_see_it, .timeout = 20)
 {
     block_signal(SIGUSR1);
     loop_t *loop = new_loop();
@@ -129,7 +129,7 @@ Test(signal, several_watchers_in_one_loop_each_see_it, .timeout = 5)
     cr_assert_eq(closes, 3);
 }
 
-Test(signal, each_delivery_is_seen_again, .timeout = 5)
+Test(signal, each_delivery_is_seen_again, .timeout = 20)
 {
     block_signal(SIGUSR1);
     loop_t *loop = new_loop();
@@ -147,7 +147,7 @@ Test(signal, each_delivery_is_seen_again, .timeout = 5)
     finish_loop(loop);
 }
 
-Test(signal, each_watcher_gets_only_its_signal, .timeout = 5)
+Test(signal, each_watcher_gets_only_its_signal, .timeout = 20)
 {
     block_signal(SIGUSR1);
     block_signal(SIGUSR2);
@@ -170,7 +170,7 @@ Test(signal, each_watcher_gets_only_its_signal, .timeout = 5)
     finish_loop(loop);
 }
 
-Test(signal, stopped_watcher_does_not_see_it, .timeout = 5)
+Test(signal, stopped_watcher_does_not_see_it, .timeout = 20)
 {
     block_signal(SIGUSR1);
     loop_t *loop = new_loop();
@@ -204,7 +204,7 @@ static void close_in_cb(loop_signal_t *s, int signum)
     close_sig(s);
 }
 
-Test(signal, close_from_the_callback_ends_the_run, .timeout = 5)
+Test(signal, close_from_the_callback_ends_the_run, .timeout = 20)
 {
     block_signal(SIGUSR1);
     loop_t *loop = new_loop();
@@ -220,7 +220,7 @@ Test(signal, close_from_the_callback_ends_the_run, .timeout = 5)
     finish_loop(loop);
 }
 
-Test(signal, several_loops_in_one_thread_each_see_it, .timeout = 5)
+Test(signal, several_loops_in_one_thread_each_see_it, .timeout = 20)
 {
     block_signal(SIGUSR1);
     loop_t *l1 = new_loop();
@@ -293,7 +293,7 @@ static void *sig_worker_main(void *arg)
     return NULL;
 }
 
-Test(signal, several_loops_in_several_threads_each_see_it, .timeout = 10)
+Test(signal, several_loops_in_several_threads_each_see_it, .timeout = 20)
 {
     block_signal(SIGUSR1); /* before any thread exists: they inherit the mask */
     static struct sig_worker w[NLOOPS];
@@ -330,7 +330,7 @@ Test(signal, several_loops_in_several_threads_each_see_it, .timeout = 10)
     pthread_barrier_destroy(&ready);
 }
 
-Test(signal, invalid_signal_numbers_are_einval, .timeout = 5)
+Test(signal, invalid_signal_numbers_are_einval, .timeout = 20)
 {
     loop_t *loop = new_loop();
     loop_signal_t s;
