@@ -14,10 +14,10 @@ BENCH_PEER    := $(patsubst bench/%.c,$(BENCH_OUT)/%,\
                  $(BENCH_OUT)/floor
 BENCH_ARGS    ?=
 
-BENCH_UV_CFLAGS    := $(shell pkg-config --cflags libuv 2>/dev/null)
-BENCH_UV_LIBS      := $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
-BENCH_EVENT_CFLAGS := $(shell pkg-config --cflags libevent_core 2>/dev/null)
-BENCH_EVENT_LIBS   := $(shell pkg-config --libs libevent_core 2>/dev/null || echo -levent_core)
+BENCH_UV_CFLAGS    = $(shell pkg-config --cflags libuv 2>/dev/null)
+BENCH_UV_LIBS      = $(shell pkg-config --libs libuv 2>/dev/null || echo -luv)
+BENCH_EVENT_CFLAGS = $(shell pkg-config --cflags libevent_core 2>/dev/null)
+BENCH_EVENT_LIBS   = $(shell pkg-config --libs libevent_core 2>/dev/null || echo -levent_core)
 BENCH_EV_LIBS      := -lev -lm
 BENCH_CC           = $(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
 
