@@ -240,6 +240,13 @@ typedef enum loop_option {
 
 LOOP_API int loop_configure(loop_t *loop, loop_option_t opt, long value);
 
+/*
+ * A pseudo-random number from the loop's seeded generator. Recorded runs
+ * store the seed, so a replayed run draws the same numbers: use it instead of
+ * rand() for anything that decides what the program does.
+ */
+LOOP_API uint64_t loop_random(loop_t *loop);
+
 /* Call-soon: run fn(loop, arg) in the next round, FIFO. -ENOMEM. */
 LOOP_API int loop_call_soon_at(loop_t *loop, loop_call_fn fn, void *arg, const loop_site_t *site);
 #define loop_call_soon(loop, fn, arg) loop_call_soon_at((loop), (fn), (arg), LOOP_SITE())

@@ -11,6 +11,8 @@
 #include "internal.h"
 #include "trace.h"
 
+#define ASYNC_CLOSED 2 /* pending's value once closed: sends are refused */
+
 int loop_async_init_at(loop_t *loop, loop_async_t *a, loop_async_cb cb, const loop_site_t *site)
 {
     if (loop == NULL || a == NULL || cb == NULL) {
@@ -26,13 +28,23 @@ int loop_async_init_at(loop_t *loop, loop_async_t *a, loop_async_cb cb, const lo
 
 int loop_async_send(loop_async_t *a)
 {
-    if (a == NULL) {
+    int expected = 0;
+
+    if (a == NULL || a->handle.kind != LOOP_KIND_ASYNC || a->handle.loop == NULL) {
         return -EINVAL;
     }
-    if (atomic_exchange((atomic_int *)&a->pending, 1) == 0) {
+    if (atomic_compare_exchange_strong((atomic_int *)&a->pending, &expected, 1)) {
         loop__wake(a->handle.loop);
+        return 0;
     }
-    return 0;
+    /* already pending (coalesced), or closed */
+    return expected == ASYNC_CLOSED ? -EBADF : 0;
+}
+
+void loop__async_close(loop_async_t *a)
+{
+    atomic_store((atomic_int *)&a->pending, ASYNC_CLOSED);
+    loop__queue_remove(&a->async_node);
 }
 
 void loop__async_collect(loop_t *loop)
@@ -41,7 +53,7 @@ void loop__async_collect(loop_t *loop)
 
     loop__queue_foreach(q, &loop->asyncs) {
         loop_async_t *a = loop__queue_data(q, loop_async_t, async_node);
-        if (atomic_load((atomic_int *)&a->pending) != 0) {
+        if (atomic_load((atomic_int *)&a->pending) == 1) {
             loop__sched_push(loop, &a->handle);
         }
     }
@@ -49,7 +61,9 @@ void loop__async_collect(loop_t *loop)
 
 void loop__async_dispatch(loop_async_t *a)
 {
-    if (atomic_exchange((atomic_int *)&a->pending, 0) == 0) {
+    int expected = 1;
+
+    if (!atomic_compare_exchange_strong((atomic_int *)&a->pending, &expected, 0)) {
         return;
     }
     ((loop_async_cb)a->handle.cb)(a);

@@ -399,14 +399,3 @@ int loop_dump(loop_t *loop, FILE *out)
     fflush(out);
     return 0;
 }
-
-/* Until monitor.c and watchdog.c exist in this build: nothing to stop. */
-__attribute__((weak)) void loop__monitor_free(loop_t *loop)
-{
-    (void)loop;
-}
-
-__attribute__((weak)) void loop__watchdog_free(loop_t *loop)
-{
-    (void)loop;
-}

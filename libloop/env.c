@@ -2,11 +2,15 @@
  * env.c — the LOOP_* environment variables read when a loop is created.
  *   LOOP_DEBUG=1     debug mode
  *   LOOP_SLOW_MS=N   slow callback threshold in ms
+ *   LOOP_STALL_MS=N  start the stall watchdog with this threshold (watchdog.c)
+ *   LOOP_MONITOR=1   start the monitor on its default socket path (monitor.c)
+ *   LOOP_MONITOR=/p  ... on the socket path /p
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
+#include "record.h"
 
 static bool env_flag(const char *name)
 {
@@ -31,8 +35,41 @@ static long env_long(const char *name, long dflt)
     return n;
 }
 
+static void env_watchdog(loop_t *loop)
+{
+    long ms = env_long("LOOP_STALL_MS", 0);
+    int rc;
+
+    if (ms <= 0) {
+        return;
+    }
+    rc = loop_watchdog_start(loop, (uint64_t)ms);
+    if (rc < 0) {
+        loop_log(LOOP_LOG_WARN, "LOOP_STALL_MS=%ld: the watchdog did not start: %s", ms,
+                 loop_strerror(rc));
+    }
+}
+
+static void env_monitor(loop_t *loop)
+{
+    const char *v = getenv("LOOP_MONITOR");
+    int rc;
+
+    if (v == NULL || *v == '\0' || strcmp(v, "0") == 0) {
+        return;
+    }
+    rc = loop_monitor_start(loop, strcmp(v, "1") == 0 ? NULL : v);
+    if (rc < 0) {
+        loop_log(LOOP_LOG_WARN, "LOOP_MONITOR=%s: the monitor did not start: %s", v,
+                 loop_strerror(rc));
+    }
+}
+
 void loop__env_init(loop_t *loop)
 {
     loop_set_debug(loop, env_flag("LOOP_DEBUG"));
     loop_set_slow_callback_ms(loop, (uint64_t)env_long("LOOP_SLOW_MS", 100));
+    env_watchdog(loop);
+    env_monitor(loop);
+    loop__rr_env_init(loop);
 }

@@ -49,11 +49,11 @@
 
 const char *loop_strerror(int err)
 {
-    switch (-err) {
+    switch (err) {
     case 0:
         return "success";
 #define X(e, msg)                                                                        \
-    case e:                                                                              \
+    case -e:                                                                             \
         return msg;
         LOOP_ERRNO_MAP(X)
 #undef X
@@ -64,11 +64,11 @@ const char *loop_strerror(int err)
 
 const char *loop_err_name(int err)
 {
-    switch (-err) {
+    switch (err) {
     case 0:
         return "OK";
 #define X(e, msg)                                                                        \
-    case e:                                                                              \
+    case -e:                                                                             \
         return #e;
         LOOP_ERRNO_MAP(X)
 #undef X

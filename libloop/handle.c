@@ -97,6 +97,7 @@ void loop_handle_set_name(loop_handle_t *h, const char *name)
 {
     if (h != NULL) {
         h->name = name;
+        LOOP_TRACE(handle_name, h);
     }
 }
 
@@ -139,7 +140,7 @@ int loop_handle_close(loop_handle_t *h, loop_close_cb close_cb)
         loop_defer_stop((loop_defer_t *)h);
         break;
     case LOOP_KIND_ASYNC:
-        loop__queue_remove(&((loop_async_t *)h)->async_node);
+        loop__async_close((loop_async_t *)h);
         loop__handle_stop(h);
         break;
     default:

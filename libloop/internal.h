@@ -86,6 +86,7 @@ struct loop_s {
     struct loop__fd_ent *fds;
     int nfds;
     int io_watchers;      /* started I/O watchers */
+    int epoll_stale;      /* a registration cannot be removed: rebuild the set */
 
     /* wakeups: one eventfd serves async handles, pool completions, signals */
     int wakefd;
@@ -105,6 +106,8 @@ struct loop_s {
     void *call_free;
 
     void *tasks;          /* task subsystem state (task.c), NULL until first spawn */
+    struct loop__rr *rr;  /* record / replay / chaos state (record.c), NULL when off */
+    uint64_t random_state; /* loop_random() when not recording */
     uint64_t current_task; /* id of the running task, 0 outside tasks */
     uint64_t io_verify_ns; /* last check that watched fds still exist */
 
@@ -136,12 +139,9 @@ struct loop_s {
 /* loop.c */
 bool loop__on_loop_thread(const loop_t *loop);
 void loop__env_init(loop_t *loop); /* env.c: LOOP_* variables */
-/* The clock the loop runs on (the recorded one when replaying). */
-static inline uint64_t loop__clock_now(loop_t *loop)
-{
-    (void)loop;
-    return loop__hrtime_ns();
-}
+/* Read the clock into loop->now_ns: a record of type LOOP__REC_ITER or _CLOCK
+ * when recording, the recorded value when replaying (record.c). */
+void loop__time_update(loop_t *loop, int rec_type);
 void loop__wake(loop_t *loop); /* thread-safe */
 
 /* handle.c */
@@ -180,6 +180,9 @@ int loop__poll(loop_t *loop, int64_t timeout_ns);
 void loop__io_dispatch(loop_io_t *io);
 void loop__io_ready(loop_t *loop, int fd, uint32_t gen, uint32_t epoll_events);
 void loop__io_verify(loop_t *loop);
+void loop__poll_rebuild(loop_t *loop);
+void loop__io_rebuild(loop_t *loop, int epfd);
+void loop__signal_rebuild(loop_t *loop, int epfd);
 void loop__signal_read(loop_t *loop); /* signal.c: the process signalfd is readable */
 
 /* epoll_event.data tags (bits 32..39) */
@@ -199,6 +202,7 @@ void loop__call_free_all(loop_t *loop);
 /* async.c */
 void loop__async_collect(loop_t *loop);
 void loop__async_dispatch(loop_async_t *a);
+void loop__async_close(loop_async_t *a);
 
 /* pool.c */
 void loop__pool_collect(loop_t *loop);

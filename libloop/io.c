@@ -2,18 +2,24 @@
  * io.c — I/O watchers: level-triggered readiness of one fd per watcher.
  *
  * The loop keeps a table fd -> watcher. A watched fd closed behind the loop's
- * back silently leaves epoll; the loop finds out when epoll_ctl on it fails,
- * when another watcher claims the same fd number, or when it checks before
- * blocking in poll (loop__io_verify: at most once a second, one epoll_ctl per
- * watcher; a loop blocked in poll does not wake up just to check). The watcher is then stopped, its status set to -EBADF, the error
- * reported, and its callback called once with LOOP_ERROR — never a crash,
- * never a busy loop.
+ * back silently leaves epoll, unless a duplicate keeps the file open, in
+ * which case its registration goes on reporting and can no longer be removed.
+ * The loop finds out: before dispatching readiness (one fcntl per ready
+ * watcher), when epoll_ctl on the fd fails, when another watcher claims the
+ * same fd number, and at most once a second by checking every registration
+ * (loop__io_verify; a loop blocked in poll does not wake up just for that).
+ * The watcher is then stopped, its status set to -EBADF, the error reported,
+ * and its callback called once with LOOP_ERROR; a registration that cannot be
+ * removed makes the loop rebuild its epoll set. Never a crash, never a busy
+ * loop.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
 
 #include "internal.h"
+#include "record.h"
 #include "trace.h"
 
 #define VERIFY_INTERVAL_NS 1000000000ull
@@ -65,7 +71,8 @@ static uint32_t to_epoll(int events)
 
 static uint64_t io_tag(const loop_io_t *io)
 {
-    return (uint32_t)io->fd | ((uint64_t)LOOP__TAG_IO << 32) | ((uint64_t)io->handle.aux << 40);
+    return (uint32_t)io->fd | ((uint64_t)LOOP__TAG_IO << 32) |
+           ((uint64_t)(io->handle.aux & 0xffffffu) << 40);
 }
 
 /* The fd vanished under a watcher: stop it and tell its owner, once. */
@@ -79,6 +86,10 @@ static void io_vanished(loop_io_t *io, int err)
     if (io->registered) {
         io->registered = 0;
         loop->io_watchers--;
+        /* if a duplicate keeps the file open, its registration stays: start over */
+        if (epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL) < 0 && errno == EBADF) {
+            loop->epoll_stale = 1;
+        }
     }
     io->status = err;
     loop__report_error(loop, err, &io->handle,
@@ -121,7 +132,8 @@ int loop_io_start(loop_io_t *io, loop_io_cb cb, int events)
     }
     ev.events = to_epoll(events);
     if (!io->registered) {
-        io->handle.aux = (io->handle.aux + 1) & 0xffffff; /* new registration generation */
+        /* new registration generation (aux's low 24 bits; chaos uses the top byte) */
+        io->handle.aux = (io->handle.aux & ~0xffffffu) | ((io->handle.aux + 1) & 0xffffffu);
     }
     ev.data.u64 = io_tag(io);
     if (epoll_ctl(loop->epfd, io->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, io->fd, &ev) < 0) {
@@ -143,6 +155,24 @@ int loop_io_start(loop_io_t *io, loop_io_cb cb, int events)
     return 0;
 }
 
+/* Register every started watcher with a new epoll set (loop__poll_rebuild). */
+void loop__io_rebuild(loop_t *loop, int epfd)
+{
+    loop_queue_t *q;
+
+    loop__queue_foreach(q, &loop->handles) {
+        loop_handle_t *h = loop__queue_data(q, loop_handle_t, all);
+        if (h->kind != LOOP_KIND_IO || !((loop_io_t *)h)->registered) {
+            continue;
+        }
+        loop_io_t *io = (loop_io_t *)h;
+        struct epoll_event ev = {.events = to_epoll(io->events), .data.u64 = io_tag(io)};
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, io->fd, &ev) < 0) {
+            io_vanished(io, -EBADF);
+        }
+    }
+}
+
 /* Remove from the poller; the watcher stays open. */
 void loop__io_forget(loop_io_t *io)
 {
@@ -151,6 +181,8 @@ void loop__io_forget(loop_io_t *io)
     if (io->registered) {
         if (epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL) < 0 &&
             (errno == EBADF || errno == ENOENT)) {
+            /* closed behind our back; a duplicate may keep the registration */
+            loop->epoll_stale = errno == EBADF;
             io->status = -EBADF;
             loop__report_error(loop, -EBADF, &io->handle,
                                "Watched fd was closed before its watcher was stopped: fd=%d",
@@ -184,8 +216,18 @@ void loop__io_ready(loop_t *loop, int fd, uint32_t gen, uint32_t epev)
     loop_io_t *io = fd < loop->nfds ? loop->fds[fd].io : NULL;
     int ev = 0;
 
-    if (io == NULL || io->handle.aux != gen) {
-        return; /* an older registration of this fd number */
+    if (io == NULL || (io->handle.aux & 0xffffffu) != gen) {
+        /* an older registration of this fd number: drop it, or start over */
+        if (epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 && errno == EBADF) {
+            loop->epoll_stale = 1;
+        }
+        return;
+    }
+    /* A duplicate of a closed fd keeps its registration reporting: one cheap
+     * syscall per ready watcher tells, before the callback sees a closed fd. */
+    if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+        io_vanished(io, -EBADF);
+        return;
     }
     if (epev & EPOLLIN) {
         ev |= LOOP_READABLE;
@@ -201,6 +243,9 @@ void loop__io_ready(loop_t *loop, int fd, uint32_t gen, uint32_t epev)
     }
     io->revents |= ev;
     LOOP_TRACE(io_ready, loop, io, ev);
+    if (LOOP_UNLIKELY(loop->policy == LOOP__POLICY_CHAOS) && loop__chaos_delay_io(loop, &io->handle)) {
+        return;
+    }
     loop__sched_push(loop, &io->handle);
 }
 

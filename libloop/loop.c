@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "record.h"
 #include "trace.h"
 
 static atomic_uint_fast64_t next_loop_id;
@@ -62,9 +63,9 @@ loop_t *loop_new(void)
         errno = -err;
         return NULL;
     }
-    loop->now_ns = loop__hrtime_ns();
     loop__debug_init(loop);
     loop__env_init(loop);
+    loop__time_update(loop, LOOP__REC_CLOCK); /* recorded: timers started now depend on it */
     LOOP_TRACE(loop_new, loop);
     return loop;
 }
@@ -74,12 +75,22 @@ uint64_t loop_now(const loop_t *loop)
     return loop->now_ns;
 }
 
-void loop_update_time(loop_t *loop)
+void loop__time_update(loop_t *loop, int rec_type)
 {
-    uint64_t now = loop__clock_now(loop);
+    uint64_t now = loop__hrtime_ns();
+
+    if (LOOP_UNLIKELY(loop->rr != NULL)) {
+        now = loop__rr_clock(loop, rec_type, now);
+    }
     if (now > loop->now_ns) {
         loop->now_ns = now;
     }
+}
+
+void loop_update_time(loop_t *loop)
+{
+    loop__time_update(loop, LOOP__REC_CLOCK);
+    LOOP_TRACE(time_update, loop);
 }
 
 uint64_t loop_id(const loop_t *loop)
@@ -127,10 +138,21 @@ static int64_t poll_timeout_ns(const loop_t *loop, loop_run_mode_t mode)
 
 static void loop_iteration(loop_t *loop, loop_run_mode_t mode)
 {
-    loop_update_time(loop);
+    int64_t timeout_ns;
+
     loop->stats.iterations++;
+    if (LOOP_UNLIKELY(loop->policy == LOOP__POLICY_REPLAY)) {
+        loop__replay_iteration(loop);
+        return;
+    }
+    loop__time_update(loop, LOOP__REC_ITER);
     LOOP_TRACE(iter_begin, loop);
-    loop__poll(loop, poll_timeout_ns(loop, mode));
+    timeout_ns = poll_timeout_ns(loop, mode);
+    if (LOOP_UNLIKELY(loop->policy == LOOP__POLICY_CHAOS)) {
+        loop__chaos_iteration_begin(loop);
+        timeout_ns = loop__chaos_timeout(loop, poll_timeout_ns(loop, mode));
+    }
+    loop__poll(loop, timeout_ns);
     loop__timers_run(loop);
     loop__sched_run_rounds(loop);
     loop__run_closing(loop);
@@ -157,6 +179,9 @@ int loop_run(loop_t *loop, loop_run_mode_t mode)
         if (mode != LOOP_RUN_DEFAULT) {
             break;
         }
+    }
+    if (LOOP_UNLIKELY(loop->rr != NULL)) {
+        loop__rr_run_end(loop);
     }
     if (!alive && loop->tasks_alive > 0) {
         loop__tasks_report_stuck(loop);
@@ -187,11 +212,16 @@ int loop_close(loop_t *loop)
     }
     loop__monitor_free(loop);
     loop__watchdog_free(loop);
+    loop__rr_end(loop);
     LOOP_TRACE(loop_close, loop);
+    loop__rr_free(loop);
     loop__tasks_free(loop);
     loop__signal_loop_free(loop);
     loop__timers_free(loop);
     loop__call_free_all(loop);
+    /* a pool worker may still be inside complete(): wait until it left */
+    pthread_mutex_lock(&loop->done_mu);
+    pthread_mutex_unlock(&loop->done_mu);
     loop__poll_free(loop);
     loop__debug_free(loop);
     pthread_mutex_destroy(&loop->done_mu);

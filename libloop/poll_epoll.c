@@ -54,6 +54,31 @@ void loop__poll_free(loop_t *loop)
     loop->nfds = 0;
 }
 
+/*
+ * A registration that can no longer be removed (its fd number was closed
+ * while a duplicate keeps the file open) would report readiness forever:
+ * start over with a new epoll set holding exactly what should be watched.
+ */
+void loop__poll_rebuild(loop_t *loop)
+{
+    int epfd = loop__sys_epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = (uint64_t)LOOP__TAG_WAKE << 32};
+
+    loop->epoll_stale = 0;
+    if (epfd < 0) {
+        loop__report_error(loop, -errno, NULL, "Cannot rebuild the epoll set");
+        return;
+    }
+    epoll_ctl(epfd, EPOLL_CTL_ADD, loop->wakefd, &ev);
+    loop__signal_rebuild(loop, epfd);
+    loop__io_rebuild(loop, epfd);
+    /* the wakefd may hold a wakeup the old set reported: keep it visible */
+    atomic_store(&loop->wake_pending, 0);
+    loop__wake(loop);
+    close(loop->epfd);
+    loop->epfd = epfd;
+}
+
 /* thread-safe: make the loop's poll return and collect wakeups. */
 void loop__wake(loop_t *loop)
 {
@@ -97,11 +122,14 @@ int loop__poll(loop_t *loop, int64_t timeout_ns)
     int timeout_ms = ns_to_timeout_ms(timeout_ns);
     int n, err = 0;
 
-    if (timeout_ms != 0 && loop->io_watchers > 0) {
+    if (loop->io_watchers > 0) {
         loop__io_verify(loop);
         if (!loop__queue_empty(&loop->pending)) {
             timeout_ms = 0;
         }
+    }
+    if (LOOP_UNLIKELY(loop->epoll_stale)) {
+        loop__poll_rebuild(loop);
     }
     LOOP_TRACE(poll_begin, loop, timeout_ns);
     n = loop__sys_epoll_wait(loop->epfd, evs, MAX_EVENTS, timeout_ms);
@@ -113,8 +141,8 @@ int loop__poll(loop_t *loop, int64_t timeout_ns)
     if (err != 0 && err != EINTR) {
         loop__report_error(loop, -err, NULL, "epoll_wait failed");
     }
-    if (timeout_ms != 0) {
-        loop_update_time(loop);
+    if (timeout_ms != 0 && loop->policy != LOOP__POLICY_REPLAY) {
+        loop_update_time(loop); /* replay takes its clock from the schedule */
     }
     for (int i = 0; i < n; i++) {
         uint64_t u = evs[i].data.u64;

@@ -26,10 +26,12 @@ static void complete(loop_work_t *w)
 {
     loop_t *loop = w->handle.loop;
 
+    /* Wake under the lock: once it is released the loop may collect w, run
+     * its callback and be closed, so nothing may touch loop afterwards. */
     pthread_mutex_lock(&loop->done_mu);
     loop__queue_insert_tail(&loop->done, &w->pool_node);
-    pthread_mutex_unlock(&loop->done_mu);
     loop__wake(loop);
+    pthread_mutex_unlock(&loop->done_mu);
 }
 
 static void *worker(void *arg)

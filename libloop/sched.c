@@ -13,6 +13,7 @@
  * item of the current round runs next: loop__sched_pick().
  */
 #include "internal.h"
+#include "record.h"
 #include "trace.h"
 
 void loop__sched_push(loop_t *loop, loop_handle_t *h)
@@ -35,6 +36,9 @@ void loop__sched_remove(loop_t *loop, loop_handle_t *h)
 
 static inline loop_handle_t *loop__sched_pick(loop_t *loop)
 {
+    if (LOOP_UNLIKELY(loop->policy != LOOP__POLICY_FIFO)) {
+        return loop__rr_pick(loop);
+    }
     return loop__queue_data(loop->round.next, loop_handle_t, ready);
 }
 
@@ -43,7 +47,7 @@ void loop__dispatch(loop_t *loop, loop_handle_t *h)
     int kind = (h->flags & LOOP__H_CLOSED) ? LOOP_KIND_CLOSE : h->kind;
     /* What the trace says about the item: a copy, because the callback may
      * free the object (a work request, a call-soon record). */
-    loop_handle_t ref;
+    loop_handle_t ref = {0};
     uint64_t t0 = 0;
 
     ref.id = h->id;
@@ -53,6 +57,9 @@ void loop__dispatch(loop_t *loop, loop_handle_t *h)
     loop->stats.callbacks++;
     if (LOOP_UNLIKELY(loop->instrument)) {
         t0 = loop__dispatch_begin(loop, &ref);
+    }
+    if (LOOP_UNLIKELY(loop->rr != NULL)) {
+        loop__rr_dispatch(loop, h, kind);
     }
     LOOP_TRACE(callback_begin, loop, &ref);
     switch (kind) {

@@ -232,6 +232,18 @@ void loop__signal_dispatch(loop_signal_t *s)
     ((loop_signal_cb)s->handle.cb)(s, s->signum);
 }
 
+/* Register the process signalfd with a rebuilt epoll set if this loop watches signals. */
+void loop__signal_rebuild(loop_t *loop, int epfd)
+{
+    pthread_mutex_lock(&sig_mu);
+    if (find_loop(loop) != NULL) {
+        struct epoll_event ev = {.events = EPOLLIN,
+                                 .data.u64 = (uint64_t)LOOP__TAG_SIGNAL << 32};
+        epoll_ctl(epfd, EPOLL_CTL_ADD, sig_fd, &ev);
+    }
+    pthread_mutex_unlock(&sig_mu);
+}
+
 void loop__signal_loop_free(loop_t *loop)
 {
     pthread_mutex_lock(&sig_mu);

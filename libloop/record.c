@@ -1,0 +1,418 @@
+/*
+ * record.c — the recorder and the replay checks.
+ *
+ * LOOP_RECORD=FILE writes the schedule of the process's first loop: the clock
+ * of every iteration, every other clock read, and every dispatch (id, kind,
+ * and for I/O the events seen). The stream is flushed at most every
+ * LOOP_RECORD_FLUSH_MS of loop time (default 1; 0: every iteration) and at
+ * loop_run's return, so a killed process leaves a file that is valid up to
+ * its last flush. A write error (ENOSPC) stops recording with one line; the
+ * program runs on and the file keeps what was written.
+ *
+ * LOOP_REPLAY=FILE makes the same loop take the recorded decisions (see
+ * replay.c); each clock read returns the recorded value and each dispatch is
+ * checked against the schedule. A divergence prints one line and exits with
+ * status 3, or with LOOP_REPLAY_DIVERGE=continue goes on in fifo order.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "record.h"
+#include "task.h"
+
+static atomic_int claimed; /* only the process's first loop records or replays */
+
+uint64_t loop__rr_rand(uint64_t *state)
+{
+    /* splitmix64 */
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+uint64_t loop_random(loop_t *loop)
+{
+    if (loop->rr == NULL) {
+        /* not recording: a seeded generator all the same, seeded once */
+        if (loop->random_state == 0) {
+            uint64_t seed = 0;
+            if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed)) {
+                seed = loop__hrtime_ns();
+            }
+            loop->random_state = seed | 1;
+        }
+        return loop__rr_rand(&loop->random_state);
+    }
+    return loop__rr_rand(&loop->rr->random_state);
+}
+
+static char *read_cmdline(size_t *len)
+{
+    char *buf = malloc(4096);
+    ssize_t n = -1;
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+
+    *len = 0;
+    if (buf == NULL) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return NULL;
+    }
+    if (fd >= 0) {
+        n = read(fd, buf, 4095);
+        close(fd);
+    }
+    if (n <= 0) {
+        n = 0;
+    }
+    buf[n] = '\0';
+    *len = (size_t)n;
+    return buf;
+}
+
+static void rr_fail(loop_t *loop, const char *fmt, const char *arg, int err)
+{
+    char msg[512];
+    snprintf(msg, sizeof(msg), fmt, arg);
+    loop__error(loop, err, 0, NULL, NULL, msg);
+}
+
+static int start_recording(loop_t *loop, struct loop__rr *rr, const char *path, uint32_t mode)
+{
+    struct loop__sched_hdr hdr = {0};
+    size_t len;
+    char *cmd = read_cmdline(&len);
+    size_t plen = cmd ? strlen(cmd) : 0;
+    const char *lv = getenv("LOOP_RECORD_LEVEL");
+    const char *fl = getenv("LOOP_RECORD_FLUSH_MS");
+    int rc;
+
+    hdr.version = LOOP__SCHED_VERSION;
+    hdr.mode = mode;
+    hdr.chaos_seed = rr->chaos_seed;
+    hdr.random_seed = rr->random_seed;
+    hdr.loop_id = loop->id;
+    hdr.program = cmd;
+    hdr.args = cmd && plen + 1 < len ? cmd + plen + 1 : NULL;
+    hdr.args_len = cmd && plen + 1 < len ? len - plen - 1 : 0;
+    rc = loop__schedw_open(&rr->w, path, &hdr, lv ? atoi(lv) : 3);
+    free(cmd);
+    if (rc < 0) {
+        char msg[600];
+        snprintf(msg, sizeof(msg), "Cannot record the schedule to %s: %s", path,
+                 loop_strerror(rc));
+        loop__error(loop, rc, 0, NULL, NULL, msg);
+        return rc;
+    }
+    rr->record_path = strdup(path);
+    rr->flush_ns = (fl ? (uint64_t)atol(fl) : 1) * 1000000u;
+    return 0;
+}
+
+static void replay_next(struct loop__rr *rr)
+{
+    char err[256];
+
+    rr->next_rc = loop__schedr_next(rr->r, &rr->next, err, sizeof(err));
+    if (rr->next_rc < 0 && rr->next_rc != -EPIPE) {
+        loop_log(LOOP_LOG_ERROR, "replay: %s", err);
+    }
+}
+
+static int start_replay(loop_t *loop, struct loop__rr *rr, const char *path)
+{
+    struct loop__sched_hdr hdr;
+    char err[256];
+    int rc = loop__schedr_open(&rr->r, path, &hdr, err, sizeof(err));
+
+    if (rc < 0) {
+        loop_log(LOOP_LOG_ERROR, "replay: %s", err);
+        exit(2);
+    }
+    (void)loop;
+    rr->replay_path = strdup(path);
+    rr->random_seed = hdr.random_seed;
+    const char *d = getenv("LOOP_REPLAY_DIVERGE");
+    rr->diverge_continue = d != NULL && strcmp(d, "continue") == 0;
+    const char *wm = getenv("LOOP_REPLAY_WAIT_MS");
+    rr->wait_ms = wm ? atol(wm) : 10000;
+    replay_next(rr);
+    return 0;
+}
+
+void loop__rr_env_init(loop_t *loop)
+{
+    const char *rec = getenv("LOOP_RECORD");
+    const char *rep = getenv("LOOP_REPLAY");
+    const char *chaos = getenv("LOOP_CHAOS");
+    struct loop__rr *rr;
+    int expect = 0;
+
+    if ((rec == NULL || !*rec) && (rep == NULL || !*rep) && (chaos == NULL || !*chaos)) {
+        return;
+    }
+    if (!atomic_compare_exchange_strong(&claimed, &expect, 1)) {
+        return; /* a later loop of the process runs in fifo order */
+    }
+    rr = calloc(1, sizeof(*rr));
+    if (rr == NULL) {
+        loop_log(LOOP_LOG_ERROR, "record/replay: out of memory; running in fifo order");
+        return;
+    }
+    loop__queue_init(&rr->delayed);
+    if (getrandom(&rr->random_seed, sizeof(rr->random_seed), GRND_NONBLOCK) !=
+        sizeof(rr->random_seed)) {
+        rr->random_seed = loop__hrtime_ns();
+    }
+    loop->rr = rr;
+    if (rep != NULL && *rep) {
+        start_replay(loop, rr, rep);
+        loop->policy = LOOP__POLICY_REPLAY;
+    } else if (chaos != NULL && *chaos) {
+        char *end;
+        rr->chaos_seed = strtoull(chaos, &end, 0);
+        if (*end != '\0') {
+            loop_log(LOOP_LOG_ERROR, "LOOP_CHAOS=\"%s\" is not a number", chaos);
+            exit(2);
+        }
+        rr->chaos_rng = rr->chaos_seed;
+        const char *late = getenv("LOOP_CHAOS_LATE_MS");
+        rr->late_max_ns = (late ? (uint64_t)atol(late) : 3) * 1000000u;
+        loop->policy = LOOP__POLICY_CHAOS;
+    }
+    rr->random_state = rr->random_seed;
+    if (rec != NULL && *rec) {
+        uint32_t mode = loop->policy == LOOP__POLICY_CHAOS    ? LOOP__SCHED_MODE_CHAOS
+                        : loop->policy == LOOP__POLICY_REPLAY ? LOOP__SCHED_MODE_REPLAY
+                                                              : LOOP__SCHED_MODE_FIFO;
+        start_recording(loop, rr, rec, mode);
+    }
+}
+
+static void record(loop_t *loop, const struct loop__rec *r)
+{
+    struct loop__rr *rr = loop->rr;
+    int rc = loop__schedw_put(rr->w, r);
+
+    if (rc < 0) {
+        rr_fail(loop, "Recording stopped: cannot write the schedule to %s", rr->record_path, rc);
+        loop__schedw_close(rr->w);
+        rr->w = NULL;
+    }
+}
+
+static void record_flush(loop_t *loop, bool force)
+{
+    struct loop__rr *rr = loop->rr;
+
+    if (rr->w == NULL || (!force && loop->now_ns - rr->last_flush_ns < rr->flush_ns)) {
+        return;
+    }
+    rr->last_flush_ns = loop->now_ns;
+    int rc = loop__schedw_flush(rr->w);
+    if (rc < 0) {
+        rr_fail(loop, "Recording stopped: cannot write the schedule to %s", rr->record_path, rc);
+        loop__schedw_close(rr->w);
+        rr->w = NULL;
+    }
+}
+
+/* Describe the object with this id for a divergence line. */
+static void describe(loop_t *loop, uint64_t id, int kind, char *buf, size_t len)
+{
+    const loop_handle_t *found = NULL;
+    loop_queue_t *q;
+
+    loop__queue_foreach(q, &loop->handles) {
+        const loop_handle_t *h = loop__queue_data(q, loop_handle_t, all);
+        if (h->id == id) {
+            found = h;
+            break;
+        }
+    }
+    if (found == NULL && loop->tasks != NULL) {
+        struct loop__tasks *ts = loop->tasks;
+        loop__queue_foreach(q, &ts->tasks) {
+            const loop_task_t *t = loop__queue_data(q, loop_task_t, task_node);
+            if (t->hdr.id == id) {
+                found = &t->hdr;
+                break;
+            }
+        }
+    }
+    if (found == NULL) {
+        snprintf(buf, len, "kind=%s id=%llu (no such object in this run)", loop_kind_name(kind),
+                 (unsigned long long)id);
+        return;
+    }
+    const loop_site_t *s = found->site;
+    snprintf(buf, len, "kind=%s id=%llu name=\"%s\" site=%s:%d (%s)", loop_kind_name(kind),
+             (unsigned long long)id, found->name ? found->name : "", s ? s->file : "?",
+             s ? s->line : 0, s ? s->func : "?");
+}
+
+static void describe_rec(loop_t *loop, const struct loop__rr *rr, char *buf, size_t len)
+{
+    if (rr->next_rc == 0) {
+        snprintf(buf, len, "the end of the schedule");
+    } else if (rr->next_rc < 0) {
+        snprintf(buf, len, "the end of the schedule (%s)",
+                 rr->next_rc == -EPIPE ? "the recording was cut short" : "corrupt");
+    } else if (rr->next.type == LOOP__REC_DISPATCH) {
+        describe(loop, rr->next.id, rr->next.kind, buf, len);
+    } else {
+        snprintf(buf, len, "%s", rr->next.type == LOOP__REC_ITER    ? "a new iteration"
+                                 : rr->next.type == LOOP__REC_CLOCK ? "a clock read"
+                                                                    : "the loop's close");
+    }
+}
+
+/* Stop replaying: exit 3, or go on in fifo order when asked to. */
+void loop__rr_diverge(loop_t *loop, const char *did)
+{
+    struct loop__rr *rr = loop->rr;
+    char expected[400];
+
+    describe_rec(loop, rr, expected, sizeof(expected));
+    loop_log(LOOP_LOG_ERROR, "replay diverged at step %llu: expected %s, the program %s instead",
+             (unsigned long long)rr->step + 1, expected, did);
+    if (!rr->diverge_continue) {
+        if (rr->w != NULL) {
+            loop__schedw_close(rr->w);
+            rr->w = NULL;
+        }
+        fflush(NULL);
+        _exit(3);
+    }
+    loop_log(LOOP_LOG_WARN, "replay: continuing in fifo order from step %llu",
+             (unsigned long long)rr->step + 1);
+    loop__schedr_close(rr->r);
+    rr->r = NULL;
+    loop->policy = LOOP__POLICY_FIFO;
+}
+
+static bool replay_expect(loop_t *loop, int type, const char *did)
+{
+    struct loop__rr *rr = loop->rr;
+
+    if (rr->next_rc != 1 || rr->next.type != type) {
+        loop__rr_diverge(loop, did);
+        return false;
+    }
+    return true;
+}
+
+static void replay_consume(struct loop__rr *rr)
+{
+    rr->step++;
+    replay_next(rr);
+}
+
+uint64_t loop__rr_clock(loop_t *loop, int type, uint64_t real_now)
+{
+    struct loop__rr *rr = loop->rr;
+    uint64_t now = real_now;
+
+    if (loop->policy == LOOP__POLICY_REPLAY && rr->r != NULL) {
+        if (replay_expect(loop, type,
+                          type == LOOP__REC_ITER ? "started a new iteration" : "read the clock")) {
+            now = rr->next.clock_ns;
+            replay_consume(rr);
+        }
+    }
+    if (rr->w != NULL) {
+        struct loop__rec r = {.type = type, .clock_ns = now};
+        if (type == LOOP__REC_ITER) {
+            record_flush(loop, false);
+        }
+        record(loop, &r);
+    }
+    return now;
+}
+
+void loop__rr_dispatch(loop_t *loop, loop_handle_t *h, int kind)
+{
+    struct loop__rr *rr = loop->rr;
+    int revents = kind == LOOP_KIND_IO ? ((loop_io_t *)h)->revents : 0;
+
+    if (loop->policy == LOOP__POLICY_REPLAY && rr->r != NULL) {
+        if (rr->next_rc != 1 || rr->next.type != LOOP__REC_DISPATCH || rr->next.id != h->id ||
+            rr->next.kind != kind) {
+            char did[400], desc[360];
+            describe(loop, h->id, kind, desc, sizeof(desc));
+            snprintf(did, sizeof(did), "ran %s", desc);
+            loop__rr_diverge(loop, did);
+        } else {
+            if (kind == LOOP_KIND_IO) {
+                revents = rr->next.revents;
+                ((loop_io_t *)h)->revents = revents;
+            }
+            replay_consume(rr);
+        }
+    }
+    if (rr->w != NULL) {
+        struct loop__rec r = {.type = LOOP__REC_DISPATCH, .id = h->id, .kind = kind,
+                              .revents = revents};
+        record(loop, &r);
+    }
+}
+
+loop_handle_t *loop__rr_pick(loop_t *loop)
+{
+    if (loop->policy == LOOP__POLICY_CHAOS) {
+        return loop__chaos_pick(loop);
+    }
+    return loop__queue_data(loop->round.next, loop_handle_t, ready);
+}
+
+void loop__rr_run_end(loop_t *loop)
+{
+    if (loop->rr != NULL) {
+        record_flush(loop, true);
+    }
+}
+
+void loop__rr_end(loop_t *loop)
+{
+    struct loop__rr *rr = loop->rr;
+
+    if (rr == NULL) {
+        return;
+    }
+    if (loop->policy == LOOP__POLICY_REPLAY && rr->r != NULL) {
+        if (replay_expect(loop, LOOP__REC_END, "closed the loop")) {
+            replay_consume(rr);
+        }
+    }
+    if (rr->w != NULL) {
+        struct loop__rec r = {.type = LOOP__REC_END};
+        record(loop, &r);
+    }
+}
+
+void loop__rr_free(loop_t *loop)
+{
+    struct loop__rr *rr = loop->rr;
+
+    if (rr == NULL) {
+        return;
+    }
+    if (rr->w != NULL) {
+        int rc = loop__schedw_close(rr->w);
+        if (rc < 0) {
+            rr_fail(loop, "Cannot finish the schedule %s", rr->record_path, rc);
+        }
+    }
+    loop__schedr_close(rr->r);
+    free(rr->record_path);
+    free(rr->replay_path);
+    free(rr);
+    loop->rr = NULL;
+    atomic_store(&claimed, 0);
+}

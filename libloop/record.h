@@ -1,0 +1,59 @@
+/*
+ * record.h — record, replay and chaos: the scheduler policies beyond fifo
+ * and the recorder, per loop (loop->rr, NULL when none is on).
+ */
+#ifndef LOOP_RECORD_H
+#define LOOP_RECORD_H
+
+#include "internal.h"
+#include "schedule.h"
+
+struct loop__rr {
+    /* recording */
+    struct loop__sched_writer *w;
+    char *record_path;
+    uint64_t flush_ns;       /* flush at most this often (loop time) */
+    uint64_t last_flush_ns;
+    /* replaying */
+    struct loop__sched_reader *r;
+    char *replay_path;
+    struct loop__rec next;   /* lookahead */
+    int next_rc;             /* 1 record, 0 end, <0 error */
+    uint64_t step;           /* records consumed so far */
+    int diverge_continue;
+    int64_t wait_ms;         /* how long a recorded-ready item is waited for */
+    /* chaos */
+    uint64_t chaos_seed;
+    uint64_t chaos_rng;
+    uint64_t late_max_ns;    /* timers fire late by up to this */
+    loop_queue_t delayed;    /* I/O readiness held back, in ready nodes */
+    /* loop_random() */
+    uint64_t random_state;
+    uint64_t random_seed;
+};
+
+/* env.c calls this: LOOP_RECORD, LOOP_REPLAY, LOOP_CHAOS. */
+void loop__rr_env_init(loop_t *loop);
+void loop__rr_free(loop_t *loop);
+/* A clock read of the given record type (ITER or CLOCK): recorded or replayed. */
+uint64_t loop__rr_clock(loop_t *loop, int type, uint64_t real_now);
+/* Before item h of kind runs: record it, or check it against the schedule. */
+void loop__rr_dispatch(loop_t *loop, loop_handle_t *h, int kind);
+/* Chaos/replay choice among the round's items. */
+loop_handle_t *loop__rr_pick(loop_t *loop);
+/* replay.c: one iteration in the recorded order. */
+void loop__replay_iteration(loop_t *loop);
+/* chaos.c */
+void loop__chaos_iteration_begin(loop_t *loop);
+int64_t loop__chaos_timeout(loop_t *loop, int64_t timeout_ns);
+bool loop__chaos_delay_io(loop_t *loop, loop_handle_t *h);
+loop_handle_t *loop__chaos_pick(loop_t *loop);
+uint64_t loop__rr_rand(uint64_t *state);
+/* The end of recording (loop_close): END record and the stream closed. */
+void loop__rr_end(loop_t *loop);
+/* loop_run returns: flush the recording. */
+void loop__rr_run_end(loop_t *loop);
+/* Replay went off the schedule: exit 3, or continue in fifo order. */
+void loop__rr_diverge(loop_t *loop, const char *did);
+
+#endif /* LOOP_RECORD_H */
