@@ -964,11 +964,20 @@ static intptr_t run_gated_with_timeout(void *arg)
     return 0;
 }
 
-Test(blocking, timeout_returns_while_the_work_still_runs, .timeout = 5)
+/* Hold the loop thread until a pool thread runs the work: the timeout then finds it running. */
+static void wait_for_work_start(loop_timer_t *tm)
+{
+    cr_expect_eq(wait_atomic_geq(&work_started, 1, 4000 * MS_NS), 1);
+    loop_handle_close(LOOP_HANDLE(tm), NULL);
+}
+
+Test(blocking, timeout_returns_while_the_work_still_runs, .timeout = 10)
 {
     loop_t *loop = L = new_loop();
     open_gate_pipe();
     loop_task_t *t = loop_spawn(loop, run_gated_with_timeout, NULL, "impatient");
+    loop_timer_init(loop, &tm1);
+    loop_timer_start(&tm1, wait_for_work_start, 1, 0); /* before the 10 ms timeout */
     cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0, "the run waits for the abandoned work");
     cr_assert_eq(blk_timeout_rc, -ETIMEDOUT);
     cr_assert_geq(blk_waited_ns, 10 * MS_NS);
