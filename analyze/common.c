@@ -1,0 +1,282 @@
+/*
+ * common.c — helpers the reports share (report.h): descriptions of tasks,
+ * waits, loops and errors, the JSON trace header, and the findings count
+ * behind `check` and `summary`.
+ */
+#include "report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *err_name(int32_t err, char *buf, size_t len)
+{
+    const char *n;
+
+    if (err == 0) {
+        snprintf(buf, len, "0");
+        return buf;
+    }
+    n = strerrorname_np(err < 0 ? -err : err);
+    if (n != NULL) {
+        snprintf(buf, len, "%s%s", err < 0 ? "-" : "", n);
+    } else {
+        snprintf(buf, len, "%d", (int)err);
+    }
+    return buf;
+}
+
+int ctx_loop_selected(const struct ctx *c, const struct mloop *l)
+{
+    return (c->o->pid < 0 || l->vpid == c->o->pid) &&
+           (c->o->loop < 0 || l->loop_id == (uint64_t)c->o->loop);
+}
+
+const char *describe_loop(const struct ctx *c, const struct mloop *l, char *buf, size_t len)
+{
+    const char *pn = model_str(c->m, l->proc->procname);
+
+    if (pn[0] != '\0') {
+        snprintf(buf, len, "pid %" PRId64 " (%s) loop %" PRIu64, l->vpid, pn, l->loop_id);
+    } else {
+        snprintf(buf, len, "pid %" PRId64 " loop %" PRIu64, l->vpid, l->loop_id);
+    }
+    return buf;
+}
+
+const char *describe_task(const struct ctx *c, const struct mloop *l, uint64_t id, char *buf,
+                          size_t len)
+{
+    const struct mtask *t = model_task(l, id);
+
+    if (t != NULL && t->name != 0) {
+        snprintf(buf, len, "task %" PRIu64 " \"%s\"", id, model_str(c->m, t->name));
+    } else {
+        snprintf(buf, len, "task %" PRIu64, id);
+    }
+    return buf;
+}
+
+const char *describe_wait(const struct ctx *c, const struct mloop *l, const struct mtask *t,
+                          char *buf, size_t len)
+{
+    char site[256], tb[128], dur[32];
+    const char *k = ev_wait_kind_name(t->wait_kind);
+
+    model_site_str(c->m, t->wait_site, site, sizeof site);
+    switch (t->wait_kind) {
+    case WAIT_SLEEP:
+        snprintf(buf, len, "sleep %s at %s",
+                 t->wait_timeout_ns >= 0 ? fmt_dur(dur, sizeof dur, (uint64_t)t->wait_timeout_ns)
+                                         : "forever",
+                 site);
+        break;
+    case WAIT_YIELD:
+        snprintf(buf, len, "yield at %s", site);
+        break;
+    case WAIT_FD:
+        snprintf(buf, len, "fd %" PRIu64 " at %s", t->wait_obj, site);
+        break;
+    case WAIT_JOIN:
+        snprintf(buf, len, "join %s at %s", describe_task(c, l, t->wait_obj, tb, sizeof tb), site);
+        break;
+    default:
+        snprintf(buf, len, "%s %" PRIu64 " at %s", k, t->wait_obj, site);
+        break;
+    }
+    return buf;
+}
+
+void json_site(const struct ctx *c, struct jw *w, const char *key, uint32_t site)
+{
+    const struct msite *s = model_site(c->m, site);
+
+    if (site == 0) {
+        jw_null(w, key);
+        return;
+    }
+    jw_obj(w, key);
+    jw_str(w, "file", model_str(c->m, s->file));
+    jw_i64(w, "line", s->line);
+    jw_str(w, "func", model_str(c->m, s->func));
+    jw_end_obj(w);
+}
+
+void json_loop_ref(struct jw *w, const struct mloop *l)
+{
+    jw_i64(w, "vpid", l->vpid);
+    jw_u64(w, "loop", l->loop_id);
+}
+
+void json_trace_info(const struct ctx *c, struct jw *w)
+{
+    size_t i;
+
+    jw_obj(w, "trace");
+    jw_arr(w, "inputs");
+    for (i = 0; i < c->ninputs; i++) {
+        jw_str(w, NULL, c->inputs[i]);
+    }
+    jw_end_arr(w);
+    jw_u64(w, "events", c->rs ? c->rs->libloop_events : c->m->events);
+    jw_u64(w, "events_analyzed", c->m->events);
+    jw_u64(w, "start_ns", c->m->t_first);
+    jw_u64(w, "end_ns", c->m->t_last);
+    jw_u64(w, "duration_ns", c->m->t_last - c->m->t_first);
+    jw_u64(w, "discarded_events", c->m->discarded_events);
+    jw_u64(w, "discarded_packets", c->m->discarded_packets);
+    jw_bool(w, "truncated", c->rs ? c->rs->truncated : 0);
+    jw_u64(w, "anomalies", c->m->anomalies);
+    jw_u64(w, "threshold_ns", c->o->threshold_ns);
+    jw_arr(w, "notes");
+    for (i = 0; i < c->nnotes; i++) {
+        jw_str(w, NULL, c->notes[i]);
+    }
+    jw_end_arr(w);
+    jw_end_obj(w);
+}
+
+void json_begin(const struct ctx *c, struct jw *w)
+{
+    jw_init(w, c->out, 1);
+    jw_obj(w, NULL);
+    jw_str(w, "command", c->o->command);
+    jw_u64(w, "format", ANALYZE_JSON_VERSION);
+    json_trace_info(c, w);
+}
+
+void text_trace_warnings(const struct ctx *c)
+{
+    const struct model *m = c->m;
+
+    if (m->discarded_events || m->discarded_packets) {
+        fprintf(c->out,
+                "warning: the trace lost %" PRIu64 " events and %" PRIu64
+                " packets (buffers full); findings marked (gap) may be wrong\n",
+                m->discarded_events, m->discarded_packets);
+    }
+    if (c->rs != NULL && c->rs->truncated) {
+        fprintf(c->out, "warning: the trace is truncated; the analysis covers what could be read\n");
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Findings                                                                */
+
+int findings_count(const struct ctx *c, struct findings *f)
+{
+    struct hang *h = NULL;
+    struct leak_group *g = NULL;
+    size_t nh = 0, ng = 0, i;
+    int rc;
+
+    memset(f, 0, sizeof(*f));
+    rc = hangs_collect(c, &h, &nh);
+    if (rc < 0) {
+        return rc;
+    }
+    for (i = 0; i < nh; i++) {
+        switch (h[i].cls) {
+        case HANG_STUCK:
+            f->stuck++;
+            break;
+        case HANG_LONG:
+            f->long_waits++;
+            break;
+        case HANG_OVERDUE:
+            f->overdue++;
+            break;
+        default:
+            break;
+        }
+    }
+    free(h);
+    for (i = 0; i < c->m->ncycles; i++) {
+        struct mloop *l = model_loop(c->m, c->m->cycles[i].vpid, c->m->cycles[i].loop_id);
+        if (l != NULL && ctx_loop_selected(c, l)) {
+            f->deadlocks++;
+        }
+    }
+    f->stalls = c->m->stalls_total;
+    f->slow_steps = c->m->slow_steps.total;
+    f->slow_events = c->m->slow_events.total;
+    f->crashes = c->m->ncrashes;
+    rc = leaks_collect(c, &g, &ng);
+    if (rc < 0) {
+        return rc;
+    }
+    for (i = 0; i < ng; i++) {
+        if (!g[i].confirmed) {
+            continue;
+        }
+        if (g[i].is_task) {
+            f->leaked_tasks += g[i].count;
+        } else {
+            f->leaked_handles += g[i].count;
+        }
+    }
+    free(g);
+    f->total = f->deadlocks + f->stuck + f->long_waits + f->overdue + f->stalls + f->slow_steps +
+               f->slow_events + f->leaked_handles + f->leaked_tasks;
+    return 0;
+}
+
+int report_check(const struct ctx *c, uint64_t *findings)
+{
+    struct findings f;
+    struct jw w;
+    int rc = findings_count(c, &f);
+
+    if (rc < 0) {
+        return rc;
+    }
+    *findings = f.total;
+    if (c->o->json) {
+        json_begin(c, &w);
+        jw_bool(&w, "ok", f.total == 0);
+        jw_obj(&w, "findings");
+        jw_u64(&w, "deadlocks", f.deadlocks);
+        jw_u64(&w, "stuck_tasks", f.stuck);
+        jw_u64(&w, "long_waits", f.long_waits);
+        jw_u64(&w, "overdue_sleeps", f.overdue);
+        jw_u64(&w, "stalls", f.stalls);
+        jw_u64(&w, "slow_steps", f.slow_steps);
+        jw_u64(&w, "slow_callback_events", f.slow_events);
+        jw_u64(&w, "leaked_handles", f.leaked_handles);
+        jw_u64(&w, "leaked_tasks", f.leaked_tasks);
+        jw_u64(&w, "total", f.total);
+        jw_end_obj(&w);
+        jw_u64(&w, "trace_ends_in_callback", f.crashes);
+        jw_end_obj(&w);
+        return 0;
+    }
+    text_trace_warnings(c);
+    if (f.deadlocks) {
+        fprintf(c->out, "check: FAIL: %" PRIu64 " deadlock cycle(s) (loop-analyze hangs)\n", f.deadlocks);
+    }
+    if (f.stuck || f.long_waits || f.overdue) {
+        fprintf(c->out,
+                "check: FAIL: %" PRIu64 " hung task(s): %" PRIu64 " stuck, %" PRIu64
+                " waiting over the threshold, %" PRIu64 " overdue sleeps (loop-analyze hangs)\n",
+                f.stuck + f.long_waits + f.overdue, f.stuck, f.long_waits, f.overdue);
+    }
+    if (f.stalls || f.slow_steps || f.slow_events) {
+        fprintf(c->out,
+                "check: FAIL: %" PRIu64 " stall(s): %" PRIu64 " watchdog stalls, %" PRIu64
+                " callbacks/steps over the threshold, %" PRIu64
+                " slow_callback events (loop-analyze hangs)\n",
+                f.stalls + f.slow_steps + f.slow_events, f.stalls, f.slow_steps, f.slow_events);
+    }
+    if (f.leaked_handles || f.leaked_tasks) {
+        fprintf(c->out,
+                "check: FAIL: leaks: %" PRIu64 " handle(s) never closed, %" PRIu64
+                " task(s) never finished (loop-analyze leaks)\n",
+                f.leaked_handles, f.leaked_tasks);
+    }
+    if (f.total == 0) {
+        fprintf(c->out, "check: ok: no hang, deadlock, stall or leak in %" PRIu64 " events\n",
+                c->m->events);
+    }
+    return 0;
+}

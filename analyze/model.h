@@ -1,0 +1,444 @@
+/*
+ * model.h — what loop-analyze rebuilds from a trace.
+ *
+ * Events go in through one function, model_feed(), in any order and with
+ * any content: unknown ids get placeholder objects, ends without begins are
+ * counted as anomalies and skipped, nothing is trusted. Memory grows with
+ * live objects and with aggregates (sites, task names, wait sites), not
+ * with events; only the timeline's intervals (opts.keep_intervals) grow
+ * with the trace.
+ *
+ * Keys: a process by vpid, a loop by (vpid, loop_id), a task or handle by
+ * id within its loop. Objects are freed when they end (a task at task_done,
+ * a handle after its close callback, a call-soon or work item after its
+ * callback); what is still in the maps at the end is what was alive.
+ *
+ * The reports (summary.c, timeline.c, hangs.c, lints.c, leaks.c,
+ * profile.c) read these structures after model_finish().
+ */
+#ifndef LOOP_ANALYZE_MODEL_H
+#define LOOP_ANALYZE_MODEL_H
+
+#include <stdint.h>
+
+#include "reader.h"
+#include "util.h"
+
+#define MODEL_TOPK 32      /* worst instances kept per finding list */
+#define MODEL_MAX_LIST 256 /* stalls, gaps, cycles, errors kept */
+
+struct model_opts {
+    uint64_t threshold_ns; /* long waits and slow steps; default 100 ms */
+    int keep_intervals;    /* build the timeline intervals */
+    int64_t pid;           /* only this vpid; -1 for all */
+    int64_t loop;          /* only this loop_id; -1 for all */
+};
+
+/* Interned site: index into model.sites; 0 is the unknown site. */
+struct msite {
+    uint32_t file, func; /* strtab indexes */
+    int32_t line;
+};
+
+enum obj_type { OBJ_TASK = 1, OBJ_HANDLE = 2, OBJ_LOCK = 3 };
+
+struct mobj {
+    uint64_t id;
+    uint8_t type;
+};
+
+/* Task flags */
+#define TF_SEEN_NEW 0x01   /* task_new seen (else a placeholder) */
+#define TF_CANCEL_REQ 0x02 /* task_cancel seen */
+#define TF_JOIN_WAITED 0x04 /* some task waited to join it */
+#define TF_FINISHED 0x08
+
+struct mtask {
+    struct mobj o;
+    uint64_t parent;
+    uint32_t name; /* strtab */
+    uint32_t site; /* spawn site */
+    uint8_t state; /* enum ev_task_state */
+    uint8_t flags;
+    uint8_t wait_kind;
+    uint32_t wait_site;    /* the current (or last) await's site */
+    uint64_t wait_obj;
+    uint64_t wait_task;    /* from the trace when it has the field, else 0 */
+    int64_t wait_timeout_ns;
+    uint64_t t_new, t_state; /* spawn time; when the current state began */
+    uint64_t t_ready, t_run;
+    uint64_t steps, run_ns, wait_ns, ready_ns;
+    uint64_t max_step_ns;
+    uint64_t wakes, self_wakes;
+    uint64_t cancel_by, t_cancel;
+    uint64_t timer_id;     /* its internal timeout timer (a handle id) */
+    int32_t err;
+    uint32_t row;          /* timeline row + 1, 0 if none */
+};
+
+/* Handle flags */
+#define HF_SEEN_NEW 0x01
+#define HF_ACTIVE 0x02
+#define HF_STARTED 0x04   /* handle_start seen at least once */
+#define HF_CLOSING 0x08   /* handle_close seen */
+#define HF_INTERNAL 0x10  /* a task's own timeout timer */
+#define HF_DISPATCHED 0x20
+
+struct mhandle {
+    struct mobj o;
+    uint8_t kind;
+    uint8_t flags;
+    uint32_t name; /* strtab */
+    uint32_t site;
+    uint64_t parent_task;
+    uint64_t owner_task;   /* HF_INTERNAL: the task */
+    uint64_t t_new, t_close;
+    uint64_t t_pending;    /* when it last became due/ready (for scheduling delay); 0 unknown */
+    uint64_t callbacks;
+};
+
+/* A lock (seen only through waits, kept in mloop.locks): its owner when the trace tells. */
+enum owner_how { OWNER_UNKNOWN = 0, OWNER_FIELD = 1, OWNER_HANDOFF = 2 };
+
+struct mlock {
+    struct mobj o;
+    uint64_t owner;
+    uint8_t how;
+    uint64_t t_owner;
+};
+
+/* Loop flags */
+#define LF_SEEN_NEW 0x01
+#define LF_CLOSED 0x02
+#define LF_RUNNING 0x04 /* between run_begin and run_end */
+#define LF_RAN 0x08     /* a run_end was seen */
+#define LF_GAP 0x10     /* events were discarded while it lived */
+#define LF_CB_OPEN 0x20 /* inside callback_begin/end */
+#define LF_IN_POLL 0x40
+
+/* Utilization over time: nbuckets of width ns each, widths doubling as time goes on. */
+#define UTIL_BUCKETS 64
+struct util_series {
+    uint64_t t0, width;
+    uint64_t busy[UTIL_BUCKETS];
+    uint64_t iters[UTIL_BUCKETS];
+    uint64_t max_iter[UTIL_BUCKETS];
+};
+
+struct mproc;
+
+struct mloop {
+    int64_t vpid;
+    uint64_t loop_id;
+    struct mproc *proc;
+    uint32_t flags;
+    uint16_t format_version, version_major, version_minor;
+    uint8_t policy, debug;
+    uint64_t t_first, t_last, t_new, t_close;
+    uint64_t t_run_begin, t_run_end;
+    int32_t last_rc;
+    struct u64map objs;   /* id → struct mobj (task or handle) */
+    struct u64map locks;  /* id → struct mlock (locks seen through waits) */
+
+    /* dispatch state */
+    uint64_t cb_id, cb_begin;
+    uint8_t cb_kind;
+    uint64_t cur_task;
+    uint64_t poll_begin;
+    uint64_t t_iter;
+    int64_t clock_off;    /* trace ts - loop now_ns */
+    int have_clock_off;
+
+    /* counters */
+    uint64_t events, iters, callbacks, polls;
+    uint64_t busy_ns, poll_ns, run_ns;
+    uint64_t tasks_new, tasks_done, tasks_cancelled, tasks_failed;
+    uint64_t handles_new, handles_closed, work_items, call_soons;
+    uint64_t live_tasks, live_handles;
+    uint64_t slow_callbacks, stalls, errors, anomalies;
+    uint64_t last_task_new_id;
+    uint8_t prev_type;
+
+    struct hist iter_hist;
+    struct util_series util;
+    uint32_t cb_row;       /* timeline row + 1 for its callbacks */
+};
+
+struct mproc {
+    int64_t vpid;
+    uint32_t procname;     /* strtab */
+    struct mloop **loops;
+    size_t nloops;
+};
+
+/* Aggregates keyed exactly by three words (see model.c agg_get). */
+struct akey {
+    uint64_t a, b, c;
+};
+struct aghdr {
+    struct aghdr *next; /* same hash */
+    struct akey k;
+};
+
+/* Per callback site (kind, site) or per task name: distributions. */
+struct prof {
+    struct aghdr h;
+    uint8_t kind;          /* KIND_TASK for task names */
+    uint32_t site;         /* callbacks: the handle's creation site; tasks: first spawn site */
+    uint32_t name;         /* tasks: the name; callbacks: a handle name seen */
+    uint64_t over;         /* steps over the threshold */
+    struct hist step, delay;
+};
+
+/* Per await site (wait kind, site): how long tasks waited there. */
+struct waitstat {
+    struct aghdr h;
+    uint8_t wait_kind;
+    uint32_t site;
+    uint64_t over;         /* waits over the threshold */
+    uint64_t max_task;     /* the task of the longest wait */
+    int64_t max_vpid;
+    uint64_t max_loop;
+    struct hist wait;
+};
+
+/* Folded-stack weight: (task name or callback kind, site) → ns. */
+struct fold {
+    struct aghdr h;
+    uint32_t proc;         /* strtab: procname */
+    uint64_t loop_id;
+    uint8_t kind;
+    uint32_t name;         /* task name, or 0 */
+    uint32_t site;         /* callback: creation site; task: the resume (await) site */
+    uint32_t spawn_site;
+    uint64_t ns, count;
+};
+
+/* One instance kept for reports (slow step, long wait, slow_callback event). */
+struct instance {
+    int64_t vpid;
+    uint64_t loop_id, id;
+    uint8_t kind, wait_kind;
+    uint32_t name, site, site2; /* site2: a task's spawn site */
+    uint64_t ts, duration_ns, obj;
+    uint8_t gap;           /* events were discarded around it */
+};
+
+struct topk {
+    struct instance v[MODEL_TOPK];
+    size_t n;
+    uint64_t total;        /* instances seen */
+};
+
+struct stall {
+    int64_t vpid;
+    uint64_t loop_id, id;
+    uint8_t kind;          /* of the running callback, if known */
+    uint32_t name, site, site2; /* task name / creation site / resume site */
+    uint64_t ts, duration_ns;
+    char *backtrace;
+};
+
+struct cycle_edge {
+    uint64_t task;
+    uint64_t since_ns;     /* when this task began waiting */
+    uint32_t name, spawn_site;
+    uint8_t wait_kind;     /* join or lock */
+    uint64_t obj;          /* the lock or the joined task */
+    uint32_t wait_site;
+    uint8_t inferred;      /* the lock owner was inferred, not in the trace */
+};
+
+struct cycle {
+    int64_t vpid;
+    uint64_t loop_id;
+    uint64_t ts;           /* when it was seen */
+    uint64_t broken_ts;    /* when a timeout/cancel broke it, 0 if never */
+    uint64_t key;          /* hash of the task set (dedup) */
+    size_t n;
+    struct cycle_edge *edges;
+    uint8_t gap;
+};
+
+struct merror {
+    int64_t vpid;
+    uint64_t loop_id;
+    int32_t err;
+    uint32_t msg;          /* strtab */
+    uint8_t kind;
+    uint64_t id, ts_first, ts_last, count;
+};
+
+struct gap {
+    uint64_t begin_ns, end_ns, count;
+    uint8_t packets;
+    uint32_t trace;
+};
+
+/* The trace ended inside a callback: where the program died or hung. */
+struct crash {
+    int64_t vpid;
+    uint64_t loop_id, id;
+    uint8_t kind;
+    uint32_t name, site, site2;
+    uint64_t begin_ts;
+};
+
+/* What an aggsite counts (lints, per site or task name). */
+enum agg_what {
+    AGG_SLOW_EVENT = 1,   /* slow_callback events per (kind, site) */
+    AGG_FAILED_UNJOINED,  /* failed tasks nobody waited to join, per spawn site */
+    AGG_CANCELLED_UNOBSERVED, /* cancelled tasks nobody waited to join */
+    AGG_SELF_WAKE,        /* tasks woken mostly by themselves, per name */
+    AGG_LONG_STEP,        /* task steps over the threshold (never yielding), per name */
+    AGG_HELD_LOCK_AT_END, /* tasks finished while owning a lock */
+};
+
+struct aggsite {            /* a per-site lint counter */
+    struct aghdr h;
+    uint8_t what;
+    uint8_t kind;
+    uint32_t site, name;
+    uint64_t count, first_ts, last_ts, example_id;
+    int64_t vpid;
+    uint64_t loop_id;
+    uint64_t value;         /* what-specific (max step ns, wakes...) */
+};
+
+struct model {
+    struct model_opts opts;
+    struct strtab strs;
+    struct msite *sites;
+    size_t nsites, capsites;
+    struct u64map site_idx;  /* hash(file, func, line) → chain of site indexes */
+
+    struct u64map procs;     /* vpid → struct mproc */
+    struct mloop **loops;    /* every loop, in order of appearance */
+    size_t nloops, caploops;
+
+    struct u64map profs;     /* key → struct prof */
+    struct u64map waits;     /* key → struct waitstat */
+    struct u64map folds;     /* key → struct fold */
+    struct u64map aggs;      /* key → struct aggsite (lints) */
+    /* maps above hold chains: hash → struct aghdr *; iterate with model_agg_next() */
+
+    struct topk slow_steps;  /* callbacks/steps over the threshold, measured */
+    struct topk slow_events; /* slow_callback events */
+    struct topk long_waits;  /* completed waits over the threshold */
+
+    struct stall *stalls;
+    size_t nstalls;
+    uint64_t stalls_total;
+    struct cycle *cycles;
+    size_t ncycles;
+    struct merror *errors;
+    size_t nerrors;
+    struct gap *gaps;
+    size_t ngaps;
+    uint64_t discarded_events, discarded_packets;
+    struct crash *crashes;
+    size_t ncrashes;
+
+    uint64_t t_first, t_last, events, anomalies, filtered;
+    int oom;
+    int finished;
+    uint32_t online_checks;
+
+    /* timeline (opts.keep_intervals) */
+    struct trow *rows;
+    size_t nrows, caprows;
+    struct ival *ivals;
+    size_t nivals, capivals;
+};
+
+/* Timeline */
+enum row_type { ROW_TASK = 1, ROW_LOOP = 2 };
+enum ival_state {
+    IV_READY = 1,
+    IV_RUN = 2,
+    IV_WAIT = 3,
+    IV_CALLBACK = 4, /* on a loop row */
+    IV_POLL = 5,     /* on a loop row */
+};
+
+struct trow {
+    uint8_t type;
+    int64_t vpid;
+    uint64_t loop_id, id;
+    uint32_t name, site;
+    uint64_t t_begin, t_end;
+    uint8_t end_state;     /* task state at its end (or at the trace end) */
+    uint8_t end_wait;      /* wait kind if it ended waiting */
+    uint32_t end_site;
+    uint64_t end_obj;
+};
+
+struct ival {
+    uint64_t start, end;
+    uint64_t obj;          /* wait object, or the callback's id */
+    uint32_t row;          /* index */
+    uint32_t site;         /* await site, or the callback handle's site */
+    uint8_t state;         /* enum ival_state */
+    uint8_t kind;          /* wait kind, or callback kind */
+};
+
+/*
+ * Is the loop still running at the end of what was read? (inside loop_run,
+ * or, when the trace missed run_begin/run_end, iterating.) Waits in a loop
+ * that no longer runs can never end.
+ */
+static inline int mloop_running(const struct mloop *l)
+{
+    if (l->flags & LF_CLOSED) {
+        return 0;
+    }
+    if (l->flags & LF_RUNNING) {
+        return 1;
+    }
+    return !(l->flags & LF_RAN) && l->t_run_begin == 0 && l->iters > 0;
+}
+
+struct model *model_new(const struct model_opts *opts);
+/* Feed one event. 0, or -ENOMEM (the event is dropped, m->oom set). */
+int model_feed(struct model *m, const struct event *ev);
+/* The trace ended: close what is open (intervals, callbacks → crash records). */
+void model_finish(struct model *m);
+void model_free(struct model *m);
+
+/* Lookups for reports */
+struct mloop *model_loop(const struct model *m, int64_t vpid, uint64_t loop_id);
+struct mtask *model_task(const struct mloop *l, uint64_t id);
+struct mhandle *model_handle(const struct mloop *l, uint64_t id);
+struct mlock *model_lock(const struct mloop *l, uint64_t id);
+static inline const char *model_str(const struct model *m, uint32_t idx)
+{
+    return strtab_str(&m->strs, idx);
+}
+const struct msite *model_site(const struct model *m, uint32_t idx);
+/* Iterate an aggregate map: for (it = 0, cur = NULL; (cur = model_agg_next(map, &it, cur));) */
+void *model_agg_next(const struct u64map *map, size_t *iter, void *cur);
+/* "file:line (func)" or "?" */
+const char *model_site_str(const struct model *m, uint32_t idx, char *buf, size_t len);
+/* Seconds from the trace start, for display. */
+double model_rel_s(const struct model *m, uint64_t ts);
+
+/*
+ * Wait-for analysis of one loop at its current state (used online and by
+ * hangs.c): fills at most cap cycles' worth of tasks in deadlock. See model.c.
+ */
+struct deadlock_set {
+    uint64_t *tasks;       /* deadlocked tasks */
+    size_t n;
+};
+int model_deadlocked(const struct model *m, const struct mloop *l, int include_timeouts,
+                     struct deadlock_set *out);
+/*
+ * The successor of a waiting task in the wait-for graph: the joined task or
+ * the lock's owner (known, or inferred when exactly one live task can hold
+ * it: *inferred = 1). 0 when there is none or it cannot be told;
+ * *ncand = the number of candidate owners for an unknown lock owner.
+ */
+uint64_t model_wait_target(const struct model *m, const struct mloop *l, const struct mtask *t,
+                           int *inferred, size_t *ncand);
+
+#endif /* LOOP_ANALYZE_MODEL_H */

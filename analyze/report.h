@@ -1,0 +1,136 @@
+/*
+ * report.h — what the report files share: the options, the context a
+ * report runs in, the findings that several reports count (hangs, leaks,
+ * stalls), and JSON/text helpers for tasks and sites.
+ *
+ * Each report is one file and one entry point, report_NAME(ctx) → 0 or a
+ * negative errno; output goes to ctx->out (text, or one JSON document with
+ * --json; docs/analyze.md has the schema).
+ */
+#ifndef LOOP_ANALYZE_REPORT_H
+#define LOOP_ANALYZE_REPORT_H
+
+#include <stdio.h>
+
+#include "model.h"
+#include "reader.h"
+#include "util.h"
+
+#define ANALYZE_JSON_VERSION 1
+
+struct aopts {
+    const char *command;
+    int json;
+    uint64_t threshold_ns;
+    int64_t pid, loop;
+    const char *chrome, *html; /* timeline outputs */
+    int folded;                /* profile */
+    int width;                 /* timeline Gantt columns */
+    int all;                   /* timeline: every task, not the first 100 per loop */
+    int verbose;
+    int ignore_version;
+};
+
+struct ctx {
+    struct model *m;
+    const struct aopts *o;
+    const struct reader_stats *rs; /* NULL when fed without a reader (tests) */
+    const char *const *notes;      /* reader notes (repairs) */
+    size_t nnotes;
+    const char *const *inputs;
+    size_t ninputs;
+    FILE *out;
+};
+
+/* Reports */
+int report_summary(const struct ctx *c);
+int report_timeline(const struct ctx *c);
+int report_hangs(const struct ctx *c);
+int report_lints(const struct ctx *c);
+int report_leaks(const struct ctx *c);
+int report_profile(const struct ctx *c);
+/* check: prints one line per finding kind; *findings = their total. */
+int report_check(const struct ctx *c, uint64_t *findings);
+
+/* ---------------------------------------------------------------------- */
+/* Findings shared by summary, check and their own reports                 */
+
+enum hang_class {
+    HANG_NONE = 0,
+    HANG_DEADLOCK,  /* in a set of tasks blocked on each other */
+    HANG_STUCK,     /* blocked on something nothing can complete: the loop is not running */
+    HANG_LONG,      /* blocked longer than the threshold at the end of the trace */
+    HANG_OVERDUE,   /* sleeping past its timeout by more than the threshold: the loop is blocked */
+    HANG_IDLE,      /* waiting, not a problem (an fd, a sleep, a short wait) */
+    HANG_ABANDONED, /* waiting on time or I/O while the loop no longer runs */
+};
+
+struct hang {
+    struct mloop *l;
+    struct mtask *t;
+    uint64_t waited_ns;
+    enum hang_class cls;
+};
+
+/* Every task waiting (or ready/running) at the end, classified. Caller frees *out. */
+int hangs_collect(const struct ctx *c, struct hang **out, size_t *n);
+const char *hang_class_name(enum hang_class cls);
+/* 1 for the classes check reports */
+int hang_is_finding(enum hang_class cls);
+
+/* Leak groups: live objects at the end, grouped by (type, kind, site). */
+struct leak_group {
+    int is_task;
+    uint8_t kind;
+    uint32_t site;
+    uint32_t names[4];     /* the first distinct names */
+    size_t nnames;
+    int64_t vpid;
+    uint64_t loop_id;
+    uint64_t count, first_ts, last_ts;
+    uint64_t ids[8];       /* the first ids */
+    size_t nids;
+    int confirmed;         /* the loop is not running at the end: they were never closed/finished */
+    int gap;
+};
+
+int leaks_collect(const struct ctx *c, struct leak_group **out, size_t *n);
+
+/* Counts of everything check reports (also shown by summary). */
+struct findings {
+    uint64_t deadlocks, stuck, long_waits, overdue;
+    uint64_t stalls, slow_steps, slow_events;
+    uint64_t leaked_handles, leaked_tasks;
+    uint64_t crashes;
+    uint64_t total;
+};
+int findings_count(const struct ctx *c, struct findings *f);
+
+/* ---------------------------------------------------------------------- */
+/* Helpers                                                                 */
+
+/* "lock 2", "join task 5 \"beta\"", "fd 7", "sleep 10 ms"... */
+const char *describe_wait(const struct ctx *c, const struct mloop *l, const struct mtask *t,
+                          char *buf, size_t len);
+/* task 3 "alpha" */
+const char *describe_task(const struct ctx *c, const struct mloop *l, uint64_t id, char *buf,
+                          size_t len);
+/* "-ETIMEDOUT" for -110; "0" for 0 */
+const char *err_name(int32_t err, char *buf, size_t len);
+/* does the process/loop pass the filters? */
+int ctx_loop_selected(const struct ctx *c, const struct mloop *l);
+/* "pid 123 (\"name\") loop 1" */
+const char *describe_loop(const struct ctx *c, const struct mloop *l, char *buf, size_t len);
+
+/* JSON: {"file":..,"line":..,"func":..} or null */
+void json_site(const struct ctx *c, struct jw *w, const char *key, uint32_t site);
+/* The "trace" object every JSON document carries. */
+void json_trace_info(const struct ctx *c, struct jw *w);
+/* Open the document: {"command":..., "format":1, "trace":{...} */
+void json_begin(const struct ctx *c, struct jw *w);
+/* A loop reference: "vpid", "loop" members */
+void json_loop_ref(struct jw *w, const struct mloop *l);
+/* Text warnings about gaps and truncation (to ctx->out), once per report. */
+void text_trace_warnings(const struct ctx *c);
+
+#endif /* LOOP_ANALYZE_REPORT_H */
