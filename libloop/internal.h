@@ -185,6 +185,9 @@ void loop__io_rebuild(loop_t *loop, int epfd);
 void loop__signal_rebuild(loop_t *loop, int epfd);
 void loop__signal_read(loop_t *loop); /* signal.c: the process signalfd is readable */
 
+/* How often every fd registration is checked (io.c), ms. */
+#define LOOP__IO_VERIFY_MS 1000
+
 /* epoll_event.data tags (bits 32..39) */
 enum { LOOP__TAG_IO = 0, LOOP__TAG_WAKE = 1, LOOP__TAG_SIGNAL = 2 };
 void loop__io_forget(loop_io_t *io);

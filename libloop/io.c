@@ -7,7 +7,7 @@
  * The loop finds out: before dispatching readiness (one fcntl per ready
  * watcher), when epoll_ctl on the fd fails, when another watcher claims the
  * same fd number, and at most once a second by checking every registration
- * (loop__io_verify; a loop blocked in poll does not wake up just for that).
+ * (loop__io_verify; a loop with watchers blocks at most that long in poll).
  * The watcher is then stopped, its status set to -EBADF, the error reported,
  * and its callback called once with LOOP_ERROR; a registration that cannot be
  * removed makes the loop rebuild its epoll set. Never a crash, never a busy
@@ -22,7 +22,7 @@
 #include "record.h"
 #include "trace.h"
 
-#define VERIFY_INTERVAL_NS 1000000000ull
+#define VERIFY_INTERVAL_NS ((uint64_t)LOOP__IO_VERIFY_MS * 1000000u)
 
 static int fd_table_reserve(loop_t *loop, int fd)
 {

@@ -126,6 +126,9 @@ int loop__poll(loop_t *loop, int64_t timeout_ns)
         loop__io_verify(loop);
         if (!loop__queue_empty(&loop->pending)) {
             timeout_ms = 0;
+        } else if (timeout_ms < 0 || timeout_ms > LOOP__IO_VERIFY_MS) {
+            /* wake up to check again: a closed fd must not leave a task waiting forever */
+            timeout_ms = LOOP__IO_VERIFY_MS;
         }
     }
     if (LOOP_UNLIKELY(loop->epoll_stale)) {

@@ -13,6 +13,7 @@ struct blocking {
     void *arg;
     intptr_t result;
     loop_task_t *task; /* NULL once the task stopped waiting */
+    int completed;     /* the done callback ran */
 };
 
 static void blocking_work(loop_work_t *w)
@@ -26,9 +27,10 @@ static void blocking_done(loop_work_t *w, int status)
     struct blocking *b = (struct blocking *)w;
 
     if (b->task == NULL) {
-        free(b);
+        free(b); /* the task stopped waiting: nobody else will */
         return;
     }
+    b->completed = 1;
     loop__task_wake(b->task, status, LOOP_KIND_WORK, w->handle.id);
 }
 
@@ -60,11 +62,12 @@ int loop_run_blocking_at(intptr_t (*fn)(void *arg), void *arg, intptr_t *result,
     }
     rc = loop__task_suspend(self, LOOP_WAIT_WORK, b->w.handle.id, timeout_ms, site);
     if (rc < 0) {
-        if (loop_work_cancel(&b->w) < 0) {
-            b->task = NULL; /* running: its completion frees it */
+        if (b->completed) {
+            free(b); /* completed in the same round as the timeout or cancel */
             return rc;
         }
-        /* cancelled while queued: its done callback still runs and frees it */
+        /* queued: cancelled, its done callback frees it; running: its completion does */
+        loop_work_cancel(&b->w);
         b->task = NULL;
         return rc;
     }
