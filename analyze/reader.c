@@ -27,73 +27,6 @@
 #define MAX_FIELDS 24
 
 /* ---------------------------------------------------------------------- */
-/* Names                                                                   */
-
-static const char *const type_names[EV_TYPE_MAX] = {
-    [EV_NONE] = "?",
-    [EV_LOOP_NEW] = "loop_new",
-    [EV_LOOP_CLOSE] = "loop_close",
-    [EV_RUN_BEGIN] = "run_begin",
-    [EV_RUN_END] = "run_end",
-    [EV_ITER_BEGIN] = "iter_begin",
-    [EV_TIME_UPDATE] = "time_update",
-    [EV_POLL_BEGIN] = "poll_begin",
-    [EV_POLL_END] = "poll_end",
-    [EV_IO_READY] = "io_ready",
-    [EV_SIGNAL_RECV] = "signal_recv",
-    [EV_HANDLE_NEW] = "handle_new",
-    [EV_HANDLE_NAME] = "handle_name",
-    [EV_HANDLE_START] = "handle_start",
-    [EV_HANDLE_STOP] = "handle_stop",
-    [EV_HANDLE_CLOSE] = "handle_close",
-    [EV_CALLBACK_BEGIN] = "callback_begin",
-    [EV_CALLBACK_END] = "callback_end",
-    [EV_POOL_SUBMIT] = "pool_submit",
-    [EV_POOL_BEGIN] = "pool_begin",
-    [EV_POOL_END] = "pool_end",
-    [EV_POOL_DONE] = "pool_done",
-    [EV_TASK_NEW] = "task_new",
-    [EV_TASK_READY] = "task_ready",
-    [EV_TASK_RUN] = "task_run",
-    [EV_TASK_SUSPEND] = "task_suspend",
-    [EV_TASK_DONE] = "task_done",
-    [EV_TASK_CANCEL] = "task_cancel",
-    [EV_SLOW_CALLBACK] = "slow_callback",
-    [EV_STALL] = "stall",
-    [EV_ERROR] = "error",
-    [EV_DISCARDED] = "(discarded)",
-    [EV_TICK] = "(tick)",
-};
-
-static const char *const kind_names[KIND_MAX] = {
-    "none", "timer", "io", "signal", "defer", "async", "work", "task", "close",
-};
-static const char *const state_names[TS_MAX] = {
-    "new", "ready", "running", "waiting", "done", "cancelled", "failed",
-};
-static const char *const wait_names[WAIT_MAX] = {
-    "none", "sleep", "yield", "fd", "join", "future", "event",
-    "lock", "channel_send", "channel_recv", "work", "group",
-};
-
-const char *ev_type_name(int type)
-{
-    return type > 0 && type < EV_TYPE_MAX && type_names[type] ? type_names[type] : "?";
-}
-const char *ev_kind_name(int kind)
-{
-    return kind >= 0 && kind < KIND_MAX ? kind_names[kind] : "?";
-}
-const char *ev_task_state_name(int state)
-{
-    return state >= 0 && state < TS_MAX ? state_names[state] : "?";
-}
-const char *ev_wait_kind_name(int wait_kind)
-{
-    return wait_kind >= 0 && wait_kind < WAIT_MAX ? wait_names[wait_kind] : "?";
-}
-
-/* ---------------------------------------------------------------------- */
 /* Field table: payload member name → where it goes in struct event        */
 
 enum dest {
@@ -397,7 +330,7 @@ static enum ev_type type_of_name(const char *name)
     }
     name += 8;
     for (t = 1; t < EV_DISCARDED; t++) {
-        if (strcmp(type_names[t], name) == 0) {
+        if (strcmp(ev_type_name(t), name) == 0) {
             return (enum ev_type)t;
         }
     }

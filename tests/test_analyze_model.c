@@ -1,0 +1,660 @@
+/*
+ * test_analyze_model.c — loop-analyze's model and findings on synthetic
+ * event sequences (no trace, no babeltrace2): a lock deadlock, a join
+ * cycle, a join chain stuck on an event, leaks grouped by site, slow
+ * callbacks and stalls, lock hand-offs, filters, and garbage in any order.
+ */
+#include <criterion/criterion.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "report.h"
+
+#define MS (1000 * 1000ULL)
+
+static uint64_t now_ns = 1000 * MS;
+
+static struct event ev(enum ev_type type, uint64_t id)
+{
+    struct event e;
+
+    memset(&e, 0, sizeof e);
+    e.type = type;
+    e.ts_ns = now_ns;
+    e.vpid = 100;
+    e.vtid = 100;
+    e.procname = "prog";
+    e.loop_id = 1;
+    e.id = id;
+    e.name = "";
+    e.site.file = "";
+    e.site.func = "";
+    e.timeout_ns = -1;
+    e.fd = -1;
+    e.backtrace = "";
+    e.msg = "";
+    return e;
+}
+
+static void feed(struct model *m, struct event e)
+{
+    cr_assert_eq(model_feed(m, &e), 0);
+}
+
+static void at(uint64_t ms)
+{
+    now_ns = 1000 * MS + ms * MS;
+}
+
+static void loop_start(struct model *m)
+{
+    struct event e = ev(EV_LOOP_NEW, 0);
+
+    at(0);
+    e.format_version = 1;
+    e.now_ns = 5 * MS;
+    feed(m, e);
+    feed(m, ev(EV_RUN_BEGIN, 0));
+}
+
+static void spawn(struct model *m, uint64_t id, const char *name, const char *file, int line)
+{
+    struct event e = ev(EV_TASK_NEW, id);
+
+    e.name = name;
+    e.site.file = file;
+    e.site.func = "main";
+    e.site.line = line;
+    feed(m, e);
+    /* libloop's internal timeout timer: next id, same site, right after task_new */
+    e = ev(EV_HANDLE_NEW, id + 1);
+    e.kind = KIND_TIMER;
+    e.site.file = file;
+    e.site.func = "main";
+    e.site.line = line;
+    feed(m, e);
+    e = ev(EV_TASK_READY, id);
+    feed(m, e);
+}
+
+static void run(struct model *m, uint64_t id)
+{
+    struct event e = ev(EV_CALLBACK_BEGIN, id);
+
+    e.kind = KIND_TASK;
+    feed(m, e);
+    feed(m, ev(EV_TASK_RUN, id));
+}
+
+static void suspend(struct model *m, uint64_t id, int wk, uint64_t obj, int64_t timeout_ns,
+                    const char *file, int line, const char *func)
+{
+    struct event e = ev(EV_TASK_SUSPEND, id);
+
+    e.wait_kind = (uint8_t)wk;
+    e.obj_id = obj;
+    e.timeout_ns = timeout_ns;
+    e.site.file = file;
+    e.site.line = line;
+    e.site.func = func;
+    feed(m, e);
+    e = ev(EV_CALLBACK_END, id);
+    e.kind = KIND_TASK;
+    feed(m, e);
+}
+
+static void ready(struct model *m, uint64_t id, int by_kind, uint64_t by_id)
+{
+    struct event e = ev(EV_TASK_READY, id);
+
+    e.kind = (uint8_t)by_kind;
+    e.by_id = by_id;
+    feed(m, e);
+}
+
+static void done(struct model *m, uint64_t id, int state, int err)
+{
+    struct event e = ev(EV_TASK_DONE, id);
+
+    e.state = (uint8_t)state;
+    e.err = err;
+    feed(m, e);
+    e = ev(EV_CALLBACK_END, id);
+    e.kind = KIND_TASK;
+    feed(m, e);
+}
+
+static void handle(struct model *m, uint64_t id, int kind, const char *file, int line)
+{
+    struct event e = ev(EV_HANDLE_NEW, id);
+
+    e.kind = (uint8_t)kind;
+    e.site.file = file;
+    e.site.line = line;
+    e.site.func = "setup";
+    feed(m, e);
+}
+
+static void handle_ev(struct model *m, enum ev_type t, uint64_t id, int kind)
+{
+    struct event e = ev(t, id);
+
+    e.kind = (uint8_t)kind;
+    feed(m, e);
+}
+
+static struct model *new_model(void)
+{
+    struct model_opts o = {.threshold_ns = 100 * MS, .keep_intervals = 1, .pid = -1, .loop = -1};
+    struct model *m = model_new(&o);
+
+    cr_assert_not_null(m);
+    return m;
+}
+
+static struct aopts opts = {.command = "test", .threshold_ns = 100 * MS, .pid = -1, .loop = -1, .width = 40};
+
+static struct ctx ctx_of(struct model *m)
+{
+    struct ctx c;
+
+    memset(&c, 0, sizeof c);
+    c.m = m;
+    c.o = &opts;
+    c.out = stdout;
+    return c;
+}
+
+static const char *site_file(const struct model *m, uint32_t site)
+{
+    return model_str(m, model_site(m, site)->file);
+}
+
+/* Two tasks take two locks in opposite order (ids 1, 2 are the locks). */
+static void two_lock_deadlock(struct model *m)
+{
+    loop_start(m);
+    spawn(m, 3, "alpha", "dl.c", 20);
+    spawn(m, 5, "beta", "dl.c", 21);
+    at(1);
+    run(m, 3); /* takes lock 1 (not traced), sleeps */
+    suspend(m, 3, WAIT_SLEEP, 0, 10 * MS, "dl.c", 8, "ta");
+    run(m, 5); /* takes lock 2, sleeps */
+    suspend(m, 5, WAIT_SLEEP, 0, 10 * MS, "dl.c", 14, "tb");
+    at(11);
+    ready(m, 3, KIND_TIMER, 4);
+    ready(m, 5, KIND_TIMER, 6);
+    run(m, 3);
+    suspend(m, 3, WAIT_LOCK, 2, -1, "dl.c", 9, "ta");
+    run(m, 5);
+    suspend(m, 5, WAIT_LOCK, 1, -1, "dl.c", 15, "tb");
+}
+
+Test(analyze_model, lock_deadlock_is_one_cycle_naming_both_tasks_and_lock_sites, .timeout = 5)
+{
+    struct model *m = new_model();
+    const struct cycle *c;
+    int seen3 = 0, seen5 = 0;
+    size_t i;
+
+    two_lock_deadlock(m);
+    at(100);
+    feed(m, ev(EV_RUN_END, 0));
+    model_finish(m);
+    cr_assert_eq(m->ncycles, 1, "cycles: %zu", m->ncycles);
+    c = &m->cycles[0];
+    cr_assert_eq(c->n, 2);
+    cr_assert_eq(c->broken_ts, 0);
+    for (i = 0; i < c->n; i++) {
+        const struct cycle_edge *e = &c->edges[i];
+        const struct msite *s = model_site(m, e->wait_site);
+        cr_assert_eq(e->wait_kind, WAIT_LOCK);
+        cr_assert_eq(e->inferred, 1, "owner inferred from the only candidate");
+        cr_assert_str_eq(site_file(m, e->wait_site), "dl.c");
+        if (e->task == 3) {
+            seen3 = 1;
+            cr_assert_eq(e->obj, 2);
+            cr_assert_eq(s->line, 9);
+            cr_assert_str_eq(model_str(m, e->name), "alpha");
+        } else if (e->task == 5) {
+            seen5 = 1;
+            cr_assert_eq(e->obj, 1);
+            cr_assert_eq(s->line, 15);
+            cr_assert_str_eq(model_str(m, e->name), "beta");
+        }
+    }
+    cr_assert(seen3 && seen5);
+    model_free(m);
+}
+
+Test(analyze_model, deadlocked_tasks_are_classified_deadlock_and_counted_by_check, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct hang *h;
+    struct findings f;
+    size_t n, i;
+
+    two_lock_deadlock(m);
+    at(100);
+    feed(m, ev(EV_RUN_END, 0));
+    model_finish(m);
+    cr_assert_eq(hangs_collect(&c, &h, &n), 0);
+    cr_assert_eq(n, 2);
+    for (i = 0; i < n; i++) {
+        cr_assert_eq(h[i].cls, HANG_DEADLOCK, "task %llu: %s", (unsigned long long)h[i].t->o.id,
+                     hang_class_name(h[i].cls));
+    }
+    free(h);
+    cr_assert_eq(findings_count(&c, &f), 0);
+    cr_assert_eq(f.deadlocks, 1);
+    cr_assert_eq(f.leaked_tasks, 2, "the deadlocked tasks never finish");
+    cr_assert_eq(f.leaked_handles, 0, "task timeout timers are not user handles");
+    model_free(m);
+}
+
+Test(analyze_model, deadlock_broken_by_a_timeout_is_still_reported, .timeout = 5)
+{
+    struct model *m = new_model();
+
+    loop_start(m);
+    spawn(m, 3, "a", "x.c", 1);
+    spawn(m, 5, "b", "x.c", 2);
+    run(m, 3);
+    suspend(m, 3, WAIT_LOCK, 2, 50 * MS, "x.c", 10, "fa");
+    run(m, 5);
+    suspend(m, 5, WAIT_LOCK, 1, -1, "x.c", 20, "fb");
+    at(60);
+    ready(m, 3, KIND_TIMER, 4); /* the acquire timed out */
+    run(m, 3);
+    done(m, 3, TS_FAILED, -110);
+    model_finish(m);
+    cr_assert_eq(m->ncycles, 1);
+    cr_assert_neq(m->cycles[0].broken_ts, 0);
+    model_free(m);
+}
+
+Test(analyze_model, join_cycle_needs_no_inference, .timeout = 5)
+{
+    struct model *m = new_model();
+
+    loop_start(m);
+    spawn(m, 1, "p", "j.c", 1);
+    spawn(m, 3, "q", "j.c", 2);
+    spawn(m, 5, "other", "j.c", 3); /* alive, not involved */
+    run(m, 1);
+    suspend(m, 1, WAIT_JOIN, 3, -1, "j.c", 10, "p");
+    run(m, 3);
+    suspend(m, 3, WAIT_JOIN, 1, -1, "j.c", 20, "q");
+    cr_assert_eq(m->ncycles, 1, "found as soon as the second join suspends");
+    cr_assert_eq(m->cycles[0].n, 2);
+    cr_assert_eq(m->cycles[0].edges[0].inferred, 0);
+    cr_assert_eq(m->cycles[0].edges[1].inferred, 0);
+    model_finish(m);
+    cr_assert_eq(m->ncycles, 1, "deduplicated");
+    model_free(m);
+}
+
+Test(analyze_model, join_chain_ending_on_an_event_is_stuck_with_its_chain, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct hang *h;
+    size_t n, i, stuck = 0;
+    int inferred;
+    size_t ncand;
+
+    loop_start(m);
+    spawn(m, 1, "top", "c.c", 1);
+    spawn(m, 3, "mid", "c.c", 2);
+    spawn(m, 5, "leaf", "c.c", 3);
+    run(m, 1);
+    suspend(m, 1, WAIT_JOIN, 3, -1, "c.c", 10, "top");
+    run(m, 3);
+    suspend(m, 3, WAIT_JOIN, 5, -1, "c.c", 20, "mid");
+    run(m, 5);
+    suspend(m, 5, WAIT_EVENT, 9, -1, "c.c", 30, "leaf");
+    at(500);
+    feed(m, ev(EV_RUN_END, 0));
+    model_finish(m);
+    cr_assert_eq(m->ncycles, 0);
+    cr_assert_eq(model_wait_target(m, m->loops[0], model_task(m->loops[0], 1), &inferred, &ncand), 3);
+    cr_assert_eq(model_wait_target(m, m->loops[0], model_task(m->loops[0], 3), &inferred, &ncand), 5);
+    cr_assert_eq(model_wait_target(m, m->loops[0], model_task(m->loops[0], 5), &inferred, &ncand), 0);
+    cr_assert_eq(hangs_collect(&c, &h, &n), 0);
+    for (i = 0; i < n; i++) {
+        cr_assert_eq(h[i].cls, HANG_STUCK, "the loop stopped: nothing completes these waits");
+        stuck++;
+    }
+    cr_assert_eq(stuck, 3);
+    free(h);
+    model_free(m);
+}
+
+Test(analyze_model, blocked_wait_in_a_running_loop_is_a_hang_after_the_threshold, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct hang *h;
+    size_t n;
+
+    loop_start(m);
+    spawn(m, 1, "w", "h.c", 1);
+    spawn(m, 3, "server", "h.c", 2);
+    run(m, 1);
+    suspend(m, 1, WAIT_FUTURE, 7, -1, "h.c", 10, "w");
+    run(m, 3);
+    suspend(m, 3, WAIT_FD, 4, -1, "h.c", 20, "accept");
+    at(50);
+    feed(m, ev(EV_ITER_BEGIN, 0));
+    model_finish(m); /* still running: killed */
+    cr_assert_eq(hangs_collect(&c, &h, &n), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(h[0].t->o.id == 1 ? h[0].cls : h[1].cls, HANG_IDLE, "50 ms < threshold");
+    free(h);
+    model_free(m);
+
+    m = new_model();
+    c = ctx_of(m);
+    loop_start(m);
+    spawn(m, 1, "w", "h.c", 1);
+    spawn(m, 3, "server", "h.c", 2);
+    run(m, 1);
+    suspend(m, 1, WAIT_FUTURE, 7, -1, "h.c", 10, "w");
+    run(m, 3);
+    suspend(m, 3, WAIT_FD, 4, -1, "h.c", 20, "accept");
+    at(2000);
+    feed(m, ev(EV_ITER_BEGIN, 0));
+    model_finish(m);
+    cr_assert_eq(hangs_collect(&c, &h, &n), 0);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(h[0].t->o.id == 1 ? h[0].cls : h[1].cls, HANG_LONG);
+    cr_assert_eq(h[0].t->o.id == 3 ? h[0].cls : h[1].cls, HANG_IDLE, "an fd wait is not a hang");
+    free(h);
+    model_free(m);
+}
+
+Test(analyze_model, leaks_are_grouped_by_site_with_counts_and_times, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct leak_group *g;
+    size_t n, i;
+    int timers = 0, ios = 0, tasks = 0;
+
+    loop_start(m);
+    at(1);
+    handle(m, 1, KIND_TIMER, "leak.c", 10);
+    at(2);
+    handle(m, 2, KIND_TIMER, "leak.c", 10);
+    at(3);
+    handle(m, 3, KIND_TIMER, "leak.c", 10);
+    handle(m, 4, KIND_TIMER, "leak.c", 10); /* closed below */
+    handle(m, 5, KIND_IO, "leak.c", 20);
+    handle(m, 6, KIND_IO, "leak.c", 20);
+    handle(m, 7, KIND_DEFER, "leak.c", 30); /* a call-soon that runs */
+    handle_ev(m, EV_HANDLE_CLOSE, 4, KIND_TIMER);
+    handle_ev(m, EV_CALLBACK_BEGIN, 4, KIND_CLOSE);
+    handle_ev(m, EV_CALLBACK_END, 4, KIND_CLOSE);
+    handle_ev(m, EV_CALLBACK_BEGIN, 7, KIND_DEFER);
+    handle_ev(m, EV_HANDLE_STOP, 7, KIND_DEFER);
+    handle_ev(m, EV_CALLBACK_END, 7, KIND_DEFER);
+    spawn(m, 8, "forgotten", "leak.c", 40);
+    spawn(m, 10, "fine", "leak.c", 41);
+    run(m, 10);
+    done(m, 10, TS_DONE, 0);
+    run(m, 8);
+    suspend(m, 8, WAIT_SLEEP, 0, 1000 * MS, "leak.c", 50, "f");
+    at(5);
+    feed(m, ev(EV_RUN_END, 0));
+    model_finish(m);
+    cr_assert_eq(leaks_collect(&c, &g, &n), 0);
+    for (i = 0; i < n; i++) {
+        const struct msite *s = model_site(m, g[i].site);
+        cr_assert(g[i].confirmed);
+        if (!g[i].is_task && g[i].kind == KIND_TIMER) {
+            timers++;
+            cr_assert_eq(g[i].count, 3);
+            cr_assert_eq(s->line, 10);
+            cr_assert_eq(g[i].first_ts, 1000 * MS + 1 * MS);
+            cr_assert_eq(g[i].last_ts, 1000 * MS + 3 * MS);
+        } else if (!g[i].is_task && g[i].kind == KIND_IO) {
+            ios++;
+            cr_assert_eq(g[i].count, 2);
+            cr_assert_eq(s->line, 20);
+        } else if (g[i].is_task) {
+            tasks++;
+            cr_assert_eq(g[i].count, 1);
+            cr_assert_eq(s->line, 40);
+            cr_assert_str_eq(model_str(m, g[i].names[0]), "forgotten");
+        } else {
+            cr_assert_fail("unexpected leak group kind %d", g[i].kind);
+        }
+    }
+    cr_assert_eq(timers, 1);
+    cr_assert_eq(ios, 1);
+    cr_assert_eq(tasks, 1);
+    free(g);
+    model_free(m);
+}
+
+Test(analyze_model, objects_alive_in_a_running_loop_are_not_confirmed_leaks, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct findings f;
+
+    loop_start(m);
+    handle(m, 1, KIND_IO, "srv.c", 5);
+    feed(m, ev(EV_ITER_BEGIN, 0));
+    model_finish(m);
+    cr_assert_eq(findings_count(&c, &f), 0);
+    cr_assert_eq(f.leaked_handles, 0);
+    cr_assert_eq(f.total, 0);
+    model_free(m);
+}
+
+Test(analyze_model, slow_callback_stall_and_crash_site_are_found, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct findings f;
+    struct event e;
+
+    loop_start(m);
+    handle(m, 1, KIND_TIMER, "stall.c", 12);
+    handle_ev(m, EV_HANDLE_START, 1, KIND_TIMER);
+    at(10);
+    handle_ev(m, EV_CALLBACK_BEGIN, 1, KIND_TIMER);
+    at(260);
+    e = ev(EV_STALL, 1);
+    e.duration_ns = 250 * MS;
+    e.vtid = 101;
+    e.backtrace = "#0 nanosleep\n#1 block_the_loop (stall.c:30)\n#2 on_timer";
+    feed(m, e);
+    at(300);
+    handle_ev(m, EV_CALLBACK_END, 1, KIND_TIMER);
+    e = ev(EV_SLOW_CALLBACK, 1);
+    e.kind = KIND_TIMER;
+    e.duration_ns = 290 * MS;
+    e.site.file = "stall.c";
+    e.site.line = 12;
+    e.site.func = "main";
+    feed(m, e);
+    /* then a task step that never ends: the process died inside it */
+    spawn(m, 2, "victim", "stall.c", 40);
+    at(310);
+    run(m, 2);
+    model_finish(m);
+    cr_assert_eq(m->stalls_total, 1);
+    cr_assert_eq(m->stalls[0].kind, KIND_TIMER);
+    cr_assert_not_null(strstr(m->stalls[0].backtrace, "block_the_loop"));
+    cr_assert_eq(m->slow_steps.total, 1);
+    cr_assert_eq(m->slow_steps.v[0].duration_ns, 290 * MS);
+    cr_assert_eq(m->slow_events.total, 1);
+    cr_assert_eq(m->ncrashes, 1);
+    cr_assert_eq(m->crashes[0].id, 2);
+    cr_assert_eq(m->crashes[0].kind, KIND_TASK);
+    cr_assert_eq(findings_count(&c, &f), 0);
+    cr_assert_eq(f.stalls, 1);
+    cr_assert_eq(f.slow_steps, 1);
+    model_free(m);
+}
+
+Test(analyze_model, a_lock_handoff_names_the_new_owner, .timeout = 5)
+{
+    struct model *m = new_model();
+    const struct mlock *k;
+
+    loop_start(m);
+    spawn(m, 3, "holder", "l.c", 1);
+    spawn(m, 5, "waiter", "l.c", 2);
+    run(m, 3);
+    suspend(m, 3, WAIT_SLEEP, 0, MS, "l.c", 10, "h"); /* holds lock 1 */
+    run(m, 5);
+    suspend(m, 5, WAIT_LOCK, 1, -1, "l.c", 20, "w");
+    ready(m, 3, KIND_TIMER, 4);
+    run(m, 3);
+    ready(m, 5, KIND_TASK, 3); /* released: handed to 5 */
+    done(m, 3, TS_DONE, 0);
+    k = model_lock(m->loops[0], 1);
+    cr_assert_not_null(k);
+    cr_assert_eq(k->owner, 5);
+    cr_assert_eq(k->how, OWNER_HANDOFF);
+    model_finish(m);
+    model_free(m);
+}
+
+Test(analyze_model, traced_lock_owner_beats_inference, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct event e;
+
+    loop_start(m);
+    spawn(m, 3, "a", "o.c", 1);
+    spawn(m, 5, "b", "o.c", 2);
+    spawn(m, 7, "bystander", "o.c", 3); /* makes inference ambiguous */
+    run(m, 3);
+    e = ev(EV_TASK_SUSPEND, 3);
+    e.wait_kind = WAIT_LOCK;
+    e.obj_id = 2;
+    e.wait_task = 5;
+    e.site.file = "o.c";
+    e.site.line = 10;
+    feed(m, e);
+    handle_ev(m, EV_CALLBACK_END, 3, KIND_TASK);
+    run(m, 5);
+    e = ev(EV_TASK_SUSPEND, 5);
+    e.wait_kind = WAIT_LOCK;
+    e.obj_id = 1;
+    e.wait_task = 3;
+    e.site.file = "o.c";
+    e.site.line = 20;
+    feed(m, e);
+    cr_assert_eq(m->ncycles, 1, "known owners: found at the suspend");
+    cr_assert_eq(m->cycles[0].edges[0].inferred, 0);
+    model_finish(m);
+    model_free(m);
+}
+
+Test(analyze_model, filters_keep_only_the_selected_process_and_loop, .timeout = 5)
+{
+    struct model_opts o = {.threshold_ns = 100 * MS, .pid = 100, .loop = 2};
+    struct model *m = model_new(&o);
+    struct event e;
+
+    e = ev(EV_LOOP_NEW, 0);
+    feed(m, e);
+    e.loop_id = 2;
+    feed(m, e);
+    e.vpid = 200;
+    feed(m, e);
+    model_finish(m);
+    cr_assert_eq(m->nloops, 1);
+    cr_assert_eq(m->loops[0]->vpid, 100);
+    cr_assert_eq(m->loops[0]->loop_id, 2);
+    cr_assert_eq(m->filtered, 2);
+    model_free(m);
+}
+
+Test(analyze_model, ends_without_begins_and_unknown_ids_are_anomalies_not_crashes, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct event e;
+
+    /* no loop_new, no task_new, no callback_begin */
+    handle_ev(m, EV_CALLBACK_END, 9, KIND_TIMER);
+    feed(m, ev(EV_TASK_DONE, 42));
+    feed(m, ev(EV_TASK_RUN, 43));
+    feed(m, ev(EV_RUN_END, 0));
+    feed(m, ev(EV_POLL_END, 0));
+    handle_ev(m, EV_HANDLE_CLOSE, 77, KIND_IO);
+    handle_ev(m, EV_CALLBACK_BEGIN, 1, KIND_TIMER);
+    handle_ev(m, EV_CALLBACK_BEGIN, 2, KIND_TIMER); /* nested: the first never ended */
+    e = ev(EV_TASK_NEW, 43);
+    e.name = "late";
+    feed(m, e);
+    feed(m, e); /* twice */
+    e = ev(EV_TASK_SUSPEND, 0); /* id 0 */
+    feed(m, e);
+    e = ev(EV_TASK_READY, 1); /* id of a handle */
+    feed(m, e);
+    model_finish(m);
+    cr_assert_gt(m->anomalies, 3);
+    cr_assert_eq(m->nloops, 1);
+    model_free(m);
+}
+
+Test(analyze_model, random_event_sequences_never_crash, .timeout = 20)
+{
+    static const char *const strs[] = {"", "a", "b", "x.c", "a-much-longer-name-with-\n-newline"};
+    unsigned seed = 12345;
+    int round, i;
+
+    for (round = 0; round < 50; round++) {
+        struct model_opts o = {.threshold_ns = (uint64_t)(1 + round) * MS, .keep_intervals = round & 1,
+                               .pid = -1, .loop = -1};
+        struct model *m = model_new(&o);
+        struct ctx c = ctx_of(m);
+        struct findings f;
+        struct hang *h;
+        struct leak_group *g;
+        size_t n;
+
+        cr_assert_not_null(m);
+        for (i = 0; i < 3000; i++) {
+            struct event e = ev((enum ev_type)(rand_r(&seed) % (EV_TYPE_MAX + 2)), (uint64_t)(rand_r(&seed) % 12));
+            e.ts_ns = (uint64_t)rand_r(&seed) * 1000; /* time jumps both ways */
+            e.vpid = rand_r(&seed) % 3;
+            e.loop_id = (uint64_t)(rand_r(&seed) % 3);
+            e.kind = (uint8_t)(rand_r(&seed) % 12);
+            e.wait_kind = (uint8_t)(rand_r(&seed) % 14);
+            e.state = (uint8_t)(rand_r(&seed) % 9);
+            e.obj_id = (uint64_t)(rand_r(&seed) % 12);
+            e.by_id = (uint64_t)(rand_r(&seed) % 12);
+            e.wait_task = (uint64_t)(rand_r(&seed) % 4 == 0 ? rand_r(&seed) % 12 : 0);
+            e.timeout_ns = rand_r(&seed) % 2 ? -1 : (int64_t)(rand_r(&seed) % 1000) * 1000;
+            e.name = strs[rand_r(&seed) % 5];
+            e.site.file = strs[rand_r(&seed) % 5];
+            e.site.func = strs[rand_r(&seed) % 5];
+            e.site.line = rand_r(&seed) % 50 - 5;
+            e.backtrace = strs[rand_r(&seed) % 5];
+            e.msg = strs[rand_r(&seed) % 5];
+            e.duration_ns = (uint64_t)rand_r(&seed) * 100;
+            e.due_ns = (uint64_t)rand_r(&seed);
+            e.now_ns = (uint64_t)rand_r(&seed);
+            e.count = (uint64_t)(rand_r(&seed) % 5);
+            e.format_version = (uint16_t)(rand_r(&seed) % 3);
+            cr_assert_eq(model_feed(m, &e), 0);
+        }
+        model_finish(m);
+        cr_assert_eq(findings_count(&c, &f), 0);
+        cr_assert_eq(hangs_collect(&c, &h, &n), 0);
+        free(h);
+        cr_assert_eq(leaks_collect(&c, &g, &n), 0);
+        free(g);
+        model_free(m);
+    }
+}
