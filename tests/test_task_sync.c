@@ -173,7 +173,9 @@ Test(future, on_done_callbacks_run_later_in_registration_order, .timeout = 5)
     cr_assert_eq(loop_future_on_done(f, on_done_trace, (void *)'a'), 0);
     cr_assert_eq(loop_future_on_done(f, on_done_trace, (void *)'b'), 0);
     cr_assert_eq(loop_future_on_done(f, on_done_trace, (void *)'c'), 0);
+    /* a failed registration never calls back (STYLE rule 3) */
     cr_assert_eq(loop_future_on_done(f, NULL, NULL), -EINVAL);
+    cr_assert_eq(loop_future_on_done(NULL, on_done_trace, (void *)'z'), -EINVAL);
     cr_assert_eq(loop_future_resolve(f, 9), 0);
     cr_assert_eq(done_calls, 0, "callbacks run as call-soons, not inside resolve");
     /* registered after settling: still later, after the others */
