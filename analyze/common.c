@@ -217,8 +217,15 @@ int findings_count(const struct ctx *c, struct findings *f)
         }
     }
     free(g);
-    f->total = f->deadlocks + f->stuck + f->long_waits + f->overdue + f->stalls + f->slow_steps +
-               f->slow_events + f->leaked_handles + f->leaked_tasks;
+    f->stall_findings = f->stalls;
+    if (f->slow_steps > f->stall_findings) {
+        f->stall_findings = f->slow_steps;
+    }
+    if (f->slow_events > f->stall_findings) {
+        f->stall_findings = f->slow_events;
+    }
+    f->total = f->deadlocks + f->stuck + f->long_waits + f->overdue + f->stall_findings +
+               f->leaked_handles + f->leaked_tasks;
     return 0;
 }
 
@@ -243,6 +250,7 @@ int report_check(const struct ctx *c, uint64_t *findings)
         jw_u64(&w, "stalls", f.stalls);
         jw_u64(&w, "slow_steps", f.slow_steps);
         jw_u64(&w, "slow_callback_events", f.slow_events);
+        jw_u64(&w, "stall_findings", f.stall_findings);
         jw_u64(&w, "leaked_handles", f.leaked_handles);
         jw_u64(&w, "leaked_tasks", f.leaked_tasks);
         jw_u64(&w, "total", f.total);
@@ -261,12 +269,13 @@ int report_check(const struct ctx *c, uint64_t *findings)
                 " waiting over the threshold, %" PRIu64 " overdue sleeps (loop-analyze hangs)\n",
                 f.stuck + f.long_waits + f.overdue, f.stuck, f.long_waits, f.overdue);
     }
-    if (f.stalls || f.slow_steps || f.slow_events) {
+    if (f.stall_findings) {
+        char db[32];
         fprintf(c->out,
-                "check: FAIL: %" PRIu64 " stall(s): %" PRIu64 " watchdog stalls, %" PRIu64
-                " callbacks/steps over the threshold, %" PRIu64
-                " slow_callback events (loop-analyze hangs)\n",
-                f.stalls + f.slow_steps + f.slow_events, f.stalls, f.slow_steps, f.slow_events);
+                "check: FAIL: %" PRIu64 " stall(s): %" PRIu64 " callbacks/steps ran over %s, %" PRIu64
+                " caught by the watchdog, %" PRIu64 " slow_callback events (loop-analyze hangs)\n",
+                f.stall_findings, f.slow_steps, fmt_dur(db, sizeof db, c->o->threshold_ns), f.stalls,
+                f.slow_events);
     }
     if (f.leaked_handles || f.leaked_tasks) {
         fprintf(c->out,

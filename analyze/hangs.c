@@ -287,12 +287,11 @@ static void text_instance(const struct ctx *c, const struct instance *in, const 
                 ev_wait_kind_name(in->wait_kind), in->obj, sb, model_rel_s(c->m, in->ts),
                 in->gap ? " (gap)" : "");
     } else if (in->kind == KIND_TASK) {
-        fprintf(c->out,
-                "  %s: %s: task %" PRIu64 "%s%s%s step resumed at %s ran %s at +%.6f s "
-                "(spawned at %s)%s\n",
+        fprintf(c->out, "  %s: %s: task %" PRIu64 "%s%s%s step%s%s ran %s at +%.6f s (spawned at %s)%s\n",
                 what, describe_loop(c, l, eb, sizeof eb), in->id, name[0] ? " \"" : "", name,
-                name[0] ? "\"" : "", sb2, fmt_dur(db, sizeof db, in->duration_ns),
-                model_rel_s(c->m, in->ts), sb, in->gap ? " (gap)" : "");
+                name[0] ? "\"" : "", in->site2 ? " resumed at " : "", in->site2 ? sb2 : "",
+                fmt_dur(db, sizeof db, in->duration_ns), model_rel_s(c->m, in->ts), sb,
+                in->gap ? " (gap)" : "");
     } else {
         fprintf(c->out, "  %s: %s: %s %" PRIu64 "%s%s%s created at %s ran %s at +%.6f s%s\n", what,
                 describe_loop(c, l, eb, sizeof eb), ev_kind_name(in->kind), in->id,
@@ -393,8 +392,10 @@ static void text_crashes(const struct ctx *c, size_t *shown)
         fprintf(c->out, "TRACE ENDS INSIDE A CALLBACK: %s: %s %" PRIu64 "%s%s%s",
                 describe_loop(c, l, lb, sizeof lb), ev_kind_name(cr->kind), cr->id,
                 name[0] ? " \"" : "", name, name[0] ? "\"" : "");
-        if (cr->kind == KIND_TASK) {
-            fprintf(c->out, " was running at %s (resumed there; spawned at %s)", sb2, sb);
+        if (cr->kind == KIND_TASK && cr->site2 != 0) {
+            fprintf(c->out, " was running after %s (where it resumed; spawned at %s)", sb2, sb);
+        } else if (cr->kind == KIND_TASK) {
+            fprintf(c->out, " was running its first step (spawned at %s)", sb);
         } else {
             fprintf(c->out, " (created at %s) was running", sb);
         }

@@ -17,6 +17,9 @@
  *  - a task's internal timeout timer: the timer handle_new right after its
  *    task_new, with the next id (libloop creates it there); it is the task's,
  *    not a user handle, and is neither profiled nor reported as a leak.
+ *  - a task's fd-wait watcher: an io handle_new inside a task step whose
+ *    fd is what that step then suspends on (WAIT_FD); libloop keeps one per
+ *    fd for the task layer and frees it without handle_close.
  *  - call-soon records are defer handles never started: done after their callback.
  */
 #include "model.h"
@@ -474,6 +477,7 @@ static struct mhandle *handle_get(struct model *m, struct mloop *l, uint64_t id,
     }
     h->o.id = id;
     h->o.type = OBJ_HANDLE;
+    h->fd = -1;
     h->kind = kind == KIND_CLOSE ? KIND_NONE : kind;
     h->t_new = ts;
     l->live_handles++;
@@ -1096,6 +1100,18 @@ static void on_task_suspend(struct model *m, struct mloop *l, const struct event
     t->wait_task = ev->wait_kind == WAIT_LOCK || ev->wait_kind == WAIT_JOIN ? ev->wait_task : 0;
     t->wait_timeout_ns = ev->timeout_ns;
     t->wait_site = site_of(m, &ev->site);
+    if (l->fdw_candidate != 0) {
+        struct mhandle *h = model_handle(l, l->fdw_candidate);
+        if (h != NULL && ev->wait_kind == WAIT_FD && h->fd >= 0 && (uint64_t)h->fd == ev->obj_id &&
+            !(h->flags & (HF_INTERNAL | HF_CLOSING))) {
+            h->flags |= HF_INTERNAL;
+            h->owner_task = t->o.id;
+            if (l->handles_new > 0) {
+                l->handles_new--;
+            }
+        }
+        l->fdw_candidate = 0;
+    }
     if (ev->wait_kind == WAIT_JOIN) {
         struct mtask *target = model_task(l, ev->obj_id);
         if (target != NULL) {
@@ -1179,6 +1195,11 @@ static void on_task_done(struct model *m, struct mloop *l, const struct event *e
     }
     step_ended(m, l, t, ev->ts_ns);
     task_close_state(m, t, ev->ts_ns);
+    l->done_id = t->o.id;
+    l->done_name = t->name;
+    l->done_site = t->site;
+    l->done_wait_site = t->wait_site;
+    l->fdw_candidate = 0;
     t->state = ev->state <= TS_FAILED && ev->state >= TS_DONE ? ev->state : TS_DONE;
     t->err = ev->err;
     t->t_state = ev->ts_ns;
@@ -1257,6 +1278,9 @@ static void on_handle_new(struct model *m, struct mloop *l, const struct event *
     if (h->kind == KIND_DEFER) {
         h->t_pending = ev->ts_ns; /* a call-soon is queued at once */
     }
+    if (h->kind == KIND_IO && l->cur_task != 0) {
+        l->fdw_candidate = h->o.id;
+    }
     l->handles_new++;
 }
 
@@ -1268,6 +1292,9 @@ static void on_handle_start(struct model *m, struct mloop *l, const struct event
         return;
     }
     h->flags |= HF_ACTIVE | HF_STARTED;
+    if (h->kind == KIND_IO) {
+        h->fd = ev->fd;
+    }
     if (h->kind == KIND_TIMER && l->have_clock_off) {
         h->t_pending = (uint64_t)((int64_t)ev->due_ns + l->clock_off);
     } else {
@@ -1368,6 +1395,7 @@ static void on_callback_end(struct model *m, struct mloop *l, const struct event
         return;
     }
     l->flags &= ~(uint32_t)LF_CB_OPEN;
+    l->fdw_candidate = 0;
     d = since(l->cb_begin, ev->ts_ns);
     l->callbacks++;
     l->busy_ns += d;
@@ -1379,6 +1407,12 @@ static void on_callback_end(struct model *m, struct mloop *l, const struct event
             name = t->name;
             site = t->site;
             site2 = t->wait_site;
+        } else if (l->done_id == ev->id) {
+            /* the step that finished the task (already released at task_done) */
+            p = prof_for_task(m, l->done_name, l->done_site);
+            name = l->done_name;
+            site = l->done_site;
+            site2 = l->done_wait_site;
         }
     } else {
         h = model_handle(l, ev->id);

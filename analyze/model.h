@@ -81,7 +81,7 @@ struct mtask {
 #define HF_ACTIVE 0x02
 #define HF_STARTED 0x04   /* handle_start seen at least once */
 #define HF_CLOSING 0x08   /* handle_close seen */
-#define HF_INTERNAL 0x10  /* a task's own timeout timer */
+#define HF_INTERNAL 0x10  /* libloop's own: a task's timeout timer, a task fd-wait watcher */
 #define HF_DISPATCHED 0x20
 
 struct mhandle {
@@ -95,6 +95,7 @@ struct mhandle {
     uint64_t t_new, t_close;
     uint64_t t_pending;    /* when it last became due/ready (for scheduling delay); 0 unknown */
     uint64_t callbacks;
+    int32_t fd;            /* io: from handle_start */
 };
 
 /* A lock (seen only through waits, kept in mloop.locks): its owner when the trace tells. */
@@ -157,7 +158,11 @@ struct mloop {
     uint64_t live_tasks, live_handles;
     uint64_t slow_callbacks, stalls, errors, anomalies;
     uint64_t last_task_new_id;
+    uint64_t fdw_candidate; /* an io handle made inside a task step: libloop's fd waiter? */
     uint8_t prev_type;
+    /* the task whose task_done came inside the current callback (freed already) */
+    uint64_t done_id;
+    uint32_t done_name, done_site, done_wait_site;
 
     struct hist iter_hist;
     struct util_series util;

@@ -101,6 +101,7 @@ struct findings {
     uint64_t deadlocks, stuck, long_waits, overdue;
     uint64_t stalls, slow_steps, slow_events;
     uint64_t leaked_handles, leaked_tasks;
+    uint64_t stall_findings; /* one stall may show as all three: the largest of them */
     uint64_t crashes;
     uint64_t total;
 };

@@ -144,10 +144,12 @@ static int text_summary(const struct ctx *c)
         }
     }
     fprintf(c->out,
-            "findings: %" PRIu64 " deadlock(s), %" PRIu64 " hung task(s), %" PRIu64 " stall(s), %" PRIu64
-            " slow step(s) over %s, %" PRIu64 " leaked handle(s), %" PRIu64 " leaked task(s)\n",
-            f.deadlocks, f.stuck + f.long_waits + f.overdue, f.stalls + f.slow_events, f.slow_steps,
-            fmt_dur(a, sizeof a, c->o->threshold_ns), f.leaked_handles, f.leaked_tasks);
+            "findings: %" PRIu64 " deadlock(s), %" PRIu64 " hung task(s), %" PRIu64
+            " stall(s) (%" PRIu64 " over %s, %" PRIu64 " caught by the watchdog, %" PRIu64
+            " slow_callback events), %" PRIu64 " leaked handle(s), %" PRIu64 " leaked task(s)\n",
+            f.deadlocks, f.stuck + f.long_waits + f.overdue, f.stall_findings, f.slow_steps,
+            fmt_dur(a, sizeof a, c->o->threshold_ns), f.stalls, f.slow_events, f.leaked_handles,
+            f.leaked_tasks);
     for (i = 0; i < c->m->ncycles; i++) {
         const struct cycle *cy = &c->m->cycles[i];
         const struct mloop *l = model_loop(c->m, cy->vpid, cy->loop_id);
@@ -192,9 +194,11 @@ static int text_summary(const struct ctx *c)
     for (i = 0; i < c->m->ncrashes; i++) {
         const struct crash *cr = &c->m->crashes[i];
         const struct mloop *l = model_loop(c->m, cr->vpid, cr->loop_id);
-        fprintf(c->out, "  trace ends inside %s %" PRIu64 " (%s) in %s: likely crash or hang site\n",
-                ev_kind_name(cr->kind), cr->id,
-                model_site_str(c->m, cr->kind == KIND_TASK ? cr->site2 : cr->site, sb, sizeof sb),
+        uint32_t where = cr->kind == KIND_TASK ? cr->site2 : cr->site;
+        fprintf(c->out, "  trace ends inside %s %" PRIu64 " (%s%s) in %s: likely crash or hang site\n",
+                ev_kind_name(cr->kind), cr->id, cr->kind == KIND_TASK && where ? "after " : "",
+                where ? model_site_str(c->m, where, sb, sizeof sb)
+                      : cr->kind == KIND_TASK ? "its first step" : "?",
                 describe_loop(c, l, lb, sizeof lb));
     }
     rc = leaks_collect(c, &g, &ng);
@@ -211,7 +215,7 @@ static int text_summary(const struct ctx *c)
                 g[i].is_task ? "finished" : "closed", model_site_str(c->m, g[i].site, sb, sizeof sb));
     }
     free(g);
-    if (f.total == 0) {
+    if (f.total == 0 && c->m->ncrashes == 0) {
         fprintf(c->out, "  none\n");
     }
     return 0;
@@ -309,6 +313,7 @@ static int json_summary(const struct ctx *c)
     jw_u64(&w, "stalls", f.stalls);
     jw_u64(&w, "slow_steps", f.slow_steps);
     jw_u64(&w, "slow_callback_events", f.slow_events);
+    jw_u64(&w, "stall_findings", f.stall_findings);
     jw_u64(&w, "leaked_handles", f.leaked_handles);
     jw_u64(&w, "leaked_tasks", f.leaked_tasks);
     jw_u64(&w, "trace_ends_in_callback", f.crashes);
