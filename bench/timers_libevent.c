@@ -33,7 +33,8 @@ int main(void)
     for (long i = 0; i < n; i++) {
         struct event *ev = (struct event *)(events + (size_t)i * evsize);
         uint64_t ms = bench_timer_ms(&rng);
-        struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+        struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+                             .tv_usec = (suseconds_t)(ms % 1000) * 1000};
         BENCH_CHECK(evtimer_assign(ev, base, on_timer, NULL) == 0);
         BENCH_CHECK(evtimer_add(ev, &tv) == 0);
     }
