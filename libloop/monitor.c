@@ -2,7 +2,8 @@
  * monitor.c — the live monitor (the aiomonitor analog): a thread per loop
  * serving a Unix socket on which a person, or loopctl, asks what the loop is
  * doing. Commands, one per line: ps, where ID, cancel ID, handles, stats,
- * slow, help, quit. Every reply ends with a line holding a single ".".
+ * slow, help, quit. Every reply ends with a line holding a single "."; the
+ * first line of an error reply starts with "error:".
  *
  * Threads. loop_monitor_start/stop run on the loop thread. The monitor
  * thread reads the task and handle tables under loop->inspect_mu, which the
@@ -87,10 +88,12 @@ struct loop__monitor {
 /* Internal async handles ------------------------------------------------------ */
 
 /*
- * An async handle that is libloop's own: not reported as a leak, not active
- * (it never keeps loop_run going, never makes loop_close say -EBUSY), and
- * unlinked synchronously by internal_async_free() so that it needs no
- * iteration to close. Loop thread.
+ * An async handle that is libloop's own (LOOP__H_INTERNAL): it takes no id
+ * (the program's handle and task ids stay the same with or without a
+ * monitor) and is not in the handle table (never reported, never walked),
+ * never active (it neither keeps loop_run going nor makes loop_close say
+ * -EBUSY), and internal_async_free() unlinks it at once, with no iteration
+ * needed to close it. Loop thread. watchdog.c has the same pair.
  */
 static void internal_async_init(loop_t *loop, loop_async_t *a, loop_async_cb cb, const char *name)
 {
@@ -426,9 +429,13 @@ static void cmd_where(struct loop__monitor *m, struct mon_out *o, const char *ar
     }
     loop__inspect_lock(loop);
     now_ns = loop__hrtime_ns();
-    out_busy(o, loop, now_ns);
     t = find_task(loop, id);
     h = t == NULL ? find_handle(loop, id) : NULL;
+    if (t == NULL && h == NULL) {
+        out(o, "error: no task or handle id=%" PRIu64 "\n", id); /* errors come first */
+    } else {
+        out_busy(o, loop, now_ns);
+    }
     if (t != NULL) {
         loop_task_info_t ti;
         loop_task_info(t, &ti);
@@ -460,8 +467,6 @@ static void cmd_where(struct loop__monitor *m, struct mon_out *o, const char *ar
     } else if (h != NULL) {
         out_handle_line(o, h);
         out_site_line(o, "created at", h->site);
-    } else {
-        out(o, "error: no task or handle id=%" PRIu64 "\n", id);
     }
     loop__inspect_unlock(loop);
 }
@@ -547,7 +552,7 @@ static void cmd_stats(struct loop__monitor *m, struct mon_out *o)
     out(o, "stalls=%" PRIu64 "\n", s.stalls);
     out(o, "busy-ms=%.1f\n", (double)s.busy_ns / 1e6);
     out(o, "poll-ms=%.1f\n", (double)s.poll_ns / 1e6);
-    if (s.busy_ns + s.poll_ns > 0) {
+    if (s.poll_ns > 0) {
         out(o, "busy-fraction=%.3f\n", (double)s.busy_ns / (double)(s.busy_ns + s.poll_ns));
     }
     loop__inspect_lock(m->loop);
@@ -1012,6 +1017,16 @@ static void close_socket(struct loop__monitor *m)
 
 /* API ------------------------------------------------------------------------------ */
 
+/* Debug mode: these run on the loop thread (they create and free its handles). */
+static int wrong_thread(loop_t *loop, const char *api)
+{
+    if (LOOP_UNLIKELY(loop->debug) && !loop__on_loop_thread(loop)) {
+        loop__misuse(loop, NULL, api, "called from a thread other than the loop's");
+        return 1;
+    }
+    return 0;
+}
+
 int loop_monitor_start(loop_t *loop, const char *path)
 {
     struct loop__monitor *m;
@@ -1019,6 +1034,9 @@ int loop_monitor_start(loop_t *loop, const char *path)
     int rc;
 
     if (loop == NULL) {
+        return -EINVAL;
+    }
+    if (wrong_thread(loop, "loop_monitor_start")) {
         return -EINVAL;
     }
     if (loop->monitor != NULL) {
@@ -1101,6 +1119,9 @@ int loop_monitor_stop(loop_t *loop)
     struct loop__monitor *m;
 
     if (loop == NULL) {
+        return -EINVAL;
+    }
+    if (wrong_thread(loop, "loop_monitor_stop")) {
         return -EINVAL;
     }
     m = loop->monitor;

@@ -30,6 +30,7 @@
  */
 #include <execinfo.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -240,6 +241,11 @@ static bool capture_loop_thread(struct capture *c, loop_t *loop, pthread_t targe
         rc = sem_clockwait(&c->done, CLOCK_MONOTONIC, &deadline);
     } while (rc != 0 && errno == EINTR);
     if (rc == 0) {
+        /* Pairs with the handler's release of CAP_DONE: what it wrote is ours now
+         * (the semaphore alone is not a synchronization ThreadSanitizer knows). */
+        while (atomic_load_explicit(&c->state, memory_order_acquire) != CAP_DONE) {
+            sched_yield();
+        }
         atomic_store_explicit(&c->state, CAP_IDLE, memory_order_relaxed);
         return true;
     }
@@ -253,6 +259,7 @@ static bool capture_loop_thread(struct capture *c, loop_t *loop, pthread_t targe
         if (state == CAP_DONE) {
             while (sem_wait(&c->done) != 0 && errno == EINTR) {
             }
+            (void)atomic_load_explicit(&c->state, memory_order_acquire);
             atomic_store_explicit(&c->state, CAP_IDLE, memory_order_relaxed);
             return true;
         }
@@ -417,7 +424,7 @@ static void on_stalls(loop_async_t *a)
     flush_pending(loop__container_of(a, struct loop__watchdog, async));
 }
 
-/* Internal async handle: see monitor.c, which has the same pair. */
+/* An internal async handle: see monitor.c, which has the same pair and says why. */
 static void internal_async_init(loop_t *loop, loop_async_t *a, loop_async_cb cb, const char *name)
 {
     loop_handle_t *h = &a->handle;
@@ -446,6 +453,16 @@ static void internal_async_free(loop_t *loop, loop_async_t *a)
 
 /* API ------------------------------------------------------------------------------ */
 
+/* Debug mode: these run on the loop thread (they create and free its handles). */
+static int wrong_thread(loop_t *loop, const char *api)
+{
+    if (LOOP_UNLIKELY(loop->debug) && !loop__on_loop_thread(loop)) {
+        loop__misuse(loop, NULL, api, "called from a thread other than the loop's");
+        return 1;
+    }
+    return 0;
+}
+
 int loop_watchdog_start(loop_t *loop, uint64_t stall_ms)
 {
     struct loop__watchdog *w;
@@ -455,6 +472,9 @@ int loop_watchdog_start(loop_t *loop, uint64_t stall_ms)
     int rc;
 
     if (loop == NULL || stall_ms == 0 || stall_ms > UINT64_MAX / 1000000u) {
+        return -EINVAL;
+    }
+    if (wrong_thread(loop, "loop_watchdog_start")) {
         return -EINVAL;
     }
     if (loop->watchdog != NULL) {
@@ -518,6 +538,9 @@ int loop_watchdog_stop(loop_t *loop)
     struct loop__watchdog *w;
 
     if (loop == NULL) {
+        return -EINVAL;
+    }
+    if (wrong_thread(loop, "loop_watchdog_stop")) {
         return -EINVAL;
     }
     w = loop->watchdog;
