@@ -1,0 +1,599 @@
+#!/bin/sh
+# analyze_e2e.sh — loop-analyze on real LTTng traces, end to end.
+#
+# Under a private lttng-sessiond (tests/lib/sessiond.sh) it captures, with
+# loop-trace, small programs written below and compiled against the built
+# libloop.a (and the examples when they are built), then checks:
+#  - a two-lock deadlock is one cycle naming both tasks and both acquire
+#    sites (text and --json), and check exits 1;
+#  - leaks are grouped by creation site with the exact counts;
+#  - a clean program (two loops, tasks, locks, joins, timers, call-soons,
+#    pool work) yields no finding and check exits 0;
+#  - a stall shows the watchdog's backtrace with the blocking function;
+#  - a program killed -9 inside a task step: the trace ends inside it and
+#    the report names the task and where it resumed;
+#  - two processes in one trace are kept apart (--pid);
+#  - every command runs in text and --json (the JSON parses), timeline
+#    writes Chrome JSON and an HTML page;
+#  - bad input exits 2 with one line: no such path, an empty directory,
+#    random bytes as metadata, a trace without libloop events, an unknown
+#    trace-format version, a stream file cut mid-packet down to nothing; a
+#    stream file cut mid-packet is read up to its last complete packet.
+# Run by `make check` (scripts/run-tests) from the repository root with sh;
+# BUILD is the build directory.
+set -u
+
+. tests/lib/sessiond.sh
+sessiond_isolate "$0" "$@"
+
+BUILD=${BUILD:-build}
+case $BUILD in
+    /*) ;;
+    *) BUILD=$PWD/$BUILD ;;
+esac
+A=$BUILD/bin/loop-analyze
+LT=$BUILD/bin/loop-trace
+
+for tool in cc lttng lttng-sessiond babeltrace2; do
+    command -v "$tool" >/dev/null 2>&1 || fail "$tool not found (scripts/install-deps installs it)"
+done
+for f in bin/loop-analyze bin/loop-trace lib/libloop.a lib/liblooptp.so; do
+    [ -e "$BUILD/$f" ] || fail "$BUILD/$f is missing: run make first"
+done
+have_python=0
+command -v python3 >/dev/null 2>&1 && have_python=1
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-analyze-test.XXXXXX") || fail "mktemp failed"
+at_exit "rm -rf '$tmp'"
+mkdir -p "$tmp/src" "$tmp/bin" "$tmp/lib"
+ln -s "$BUILD/lib/liblooptp.so" "$tmp/lib/liblooptp.so" # found via ../lib from $tmp/bin
+libs="-lpthread -ldl $(pkg-config --libs libzstd 2>/dev/null || echo -lzstd)"
+
+# ---------------------------------------------------------------------------
+# Helpers
+
+# Run loop-analyze; stdout to $tmp/out, stderr to $tmp/err, status in $st.
+an() {
+    "$A" "$@" >"$tmp/out" 2>"$tmp/err"
+    st=$?
+}
+
+# Expect exit status $1 from the last an(); the rest says what ran.
+expect_status() {
+    want=$1
+    shift
+    [ "$st" = "$want" ] || fail "$* exited $st, want $want; stderr: $(head -c 400 "$tmp/err"); stdout: $(head -c 400 "$tmp/out")"
+}
+
+# Bad input: exit 2, exactly one line on stderr, containing $1; the rest is the command.
+expect_bad() {
+    pat=$1
+    shift
+    an "$@"
+    [ "$st" = 2 ] || fail "loop-analyze $* exited $st, want 2 (stderr: $(head -c 300 "$tmp/err"))"
+    [ "$(wc -l <"$tmp/err")" = 1 ] || fail "loop-analyze $* printed $(wc -l <"$tmp/err") lines on stderr, want 1: $(cat "$tmp/err")"
+    grep -q -- "$pat" "$tmp/err" || fail "loop-analyze $*: stderr lacks \"$pat\": $(cat "$tmp/err")"
+}
+
+out_has() {
+    grep -q -- "$1" "$tmp/out" || fail "$2: output lacks \"$1\":
+$(head -c 2000 "$tmp/out")"
+}
+
+# Python one-liner over the JSON in $tmp/out (skipped without python3).
+json_check() {
+    [ $have_python = 1 ] || return 0
+    python3 -c "import json,sys
+d=json.load(open(sys.argv[1]))
+$1" "$tmp/out" 2>"$tmp/pyerr" || fail "$2: $(tail -n 3 "$tmp/pyerr"); JSON: $(head -c 1500 "$tmp/out")"
+}
+
+line_of() {
+    grep -n "$2" "$tmp/src/$1" | head -n 1 | cut -d: -f1
+}
+
+build() {
+    # shellcheck disable=SC2086 # libs is a list of options
+    (cd "$tmp/src" && cc -std=gnu11 -Wall -Wextra -Werror -g -rdynamic -I"$OLDPWD/include" -o "$tmp/bin/$1" "$1.c" \
+        "$BUILD/lib/libloop.a" $libs) || fail "cannot build $1.c against libloop.a"
+}
+
+capture() {
+    name=$1
+    shift
+    "$LT" -o "$tmp/t-$name" "$@" >"$tmp/cap-$name.out" 2>"$tmp/cap-$name.err"
+    cst=$?
+    [ -d "$tmp/t-$name" ] || fail "loop-trace made no trace for $name (status $cst): $(tail -n 3 "$tmp/cap-$name.err")"
+}
+
+# ---------------------------------------------------------------------------
+# The programs
+
+cat >"$tmp/src/ad_deadlock.c" <<'EOF'
+/* two tasks take two locks in opposite order */
+#include <loop.h>
+
+static loop_lock_t *first, *second;
+
+static intptr_t one(void *arg)
+{
+    (void)arg;
+    loop_lock_acquire(first, LOOP_FOREVER);
+    loop_sleep(5);
+    loop_lock_acquire(second, LOOP_FOREVER); /* SITE_ONE */
+    return 0;
+}
+
+static intptr_t two(void *arg)
+{
+    (void)arg;
+    loop_lock_acquire(second, LOOP_FOREVER);
+    loop_sleep(5);
+    loop_lock_acquire(first, LOOP_FOREVER); /* SITE_TWO */
+    return 0;
+}
+
+int main(void)
+{
+    loop_t *loop = loop_new();
+    first = loop_lock_new(loop);
+    second = loop_lock_new(loop);
+    loop_spawn(loop, one, NULL, "one");
+    loop_spawn(loop, two, NULL, "two");
+    loop_run(loop, LOOP_RUN_DEFAULT); /* returns: nothing can wake them */
+    return 0;
+}
+EOF
+
+cat >"$tmp/src/ad_leak.c" <<'EOF'
+/* 5 timers and 4 watchers; closes 2 of each: 3 timers and 2 watchers leak */
+#include <unistd.h>
+#include <loop.h>
+
+static void tick(loop_timer_t *t) { (void)t; }
+static void readable(loop_io_t *io, int ev) { (void)io; (void)ev; }
+
+int main(void)
+{
+    loop_t *loop = loop_new();
+    static loop_timer_t timers[5];
+    static loop_io_t ios[4];
+    int fds[4][2];
+    for (int i = 0; i < 5; i++) {
+        loop_timer_init(loop, &timers[i]); /* SITE_TIMER */
+        loop_timer_start(&timers[i], tick, 1, 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        if (pipe(fds[i]) < 0) {
+            return 1;
+        }
+        loop_io_init(loop, &ios[i], fds[i][0]); /* SITE_IO */
+        loop_io_start(&ios[i], readable, LOOP_READABLE);
+    }
+    for (int i = 0; i < 4; i++) {
+        loop_io_stop(&ios[i]);
+    }
+    loop_handle_close(&timers[0].handle, NULL);
+    loop_handle_close(&timers[1].handle, NULL);
+    loop_handle_close(&ios[0].handle, NULL);
+    loop_handle_close(&ios[1].handle, NULL);
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    return loop_close(loop) == 0 ? 1 : 0; /* -EBUSY expected */
+}
+EOF
+
+cat >"$tmp/src/ad_clean.c" <<'EOF'
+/* everything closed, joined and finished, in two loops */
+#include <loop.h>
+
+static loop_lock_t *lock;
+static int counter;
+
+static intptr_t worker(void *arg)
+{
+    for (int i = 0; i < 3; i++) {
+        loop_lock_acquire(lock, LOOP_FOREVER);
+        loop_sleep(1);
+        counter += (int)(intptr_t)arg;
+        loop_lock_release(lock);
+        loop_yield();
+    }
+    return 0;
+}
+
+static intptr_t boss(void *arg)
+{
+    loop_t *loop = arg;
+    loop_task_t *a = loop_spawn(loop, worker, (void *)1, "worker-a");
+    loop_task_t *b = loop_spawn(loop, worker, (void *)2, "worker-b");
+    loop_join(a, NULL, LOOP_FOREVER);
+    loop_join(b, NULL, LOOP_FOREVER);
+    return 0;
+}
+
+static void tick(loop_timer_t *t) { loop_handle_close(&t->handle, NULL); }
+static int hops;
+static void hop(loop_t *loop, void *arg)
+{
+    (void)arg;
+    if (++hops < 2000) {
+        loop_call_soon(loop, hop, NULL);
+    }
+}
+static void crunch(loop_work_t *w) { (void)w; }
+static void crunched(loop_work_t *w, int status) { (void)w; (void)status; }
+
+int main(void)
+{
+    loop_t *loop = loop_new();
+    loop_timer_t timer;
+    loop_work_t work;
+    lock = loop_lock_new(loop);
+    loop_task_t *t = loop_spawn(loop, boss, loop, "boss");
+    loop_timer_init(loop, &timer);
+    loop_timer_start(&timer, tick, 2, 0);
+    loop_call_soon(loop, hop, NULL);
+    loop_work_submit(loop, &work, crunch, crunched);
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    loop_join(t, NULL, 0);
+    loop_lock_free(lock);
+    if (loop_close(loop) != 0) {
+        return 1;
+    }
+    /* a second loop, after the first */
+    loop_t *loop2 = loop_new();
+    loop_timer_init(loop2, &timer);
+    loop_timer_start(&timer, tick, 1, 0);
+    loop_run(loop2, LOOP_RUN_DEFAULT);
+    return loop_close(loop2) == 0 && counter == 9 ? 0 : 1;
+}
+EOF
+
+cat >"$tmp/src/ad_stall.c" <<'EOF'
+/* a timer callback that blocks the loop for 400 ms */
+#include <time.h>
+#include <loop.h>
+
+void block_the_loop(int ms);
+void block_the_loop(int ms)
+{
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    do {
+        clock_gettime(CLOCK_MONOTONIC, &b);
+    } while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);
+}
+
+static void flush(loop_timer_t *t)
+{
+    block_the_loop(400);
+    loop_handle_close(&t->handle, NULL);
+}
+
+int main(void)
+{
+    loop_t *loop = loop_new();
+    loop_timer_t timer;
+    loop_timer_init(loop, &timer); /* SITE_FLUSH */
+    loop_handle_set_name(&timer.handle, "flush");
+    loop_timer_start(&timer, flush, 1, 0);
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    return loop_close(loop) == 0 ? 0 : 1;
+}
+EOF
+
+cat >"$tmp/src/ad_crash.c" <<'EOF'
+/* a task that blocks in its second step until the process is killed */
+#include <stdio.h>
+#include <unistd.h>
+#include <loop.h>
+
+static const char *pidfile;
+
+static intptr_t victim(void *arg)
+{
+    (void)arg;
+    loop_sleep(10); /* SITE_RESUME */
+    FILE *f = fopen(pidfile, "w");
+    if (f != NULL) {
+        fprintf(f, "%d\n", (int)getpid());
+        fclose(f);
+    }
+    for (;;) {
+        pause(); /* killed here */
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    loop_t *loop = loop_new();
+    pidfile = argc > 1 ? argv[1] : "crash.pid";
+    loop_spawn(loop, victim, NULL, "victim");
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    return 0;
+}
+EOF
+
+for p in ad_deadlock ad_leak ad_clean ad_stall ad_crash; do
+    build $p
+done
+
+# Fake providers for bad input: a "libloop" loop_new with another format
+# version, and a provider that is not libloop at all.
+make_fake() {
+    prov=$1
+    cat >"$tmp/src/fake_$prov.h" <<EOF
+#undef LTTNG_UST_TRACEPOINT_PROVIDER
+#define LTTNG_UST_TRACEPOINT_PROVIDER $prov
+#undef LTTNG_UST_TRACEPOINT_INCLUDE
+#define LTTNG_UST_TRACEPOINT_INCLUDE "fake_$prov.h"
+#if !defined(FAKE_${prov}_H) || defined(LTTNG_UST_TRACEPOINT_HEADER_MULTI_READ)
+#define FAKE_${prov}_H
+#include <lttng/tracepoint.h>
+LTTNG_UST_TRACEPOINT_EVENT($prov, loop_new,
+    LTTNG_UST_TP_ARGS(int, v),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, loop_id, 1)
+        lttng_ust_field_integer(uint16_t, format_version, v)
+    )
+)
+#endif
+#include <lttng/tracepoint-event.h>
+EOF
+    cat >"$tmp/src/fake_$prov.c" <<EOF
+#define LTTNG_UST_TRACEPOINT_CREATE_PROBES
+#define LTTNG_UST_TRACEPOINT_DEFINE
+#include <stdlib.h>
+#include "fake_$prov.h"
+int main(int argc, char **argv)
+{
+    lttng_ust_tracepoint($prov, loop_new, argc > 1 ? atoi(argv[1]) : 1);
+    return 0;
+}
+EOF
+    (cd "$tmp/src" && cc -DLTTNG_UST_COMPAT_API_VERSION=1 -I. -o "$tmp/bin/fake_$prov" "fake_$prov.c" \
+        -llttng-ust -ldl) || fail "cannot build the fake $prov provider (liblttng-ust-dev)"
+}
+make_fake libloop
+make_fake notloop
+
+# ---------------------------------------------------------------------------
+# Bad input that needs no trace
+
+expect_bad "No such file" hangs "$tmp/does-not-exist"
+mkdir -p "$tmp/empty"
+expect_bad "no CTF trace" summary "$tmp/empty"
+mkdir -p "$tmp/random"
+head -c 8192 /dev/urandom >"$tmp/random/metadata"
+head -c 8192 /dev/urandom >"$tmp/random/stream_0"
+expect_bad "not a readable CTF trace" check "$tmp/random"
+expect_bad "unknown command" frobnicate "$tmp/empty"
+expect_bad "unknown option" hangs --frob "$tmp/empty"
+expect_bad "no trace given" leaks
+expect_bad "threshold" hangs --threshold abc "$tmp/empty"
+if [ "$(id -u)" != 0 ]; then
+    mkdir -p "$tmp/locked/inner"
+    chmod 000 "$tmp/locked"
+    expect_bad "ermission denied" summary "$tmp/locked"
+    chmod 755 "$tmp/locked"
+fi
+
+# ---------------------------------------------------------------------------
+# Traces
+
+sessiond_start
+
+capture deadlock -- "$tmp/bin/ad_deadlock"
+capture leak -- "$tmp/bin/ad_leak"
+capture clean -- "$tmp/bin/ad_clean"
+[ $cst = 0 ] || fail "ad_clean failed under loop-trace (status $cst): $(tail -n 3 "$tmp/cap-clean.err")"
+LOOP_STALL_MS=100 LOOP_DEBUG=1 capture stall -- "$tmp/bin/ad_stall"
+capture two -- sh -c "'$tmp/bin/ad_deadlock'; '$tmp/bin/ad_leak'"
+capture version -- "$tmp/bin/fake_libloop" 99
+
+# A trace with no libloop event: plain lttng, every user-space event.
+lttng create notloop --output="$tmp/t-notloop" >/dev/null || fail "lttng create failed"
+lttng enable-event -u -a -s notloop >/dev/null || fail "lttng enable-event failed"
+lttng start notloop >/dev/null || fail "lttng start failed"
+LTTNG_UST_REGISTER_TIMEOUT=-1 "$tmp/bin/fake_notloop" 1
+lttng destroy notloop >/dev/null || fail "lttng destroy failed"
+
+# The crash: killed -9 inside a task step (loop-trace keeps the trace).
+rm -f "$tmp/crash.pid"
+"$LT" -o "$tmp/t-crash" -- "$tmp/bin/ad_crash" "$tmp/crash.pid" >"$tmp/cap-crash.out" 2>&1 &
+ltpid=$!
+i=0
+while [ ! -s "$tmp/crash.pid" ] && [ $i -lt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+[ -s "$tmp/crash.pid" ] || { kill "$ltpid" 2>/dev/null; fail "ad_crash did not start"; }
+sleep 0.2
+kill -KILL "$(cat "$tmp/crash.pid")"
+wait "$ltpid"
+
+# ---------------------------------------------------------------------------
+# The deadlock
+
+one=$(line_of ad_deadlock.c SITE_ONE)
+two=$(line_of ad_deadlock.c SITE_TWO)
+an hangs "$tmp/t-deadlock"
+expect_status 0 "hangs (deadlock)"
+out_has "DEADLOCK" "hangs (deadlock)"
+out_has '"one"' "hangs (deadlock)"
+out_has '"two"' "hangs (deadlock)"
+out_has "ad_deadlock.c:$one" "hangs (deadlock): the acquire site of task one"
+out_has "ad_deadlock.c:$two" "hangs (deadlock): the acquire site of task two"
+[ "$(grep -c '^DEADLOCK' "$tmp/out")" = 1 ] || fail "hangs found $(grep -c '^DEADLOCK' "$tmp/out") cycles, want 1"
+an hangs --json "$tmp/t-deadlock"
+expect_status 0 "hangs --json (deadlock)"
+json_check "
+c=d['deadlocks']; assert len(c)==1, c
+names=sorted(t['name'] for t in c[0]['tasks']); assert names==['one','two'], names
+lines=sorted(t['wait_site']['line'] for t in c[0]['tasks']); assert lines==sorted([$one,$two]), lines
+assert all(t['wait_kind']=='lock' for t in c[0]['tasks'])
+assert all(t['wait_site']['file']=='ad_deadlock.c' for t in c[0]['tasks'])
+" "hangs --json (deadlock)"
+an check "$tmp/t-deadlock"
+expect_status 1 "check (deadlock)"
+out_has "deadlock" "check (deadlock)"
+
+# ---------------------------------------------------------------------------
+# The leaks
+
+tl=$(line_of ad_leak.c SITE_TIMER)
+il=$(line_of ad_leak.c SITE_IO)
+an leaks "$tmp/t-leak"
+expect_status 0 "leaks"
+out_has "LEAK: .* 3 timers never closed, created at ad_leak.c:$tl" "leaks"
+out_has "LEAK: .* 2 ios never closed, created at ad_leak.c:$il" "leaks"
+an leaks --json "$tmp/t-leak"
+json_check "
+g={(x['kind'],x['site']['line']):x['count'] for x in d['groups']}
+assert g=={('timer',$tl):3,('io',$il):2}, g
+assert all(x['confirmed'] for x in d['groups'])
+" "leaks --json"
+an check "$tmp/t-leak"
+expect_status 1 "check (leak)"
+
+# ---------------------------------------------------------------------------
+# The clean program: nothing found, in two loops
+
+an check "$tmp/t-clean"
+expect_status 0 "check (clean)"
+an leaks "$tmp/t-clean"
+out_has "leaks: none" "leaks (clean)"
+an hangs "$tmp/t-clean"
+out_has "hangs: none" "hangs (clean)"
+an summary --json "$tmp/t-clean"
+json_check "
+loops=d['processes'][0]['loops']; assert [l['loop'] for l in loops]==[1,2], loops
+assert loops[0]['tasks']['spawned']==3 and loops[0]['tasks']['done']==3, loops[0]['tasks']
+assert all(l['closed'] for l in loops)
+assert d['findings']['total']==0, d['findings']
+" "summary --json (clean)"
+
+# ---------------------------------------------------------------------------
+# The stall: the watchdog's backtrace names the blocking function
+
+fl=$(line_of ad_stall.c SITE_FLUSH)
+an hangs "$tmp/t-stall"
+expect_status 0 "hangs (stall)"
+out_has "STALL: .*timer .*\"flush\" (created at ad_stall.c:$fl" "hangs (stall)"
+out_has "block_the_loop" "hangs (stall): the backtrace"
+an check "$tmp/t-stall"
+expect_status 1 "check (stall)"
+
+# ---------------------------------------------------------------------------
+# Killed -9 inside a task step
+
+rl=$(line_of ad_crash.c SITE_RESUME)
+an hangs "$tmp/t-crash"
+expect_status 0 "hangs (crash)"
+out_has "TRACE ENDS INSIDE A CALLBACK: .*task [0-9]* \"victim\" was running after ad_crash.c:$rl" "hangs (crash)"
+an summary "$tmp/t-crash"
+out_has "trace ends inside task" "summary (crash)"
+
+# ---------------------------------------------------------------------------
+# Two processes in one trace, kept apart
+
+an summary --json "$tmp/t-two"
+expect_status 0 "summary (two processes)"
+json_check "assert len(d['processes'])==2, d['processes']" "summary --json (two processes)"
+lpid=$(sed -n 's/^process \([0-9]*\) (ad_leak).*/\1/p' "$tmp/out")
+[ -n "$lpid" ] || { an summary "$tmp/t-two"; lpid=$(sed -n 's/^process \([0-9]*\) (ad_leak).*/\1/p' "$tmp/out"); }
+[ -n "$lpid" ] || fail "summary does not list the ad_leak process: $(head -c 600 "$tmp/out")"
+an hangs --pid "$lpid" "$tmp/t-two"
+out_has "hangs: none" "hangs --pid (the leak process has no deadlock)"
+an leaks --pid "$lpid" "$tmp/t-two"
+out_has "3 timers never closed" "leaks --pid"
+an check "$tmp/t-two"
+expect_status 1 "check (two processes)"
+
+# ---------------------------------------------------------------------------
+# Every command, text and JSON
+
+for t in deadlock leak clean stall crash; do
+    for cmd in summary timeline hangs lints leaks profile check; do
+        an "$cmd" "$tmp/t-$t"
+        [ "$st" = 0 ] || [ "$st" = 1 -a "$cmd" = check ] || fail "$cmd $t exited $st: $(cat "$tmp/err")"
+        [ -s "$tmp/out" ] || fail "$cmd $t printed nothing"
+        an "$cmd" --json "$tmp/t-$t"
+        [ "$st" = 0 ] || [ "$st" = 1 -a "$cmd" = check ] || fail "$cmd --json $t exited $st: $(cat "$tmp/err")"
+        json_check "assert d['command']=='$cmd' and d['format']==1" "$cmd --json $t"
+    done
+done
+an profile --folded "$tmp/t-clean"
+expect_status 0 "profile --folded"
+grep -q '^ad_clean;loop 1;task worker-a;after ad_clean.c:[0-9]* (worker) [0-9]*$' "$tmp/out" ||
+    fail "profile --folded lacks the worker-a stacks: $(head -n 5 "$tmp/out")"
+an timeline --chrome "$tmp/chrome.json" --html "$tmp/timeline.html" "$tmp/t-deadlock"
+expect_status 0 "timeline --chrome --html"
+out_has "task [0-9]* one" "timeline (Gantt)"
+[ -s "$tmp/chrome.json" ] || fail "timeline --chrome wrote nothing"
+grep -q '<svg' "$tmp/timeline.html" || fail "timeline --html has no SVG"
+if grep -q 'src=\|href="http' "$tmp/timeline.html"; then
+    fail "timeline --html loads something from elsewhere"
+fi
+if [ $have_python = 1 ]; then
+    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert any(e['ph']=='X' for e in d['traceEvents'])" \
+        "$tmp/chrome.json" || fail "timeline --chrome is not Chrome trace JSON"
+fi
+
+# ---------------------------------------------------------------------------
+# Bad traces
+
+expect_bad "version 99" summary "$tmp/t-version"
+expect_bad "no libloop events" check "$tmp/t-notloop"
+
+# Stream files cut mid-packet: read up to the last complete packet.
+capture cut --subbuf-size 16K --num-subbuf 8 -- "$tmp/bin/ad_clean"
+cp -r "$tmp/t-cut" "$tmp/t-cut2"
+big=$(find "$tmp/t-cut" -type f -name 'loop_*' ! -name '*.idx' -exec ls -S {} + | head -n 1)
+size=$(wc -c <"$big")
+[ "$size" -gt 40000 ] || note "the trace to cut has only $size bytes in its largest stream"
+truncate -s $((size / 2 + 1234)) "$big"
+an summary "$tmp/t-cut"
+expect_status 0 "summary (stream file cut mid-packet)"
+grep -q "truncated mid-packet" "$tmp/err" || fail "no warning about the truncated stream: $(cat "$tmp/err")"
+out_has "TRUNCATED" "summary (cut)"
+for cmd in timeline hangs lints leaks profile check; do
+    an "$cmd" "$tmp/t-cut"
+    [ "$st" -le 1 ] || fail "$cmd on a cut trace exited $st: $(cat "$tmp/err")"
+done
+# Every stream file cut inside its first packet: nothing left to read.
+find "$tmp/t-cut2" -type f -name 'loop_*' ! -name '*.idx' | while read -r f; do
+    truncate -s 100 "$f"
+done
+expect_bad "no libloop events" summary "$tmp/t-cut2"
+ls "${TMPDIR:-/tmp}" | grep -q '^loop-analyze-[A-Za-z0-9]\{6\}$' && note "a repaired copy was left in ${TMPDIR:-/tmp}"
+
+# ---------------------------------------------------------------------------
+# The examples, when they are built
+
+if [ -x "$BUILD/bin/deadlock" ]; then
+    capture ex-deadlock -- "$BUILD/bin/deadlock"
+    an hangs --json "$tmp/t-ex-deadlock"
+    l1=$(grep -n 'loop_lock_acquire(audit' examples/deadlock.c | head -n 1 | cut -d: -f1)
+    l2=$(grep -n 'loop_lock_acquire(accounts' examples/deadlock.c | tail -n 1 | cut -d: -f1)
+    json_check "
+c=d['deadlocks']; assert len(c)==1, c
+assert sorted(t['name'] for t in c[0]['tasks'])==['report','transfer'], c
+assert sorted(t['wait_site']['line'] for t in c[0]['tasks'])==sorted([$l1,$l2]), c
+" "hangs --json (examples/deadlock)"
+    an check "$tmp/t-ex-deadlock"
+    expect_status 1 "check (examples/deadlock)"
+fi
+if [ -x "$BUILD/bin/leak" ]; then
+    capture ex-leak -- "$BUILD/bin/leak" --conns 20
+    tl=$(grep -n 'loop_timer_init(' examples/leak.c | head -n 1 | cut -d: -f1)
+    il=$(grep -n 'loop_io_init(' examples/leak.c | head -n 1 | cut -d: -f1)
+    an leaks --json "$tmp/t-ex-leak"
+    json_check "
+g={(x['kind'],x['site']['line']):x['count'] for x in d['groups']}
+assert g=={('timer',$tl):5,('io',$il):4}, g
+" "leaks --json (examples/leak: every 4th timer, every 5th watcher of 20)"
+fi
+
+echo "analyze_e2e: ok"
