@@ -64,6 +64,7 @@ typedef struct loop__stack {
     struct loop__stack *reg_next; /* registry, guarded by the registry lock */
     struct loop__stack *reg_prev;
     struct loop__stack *pool_next; /* guarded by the owning thread */
+    unsigned valgrind_id;          /* VALGRIND_STACK_REGISTER's id, 0 outside valgrind */
 } loop__stack_t;
 
 /* A free list of stacks for reuse, owned by one thread (or one loop). */
