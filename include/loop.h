@@ -128,6 +128,7 @@ struct loop_io_s {
     int events;           /* watched */
     int revents;          /* pending for dispatch */
     int registered;       /* events registered with the poller */
+    uint64_t chaos_release_ns; /* chaos scheduling: readiness held back until then */
 };
 
 struct loop_signal_s {

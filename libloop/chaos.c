@@ -3,9 +3,10 @@
  *
  * Chaos perturbs only what libloop does not promise:
  *   - which ready item runs next (any item of the round, not just the head),
- *   - I/O readiness, held back for one to three iterations now and then,
- *   - timer lateness: a blocking poll oversleeps by up to LOOP_CHAOS_LATE_MS
- *     (default 3), so timers fire late and together,
+ *   - I/O readiness, held back for up to 2 ms now and then,
+ *   - timer lateness: a blocking poll oversleeps, mostly by up to 2 ms, one
+ *     time in eight by up to LOOP_CHAOS_LATE_MS (default 80), so timers fire
+ *     late and together as on a loaded machine,
  *   - the order of thread-pool completions and of tasks woken by different
  *     events (both are ready items).
  * It keeps every documented promise: call-soons (defer handles and
@@ -16,6 +17,17 @@
 #include "record.h"
 
 #define WINDOW 16
+
+/* Only I/O watchers are held back; their release time lives in the watcher. */
+static uint64_t loop__chaos_release_ns(const loop_handle_t *h)
+{
+    return ((const loop_io_t *)h)->chaos_release_ns;
+}
+
+static void loop__chaos_hold(loop_handle_t *h, uint64_t until_ns)
+{
+    ((loop_io_t *)h)->chaos_release_ns = until_ns;
+}
 
 static uint64_t rnd(loop_t *loop, uint64_t n)
 {
@@ -52,39 +64,60 @@ void loop__chaos_iteration_begin(loop_t *loop)
     struct loop__rr *rr = loop->rr;
     loop_queue_t *q, *next;
 
-    /* held-back readiness: each item comes back after its countdown */
+    /* held-back readiness comes back once its loop-time deadline passed */
     for (q = rr->delayed.next; q != &rr->delayed; q = next) {
         loop_handle_t *h = loop__queue_data(q, loop_handle_t, ready);
         next = q->next;
-        if (h->aux >> 24 == 0) {
+        if (loop->now_ns >= loop__chaos_release_ns(h)) {
             loop__queue_remove(&h->ready);
             loop__queue_insert_tail(&loop->pending, &h->ready);
-        } else {
-            h->aux -= 1u << 24;
         }
     }
 }
 
 int64_t loop__chaos_timeout(loop_t *loop, int64_t timeout_ns)
 {
-    if (timeout_ns <= 0 || loop->rr->late_max_ns == 0) {
+    struct loop__rr *rr = loop->rr;
+    int64_t late;
+
+    if (!loop__queue_empty(&rr->delayed)) {
+        /* wake up for the held-back items (they are still ready in the kernel) */
+        uint64_t first = UINT64_MAX;
+        loop_queue_t *q;
+        loop__queue_foreach(q, &rr->delayed) {
+            uint64_t r = loop__chaos_release_ns(loop__queue_data(q, loop_handle_t, ready));
+            first = r < first ? r : first;
+        }
+        int64_t until = first > loop->now_ns ? (int64_t)(first - loop->now_ns) : 0;
+        if (timeout_ns < 0 || until < timeout_ns) {
+            timeout_ns = until;
+        }
+    }
+    if (timeout_ns <= 0 || rr->late_max_ns == 0) {
         return timeout_ns;
     }
-    return timeout_ns + (int64_t)rnd(loop, loop->rr->late_max_ns);
+    /* mostly a little late, now and then very late, like a loaded machine */
+    if (rnd(loop, 8) == 0) {
+        late = (int64_t)rnd(loop, rr->late_max_ns);
+    } else {
+        late = (int64_t)rnd(loop, 2000000);
+    }
+    return timeout_ns + late;
 }
 
-/* Maybe hold back h's readiness: true when it was put aside. */
+/* Maybe hold back h's readiness for up to 2 ms of loop time: true when put aside. */
 bool loop__chaos_delay_io(loop_t *loop, loop_handle_t *h)
 {
+    struct loop__rr *rr = loop->rr;
+
     if (h->flags & LOOP__H_QUEUED) {
         return true; /* already queued or held back */
     }
     if (rnd(loop, 4) != 0) {
         return false;
     }
-    /* the countdown lives in aux's top byte; io uses the low 24 bits */
-    h->aux = (h->aux & 0xffffffu) | ((uint32_t)rnd(loop, 3) << 24);
+    loop__chaos_hold(h, loop->now_ns + 1 + rnd(loop, 2000000));
     h->flags |= LOOP__H_QUEUED;
-    loop__queue_insert_tail(&loop->rr->delayed, &h->ready);
+    loop__queue_insert_tail(&rr->delayed, &h->ready);
     return true;
 }

@@ -74,7 +74,10 @@ void loop__update_instrument(loop_t *loop)
 static struct loop__debug *dbg_of(loop_t *loop)
 {
     if (loop->dbg == NULL) {
-        loop->dbg = calloc(1, sizeof(*loop->dbg));
+        struct loop__debug *d = calloc(1, sizeof(*d));
+        loop__inspect_lock(loop);
+        loop->dbg = d;
+        loop__inspect_unlock(loop);
     }
     return loop->dbg;
 }
@@ -299,6 +302,8 @@ int loop_get_stats(loop_t *loop, loop_stats_t *out)
     }
     loop__inspect_lock(loop);
     *out = loop->stats;
+    out->callbacks = atomic_load_explicit(&loop->n_callbacks, memory_order_relaxed);
+    out->iterations = atomic_load_explicit(&loop->n_iterations, memory_order_relaxed);
     out->tasks_alive = loop->tasks_alive;
     out->handles_active = loop->active;
     size_t open = 0;
@@ -391,7 +396,8 @@ int loop_dump(loop_t *loop, FILE *out)
             "loop id=%llu now-ms=%.3f iterations=%llu callbacks=%llu active-handles=%zu "
             "tasks=%zu (* keeps the loop alive)\n",
             (unsigned long long)loop->id, (double)loop->now_ns / 1e6,
-            (unsigned long long)loop->stats.iterations, (unsigned long long)loop->stats.callbacks,
+            (unsigned long long)atomic_load_explicit(&loop->n_iterations, memory_order_relaxed),
+            (unsigned long long)atomic_load_explicit(&loop->n_callbacks, memory_order_relaxed),
             loop->active, loop->tasks_alive);
     loop_task_walk(loop, dump_task, args);
     loop_walk(loop, dump_handle, args);

@@ -2,7 +2,8 @@
  * env.c — the LOOP_* environment variables read when a loop is created.
  *   LOOP_DEBUG=1     debug mode
  *   LOOP_SLOW_MS=N   slow callback threshold in ms
- *   LOOP_STALL_MS=N  start the stall watchdog with this threshold (watchdog.c)
+ *   LOOP_STALL_MS=N  start the stall watchdog with this threshold (watchdog.c;
+ *                    500 in debug mode)
  *   LOOP_MONITOR=1   start the monitor on its default socket path (monitor.c)
  *   LOOP_MONITOR=/p  ... on the socket path /p
  */
@@ -37,7 +38,7 @@ static long env_long(const char *name, long dflt)
 
 static void env_watchdog(loop_t *loop)
 {
-    long ms = env_long("LOOP_STALL_MS", 0);
+    long ms = env_long("LOOP_STALL_MS", loop->debug ? 500 : 0);
     int rc;
 
     if (ms <= 0) {

@@ -118,6 +118,9 @@ struct loop_s {
     void *err_ud;
     struct loop__debug *dbg;      /* creation backtraces, recent slow callbacks */
     loop_stats_t stats;           /* guarded by inspect_mu while a monitor runs */
+    /* written by the loop thread only, read by monitor and watchdog: relaxed atomics */
+    atomic_uint_fast64_t n_callbacks;
+    atomic_uint_fast64_t n_iterations;
     /* what the loop thread is dispatching, for the watchdog and monitor */
     atomic_uint_fast64_t cur_start_ns; /* 0 when not dispatching */
     atomic_uint_fast64_t cur_id;
@@ -228,6 +231,13 @@ void loop__update_instrument(loop_t *loop);
 /* The error handler path: every error the loop reports goes through it. */
 void loop__error(loop_t *loop, int err, uint64_t task_id, const loop_handle_t *h,
                  const loop_site_t *site, const char *msg);
+
+/* One writer: a relaxed load and store, no locked instruction. */
+static inline void loop__count(atomic_uint_fast64_t *c)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
 
 static inline void loop__inspect_lock(loop_t *loop)
 {

@@ -140,7 +140,7 @@ static void loop_iteration(loop_t *loop, loop_run_mode_t mode)
 {
     int64_t timeout_ns;
 
-    loop->stats.iterations++;
+    loop__count(&loop->n_iterations);
     if (LOOP_UNLIKELY(loop->policy == LOOP__POLICY_REPLAY)) {
         loop__replay_iteration(loop);
         return;

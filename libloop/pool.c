@@ -20,6 +20,7 @@ static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_cv = PTHREAD_COND_INITIALIZER;
 static loop_queue_t pool_queue = {&pool_queue, &pool_queue};
 static int pool_threads; /* started workers; guarded by pool_mu */
+static atomic_int pool_started; /* set once the workers run: submit skips the start lock */
 static int pool_idle;
 
 static void complete(loop_work_t *w)
@@ -95,6 +96,9 @@ static int pool_start(void)
     }
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pool_threads > 0) {
+        atomic_store_explicit(&pool_started, 1, memory_order_release);
+    }
     return pool_threads > 0 ? 0 : -EAGAIN;
 }
 
@@ -113,11 +117,13 @@ int loop_work_submit_at(loop_t *loop, loop_work_t *w, loop_work_fn work, loop_wo
             return -EBUSY;
         }
     }
-    pthread_mutex_lock(&pool_mu);
-    rc = pool_start();
-    pthread_mutex_unlock(&pool_mu);
-    if (rc < 0) {
-        return rc;
+    if (!atomic_load_explicit(&pool_started, memory_order_acquire)) {
+        pthread_mutex_lock(&pool_mu);
+        rc = pool_start();
+        pthread_mutex_unlock(&pool_mu);
+        if (rc < 0) {
+            return rc;
+        }
     }
     loop__handle_init(loop, &w->handle, LOOP_KIND_WORK, site);
     w->handle.cb = (void (*)(void))done;
@@ -179,7 +185,9 @@ void loop__work_dispatch(loop_work_t *w)
 
     loop->work_inflight--;
     loop__handle_stop(&w->handle);
+    loop__inspect_lock(loop);
     loop__queue_remove(&w->handle.all);
+    loop__inspect_unlock(loop);
     w->handle.magic = LOOP__MAGIC_CLOSED;
     atomic_store((atomic_int *)&w->state, WORK_IDLE);
     LOOP_TRACE(pool_done, w, status);

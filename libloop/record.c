@@ -183,7 +183,7 @@ void loop__rr_env_init(loop_t *loop)
         }
         rr->chaos_rng = rr->chaos_seed;
         const char *late = getenv("LOOP_CHAOS_LATE_MS");
-        rr->late_max_ns = (late ? (uint64_t)atol(late) : 3) * 1000000u;
+        rr->late_max_ns = (late ? (uint64_t)atol(late) : 80) * 1000000u;
         loop->policy = LOOP__POLICY_CHAOS;
     }
     rr->random_state = rr->random_seed;
@@ -341,6 +341,9 @@ void loop__rr_dispatch(loop_t *loop, loop_handle_t *h, int kind)
     struct loop__rr *rr = loop->rr;
     int revents = kind == LOOP_KIND_IO ? ((loop_io_t *)h)->revents : 0;
 
+    if (h->id == 0) {
+        return; /* the monitor's and watchdog's own handles: outside the program */
+    }
     if (loop->policy == LOOP__POLICY_REPLAY && rr->r != NULL) {
         if (rr->next_rc != 1 || rr->next.type != LOOP__REC_DISPATCH || rr->next.id != h->id ||
             rr->next.kind != kind) {

@@ -21,15 +21,18 @@ void loop__sched_push(loop_t *loop, loop_handle_t *h)
     if (h->flags & LOOP__H_QUEUED) {
         return;
     }
+    loop__inspect_lock(loop);
     h->flags |= LOOP__H_QUEUED;
+    loop__inspect_unlock(loop);
     loop__queue_insert_tail(&loop->pending, &h->ready);
 }
 
 void loop__sched_remove(loop_t *loop, loop_handle_t *h)
 {
-    (void)loop;
     if (h->flags & LOOP__H_QUEUED) {
+        loop__inspect_lock(loop);
         h->flags &= (uint8_t)~LOOP__H_QUEUED;
+        loop__inspect_unlock(loop);
         loop__queue_remove(&h->ready);
     }
 }
@@ -47,14 +50,15 @@ void loop__dispatch(loop_t *loop, loop_handle_t *h)
     int kind = (h->flags & LOOP__H_CLOSED) ? LOOP_KIND_CLOSE : h->kind;
     /* What the trace says about the item: a copy, because the callback may
      * free the object (a work request, a call-soon record). */
-    loop_handle_t ref = {0};
+    loop_handle_t ref; /* only these fields are read (trace.h, debug.c) */
     uint64_t t0 = 0;
 
     ref.id = h->id;
     ref.kind = (uint8_t)kind;
     ref.site = h->site;
     ref.name = h->name;
-    loop->stats.callbacks++;
+    ref.parent_task = h->parent_task;
+    loop__count(&loop->n_callbacks);
     if (LOOP_UNLIKELY(loop->instrument)) {
         t0 = loop__dispatch_begin(loop, &ref);
     }
@@ -107,8 +111,7 @@ int loop__sched_run_rounds(loop_t *loop)
         loop__queue_splice(&loop->round, &loop->pending);
         while (!loop__queue_empty(&loop->round)) {
             loop_handle_t *h = loop__sched_pick(loop);
-            h->flags &= (uint8_t)~LOOP__H_QUEUED;
-            loop__queue_remove(&h->ready);
+            loop__sched_remove(loop, h);
             loop__dispatch(loop, h);
         }
         rounds++;

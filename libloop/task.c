@@ -42,7 +42,9 @@ static struct loop__tasks *tasks_of(loop_t *loop)
         loop__stack_pool_init(&ts->pool, LOOP__STACK_POOL_CAP);
         ts->default_stack = loop__stack_default_size();
         loop__queue_init(&ts->tasks);
+        loop__inspect_lock(loop);
         loop->tasks = ts;
+        loop__inspect_unlock(loop);
     }
     return ts;
 }
@@ -113,6 +115,7 @@ static void task_entry(void *arg)
     struct loop__tasks *ts = t->hdr.loop->tasks;
     intptr_t r = t->fn(t->arg);
 
+    loop__inspect_lock(t->hdr.loop);
     if (r >= 0) {
         t->result = r;
         t->state = LOOP_TASK_DONE;
@@ -123,6 +126,7 @@ static void task_entry(void *arg)
         t->error = r < INT32_MIN ? -EINVAL : (int)r;
         t->state = LOOP_TASK_FAILED;
     }
+    loop__inspect_unlock(t->hdr.loop);
     loop__ctx_switch_final(&t->ctx, &ts->sched_ctx);
 }
 
@@ -290,7 +294,10 @@ void loop__task_dispatch(loop_handle_t *h)
     LOOP_TRACE(task_run, loop, t->hdr.id);
     t0 = loop__hrtime_ns();
     loop__ctx_switch(&ts->sched_ctx, &t->ctx);
-    t->run_ns += loop__hrtime_ns() - t0;
+    uint64_t ran = loop__hrtime_ns() - t0;
+    loop__inspect_lock(loop);
+    t->run_ns += ran;
+    loop__inspect_unlock(loop);
     tl_current = NULL;
     loop->current_task = 0;
     if (loop__task_finished(t)) {
@@ -330,9 +337,11 @@ int loop__task_suspend(loop_task_t *t, loop_wait_kind_t kind, uint64_t obj, int6
     if (loop__queue_linked(&t->wait_node)) {
         loop__queue_remove(&t->wait_node);
     }
+    loop__inspect_lock(loop);
     t->wait_kind = LOOP_WAIT_NONE;
     t->wait_task = 0;
     t->wait_timeout_ms = LOOP_FOREVER;
+    loop__inspect_unlock(loop);
     return t->wake_status;
 }
 
@@ -407,7 +416,9 @@ int loop_yield_at(const loop_site_t *site)
     LOOP_TRACE(task_ready, loop, self->hdr.id, LOOP_KIND_TASK, self->hdr.id);
     loop__sched_push(loop, &self->hdr);
     loop__ctx_switch(&self->ctx, &((struct loop__tasks *)loop->tasks)->sched_ctx);
+    loop__inspect_lock(loop);
     self->wait_kind = LOOP_WAIT_NONE;
+    loop__inspect_unlock(loop);
     return 0;
 }
 
@@ -467,7 +478,9 @@ int loop_join_at(loop_task_t *t, intptr_t *result, int64_t timeout_ms, const loo
         }
         t->refs++;
         loop__queue_insert_tail(&t->joiners, &self->wait_node);
+        loop__inspect_lock(t->hdr.loop);
         self->wait_task = t->hdr.id;
+        loop__inspect_unlock(t->hdr.loop);
         rc = loop__task_suspend(self, LOOP_WAIT_JOIN, t->hdr.id, timeout_ms, site);
         t->refs--;
         if (rc < 0) {

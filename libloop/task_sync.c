@@ -141,6 +141,7 @@ static int future_settle(loop_future_t *f, int state, intptr_t value, int err)
     while (f->cbs != NULL) {
         struct done_cb *c = f->cbs;
         f->cbs = c->next;
+        c->f = loop_future_ref(f); /* held until the callback ran */
         if (loop_call_soon(f->o.loop, run_done_cb, c) < 0) {
             loop_future_unref(c->f);
             free(c);
@@ -197,8 +198,9 @@ int loop_future_on_done(loop_future_t *f, void (*cb)(loop_future_t *f, void *arg
     }
     c->cb = cb;
     c->arg = arg;
-    c->f = loop_future_ref(f);
+    c->f = f; /* pending: no reference, so dropping the last one frees f and c */
     if (f->state != 0) {
+        c->f = loop_future_ref(f);
         int rc = loop_call_soon(f->o.loop, run_done_cb, c);
         if (rc < 0) {
             loop_future_unref(f);
@@ -376,7 +378,9 @@ int loop_lock_acquire_at(loop_lock_t *l, int64_t timeout_ms, const loop_site_t *
         l->owner = self;
         return 0;
     }
+    loop__inspect_lock(l->o.loop);
     self->wait_task = l->owner->hdr.id;
+    loop__inspect_unlock(l->o.loop);
     /* on success the releaser made us the owner before waking us */
     return obj_wait(&l->o, self, LOOP_WAIT_LOCK, timeout_ms, site);
 }
@@ -396,9 +400,11 @@ int loop_lock_release(loop_lock_t *l)
     l->owner = loop__queue_data(l->o.waiters.next, loop_task_t, wait_node);
     obj_wake_first(&l->o, 0, 0);
     loop_queue_t *q; /* the others now wait for the new owner */
+    loop__inspect_lock(l->o.loop);
     loop__queue_foreach(q, &l->o.waiters) {
         loop__queue_data(q, loop_task_t, wait_node)->wait_task = l->owner->hdr.id;
     }
+    loop__inspect_unlock(l->o.loop);
     return 0;
 }
 
