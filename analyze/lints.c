@@ -258,10 +258,17 @@ int report_lints(const struct ctx *c)
         jw_end_arr(&w);
         jw_end_obj(&w);
     } else {
+        int unjoined = 0;
         text_trace_warnings(c);
         for (i = 0; i < ls.n; i++) {
             fprintf(c->out, "lint: %s: %s: %s\n", ls.v[i].lint,
                     describe_loop(c, ls.v[i].l, lb, sizeof lb), ls.v[i].msg);
+            unjoined |= strcmp(ls.v[i].lint, "cancel_unobserved") == 0 ||
+                        strcmp(ls.v[i].lint, "error_unretrieved") == 0;
+        }
+        if (unjoined) {
+            fprintf(c->out, "note: a join of a task that already finished leaves no event in the trace: "
+                            "tasks joined that way are listed as never joined\n");
         }
         if (ls.n == 0) {
             fprintf(c->out, "lints: none\n");
