@@ -331,7 +331,9 @@ uint64_t loop__rr_clock(loop_t *loop, int type, uint64_t real_now)
         if (type == LOOP__REC_ITER) {
             record_flush(loop, false);
         }
-        record(loop, &r);
+        if (rr->w != NULL) { /* a failed flush stops the recording */
+            record(loop, &r);
+        }
     }
     return now;
 }
