@@ -42,7 +42,8 @@ struct loop__sched_reader {
     size_t buf_cap, buf_pos, buf_len;
     size_t zret;  /* last ZSTD_decompressStream result: 0 at a frame end */
     int eof;
-    int ended;    /* END seen */
+    int ended;    /* END seen (1), and what follows it checked (2) */
+    int end_rc;   /* what next() answers after END */
     uint64_t prev_clock;
     uint64_t prev_id;
     uint64_t count;
@@ -411,6 +412,7 @@ static int reader_open_file(struct loop__sched_reader **out, FILE *f,
         goto fail;
     }
     r->zin = (ZSTD_inBuffer){r->in, 0, 0};
+    r->zret = 1; /* no frame finished yet: a file that ends here was cut */
     *hdr = r->hdr;
     *out = r;
     return 0;
@@ -468,6 +470,34 @@ static int fill(struct loop__sched_reader *r, char *err, size_t errlen)
     }
 }
 
+/*
+ * After END: the stream must end there, with its checksum verified (zstd
+ * checks it at the frame's end). 0, -EPIPE when cut before, -EBADMSG when
+ * anything follows END or the checksum is wrong.
+ */
+static int finish(struct loop__sched_reader *r, char *err, size_t errlen)
+{
+    for (;;) {
+        if (r->buf_pos < r->buf_len) {
+            snprintf(err, errlen, "corrupt schedule: data after the END record %llu",
+                     (unsigned long long)r->count);
+            return -EBADMSG;
+        }
+        int rc = fill(r, err, errlen);
+        if (rc < 0) {
+            return rc;
+        }
+        if (rc == 0) {
+            if (r->zret != 0) {
+                snprintf(err, errlen, "schedule is truncated after record %llu",
+                         (unsigned long long)r->count);
+                return -EPIPE;
+            }
+            return 0;
+        }
+    }
+}
+
 int loop__schedr_next(struct loop__sched_reader *r, struct loop__rec *rec, char *err,
                       size_t errlen)
 {
@@ -478,7 +508,11 @@ int loop__schedr_next(struct loop__sched_reader *r, struct loop__rec *rec, char 
         int ok = p < end ? 1 : 0;
 
         if (r->ended) {
-            return 0;
+            if (r->ended == 1) {
+                r->ended = 2;
+                r->end_rc = finish(r, err, errlen);
+            }
+            return r->end_rc;
         }
         if (ok) {
             uint8_t tag = p[0];

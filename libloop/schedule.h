@@ -74,7 +74,9 @@ int loop__schedr_open(struct loop__sched_reader **out, const char *path,
  * The next record: 1, or 0 at the end of the stream (after END, or at the end
  * of a complete stream without END), -EPIPE when the file ends inside the
  * stream (a killed recorder: everything before is valid), -EBADMSG when it is
- * corrupt (err says where). Records are counted from 1.
+ * corrupt (err says where). After END the stream must end there and its
+ * checksum must hold, or the call after END answers -EPIPE / -EBADMSG.
+ * Records are counted from 1.
  */
 int loop__schedr_next(struct loop__sched_reader *r, struct loop__rec *rec, char *err,
                       size_t errlen);
