@@ -112,8 +112,8 @@ static int parse_i64(const char *s, int64_t *out)
 
 struct feed {
     struct model *m;
-    const struct aopts *o;
-    uint64_t last_live_check;
+    const struct ctx *c;
+    struct live_state *live; /* hangs on an lttng-live session: report as they appear */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -127,11 +127,21 @@ static void on_sigint(int sig)
 static int on_event(const struct event *ev, void *arg)
 {
     struct feed *f = arg;
+    int rc;
 
     if (interrupted) {
         return -EINTR;
     }
-    return model_feed(f->m, ev);
+    rc = model_feed(f->m, ev);
+    if (rc == 0 && f->live != NULL && ev->ts_ns != 0) {
+        rc = hangs_live_poll(f->c, f->live, ev->ts_ns);
+    }
+    return rc;
+}
+
+static int is_url(const char *s)
+{
+    return strncmp(s, "net://", 6) == 0 || strncmp(s, "net4://", 7) == 0 || strncmp(s, "net6://", 7) == 0;
 }
 
 int main(int argc, char **argv)
@@ -143,6 +153,7 @@ int main(int argc, char **argv)
     struct model *m = NULL;
     struct feed feed;
     struct ctx c;
+    struct live_state live;
     const char **inputs = NULL;
     const char **notes = NULL;
     char err[1024];
@@ -272,11 +283,20 @@ int main(int argc, char **argv)
         status = EXIT_INTERNAL;
         goto out;
     }
+    memset(&c, 0, sizeof c);
+    c.m = m;
+    c.o = &o;
+    c.rs = reader_stats(r);
+    c.inputs = inputs;
+    c.ninputs = ninputs;
+    c.out = stdout;
+    memset(&live, 0, sizeof live);
     feed.m = m;
-    feed.o = &o;
-    feed.last_live_check = 0;
+    feed.c = &c;
+    feed.live = strcmp(o.command, "hangs") == 0 && !o.json && is_url(inputs[0]) ? &live : NULL;
     signal(SIGINT, on_sigint);
     rc = reader_run(r, on_event, &feed);
+    hangs_live_free(&live);
     if (rc == -ENOMEM) {
         fprintf(stderr, "loop-analyze: out of memory while reading the trace\n");
         status = EXIT_INTERNAL;
@@ -316,16 +336,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "loop-analyze: warning: %s\n", notes[i]);
     }
     model_finish(m);
-
-    memset(&c, 0, sizeof c);
-    c.m = m;
-    c.o = &o;
-    c.rs = reader_stats(r);
     c.notes = notes;
     c.nnotes = reader_note_count(r);
-    c.inputs = inputs;
-    c.ninputs = ninputs;
-    c.out = stdout;
     if (strcmp(o.command, "summary") == 0) {
         rc = report_summary(&c);
     } else if (strcmp(o.command, "timeline") == 0) {

@@ -1863,6 +1863,17 @@ struct model *model_new(const struct model_opts *opts)
     return m;
 }
 
+void model_scan_deadlocks(struct model *m, uint64_t now)
+{
+    size_t i;
+
+    for (i = 0; i < m->nloops; i++) {
+        if (m->loops[i]->live_tasks > 1) {
+            check_deadlocks(m, m->loops[i], now, 0);
+        }
+    }
+}
+
 void model_finish(struct model *m)
 {
     size_t i, it;

@@ -406,6 +406,8 @@ static inline int mloop_running(const struct mloop *l)
 struct model *model_new(const struct model_opts *opts);
 /* Feed one event. 0, or -ENOMEM (the event is dropped, m->oom set). */
 int model_feed(struct model *m, const struct event *ev);
+/* Look for deadlock cycles in every loop now (live mode: periodically). */
+void model_scan_deadlocks(struct model *m, uint64_t now);
 /* The trace ended: close what is open (intervals, callbacks → crash records). */
 void model_finish(struct model *m);
 void model_free(struct model *m);

@@ -49,6 +49,19 @@ int report_hangs(const struct ctx *c);
 int report_lints(const struct ctx *c);
 int report_leaks(const struct ctx *c);
 int report_profile(const struct ctx *c);
+/*
+ * Live: report hangs as they appear while the trace is still being read.
+ * Call with the current trace time; prints each new deadlock and each task
+ * blocked longer than the threshold once, one line each. state is opaque
+ * (zero it first, free with hangs_live_free).
+ */
+struct live_state {
+    struct u64map seen;
+    size_t cycles_shown;
+    uint64_t last_scan;
+};
+int hangs_live_poll(const struct ctx *c, struct live_state *s, uint64_t now);
+void hangs_live_free(struct live_state *s);
 /* check: prints one line per finding kind; *findings = their total. */
 int report_check(const struct ctx *c, uint64_t *findings);
 

@@ -18,7 +18,9 @@
 #  - bad input exits 2 with one line: no such path, an empty directory,
 #    random bytes as metadata, a trace without libloop events, an unknown
 #    trace-format version, a stream file cut mid-packet down to nothing; a
-#    stream file cut mid-packet is read up to its last complete packet.
+#    stream file cut mid-packet is read up to its last complete packet;
+#  - `hangs` on an lttng-live session (a private lttng-relayd on loopback)
+#    reports a deadlock while the program still runs.
 # Run by `make check` (scripts/run-tests) from the repository root with sh;
 # BUILD is the build directory.
 set -u
@@ -315,7 +317,54 @@ int main(int argc, char **argv)
 }
 EOF
 
-for p in ad_deadlock ad_leak ad_clean ad_stall ad_crash; do
+cat >"$tmp/src/ad_livedl.c" <<'EOF'
+/* the two-lock deadlock in a loop that keeps running 4 s (a ticking timer) */
+#include <loop.h>
+
+static loop_lock_t *first, *second;
+static int ticks;
+
+static intptr_t one(void *arg)
+{
+    (void)arg;
+    loop_lock_acquire(first, LOOP_FOREVER);
+    loop_sleep(5);
+    loop_lock_acquire(second, LOOP_FOREVER);
+    return 0;
+}
+
+static intptr_t two(void *arg)
+{
+    (void)arg;
+    loop_lock_acquire(second, LOOP_FOREVER);
+    loop_sleep(5);
+    loop_lock_acquire(first, LOOP_FOREVER);
+    return 0;
+}
+
+static void tick(loop_timer_t *t)
+{
+    if (++ticks == 40) {
+        loop_handle_close(&t->handle, NULL);
+    }
+}
+
+int main(void)
+{
+    loop_t *loop = loop_new();
+    loop_timer_t timer;
+    first = loop_lock_new(loop);
+    second = loop_lock_new(loop);
+    loop_spawn(loop, one, NULL, "one");
+    loop_spawn(loop, two, NULL, "two");
+    loop_timer_init(loop, &timer);
+    loop_timer_start(&timer, tick, 100, 100);
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    return 0;
+}
+EOF
+
+for p in ad_deadlock ad_leak ad_clean ad_stall ad_crash ad_livedl; do
     build $p
 done
 
@@ -594,6 +643,62 @@ if [ -x "$BUILD/bin/leak" ]; then
 g={(x['kind'],x['site']['line']):x['count'] for x in d['groups']}
 assert g=={('timer',$tl):5,('io',$il):4}, g
 " "leaks --json (examples/leak: every 4th timer, every 5th watcher of 20)"
+fi
+
+# ---------------------------------------------------------------------------
+# Live: hangs on an lttng-relayd session reports the deadlock while the
+# program still runs, then the full report when the session ends
+
+if command -v lttng-relayd >/dev/null 2>&1; then
+    rpid=""
+    for base in $((21000 + $$ % 9000)) $((31000 + $$ % 9000)) $((41000 + $$ % 9000)); do
+        lttng-relayd -C "tcp://127.0.0.1:$base" -D "tcp://127.0.0.1:$((base + 1))" \
+            -L "tcp://127.0.0.1:$((base + 2))" -o "$tmp/relay" >"$tmp/relayd.log" 2>&1 &
+        rpid=$!
+        sleep 0.5
+        if kill -0 "$rpid" 2>/dev/null; then
+            break
+        fi
+        rpid=""
+    done
+    [ -n "$rpid" ] || fail "lttng-relayd did not start on loopback: $(tail -n 2 "$tmp/relayd.log")"
+    at_exit "kill -TERM $rpid 2>/dev/null"
+    "$LT" -n analyze-live --live="net://127.0.0.1:$base:$((base + 1))" -- "$tmp/bin/ad_livedl" \
+        >"$tmp/cap-live.out" 2>&1 &
+    ltpid=$!
+    sleep 0.3
+    "$A" hangs --threshold 500ms "net://127.0.0.1:$((base + 2))/host/$(hostname)/analyze-live" \
+        >"$tmp/live.out" 2>"$tmp/live.err" &
+    apid=$!
+    i=0
+    while ! grep -q '^live: DEADLOCK' "$tmp/live.out" && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    if ! grep -q '^live: DEADLOCK' "$tmp/live.out"; then
+        kill "$apid" "$ltpid" 2>/dev/null
+        fail "hangs on the live session reported no deadlock: $(head -c 500 "$tmp/live.out") $(head -c 500 "$tmp/live.err")"
+    fi
+    kill -0 "$ltpid" 2>/dev/null || fail "the live deadlock was reported only after the program ended"
+    grep -q '"one"' "$tmp/live.out" && grep -q '"two"' "$tmp/live.out" ||
+        fail "the live deadlock does not name both tasks: $(cat "$tmp/live.out")"
+    wait "$ltpid"
+    i=0
+    while kill -0 "$apid" 2>/dev/null && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    if kill -0 "$apid" 2>/dev/null; then
+        kill "$apid"
+        fail "hangs did not end with the live session"
+    fi
+    wait "$apid"
+    ast=$?
+    [ "$ast" = 0 ] || fail "hangs on the live session exited $ast: $(cat "$tmp/live.err")"
+    grep -q '^DEADLOCK' "$tmp/live.out" || fail "no final report after the live session: $(cat "$tmp/live.out")"
+    kill -TERM "$rpid" 2>/dev/null
+else
+    note "lttng-relayd not found: the live test is skipped"
 fi
 
 echo "analyze_e2e: ok"
