@@ -247,7 +247,8 @@ typedef struct loop_task_info {
     const loop_site_t *create_site; /* where it was spawned */
     int error;                   /* when failed */
     uint64_t steps;              /* steps run so far */
-    uint64_t run_ns;             /* time spent running */
+    uint64_t run_ns;             /* time spent running (measured in debug mode or with a
+                                    monitor or watchdog, else 0) */
 } loop_task_info_t;
 
 LOOP_API int loop_task_info(const loop_task_t *t, loop_task_info_t *out);

@@ -183,6 +183,10 @@ int loop__poll(loop_t *loop, int64_t timeout_ns);
 void loop__io_dispatch(loop_io_t *io);
 void loop__io_ready(loop_t *loop, int fd, uint32_t gen, uint32_t epoll_events);
 void loop__io_verify(loop_t *loop);
+/* One-shot registrations for tasks waiting on fds (io.c, used by task_io.c). */
+#define LOOP__IO_ONESHOT 0x100 /* in loop_io_t.events */
+int loop__io_arm(loop_io_t *io, loop_io_cb cb, int events);
+void loop__io_disarm(loop_io_t *io);
 void loop__poll_rebuild(loop_t *loop);
 void loop__io_rebuild(loop_t *loop, int epfd);
 void loop__signal_rebuild(loop_t *loop, int epfd);

@@ -59,7 +59,7 @@ int loop_io_init_at(loop_t *loop, loop_io_t *io, int fd, const loop_site_t *site
 
 static uint32_t to_epoll(int events)
 {
-    uint32_t e = 0;
+    uint32_t e = (events & LOOP__IO_ONESHOT) ? EPOLLONESHOT : 0;
     if (events & LOOP_READABLE) {
         e |= EPOLLIN | EPOLLRDHUP;
     }
@@ -98,6 +98,31 @@ static void io_vanished(loop_io_t *io, int err)
     loop__sched_push(loop, &io->handle); /* stays active until its callback ran */
 }
 
+/* A one-shot watcher of tasks that fired or timed out: nobody waits on it. */
+static bool idle_oneshot(const loop_io_t *io)
+{
+    return (io->events & LOOP__IO_ONESHOT) && !(io->handle.flags & LOOP__H_ACTIVE);
+}
+
+/* Drop an idle one-shot registration without a word: its fd may be closed,
+ * legitimately, since nobody waits on it. */
+static void forget_quietly(loop_io_t *io)
+{
+    loop_t *loop = io->handle.loop;
+
+    if (io->registered) {
+        epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
+        io->registered = 0;
+        loop->io_watchers--;
+    }
+    if (io->fd < loop->nfds && loop->fds[io->fd].io == io) {
+        loop->fds[io->fd].io = NULL;
+    }
+    io->events = 0;
+    io->revents = 0;
+    loop__sched_remove(loop, &io->handle);
+}
+
 int loop_io_start(loop_io_t *io, loop_io_cb cb, int events)
 {
     int rc = loop__handle_check((loop_handle_t *)io, LOOP_KIND_IO, "loop_io_start");
@@ -123,6 +148,10 @@ int loop_io_start(loop_io_t *io, loop_io_cb cb, int events)
         /* Another watcher holds this fd number. If its registration is gone the
          * old fd was closed behind our back and the number reused. */
         loop_io_t *old = slot->io;
+        if (idle_oneshot(old)) {
+            forget_quietly(old);
+            goto registered_check;
+        }
         ev.events = to_epoll(old->events);
         ev.data.u64 = io_tag(old);
         if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, old->fd, &ev) == 0) {
@@ -130,6 +159,7 @@ int loop_io_start(loop_io_t *io, loop_io_cb cb, int events)
         }
         io_vanished(old, -EBADF);
     }
+registered_check:
     ev.events = to_epoll(events);
     if (!io->registered) {
         /* new registration generation (aux's low 24 bits; chaos uses the top byte) */
@@ -155,6 +185,64 @@ int loop_io_start(loop_io_t *io, loop_io_cb cb, int events)
     return 0;
 }
 
+/*
+ * Arm a one-shot registration (task_io.c): the kernel disarms it when it
+ * fires, so it never reports readiness nobody waits for, and re-arming is one
+ * epoll_ctl. ENOENT on re-arm means the fd number now names another file (the
+ * old one was closed, which is allowed while nobody waited): register anew.
+ */
+int loop__io_arm(loop_io_t *io, loop_io_cb cb, int events)
+{
+    loop_t *loop = io->handle.loop;
+    struct epoll_event ev;
+    int rc = fd_table_reserve(loop, io->fd);
+
+    if (rc < 0) {
+        return rc;
+    }
+    struct loop__fd_ent *slot = &loop->fds[io->fd];
+    if (slot->io != NULL && slot->io != io) {
+        if (!idle_oneshot(slot->io)) {
+            return -EEXIST;
+        }
+        forget_quietly(slot->io);
+    }
+    ev.events = to_epoll(events | LOOP__IO_ONESHOT);
+    if (!io->registered) {
+        io->handle.aux = (io->handle.aux & ~0xffffffu) | ((io->handle.aux + 1) & 0xffffffu);
+    }
+    ev.data.u64 = io_tag(io);
+    rc = io->registered ? epoll_ctl(loop->epfd, EPOLL_CTL_MOD, io->fd, &ev) : -1;
+    if (rc < 0 && (!io->registered || errno == ENOENT)) {
+        if (io->registered) {
+            io->registered = 0;
+            loop->io_watchers--;
+            io->handle.aux = (io->handle.aux & ~0xffffffu) | ((io->handle.aux + 1) & 0xffffffu);
+            ev.data.u64 = io_tag(io);
+        }
+        rc = epoll_ctl(loop->epfd, EPOLL_CTL_ADD, io->fd, &ev);
+    }
+    if (rc < 0) {
+        return -errno;
+    }
+    if (!io->registered) {
+        io->registered = 1;
+        loop->io_watchers++;
+    }
+    slot->io = io;
+    io->events = events | LOOP__IO_ONESHOT;
+    io->handle.cb = (void (*)(void))cb;
+    loop__handle_start(&io->handle);
+    return 0;
+}
+
+/* Nobody waits on a one-shot watcher any more: it stops keeping the loop alive. */
+void loop__io_disarm(loop_io_t *io)
+{
+    loop__sched_remove(io->handle.loop, &io->handle);
+    loop__handle_stop(&io->handle);
+}
+
 /* Register every started watcher with a new epoll set (loop__poll_rebuild). */
 void loop__io_rebuild(loop_t *loop, int epfd)
 {
@@ -166,6 +254,11 @@ void loop__io_rebuild(loop_t *loop, int epfd)
             continue;
         }
         loop_io_t *io = (loop_io_t *)h;
+        if (idle_oneshot(io)) {
+            io->registered = 0; /* not in the new set: armed again on the next wait */
+            loop->io_watchers--;
+            continue;
+        }
         struct epoll_event ev = {.events = to_epoll(io->events), .data.u64 = io_tag(io)};
         if (epoll_ctl(epfd, EPOLL_CTL_ADD, io->fd, &ev) < 0) {
             io_vanished(io, -EBADF);
@@ -178,6 +271,10 @@ void loop__io_forget(loop_io_t *io)
 {
     loop_t *loop = io->handle.loop;
 
+    if (idle_oneshot(io)) {
+        forget_quietly(io);
+        return;
+    }
     if (io->registered) {
         if (epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL) < 0 &&
             (errno == EBADF || errno == ENOENT)) {
@@ -279,7 +376,8 @@ void loop__io_verify(loop_t *loop)
     for (q = loop->handles.next; q != &loop->handles; q = next) {
         loop_handle_t *h = loop__queue_data(q, loop_handle_t, all);
         next = q->next;
-        if (h->kind != LOOP_KIND_IO || !((loop_io_t *)h)->registered) {
+        if (h->kind != LOOP_KIND_IO || !((loop_io_t *)h)->registered ||
+            idle_oneshot((loop_io_t *)h)) {
             continue;
         }
         loop_io_t *io = (loop_io_t *)h;

@@ -292,12 +292,14 @@ void loop__task_dispatch(loop_handle_t *h)
     tl_current = t;
     loop->current_task = t->hdr.id;
     LOOP_TRACE(task_run, loop, t->hdr.id);
-    t0 = loop__hrtime_ns();
+    t0 = loop->instrument ? loop__hrtime_ns() : 0;
     loop__ctx_switch(&ts->sched_ctx, &t->ctx);
-    uint64_t ran = loop__hrtime_ns() - t0;
-    loop__inspect_lock(loop);
-    t->run_ns += ran;
-    loop__inspect_unlock(loop);
+    if (loop->instrument) { /* time spent running: debug mode, monitor, watchdog */
+        uint64_t ran = loop__hrtime_ns() - t0;
+        loop__inspect_lock(loop);
+        t->run_ns += ran;
+        loop__inspect_unlock(loop);
+    }
     tl_current = NULL;
     loop->current_task = 0;
     if (loop__task_finished(t)) {
@@ -623,44 +625,99 @@ static void report_task_line(loop_log_level_t lvl, const char *what, const loop_
     }
 }
 
-size_t loop__tasks_report_open(loop_t *loop)
+/*
+ * Report the unfinished tasks: one line per task, except that tasks sharing a
+ * creation site, state and wait site make one line ("500 tasks created at
+ * srv.c:40 (serve) waiting on event at srv.c:52 (serve)"). Their count.
+ */
+struct task_group {
+    const loop_task_t *first;
+    uint64_t last_id;
+    size_t count;
+};
+
+static bool same_group(const loop_task_t *a, const loop_task_t *b)
+{
+    return a->hdr.site == b->hdr.site && a->state == b->state &&
+           (a->state != LOOP_TASK_WAITING ||
+            (a->wait_site == b->wait_site && a->wait_kind == b->wait_kind));
+}
+
+static size_t report_unfinished(loop_t *loop, const char *what)
 {
     struct loop__tasks *ts = loop->tasks;
-    size_t n = 0;
+    struct task_group *g = NULL;
+    size_t ng = 0, cap = 0, total = 0;
     loop_queue_t *q;
 
-    if (ts == NULL) {
-        return 0;
-    }
     loop__queue_foreach(q, &ts->tasks) {
-        loop_task_t *t = loop__queue_data(q, loop_task_t, task_node);
-        if (!loop__task_finished(t)) {
-            report_task(LOOP_LOG_WARN, "Unfinished task", t);
-            n++;
+        const loop_task_t *t = loop__queue_data(q, loop_task_t, task_node);
+        size_t i;
+        if (loop__task_finished(t)) {
+            continue;
+        }
+        total++;
+        for (i = 0; i < ng && !same_group(g[i].first, t); i++) {
+        }
+        if (i == ng) {
+            if (ng == cap) {
+                size_t ncap = cap ? cap * 2 : 16;
+                struct task_group *n = realloc(g, ncap * sizeof(*n));
+                if (n == NULL) {
+                    report_task(LOOP_LOG_WARN, what, t);
+                    continue;
+                }
+                g = n;
+                cap = ncap;
+            }
+            g[ng++] = (struct task_group){t, t->hdr.id, 0};
+        }
+        g[i].count++;
+        g[i].last_id = t->hdr.id;
+    }
+    for (size_t i = 0; i < ng; i++) {
+        const loop_task_t *t = g[i].first;
+        const loop_site_t *c = t->hdr.site, *w = t->wait_site;
+        if (g[i].count == 1) {
+            report_task(LOOP_LOG_WARN, what, t);
+        } else if (t->state == LOOP_TASK_WAITING) {
+            loop_log(LOOP_LOG_WARN,
+                     "%s: %zu tasks created at %s:%d (%s) waiting on %s at %s:%d (%s) "
+                     "(ids %llu..%llu)",
+                     what, g[i].count, c ? c->file : "?", c ? c->line : 0, c ? c->func : "?",
+                     loop_wait_kind_name(t->wait_kind), w ? w->file : "?", w ? w->line : 0,
+                     w ? w->func : "?", (unsigned long long)t->hdr.id,
+                     (unsigned long long)g[i].last_id);
+        } else {
+            loop_log(LOOP_LOG_WARN, "%s: %zu tasks created at %s:%d (%s) state=%s (ids %llu..%llu)",
+                     what, g[i].count, c ? c->file : "?", c ? c->line : 0, c ? c->func : "?",
+                     loop_task_state_name(t->state), (unsigned long long)t->hdr.id,
+                     (unsigned long long)g[i].last_id);
         }
     }
-    return n;
+    free(g);
+    return total;
+}
+
+size_t loop__tasks_report_open(loop_t *loop)
+{
+    if (loop->tasks == NULL) {
+        return 0;
+    }
+    return report_unfinished(loop, "Unfinished task");
 }
 
 /* loop_run found nothing alive but tasks still wait: nothing can wake them. */
 void loop__tasks_report_stuck(loop_t *loop)
 {
-    struct loop__tasks *ts = loop->tasks;
-    loop_queue_t *q;
-
-    if (ts == NULL || loop->tasks_alive == 0) {
+    if (loop->tasks == NULL || loop->tasks_alive == 0) {
         return;
     }
     loop_log(LOOP_LOG_WARN,
              "Loop ran out of work with %zu tasks waiting on what nothing can complete "
              "(deadlock or lost wakeup): loop=%llu",
              loop->tasks_alive, (unsigned long long)loop->id);
-    loop__queue_foreach(q, &ts->tasks) {
-        loop_task_t *t = loop__queue_data(q, loop_task_t, task_node);
-        if (!loop__task_finished(t)) {
-            report_task(LOOP_LOG_WARN, "Stuck", t);
-        }
-    }
+    report_unfinished(loop, "Stuck");
 }
 
 /* loop_close: free finished tasks nobody joined; say which failures went unseen. */

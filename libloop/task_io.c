@@ -2,8 +2,11 @@
  * task_io.c — tasks waiting on fds, and the read/write/accept/connect helpers.
  *
  * Tasks that wait on one fd share one internal I/O watcher (a reader and a
- * writer task on the same socket are the common case); it watches the union
- * of what they wait for and stops when nobody waits.
+ * writer task on the same socket are the common case). Its registration is
+ * one-shot (EPOLLONESHOT): armed for the union of what the waiters want, one
+ * epoll_ctl per wait, disarmed by the kernel when it fires, so it never
+ * reports readiness nobody waits for and needs no removal when the program
+ * closes the fd.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +21,34 @@ struct loop__fdwait {
     loop_queue_t waiters;
 };
 
-static void fdw_update(struct loop__fdwait *fw);
+static int waiters_want(const struct loop__fdwait *fw)
+{
+    int want = 0;
+    loop_queue_t *q;
+
+    loop__queue_foreach(q, &fw->waiters) {
+        want |= loop__queue_data(q, loop_task_t, wait_node)->wait_events;
+    }
+    return want;
+}
+
+static void fdw_cb(loop_io_t *io, int events);
+
+/* After an event (the kernel disarmed the one-shot registration) or a wait
+ * that ended: arm for who still waits, or stop counting as active. */
+static void fdw_update(struct loop__fdwait *fw, bool fired)
+{
+    int want = waiters_want(fw);
+
+    if (want == 0) {
+        loop__io_disarm(&fw->io);
+    } else if (fired && loop__io_arm(&fw->io, fdw_cb, want) < 0) {
+        int kind;
+        uint64_t id;
+        loop__task_waker(fw->io.handle.loop, &kind, &id);
+        loop__task_wake_all(&fw->waiters, -EBADF, LOOP_KIND_IO, fw->io.handle.id);
+    }
+}
 
 static void fdw_cb(loop_io_t *io, int events)
 {
@@ -37,24 +67,10 @@ static void fdw_cb(loop_io_t *io, int events)
             loop__task_wake(t, ev, LOOP_KIND_IO, io->handle.id);
         }
     }
-    fdw_update(fw);
-}
-
-static void fdw_update(struct loop__fdwait *fw)
-{
-    int want = 0;
-    loop_queue_t *q;
-
-    loop__queue_foreach(q, &fw->waiters) {
-        want |= loop__queue_data(q, loop_task_t, wait_node)->wait_events;
+    if (io->status < 0) {
+        return;
     }
-    if (want == 0) {
-        if (fw->io.events != 0) {
-            loop_io_stop(&fw->io);
-        }
-    } else if (want != fw->io.events) {
-        loop_io_start(&fw->io, fdw_cb, want);
-    }
+    fdw_update(fw, true);
 }
 
 static struct loop__fdwait *fdw_get(loop_t *loop, struct loop__tasks *ts, int fd,
@@ -133,17 +149,20 @@ int loop_wait_fd_at(int fd, int events, int64_t timeout_ms, const loop_site_t *s
     }
     self->wait_events = events;
     loop__queue_insert_tail(&fw->waiters, &self->wait_node);
-    int want = fw->io.events | events;
-    if (want != fw->io.events) {
-        rc = loop_io_start(&fw->io, fdw_cb, want);
+    int want = waiters_want(fw);
+    if (!(fw->io.handle.flags & LOOP__H_ACTIVE) || (fw->io.events & want) != want) {
+        rc = loop__io_arm(&fw->io, fdw_cb, want);
         if (rc < 0) {
             loop__queue_remove(&self->wait_node);
+            self->wait_events = 0;
             return rc;
         }
     }
     rc = loop__task_suspend(self, LOOP_WAIT_FD, (uint64_t)fd, timeout_ms, site);
     self->wait_events = 0;
-    fdw_update(fw);
+    if (rc < 0) {
+        fdw_update(fw, false);
+    }
     return rc;
 }
 
