@@ -86,7 +86,9 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB_A)
 
 # Every test: the Criterion suites, then the integration scripts (tests/*.sh).
 check: all $(TESTS) $(CHECK_DEPS)
-	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) scripts/run-tests $(TESTS)
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) CC="$(CC)" SANFLAGS="$(SANFLAGS)" \
+	    LOOP_TEST_CFLAGS="$(CPPFLAGS) -std=gnu11 $(SANFLAGS)" \
+	    LOOP_TEST_LIBS="$(abspath $(LIB_A)) $(LIBS) $(SANFLAGS)" scripts/run-tests $(TESTS)
 
 demo: all $(DEMO_DEPS)
 	@BUILD=$(BUILD) scripts/demo
