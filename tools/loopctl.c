@@ -22,6 +22,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <editline/readline.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,6 +332,30 @@ static int run_one(const char *path, int argc, char **argv)
     return rc;
 }
 
+/*
+ * One command line: with libedit's readline (line editing, history) on a
+ * terminal, else fgets. NULL at end of input. The result is in buf.
+ */
+static char *read_command(char *buf, size_t size, bool tty)
+{
+    if (tty) {
+        char *l = readline("loop> ");
+        if (l == NULL) {
+            return NULL;
+        }
+        if (*l != '\0') {
+            add_history(l);
+        }
+        snprintf(buf, size, "%s\n", l);
+        if (strlen(l) + 1 >= size) {
+            buf[size - 2] = 'X'; /* too long: no newline, refused below */
+        }
+        free(l);
+        return buf;
+    }
+    return fgets(buf, (int)size, stdin);
+}
+
 static int run_interactive(const char *path)
 {
     char line[CMD_MAX + 2];
@@ -346,10 +371,7 @@ static int run_interactive(const char *path)
         fprintf(stderr, "connected to %s; help lists the commands, ^D ends\n", path);
     }
     for (;;) {
-        if (tty) {
-            fputs("loop> ", stderr);
-        }
-        if (fgets(line, sizeof(line), stdin) == NULL) {
+        if (read_command(line, sizeof(line), tty) == NULL) {
             break;
         }
         size_t len = strlen(line);

@@ -1,0 +1,2 @@
+# tools/: loopctl's console edits lines with libedit (Debian libedit-dev).
+$(BUILD)/bin/loopctl: LIBS += -ledit
