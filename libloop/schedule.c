@@ -576,6 +576,12 @@ int loop__schedr_next(struct loop__sched_reader *r, struct loop__rec *rec, char 
             return rc;
         }
         if (rc == 0) {
+            if (r->zret == 0 && r->buf_pos < r->buf_len) {
+                /* the writer ends a frame only after whole records */
+                snprintf(err, errlen, "corrupt schedule: record %llu is cut inside a "
+                         "complete stream", (unsigned long long)r->count + 1);
+                return -EBADMSG;
+            }
             if (r->buf_pos < r->buf_len || r->zret != 0) {
                 snprintf(err, errlen, "schedule is truncated after record %llu",
                          (unsigned long long)r->count);
