@@ -8,6 +8,8 @@
  * handle's flag before queueing it, so a send that races with either is seen
  * by this scan or causes another wakeup: no send is lost.
  */
+#include <string.h>
+
 #include "internal.h"
 #include "trace.h"
 
@@ -67,4 +69,38 @@ void loop__async_dispatch(loop_async_t *a)
         return;
     }
     ((loop_async_cb)a->handle.cb)(a);
+}
+
+/*
+ * An async handle that is libloop's own (the monitor's, the watchdog's):
+ * it takes no id (the program's handle and task ids stay the same with or
+ * without them), is not in the handle table (never reported, never walked),
+ * is never active (it neither keeps loop_run going nor makes loop_close say
+ * -EBUSY), and loop__async_free_internal() unlinks it at once, with no
+ * iteration needed to close it. Loop thread.
+ */
+void loop__async_init_internal(loop_t *loop, loop_async_t *a, loop_async_cb cb, const char *name)
+{
+    loop_handle_t *h = &a->handle;
+
+    memset(a, 0, sizeof(*a));
+    h->loop = loop;
+    h->site = LOOP_SITE();
+    h->name = name;
+    h->kind = LOOP_KIND_ASYNC;
+    h->flags = LOOP__H_INTERNAL;
+    h->magic = LOOP__MAGIC_OPEN;
+    h->cb = (void (*)(void))cb;
+    loop__queue_init(&h->ready);
+    loop__queue_init(&h->all);
+    atomic_init((atomic_int *)&a->pending, 0);
+    loop__queue_insert_tail(&loop->asyncs, &a->async_node);
+}
+
+void loop__async_free_internal(loop_t *loop, loop_async_t *a)
+{
+    loop__sched_remove(loop, &a->handle);
+    loop__queue_remove(&a->async_node);
+    a->handle.flags |= LOOP__H_CLOSED;
+    a->handle.magic = LOOP__MAGIC_CLOSED;
 }

@@ -213,6 +213,9 @@ void loop__call_free_all(loop_t *loop);
 void loop__async_collect(loop_t *loop);
 void loop__async_dispatch(loop_async_t *a);
 void loop__async_close(loop_async_t *a);
+/* libloop's own async handles: no id, never active, freed at once (async.c). */
+void loop__async_init_internal(loop_t *loop, loop_async_t *a, loop_async_cb cb, const char *name);
+void loop__async_free_internal(loop_t *loop, loop_async_t *a);
 
 /* pool.c */
 void loop__pool_collect(loop_t *loop);

@@ -424,33 +424,6 @@ static void on_stalls(loop_async_t *a)
     flush_pending(loop__container_of(a, struct loop__watchdog, async));
 }
 
-/* An internal async handle: see monitor.c, which has the same pair and says why. */
-static void internal_async_init(loop_t *loop, loop_async_t *a, loop_async_cb cb, const char *name)
-{
-    loop_handle_t *h = &a->handle;
-
-    memset(a, 0, sizeof(*a));
-    h->loop = loop;
-    h->site = LOOP_SITE();
-    h->name = name;
-    h->kind = LOOP_KIND_ASYNC;
-    h->flags = LOOP__H_INTERNAL;
-    h->magic = LOOP__MAGIC_OPEN;
-    h->cb = (void (*)(void))cb;
-    loop__queue_init(&h->ready);
-    loop__queue_init(&h->all);
-    atomic_init((atomic_int *)&a->pending, 0);
-    loop__queue_insert_tail(&loop->asyncs, &a->async_node);
-}
-
-static void internal_async_free(loop_t *loop, loop_async_t *a)
-{
-    loop__sched_remove(loop, &a->handle);
-    loop__queue_remove(&a->async_node);
-    a->handle.flags |= LOOP__H_CLOSED;
-    a->handle.magic = LOOP__MAGIC_CLOSED;
-}
-
 /* API ------------------------------------------------------------------------------ */
 
 /* Debug mode: these run on the loop thread (they create and free its handles). */
@@ -502,7 +475,7 @@ int loop_watchdog_start(loop_t *loop, uint64_t stall_ms)
     w->cap = cap;
     w->stall_ns = stall_ms * 1000000u;
     w->period_ns = w->stall_ns / 4 > 0 ? w->stall_ns / 4 : 1;
-    internal_async_init(loop, &w->async, on_stalls, "libloop-watchdog");
+    loop__async_init_internal(loop, &w->async, on_stalls, "libloop-watchdog");
     pthread_mutex_init(&w->mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -526,7 +499,7 @@ int loop_watchdog_start(loop_t *loop, uint64_t stall_ms)
 fail_async:
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
-    internal_async_free(loop, &w->async);
+    loop__async_free_internal(loop, &w->async);
     free(w);
 fail_slot:
     atomic_store(&cap->used, false);
@@ -555,7 +528,7 @@ int loop_watchdog_stop(loop_t *loop)
     loop->watchdog = NULL;
     loop__update_instrument(loop);
     flush_pending(w); /* stalls not yet counted: count them now */
-    internal_async_free(loop, &w->async);
+    loop__async_free_internal(loop, &w->async);
     pthread_cond_destroy(&w->cv);
     pthread_mutex_destroy(&w->mu);
     atomic_store(&w->cap->used, false); /* the slot is CAP_IDLE: the thread left no request */

@@ -1,0 +1,66 @@
+/*
+ * monitor.h — what the monitor's server (monitor.c) and its commands
+ * (monitor_cmd.c) share. Private to those two files.
+ */
+#ifndef LOOP_MONITOR_H
+#define LOOP_MONITOR_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/un.h>
+
+#include "internal.h"
+
+#define MON_LINE_MAX 1024          /* longest command line, bytes */
+#define MON_OUT_MAX (1024 * 1024)  /* a client's pending output, bytes */
+#define MON_CLIENTS 8              /* connections served at once */
+#define MON_CANCELS 64             /* cancel requests waiting for the loop thread */
+#define MON_POLL_MS 500            /* housekeeping period */
+#define MON_DRAIN_MS 5000          /* a client with output pending and no progress this long is dropped */
+#define MON_CHAIN_MAX 32           /* hops of a wait-for chain */
+
+struct mon_out {
+    char *buf;
+    size_t len;
+    size_t cap;
+    bool overflow; /* the reply went over MON_OUT_MAX: the client is dropped */
+};
+
+struct mon_client {
+    int fd;                  /* -1: free slot */
+    char in[MON_LINE_MAX + 1];
+    size_t in_len;
+    struct mon_out out;
+    size_t out_off;          /* bytes of out already sent */
+    bool closing;            /* flush out, then close */
+    uint64_t progress_ns;    /* last time output drained (or the client connected) */
+};
+
+struct loop__monitor {
+    loop_t *loop;
+    pthread_t thread;
+    int listen_fd;
+    int wake[2];             /* written by loop_monitor_stop to end the thread's poll */
+    atomic_bool stop;
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    dev_t dev;               /* the socket file we created: unlinked only if still it */
+    ino_t ino;
+    loop_async_t async;      /* internal: runs cancel requests on the loop thread */
+    pthread_mutex_t cancel_mu;
+    uint64_t cancel_ids[MON_CANCELS]; /* guarded by cancel_mu */
+    size_t ncancel;                   /* guarded by cancel_mu */
+    /* monitor thread only */
+    struct mon_client clients[MON_CLIENTS];
+    uint64_t stats_ns;       /* previous stats command, for rates */
+    uint64_t stats_callbacks;
+};
+
+/* Append printf-style text to a reply (monitor_cmd.c). */
+void loop__mon_out(struct mon_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Run one command line; false when the connection should close after the reply. */
+bool loop__mon_run_command(struct loop__monitor *m, struct mon_out *o, char *line);
+/* The loop thread's side of cancel: runs the posted requests (monitor_cmd.c). */
+void loop__mon_on_cancel_requests(loop_async_t *a);
+
+#endif /* LOOP_MONITOR_H */
