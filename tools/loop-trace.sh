@@ -1,24 +1,54 @@
 #!/bin/sh
 # loop-trace — record an LTTng trace of a libloop program (installed as loop-trace).
 #
-#   loop-trace [record] [-o DIR] [-n NAME] [--live[=URL]] [--blocking] [--pid-buffers]
-#              [--subbuf-size SIZE] [--num-subbuf N] -- PROGRAM [ARGS...]
+#   loop-trace [record] [options] -- PROGRAM [ARGS...]
+#   loop-trace flight [options] -- PROGRAM [ARGS...]
 #
-# Creates an LTTng session with a unique name, one user-space channel with
-# generous sub-buffers, enables libloop:* with the vpid, vtid and procname
-# contexts, starts it, runs PROGRAM with LOOP_TRACE=1 (libloop then loads its
-# probe), stops and destroys the session, reports discarded events, prints
-# the trace path on stderr and exits with PROGRAM's status.
+# record (the default): creates an LTTng session with a unique name, one
+# user-space channel with generous sub-buffers, enables libloop:* with the
+# vpid, vtid and procname contexts, starts it, runs PROGRAM with LOOP_TRACE=1
+# (libloop then loads its probe), stops and destroys the session, reports
+# discarded events, prints the trace path on stderr and exits with PROGRAM's
+# status.
 #
-# Its own failures print one line "loop-trace: ..." and exit 125. It needs a
-# running session daemon (start one with `lttng-sessiond --daemonize`). The
-# session is destroyed on every exit path, SIGINT included; on SIGINT the
-# program gets the signal too and the trace recorded so far is kept.
+# flight: the flight recorder. A snapshot-mode session whose channel is a ring
+# buffer (overwrite mode: nothing reaches the disk while all goes well), and
+# two LTTng triggers (event-rule-matches on libloop:stall and libloop:error,
+# action snapshot-session) so that the session daemon writes a snapshot of
+# the ring buffer to disk each time the program stalls or reports an error.
+# The triggers are removed and the session destroyed when PROGRAM ends; the
+# snapshot directories are listed on stderr.
+#
+# Both modes start a session daemon when none answers and say so in one line
+# (as a normal user: `lttng-sessiond --daemonize` with the user's LTTNG_HOME,
+# or $HOME; as root: the system daemon). The daemon is left running for the
+# next capture (the line gives its pid) unless --stop-daemon is given: then
+# loop-trace stops the daemon it started (never one it found) at exit.
+#
+# fork() without exec(): when liblttng-ust-fork.so.1 is installed (it comes
+# with liblttng-ust), PROGRAM runs with it in LD_PRELOAD, so a forked child
+# registers as its own process and its events carry its own vpid (without
+# it they would land in the parent's buffers under the parent's vpid).
+# --no-fork-wrapper leaves LD_PRELOAD alone.
+#
+# Its own failures print one line "loop-trace: ..." and exit 125, e.g. when
+# lttng-tools is not installed. The session (and the triggers) are destroyed
+# on every exit path, SIGINT included; on SIGINT the program gets the signal
+# too and the trace recorded so far is kept.
 #
 # The same capture by hand:
 #   lttng create S && lttng enable-event -u 'libloop:*' &&
 #   lttng add-context -u -t vpid -t vtid -t procname && lttng start &&
 #   LOOP_TRACE=1 PROGRAM; lttng destroy S
+# The flight recorder by hand:
+#   lttng create F --snapshot --output=DIR &&
+#   lttng enable-channel -u -s F --overwrite --subbuf-size=1M --num-subbuf=4 loop &&
+#   lttng enable-event -u -s F -c loop 'libloop:*' &&
+#   lttng add-context -u -s F -c loop -t vpid -t vtid -t procname && lttng start F &&
+#   lttng add-trigger --name=F-stall --condition=event-rule-matches --type=user \
+#       --name=libloop:stall --action=snapshot-session F   (and the same for libloop:error)
+#   LOOP_TRACE=1 LOOP_STALL_MS=100 PROGRAM
+#   lttng remove-trigger F-stall; lttng remove-trigger F-error; lttng destroy F
 set -u
 
 me=loop-trace
@@ -26,17 +56,28 @@ me=loop-trace
 usage() {
     cat <<'USAGE'
 usage: loop-trace [record] [options] -- PROGRAM [ARGS...]
-  -o, --output DIR      write the trace under DIR (new or empty; default: lttng's
-                        $LTTNG_HOME/lttng-traces/NAME-DATE-TIME)
+       loop-trace flight [options] -- PROGRAM [ARGS...]
+record: trace everything PROGRAM does into a trace directory.
+flight: keep the trace in a ring buffer only; write a snapshot of it to disk at
+        each libloop:stall and libloop:error event (set LOOP_STALL_MS to start
+        libloop's stall watchdog).
+  -o, --output DIR      record: write the trace under DIR (new or empty; default:
+                        lttng's $LTTNG_HOME/lttng-traces/NAME-DATE-TIME);
+                        flight: write the snapshots under DIR (same default)
   -n, --name NAME       session name (default: loop-trace-DATE-TIME-PID)
-  --live[=URL]          live session streamed to a relay daemon (default
+  --live[=URL]          record: live session streamed to a relay daemon (default
                         net://127.0.0.1); read it with babeltrace2's lttng-live input
-  --blocking            never discard events: a blocking channel, and the program
-                        runs with LTTNG_UST_ALLOW_BLOCKING=1 (use for replay)
+  --blocking            record: never discard events: a blocking channel, and the
+                        program runs with LTTNG_UST_ALLOW_BLOCKING=1 (use for replay)
   --pid-buffers         one buffer set (and one trace) per process
-  --subbuf-size SIZE    sub-buffer size (default 2M)
-  --num-subbuf N        sub-buffers per buffer (default 8)
+  --subbuf-size SIZE    sub-buffer size (default 2M; flight: 1M)
+  --num-subbuf N        sub-buffers per buffer (default 8; flight: 4)
+  --stop-daemon         stop the session daemon at exit if loop-trace started it
+                        (by default it keeps running for the next capture)
+  --no-fork-wrapper     do not preload liblttng-ust-fork.so.1 (see fork() in
+                        docs/trace-format.md)
   -h, --help            this text
+Starts a session daemon when none answers (and says so).
 Exit status: PROGRAM's, or 125 when loop-trace itself fails.
 USAGE
 }
@@ -54,16 +95,22 @@ lttng_q() {
     fi
 }
 
+mode=record
 outdir=""
 name=""
 live=0
 live_url=""
 blocking=0
 pid_buffers=0
-subbuf_size=2M
-num_subbuf=8
+subbuf_size=""
+num_subbuf=""
+stop_daemon=0
+fork_wrapper=1
 
-[ "${1:-}" = record ] && shift
+case ${1:-} in
+    record) shift ;;
+    flight) mode=flight; shift ;;
+esac
 while [ $# -gt 0 ]; do
     case $1 in
         -o | --output)
@@ -94,18 +141,24 @@ while [ $# -gt 0 ]; do
             shift 2
             ;;
         --num-subbuf=*) num_subbuf=${1#*=}; shift ;;
+        --stop-daemon) stop_daemon=1; shift ;;
+        --no-fork-wrapper) fork_wrapper=0; shift ;;
         -h | --help) usage; exit 0 ;;
         --) shift; break ;;
         -*) die "unknown option $1 (see loop-trace --help)" ;;
         *) break ;;
     esac
 done
-[ $# -gt 0 ] || die "no program given (usage: loop-trace [options] -- PROGRAM [ARGS...])"
+[ $# -gt 0 ] || die "no program given (usage: loop-trace [record|flight] [options] -- PROGRAM [ARGS...])"
 
-command -v lttng >/dev/null 2>&1 ||
-    die "lttng is not installed (Debian package lttng-tools)"
-lttng list >/dev/null 2>&1 ||
-    die "no LTTng session daemon can be reached; start one with: lttng-sessiond --daemonize"
+if [ $mode = flight ]; then
+    [ $live = 0 ] || die "--live and flight exclude each other (a flight recording stays in memory until a snapshot)"
+    [ $blocking = 0 ] ||
+        die "--blocking and flight exclude each other (a flight recorder's ring buffer overwrites its oldest events)"
+    : "${subbuf_size:=1M}" "${num_subbuf:=4}"
+else
+    : "${subbuf_size:=2M}" "${num_subbuf:=8}"
+fi
 
 if [ $live = 1 ] && [ -n "$outdir" ]; then
     die "-o and --live exclude each other (the relay daemon decides where a live trace goes)"
@@ -119,7 +172,71 @@ if [ -n "$outdir" ]; then
         die "output directory $outdir exists and is not empty"
     fi
 fi
+
+# ---- lttng-tools and a session daemon ---------------------------------------
+
+command -v lttng >/dev/null 2>&1 ||
+    die "lttng-tools is not installed (no lttng command; Debian package lttng-tools)"
+
+daemon_pid=""    # set when loop-trace started the daemon
+daemon_pidfile() {
+    if [ "$(id -u)" = 0 ]; then
+        if [ -d /run/lttng ]; then
+            echo /run/lttng/lttng-sessiond.pid
+        else
+            echo /var/run/lttng/lttng-sessiond.pid
+        fi
+    else
+        echo "${LTTNG_HOME:-$HOME}/.lttng/lttng-sessiond.pid"
+    fi
+}
+
+# shellcheck disable=SC2317 # called from traps
+stop_started_daemon() {
+    [ -n "$daemon_pid" ] || return 0
+    _pid=$daemon_pid
+    daemon_pid=""
+    kill -TERM "$_pid" 2>/dev/null || return 0
+    _i=0
+    while kill -0 "$_pid" 2>/dev/null && [ $_i -lt 100 ]; do
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    if kill -0 "$_pid" 2>/dev/null; then
+        echo "$me: warning: lttng-sessiond $_pid did not stop within 10 s" >&2
+    fi
+}
+
+start_daemon() {
+    command -v lttng-sessiond >/dev/null 2>&1 ||
+        die "no session daemon answers and lttng-sessiond is not installed (Debian package lttng-tools)"
+    if ! _err=$(lttng-sessiond --daemonize 2>&1); then
+        die "no session daemon answered and lttng-sessiond --daemonize failed:" \
+            "$(printf '%s\n' "$_err" | grep -m 1 -i 'error' || printf '%s\n' "$_err" | head -n 1)"
+    fi
+    _pidfile=$(daemon_pidfile)
+    _i=0
+    until lttng list >/dev/null 2>&1; do
+        _i=$((_i + 1))
+        [ $_i -le 100 ] || die "started lttng-sessiond, but it did not answer within 10 s"
+        sleep 0.1
+    done
+    _pid=$(cat "$_pidfile" 2>/dev/null)
+    if [ "$(id -u)" = 0 ]; then
+        _what="the system lttng-sessiond"
+    else
+        _what="lttng-sessiond for LTTNG_HOME=${LTTNG_HOME:-$HOME}"
+    fi
+    if [ $stop_daemon = 1 ]; then
+        daemon_pid=$_pid
+        echo "$me: no session daemon was running: started $_what (pid ${_pid:-?}); stopped at exit (--stop-daemon)" >&2
+    else
+        echo "$me: no session daemon was running: started $_what (pid ${_pid:-?}); it keeps running (stop it: kill ${_pid:-PID})" >&2
+    fi
+}
+
 [ -n "$name" ] || name=loop-trace-$(date +%Y%m%d-%H%M%S)-$$
+triggers=""
 
 # Session life: created -> destroyed on every exit path.
 created=0
@@ -127,18 +244,86 @@ running=0
 interrupted=0
 # shellcheck disable=SC2317 # called from traps
 destroy_session() {
+    for _t in $triggers; do
+        lttng remove-trigger "$_t" >/dev/null 2>&1
+    done
+    triggers=""
     if [ "$created" = 1 ]; then
         created=0
         lttng stop "$name" >/dev/null 2>&1
         lttng destroy "$name" >/dev/null 2>&1
     fi
 }
-trap 'destroy_session' EXIT
+trap 'destroy_session; stop_started_daemon' EXIT
 # While the program runs it gets SIGINT too: finish normally and keep the trace.
 trap 'if [ $running = 1 ]; then interrupted=1; else destroy_session; exit 130; fi' INT
 trap 'destroy_session; exit 143' TERM
 
-if [ $live = 1 ]; then
+lttng list >/dev/null 2>&1 || start_daemon
+
+# ---- fork() wrapper -----------------------------------------------------------
+
+# The path of liblttng-ust-fork.so.1 for this machine's word size, or nothing.
+find_fork_lib() {
+    case $(uname -m) in
+        x86_64) _tag='x86-64' ;;
+        aarch64) _tag='AArch64' ;;
+        *) _tag='' ;;
+    esac
+    _lib=$( (ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null) |
+        awk -v tag="$_tag" '$1 == "liblttng-ust-fork.so.1" {
+                if (tag == "" || index($0, tag)) { print $NF; exit } }')
+    if [ -n "$_lib" ] && [ -r "$_lib" ]; then
+        echo "$_lib"
+        return
+    fi
+    for _d in "/usr/lib/$(uname -m)-linux-gnu" /usr/lib64 /usr/lib /usr/local/lib; do
+        if [ -r "$_d/liblttng-ust-fork.so.1" ]; then
+            echo "$_d/liblttng-ust-fork.so.1"
+            return
+        fi
+    done
+}
+
+# LD_PRELOAD with the fork wrapper: first, except after a sanitizer runtime
+# (AddressSanitizer insists on coming first); one the program itself needs is
+# put there too.
+preload_list() {
+    _san=""
+    _rest=""
+    for _p in $(printf '%s\n' "${LD_PRELOAD:-}" | tr ':' ' '); do
+        case ${_p##*/} in
+            libasan.so* | libtsan.so* | libhwasan.so*) _san="$_san $_p" ;;
+            *) _rest="$_rest $_p" ;;
+        esac
+    done
+    if [ -z "$_san" ]; then
+        _prog=$(command -v "$1" 2>/dev/null)
+        if [ -n "$_prog" ] && [ -f "$_prog" ]; then
+            _san=$(ldd "$_prog" 2>/dev/null |
+                sed -n 's/^[[:space:]]*lib[at]san\.so[^ ]* => \(\/[^ ]*\).*/ \1/p' | head -n 1)
+        fi
+    fi
+    _all="$_san $fork_lib$_rest"
+    # shellcheck disable=SC2086 # split and join with single spaces
+    echo $_all
+}
+
+fork_lib=""
+if [ $fork_wrapper = 1 ]; then
+    fork_lib=$(find_fork_lib)
+fi
+
+# ---- the session ----------------------------------------------------------------
+
+
+if [ $mode = flight ]; then
+    if [ -n "$outdir" ]; then
+        lttng_q create "$name" --snapshot --output="$outdir"
+    else
+        lttng_q create "$name" --snapshot
+    fi
+elif [ $live = 1 ]; then
     if [ -n "$live_url" ]; then
         lttng_q create "$name" --live --set-url="$live_url"
     else
@@ -154,13 +339,31 @@ created=1
 chan_opts="--subbuf-size=$subbuf_size --num-subbuf=$num_subbuf"
 [ $pid_buffers = 1 ] && chan_opts="$chan_opts --buffers-pid"
 [ $blocking = 1 ] && chan_opts="$chan_opts --blocking-timeout=inf"
+[ $mode = flight ] && chan_opts="$chan_opts --overwrite"
 # shellcheck disable=SC2086 # chan_opts holds separate options without spaces inside
 lttng_q enable-channel -u -s "$name" $chan_opts loop
 lttng_q enable-event -u -s "$name" -c loop 'libloop:*'
 lttng_q add-context -u -s "$name" -c loop -t vpid -t vtid -t procname
 
-trace_path=$(lttng list "$name" 2>/dev/null | sed -n 's/^ *Trace output: *//p' | head -n 1)
+if [ $mode = flight ]; then
+    snap_dir=$(lttng snapshot list-output -s "$name" 2>/dev/null |
+        sed -n 's/^ *\[[0-9]*\] [^:]*: *//p' | head -n 1)
+    trace_path=""
+else
+    trace_path=$(lttng list "$name" 2>/dev/null | sed -n 's/^ *Trace output: *//p' | head -n 1)
+fi
 lttng_q start "$name"
+if [ $mode = flight ]; then
+    # The triggers belong to the session daemon, not to the session: named
+    # after the session, removed by destroy_session.
+    for ev in stall error; do
+        lttng_q add-trigger --name="$name-$ev" --condition=event-rule-matches \
+            --type=user --name="libloop:$ev" --action=snapshot-session "$name"
+        triggers="$triggers $name-$ev"
+    done
+    echo "$me: flight recorder $name: a snapshot goes to ${snap_dir:-?} at each libloop:stall" \
+        "and libloop:error (one by hand: lttng snapshot record -s $name)" >&2
+fi
 if [ $live = 1 ]; then
     host=$(printf '%s\n' "${live_url:-net://127.0.0.1}" | sed -e 's|^[a-z0-9]*://||' -e 's|[:/].*||')
     echo "$me: live session $name: read it with babeltrace2 --input-format=lttng-live" \
@@ -179,11 +382,47 @@ running=1
         LTTNG_UST_ALLOW_BLOCKING=1
         export LTTNG_UST_ALLOW_BLOCKING
     fi
+    if [ -n "$fork_lib" ]; then
+        LD_PRELOAD=$(preload_list "$1")
+        export LD_PRELOAD
+    fi
     trap - INT TERM EXIT
     exec "$@"
 )
 status=$?
 running=0
+
+# Snapshots named after the session's output, in creation order.
+count_snapshots() {
+    if [ -n "$snap_dir" ] && [ -d "$snap_dir" ]; then
+        find "$snap_dir" -mindepth 1 -maxdepth 1 -type d -name 'snapshot-*' | wc -l
+    else
+        echo 0
+    fi
+}
+
+if [ $mode = flight ]; then
+    # A trigger's action runs in the session daemon, after the event: let the
+    # last snapshots be written (the count stays put for 0.6 s; 5 s at most).
+    _n=$(count_snapshots)
+    _stable=0
+    _i=0
+    while [ $_stable -lt 3 ] && [ $_i -lt 25 ]; do
+        sleep 0.2
+        _m=$(count_snapshots)
+        if [ "$_m" = "$_n" ]; then
+            _stable=$((_stable + 1))
+        else
+            _stable=0
+            _n=$_m
+        fi
+        _i=$((_i + 1))
+    done
+    for _t in $triggers; do
+        lttng_q remove-trigger "$_t"
+    done
+    triggers=""
+fi
 
 lttng_q stop "$name"
 discarded=$(lttng list "$name" -c loop 2>/dev/null |
@@ -193,7 +432,7 @@ lost=$(lttng list "$name" -c loop 2>/dev/null |
 lttng_q destroy "$name"
 created=0
 
-if [ -n "$discarded" ] && [ "$discarded" != 0 ]; then
+if [ $mode != flight ] && [ -n "$discarded" ] && [ "$discarded" != 0 ]; then
     echo "$me: warning: $discarded events were discarded (buffers full);" \
         "use --blocking or a larger --subbuf-size/--num-subbuf" >&2
 fi
@@ -201,7 +440,17 @@ if [ -n "$lost" ] && [ "$lost" != 0 ]; then
     echo "$me: warning: $lost packets were lost" >&2
 fi
 [ $interrupted = 1 ] && echo "$me: interrupted; the trace holds what was recorded" >&2
-if [ $live = 1 ]; then
+if [ $mode = flight ]; then
+    n=$(count_snapshots)
+    if [ "$n" = 0 ]; then
+        echo "$me: no snapshot: no libloop:stall or libloop:error event (nothing written to ${snap_dir:-?})" >&2
+    else
+        echo "$me: $n snapshot(s) in $snap_dir:" >&2
+        # snapshot-OUTPUT-DATE-TIME-SEQ: in SEQ order
+        find "$snap_dir" -mindepth 1 -maxdepth 1 -type d -name 'snapshot-*' |
+            awk -F- '{ print $NF "\t" $0 }' | sort -n | cut -f 2 | sed 's/^/  /' >&2
+    fi
+elif [ $live = 1 ]; then
     echo "$me: live session $name ended; the relay daemon kept the trace" >&2
 else
     echo "$me: trace: ${trace_path:-unknown (see lttng list)}" >&2
