@@ -312,7 +312,9 @@ static void sorted_topk(const struct topk *k, struct instance *out, size_t *n)
 {
     memcpy(out, k->v, k->n * sizeof(*out));
     *n = k->n;
-    qsort(out, *n, sizeof(*out), cmp_instance);
+    if (*n > 1) {
+        qsort(out, *n, sizeof(*out), cmp_instance);
+    }
 }
 
 static void text_stalls(const struct ctx *c, size_t *shown)
@@ -419,7 +421,9 @@ static int text_report(const struct ctx *c)
     if (rc < 0) {
         return rc;
     }
-    qsort(h, nh, sizeof(*h), cmp_hang);
+    if (nh > 1) {
+        qsort(h, nh, sizeof(*h), cmp_hang);
+    }
     for (i = 0; i < nh; i++) {
         const struct hang *x = &h[i];
         if (x->cls == HANG_IDLE) {
@@ -580,7 +584,9 @@ static int json_report(const struct ctx *c)
     if (rc < 0) {
         return rc;
     }
-    qsort(h, nh, sizeof(*h), cmp_hang);
+    if (nh > 1) {
+        qsort(h, nh, sizeof(*h), cmp_hang);
+    }
     json_begin(c, &w);
     jw_arr(&w, "deadlocks");
     for (i = 0; i < c->m->ncycles; i++) {

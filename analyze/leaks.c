@@ -144,7 +144,9 @@ int leaks_collect(const struct ctx *c, struct leak_group **out, size_t *n)
     for (i = 0; i < nv; i++) {
         qsort(v[i].ids, v[i].nids, sizeof(v[i].ids[0]), cmp_u64);
     }
-    qsort(v, nv, sizeof(*v), cmp_group);
+    if (nv > 1) {
+        qsort(v, nv, sizeof(*v), cmp_group);
+    }
     *out = v;
     *n = nv;
     return 0;

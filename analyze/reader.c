@@ -300,7 +300,9 @@ static int discover(struct reader *r, const char *dir, int depth)
         }
         n++;
     }
-    qsort(names, n, sizeof(*names), strcmp_ptr);
+    if (n > 1) {
+        qsort(names, n, sizeof(*names), strcmp_ptr);
+    }
     for (i = 0; i < n && rc == 0; i++) {
         if (join_path(sub, sizeof sub, dir, names[i]) < 0) {
             continue;

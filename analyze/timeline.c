@@ -84,7 +84,9 @@ static int tl_init(struct tl *t, const struct ctx *c)
         t->order[i] = i;
     }
     g_model = m;
-    qsort(t->order, m->nivals, sizeof(*t->order), cmp_ival);
+    if (m->nivals > 1) {
+        qsort(t->order, m->nivals, sizeof(*t->order), cmp_ival);
+    }
     for (i = 0; i < m->nrows; i++) {
         t->first[i] = SIZE_MAX;
     }
