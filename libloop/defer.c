@@ -93,17 +93,22 @@ void loop__defer_dispatch(loop_defer_t *d)
 {
     loop_handle_t *h = &d->handle;
 
-    loop__handle_stop(h);
     if (h->flags & LOOP__H_CALL) {
         struct call *c = (struct call *)h;
         loop_t *loop = h->loop;
+        loop__handle_stop(h);
         c->fn(loop, c->arg);
         h->magic = LOOP__MAGIC_CLOSED;
         c->arg = loop->call_free;
         loop->call_free = c;
         return;
     }
+    /* A defer that re-starts itself from its callback (the common chain) stays
+     * active throughout: it is stopped only if the callback did not queue it. */
     ((loop_defer_cb)h->cb)(d);
+    if ((h->flags & (LOOP__H_ACTIVE | LOOP__H_QUEUED | LOOP__H_CLOSING)) == LOOP__H_ACTIVE) {
+        loop__handle_stop(h);
+    }
 }
 
 /* Free the recycled records and any call that never ran. */
