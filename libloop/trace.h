@@ -77,6 +77,28 @@
 #ifndef LOOP_TRACE_H
 #define LOOP_TRACE_H
 
+#ifdef LOOP_NO_TRACE
+/*
+ * A build without tracepoints (-DLOOP_NO_TRACE, used by the tracing benchmark
+ * bench/trace_overhead.sh as the baseline): no LTTng header, no call-site
+ * structure, no start-up dlopen of liblttng-ust-tracepoint.so.1; every call
+ * site compiles to nothing. The arguments stay "used" (never evaluated) so
+ * that variables kept only for tracing raise no warning. trace.c still
+ * builds (its loader has nothing to load into).
+ */
+#include "internal.h"
+#include "../tracepoints/libloop_tp_enums.h"
+
+static inline void loop__trace_none(int unused, ...)
+{
+    (void)unused;
+}
+#define LOOP_TRACE(event, ...) ((void)(0 && (loop__trace_none(0, __VA_ARGS__), 0)))
+#define LOOP_TRACE_ENABLED(event) 0
+#define LOOP_TRACE_DO(event, ...) LOOP_TRACE(event, __VA_ARGS__)
+
+#else /* !LOOP_NO_TRACE */
+
 /* The call-site structures stay inside libloop (not exported from libloop.so). */
 #ifndef LTTNG_UST_TRACEPOINT_HIDDEN_DEFINITION
 #define LTTNG_UST_TRACEPOINT_HIDDEN_DEFINITION
@@ -87,6 +109,8 @@
 #define LOOP_TRACE(event, ...) lttng_ust_tracepoint(libloop, event, __VA_ARGS__)
 #define LOOP_TRACE_ENABLED(event) lttng_ust_tracepoint_enabled(libloop, event)
 #define LOOP_TRACE_DO(event, ...) lttng_ust_do_tracepoint(libloop, event, __VA_ARGS__)
+
+#endif /* LOOP_NO_TRACE */
 
 /* 1 once the probe object is loaded (by LD_PRELOAD or LOOP_TRACE=1). trace.c. */
 int loop__trace_probe_loaded(void);

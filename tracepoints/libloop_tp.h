@@ -42,34 +42,8 @@
 /* Stored in libloop:loop_new as format_version. */
 #define LOOP_TRACE_FORMAT_VERSION 1
 
-/*
- * Task states and wait kinds as the trace encodes them. The task layer keeps
- * its own enums equal to these (_Static_assert them there).
- */
-enum loop__tp_task_state {
-    LOOP__TP_TASK_NEW = 0,
-    LOOP__TP_TASK_READY = 1,
-    LOOP__TP_TASK_RUNNING = 2,
-    LOOP__TP_TASK_WAITING = 3,
-    LOOP__TP_TASK_DONE = 4,
-    LOOP__TP_TASK_CANCELLED = 5,
-    LOOP__TP_TASK_FAILED = 6,
-};
-
-enum loop__tp_wait_kind {
-    LOOP__TP_WAIT_NONE = 0,
-    LOOP__TP_WAIT_SLEEP = 1,
-    LOOP__TP_WAIT_YIELD = 2,
-    LOOP__TP_WAIT_FD = 3,
-    LOOP__TP_WAIT_JOIN = 4,
-    LOOP__TP_WAIT_FUTURE = 5,
-    LOOP__TP_WAIT_EVENT = 6,
-    LOOP__TP_WAIT_LOCK = 7,
-    LOOP__TP_WAIT_CHANNEL_SEND = 8,
-    LOOP__TP_WAIT_CHANNEL_RECV = 9,
-    LOOP__TP_WAIT_WORK = 10,
-    LOOP__TP_WAIT_GROUP = 11,
-};
+/* Task states and wait kinds as the trace encodes them (no LTTng inside). */
+#include "libloop_tp_enums.h"
 
 /* Field helpers: NULL-tolerant, so a call site never crashes the probe. */
 static inline uint64_t loop__tp_loop_id(const loop_t *l)
