@@ -13,7 +13,19 @@
  * loop_call_soon) run in FIFO order among themselves, timers run in due
  * order with ties in start order, a lock is handed to its waiters FIFO, and
  * close callbacks run in close order. Every choice comes from the seed.
+ *
+ * Perturbations (for loop-replay minimize): every choice that differs from
+ * what fifo would do is one, numbered from 1 in the order chaos makes them.
+ * LOOP_CHAOS_ONLY="1,4,7-9" applies only those and takes the fifo choice for
+ * the others; the random draws are the same either way, so the numbers keep
+ * naming the same choices up to the first one that changes the run.
+ * LOOP_CHAOS_LOG=FILE gets one line per perturbation:
+ *   P<n> applied|reverted step=<the next schedule record, 0 unrecorded> <what>
  */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "record.h"
 
 #define WINDOW 16
@@ -34,9 +46,96 @@ static uint64_t rnd(loop_t *loop, uint64_t n)
     return n ? loop__rr_rand(&loop->rr->chaos_rng) % n : 0;
 }
 
+void loop__chaos_init(loop_t *loop)
+{
+    struct loop__rr *rr = loop->rr;
+    const char *only = getenv("LOOP_CHAOS_ONLY");
+    const char *log = getenv("LOOP_CHAOS_LOG");
+
+    if (only != NULL) {
+        const char *p = only;
+        size_t cap = 1;
+        for (const char *c = only; *c; c++) {
+            cap += *c == ',';
+        }
+        rr->chaos_only = calloc(cap * 2 + 2, sizeof(uint64_t));
+        if (rr->chaos_only == NULL) {
+            loop_log(LOOP_LOG_ERROR, "LOOP_CHAOS_ONLY: out of memory");
+            exit(2);
+        }
+        while (*p) {
+            char *end;
+            uint64_t lo = strtoull(p, &end, 10), hi = lo;
+            if (end == p) {
+                goto bad;
+            }
+            if (*end == '-') {
+                p = end + 1;
+                hi = strtoull(p, &end, 10);
+                if (end == p || hi < lo) {
+                    goto bad;
+                }
+            }
+            rr->chaos_only[2 * rr->chaos_only_n] = lo;
+            rr->chaos_only[2 * rr->chaos_only_n + 1] = hi;
+            rr->chaos_only_n++;
+            if (*end == ',') {
+                end++;
+            } else if (*end != '\0') {
+                goto bad;
+            }
+            p = end;
+        }
+    }
+    if (log != NULL && *log) {
+        rr->chaos_log = fopen(log, "we");
+        if (rr->chaos_log == NULL) {
+            loop_log(LOOP_LOG_ERROR, "LOOP_CHAOS_LOG: cannot write %s", log);
+        }
+    }
+    return;
+bad:
+    loop_log(LOOP_LOG_ERROR, "LOOP_CHAOS_ONLY=\"%s\" is not a list like 1,4,7-9", only);
+    exit(2);
+}
+
+void loop__chaos_free(struct loop__rr *rr)
+{
+    free(rr->chaos_only);
+    rr->chaos_only = NULL;
+    if (rr->chaos_log != NULL) {
+        fclose(rr->chaos_log);
+        rr->chaos_log = NULL;
+    }
+}
+
+/* A choice that differs from fifo: is it applied? Logged when asked. */
+__attribute__((format(printf, 2, 3))) static bool perturb(loop_t *loop, const char *fmt, ...)
+{
+    struct loop__rr *rr = loop->rr;
+    uint64_t n = ++rr->chaos_perturbs;
+    bool on = rr->chaos_only == NULL;
+    va_list ap;
+
+    for (size_t i = 0; !on && i < rr->chaos_only_n; i++) {
+        on = n >= rr->chaos_only[2 * i] && n <= rr->chaos_only[2 * i + 1];
+    }
+    if (rr->chaos_log != NULL) {
+        fprintf(rr->chaos_log, "P%llu %s step=%llu ", (unsigned long long)n,
+                on ? "applied" : "reverted",
+                (unsigned long long)(rr->w ? loop__schedw_count(rr->w) + 1 : 0));
+        va_start(ap, fmt);
+        vfprintf(rr->chaos_log, fmt, ap);
+        va_end(ap);
+        fputc('\n', rr->chaos_log);
+        fflush(rr->chaos_log);
+    }
+    return on;
+}
+
 loop_handle_t *loop__chaos_pick(loop_t *loop)
 {
-    loop_handle_t *cand[WINDOW];
+    loop_handle_t *cand[WINDOW] = {NULL};
     int n = 0, seen_defer = 0, seen_timer = 0;
     loop_queue_t *q;
 
@@ -56,7 +155,15 @@ loop_handle_t *loop__chaos_pick(loop_t *loop)
             break;
         }
     }
-    return cand[rnd(loop, (uint64_t)n)];
+    uint64_t k = rnd(loop, (uint64_t)n);
+    if (k != 0 && !perturb(loop, "ran %s id=%llu \"%s\" before %s id=%llu \"%s\" (%llu of %d)",
+                           loop_kind_name(cand[k]->kind), (unsigned long long)cand[k]->id,
+                           cand[k]->name ? cand[k]->name : "", loop_kind_name(cand[0]->kind),
+                           (unsigned long long)cand[0]->id, cand[0]->name ? cand[0]->name : "",
+                           (unsigned long long)k + 1, n)) {
+        k = 0;
+    }
+    return cand[k];
 }
 
 void loop__chaos_iteration_begin(loop_t *loop)
@@ -102,6 +209,10 @@ int64_t loop__chaos_timeout(loop_t *loop, int64_t timeout_ns)
     } else {
         late = (int64_t)rnd(loop, 2000000);
     }
+    if (late > 0 && !perturb(loop, "poll overslept by %.3f ms (timeout %.3f ms): timers late",
+                             (double)late / 1e6, (double)timeout_ns / 1e6)) {
+        late = 0;
+    }
     return timeout_ns + late;
 }
 
@@ -116,7 +227,12 @@ bool loop__chaos_delay_io(loop_t *loop, loop_handle_t *h)
     if (rnd(loop, 4) != 0) {
         return false;
     }
-    loop__chaos_hold(h, loop->now_ns + 1 + rnd(loop, 2000000));
+    uint64_t hold_ns = 1 + rnd(loop, 2000000);
+    if (!perturb(loop, "held back the readiness of io id=%llu \"%s\" for %.3f ms",
+                 (unsigned long long)h->id, h->name ? h->name : "", (double)hold_ns / 1e6)) {
+        return false;
+    }
+    loop__chaos_hold(h, loop->now_ns + hold_ns);
     h->flags |= LOOP__H_QUEUED;
     loop__queue_insert_tail(&rr->delayed, &h->ready);
     return true;

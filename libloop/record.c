@@ -185,6 +185,7 @@ void loop__rr_env_init(loop_t *loop)
         const char *late = getenv("LOOP_CHAOS_LATE_MS");
         rr->late_max_ns = (late ? (uint64_t)atol(late) : 80) * 1000000u;
         loop->policy = LOOP__POLICY_CHAOS;
+        loop__chaos_init(loop);
     }
     rr->random_state = rr->random_seed;
     if (rec != NULL && *rec) {
@@ -415,6 +416,7 @@ void loop__rr_free(loop_t *loop)
         }
     }
     loop__schedr_close(rr->r);
+    loop__chaos_free(rr);
     free(rr->record_path);
     free(rr->replay_path);
     free(rr);

@@ -5,6 +5,8 @@
 #ifndef LOOP_RECORD_H
 #define LOOP_RECORD_H
 
+#include <stdio.h>
+
 #include "internal.h"
 #include "schedule.h"
 
@@ -27,6 +29,10 @@ struct loop__rr {
     uint64_t chaos_rng;
     uint64_t late_max_ns;    /* timers fire late by up to this */
     loop_queue_t delayed;    /* I/O readiness held back, in ready nodes */
+    uint64_t chaos_perturbs; /* perturbations proposed so far (chaos.c) */
+    uint64_t *chaos_only;    /* LOOP_CHAOS_ONLY as [lo, hi] pairs; NULL: all apply */
+    size_t chaos_only_n;     /* pairs */
+    FILE *chaos_log;         /* LOOP_CHAOS_LOG, or NULL */
     /* loop_random() */
     uint64_t random_state;
     uint64_t random_seed;
@@ -48,6 +54,9 @@ void loop__chaos_iteration_begin(loop_t *loop);
 int64_t loop__chaos_timeout(loop_t *loop, int64_t timeout_ns);
 bool loop__chaos_delay_io(loop_t *loop, loop_handle_t *h);
 loop_handle_t *loop__chaos_pick(loop_t *loop);
+/* LOOP_CHAOS_ONLY, LOOP_CHAOS_LOG (loop-replay minimize); exits 2 on a bad list. */
+void loop__chaos_init(loop_t *loop);
+void loop__chaos_free(struct loop__rr *rr);
 uint64_t loop__rr_rand(uint64_t *state);
 /* The end of recording (loop_close): END record and the stream closed. */
 void loop__rr_end(loop_t *loop);
