@@ -5,7 +5,7 @@
  *
  *   fault_prog [--ticks N] [--tasks K] [--forever]
  * A 1 ms repeating timer ticks N times (default 1000) while K tasks (default
- * 4) sleep 1 ms and yield in turn; prints "fault_prog: started" once the
+ * 4) sleep 1 ms and yield in turn; prints "fault_prog: started pid PID" once the
  * loop runs, and "fault_prog: done N ticks" at the end, and exits 0 when the
  * loop closed cleanly. --forever ticks until killed.
  * Built by the scripts themselves against $BUILD/lib/libloop.a.
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <loop.h>
 
@@ -22,7 +23,7 @@ static int forever, stopping;
 static void tick(loop_timer_t *t)
 {
     if (++ticks == 1) {
-        printf("fault_prog: started\n");
+        printf("fault_prog: started pid %ld\n", (long)getpid());
         fflush(stdout);
     }
     if (!forever && ticks >= max_ticks) {
