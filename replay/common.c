@@ -209,6 +209,29 @@ int sched_load(const char *path, struct sched_file *f)
     }
 }
 
+char **sched_recorded_argv(const struct loop__sched_hdr *hdr)
+{
+    size_t n = 2;
+    char **av;
+
+    for (size_t i = 0; i < hdr->args_len; i++) {
+        n += hdr->args[i] == '\0';
+    }
+    av = calloc(n + 1, sizeof(*av));
+    if (av == NULL) {
+        return NULL;
+    }
+    n = 0;
+    av[n++] = strdup(hdr->program ? hdr->program : "");
+    for (size_t i = 0; i < hdr->args_len;) {
+        size_t len = strnlen(hdr->args + i, hdr->args_len - i);
+        av[n++] = strndup(hdr->args + i, len);
+        i += len + 1;
+    }
+    av[n] = NULL;
+    return av;
+}
+
 void sched_file_free(struct sched_file *f)
 {
     free(f->recs);

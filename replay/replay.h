@@ -58,6 +58,9 @@ int sched_open(const char *path, struct loop__sched_reader **r, struct loop__sch
  */
 bool sched_program_matches(const struct loop__sched_hdr *hdr, const char *prog);
 
+/* The recorded command line (program, then the arguments) as a new argv. */
+char **sched_recorded_argv(const struct loop__sched_hdr *hdr);
+
 /* How a schedule ends. */
 enum sched_end {
     SCHED_END_CLEAN,     /* an END record */

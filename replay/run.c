@@ -39,32 +39,6 @@ static int after_dashdash(int argc, char **argv, int from)
     return -1;
 }
 
-/* The recorded command line as an argv (program, then the NUL-separated args). */
-static char **recorded_argv(const struct loop__sched_hdr *hdr)
-{
-    size_t n = 1;
-    char **av;
-
-    for (size_t i = 0; i < hdr->args_len; i++) {
-        n += hdr->args[i] == '\0';
-    }
-    if (hdr->args_len > 0 && hdr->args[hdr->args_len - 1] != '\0') {
-        n++;
-    }
-    av = calloc(n + 2, sizeof(*av));
-    if (av == NULL) {
-        return NULL;
-    }
-    n = 0;
-    av[n++] = hdr->program;
-    for (size_t i = 0; i < hdr->args_len;) {
-        av[n++] = hdr->args + i;
-        i += strnlen(hdr->args + i, hdr->args_len - i) + 1;
-    }
-    av[n] = NULL;
-    return av;
-}
-
 /* run --------------------------------------------------------------------- */
 
 int cmd_run(int argc, char **argv)
@@ -110,7 +84,7 @@ int cmd_run(int argc, char **argv)
             loop__schedr_close(r);
             return rc;
         }
-        av = recorded_argv(&hdr);
+        av = sched_recorded_argv(&hdr);
     } else if (!force && !sched_program_matches(&hdr, av[0])) {
         rc = bad("%s was recorded from %s, not %s (--force replays it anyway)", file,
                  base_name(hdr.program), base_name(av[0]));
