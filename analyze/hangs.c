@@ -10,6 +10,7 @@
  * ends inside a callback (the likely crash or hang site).
  */
 #include "report.h"
+#include "symbolize.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -342,8 +343,13 @@ static void text_stalls(const struct ctx *c, size_t *shown)
         fprintf(c->out, ") blocked the loop for %s at +%.6f s\n", fmt_dur(db, sizeof db, s->duration_ns),
                 model_rel_s(c->m, s->ts));
         if (s->backtrace != NULL && s->backtrace[0] != '\0') {
+            char first[512] = "";
+            char *sym = c->o->no_symbolize ? NULL : symbolize_backtrace(s->backtrace, s->ts, first, sizeof first);
+            if (first[0] != '\0') {
+                fprintf(c->out, "  blocked in %s\n", first);
+            }
             fprintf(c->out, "  backtrace:\n");
-            for (p = s->backtrace; *p;) {
+            for (p = sym != NULL ? sym : s->backtrace; *p;) {
                 const char *e = strchr(p, '\n');
                 size_t len = e ? (size_t)(e - p) : strlen(p);
                 if (len > 0) {
@@ -351,6 +357,7 @@ static void text_stalls(const struct ctx *c, size_t *shown)
                 }
                 p += len + (e != NULL);
             }
+            free(sym);
         }
     }
     if (c->m->stalls_total > c->m->nstalls) {
@@ -680,6 +687,16 @@ static int json_report(const struct ctx *c)
         jw_u64(&w, "ts_ns", s->ts);
         jw_u64(&w, "duration_ns", s->duration_ns);
         jw_str(&w, "backtrace", s->backtrace ? s->backtrace : "");
+        if (!c->o->no_symbolize && s->backtrace != NULL && s->backtrace[0] != '\0') {
+            char first[512] = "";
+            char *sym = symbolize_backtrace(s->backtrace, s->ts, first, sizeof first);
+            jw_str(&w, "backtrace_symbolized", sym != NULL ? sym : s->backtrace);
+            jw_str(&w, "blocked_in", first);
+            free(sym);
+        } else {
+            jw_str(&w, "backtrace_symbolized", s->backtrace ? s->backtrace : "");
+            jw_str(&w, "blocked_in", "");
+        }
         jw_end_obj(&w);
     }
     jw_end_arr(&w);

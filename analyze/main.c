@@ -53,6 +53,8 @@ static void usage(FILE *f)
             "  --all              timeline: every task (default: the first 100 per loop)\n"
             "  --folded           profile: folded stacks (flamegraph.pl, speedscope)\n"
             "  --ignore-version   read traces of an unknown trace-format version anyway\n"
+            "  --no-symbolize     print stall backtraces as recorded (default: addr2line\n"
+            "                     resolves frames of binaries still on disk)\n"
             "  -v, --verbose      babeltrace2 warnings on stderr\n"
             "exit status: 0 ok, 1 check found problems, 2 bad usage or input, 3 internal error\n");
 }
@@ -202,6 +204,8 @@ int main(int argc, char **argv)
             o.all = 1;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             o.verbose = 1;
+        } else if (strcmp(a, "--no-symbolize") == 0) {
+            o.no_symbolize = 1;
         } else if (strcmp(a, "--ignore-version") == 0) {
             o.ignore_version = 1;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {

@@ -29,6 +29,7 @@ struct aopts {
     int all;                   /* timeline: every task, not the first 100 per loop */
     int verbose;
     int ignore_version;
+    int no_symbolize;          /* keep stall backtraces as recorded */
 };
 
 struct ctx {

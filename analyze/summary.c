@@ -7,6 +7,7 @@
  * reports give the details.
  */
 #include "report.h"
+#include "symbolize.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -181,10 +182,17 @@ static int text_summary(const struct ctx *c)
         const struct mloop *l = model_loop(c->m, s->vpid, s->loop_id);
         const char *bt = s->backtrace ? s->backtrace : "";
         const char *nl = strchr(bt, '\n');
-        fprintf(c->out, "  stall: %s: %s %" PRIu64 " blocked the loop for %s at %s; top frame: %.*s\n",
+        char first[512] = "";
+        char *sym = c->o->no_symbolize || !bt[0] ? NULL : symbolize_backtrace(bt, s->ts, first, sizeof first);
+        fprintf(c->out, "  stall: %s: %s %" PRIu64 " blocked the loop for %s at %s; ",
                 describe_loop(c, l, lb, sizeof lb), ev_kind_name(s->kind), s->id,
-                fmt_dur(a, sizeof a, s->duration_ns), model_site_str(c->m, s->site, sb, sizeof sb),
-                (int)(nl ? (size_t)(nl - bt) : strlen(bt)), bt);
+                fmt_dur(a, sizeof a, s->duration_ns), model_site_str(c->m, s->site, sb, sizeof sb));
+        if (first[0] != '\0') {
+            fprintf(c->out, "in %s\n", first);
+        } else {
+            fprintf(c->out, "top frame: %.*s\n", (int)(nl ? (size_t)(nl - bt) : strlen(bt)), bt);
+        }
+        free(sym);
     }
     for (i = 0; i < c->m->slow_events.n && i < 5; i++) {
         const struct instance *in = &c->m->slow_events.v[i];

@@ -530,7 +530,7 @@ fl=$(line_of ad_stall.c SITE_FLUSH)
 an hangs "$tmp/t-stall"
 expect_status 0 "hangs (stall)"
 out_has "STALL: .*timer .*\"flush\" (created at ad_stall.c:$fl" "hangs (stall)"
-out_has "block_the_loop" "hangs (stall): the backtrace"
+out_has "blocked in block_the_loop" "hangs (stall): the blocking function"
 an check "$tmp/t-stall"
 expect_status 1 "check (stall)"
 
@@ -644,6 +644,13 @@ g={(x['kind'],x['site']['line']):x['count'] for x in d['groups']}
 assert g=={('timer',$tl):5,('io',$il):4}, g
 " "leaks --json (examples/leak: every 4th timer, every 5th watcher of 20)"
 fi
+if [ -x "$BUILD/bin/stall" ]; then
+    LOOP_STALL_MS=100 capture ex-stall -- "$BUILD/bin/stall"
+    an hangs "$tmp/t-ex-stall"
+    expect_status 0 "hangs (examples/stall)"
+    out_has "STALL: .*\"flush\"" "hangs (examples/stall)"
+    out_has "blocked in spin_ms at .*stall.c" "hangs (examples/stall): the blocking function, symbolized"
+fi
 
 # ---------------------------------------------------------------------------
 # Live: hangs on an lttng-relayd session reports the deadlock while the
@@ -667,6 +674,7 @@ if command -v lttng-relayd >/dev/null 2>&1; then
         >"$tmp/cap-live.out" 2>&1 &
     ltpid=$!
     sleep 0.3
+    : >"$tmp/live.out"
     "$A" hangs --threshold 500ms "net://127.0.0.1:$((base + 2))/host/$(hostname)/analyze-live" \
         >"$tmp/live.out" 2>"$tmp/live.err" &
     apid=$!
