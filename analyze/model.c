@@ -368,6 +368,15 @@ static void ival_add(struct model *m, uint32_t row, uint8_t state, uint8_t kind,
     }
 }
 
+/* The timeline row of a loop's own states (polling, dispatching), made on first use. */
+static uint32_t loop_row(struct model *m, struct mloop *l)
+{
+    if (l->cb_row == 0 && m->opts.keep_intervals) {
+        l->cb_row = row_new(m, ROW_LOOP, l, 0, 0, 0, l->t_first);
+    }
+    return l->cb_row;
+}
+
 static struct prof *prof_for_task(struct model *m, uint32_t name, uint32_t site)
 {
     struct akey k;
@@ -1423,10 +1432,7 @@ static void on_callback_end(struct model *m, struct mloop *l, const struct event
             h->callbacks++;
         }
     }
-    if (l->cb_row == 0 && m->opts.keep_intervals) {
-        l->cb_row = row_new(m, ROW_LOOP, l, 0, 0, 0, l->t_first);
-    }
-    ival_add(m, l->cb_row, IV_CALLBACK, ev->kind, l->cb_begin, ev->ts_ns, ev->id, site);
+    ival_add(m, loop_row(m, l), IV_CALLBACK, ev->kind, l->cb_begin, ev->ts_ns, ev->id, site);
     if (p != NULL && hist_add(&p->step, d) < 0) {
         m->oom = 1;
     }
@@ -1695,6 +1701,7 @@ static void on_loop_event(struct model *m, struct mloop *l, const struct event *
     case EV_POLL_END:
         if (l->flags & LF_IN_POLL) {
             l->poll_ns += since(l->poll_begin, ev->ts_ns);
+            ival_add(m, loop_row(m, l), IV_POLL, 0, l->poll_begin, ev->ts_ns, 0, 0);
         }
         l->flags &= ~(uint32_t)LF_IN_POLL;
         break;
@@ -1913,10 +1920,7 @@ void model_finish(struct model *m)
                     }
                 }
             }
-            if (m->opts.keep_intervals && l->cb_row == 0) {
-                l->cb_row = row_new(m, ROW_LOOP, l, 0, 0, 0, l->t_first);
-            }
-            ival_add(m, l->cb_row, IV_CALLBACK, l->cb_kind, l->cb_begin, m->t_last, l->cb_id, 0);
+            ival_add(m, loop_row(m, l), IV_CALLBACK, l->cb_kind, l->cb_begin, m->t_last, l->cb_id, 0);
         }
         if (l->flags & LF_RUNNING) {
             l->run_ns += since(l->t_run_begin, l->t_last);

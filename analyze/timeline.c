@@ -33,6 +33,8 @@ static int prio_of(const struct ival *v)
     case IV_RUN:
     case IV_CALLBACK:
         return P_RUN;
+    case IV_POLL:
+        return P_WAIT;
     case IV_READY:
         return P_READY;
     case IV_WAIT:
@@ -153,7 +155,7 @@ static const char *row_label(const struct ctx *c, const struct trow *r, char *bu
     const char *name = model_str(c->m, r->name);
 
     if (r->type == ROW_LOOP) {
-        snprintf(buf, len, "loop %" PRIu64 " callbacks", r->loop_id);
+        snprintf(buf, len, "loop %" PRIu64, r->loop_id);
     } else if (name[0]) {
         snprintf(buf, len, "task %" PRIu64 " %s", r->id, name);
     } else {
@@ -184,6 +186,9 @@ static const char *ival_label(const struct ctx *c, const struct ival *v, char *b
     case IV_CALLBACK:
         snprintf(buf, len, "%s %" PRIu64 "%s%s", ev_kind_name(v->kind), v->obj, v->site ? " " : "",
                  v->site ? sb : "");
+        break;
+    case IV_POLL:
+        snprintf(buf, len, "polling");
         break;
     default:
         snprintf(buf, len, "?");
@@ -265,13 +270,15 @@ static int text_timeline(const struct ctx *c, const struct tl *t)
                 int cc = ch[cells[k].prio];
                 if (row->type == ROW_LOOP && cells[k].prio == P_RUN) {
                     cc = 'C';
+                } else if (row->type == ROW_LOOP && cells[k].prio == P_WAIT) {
+                    cc = '_';
                 }
                 fputc(cc, c->out);
             }
             fprintf(c->out, "|\n");
         }
         fprintf(c->out, "  legend: # running  . ready  = waiting on a task/lock/sync object  - waiting on "
-                        "time or I/O  C callbacks\n\n");
+                        "time or I/O  C dispatching  _ polling\n\n");
     }
     free(cells);
     return 0;
@@ -280,10 +287,11 @@ static int text_timeline(const struct ctx *c, const struct tl *t)
 /* ---------------------------------------------------------------------- */
 /* JSON                                                                    */
 
+/* The names of docs/trace-format.md, "Task and loop states" (shared with Trace Compass). */
 static const char *state_name(uint8_t s)
 {
     return s == IV_READY ? "ready" : s == IV_RUN ? "running" : s == IV_WAIT ? "waiting"
-         : s == IV_CALLBACK ? "callback" : "?";
+         : s == IV_CALLBACK ? "dispatching" : s == IV_POLL ? "polling" : "?";
 }
 
 static int json_timeline(const struct ctx *c, const struct tl *t)
@@ -304,7 +312,11 @@ static int json_timeline(const struct ctx *c, const struct tl *t)
             jw_u64(&w, "id", row->id);
             jw_str(&w, "name", model_str(m, row->name));
             json_site(c, &w, "spawn_site", row->site);
-            jw_str(&w, "end_state", ev_task_state_name(row->end_state));
+            if (row->end_state == TS_NEW) {
+                jw_null(&w, "end_state"); /* never ready: no state yet */
+            } else {
+                jw_str(&w, "end_state", ev_task_state_name(row->end_state));
+            }
             jw_u64(&w, "steps", t->st[r].steps);
             jw_u64(&w, "running_ns", t->st[r].run);
             jw_u64(&w, "ready_ns", t->st[r].ready);
@@ -382,7 +394,7 @@ static int chrome_timeline(const struct ctx *c, const struct tl *t, const char *
         const struct trow *row = &m->rows[v->row];
         char sb[256];
         fprintf(f, "%s{\"ph\":\"X\",\"cat\":\"%s\",\"name\":", first ? "" : ",\n",
-                row->type == ROW_LOOP ? "callback" : state_name(v->state));
+                row->type == ROW_LOOP ? "loop" : state_name(v->state));
         json_escape(f, ival_label(c, v, ib, sizeof ib));
         fprintf(f, ",\"pid\":%" PRId64 ",\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"site\":", row->vpid,
                 v->row + 1, (double)(v->start - m->t_first) / 1e3, (double)(v->end - v->start) / 1e3);
