@@ -1,0 +1,177 @@
+#!/bin/sh
+# load_echo.sh — the echo server under load, traced, and the analyzer's
+# counts against the load generator's.
+#
+# build/bin/echo_server serves build/bin/loadgen (tools/loadgen.c): LOAD_CONNS
+# concurrent connections (default 1,000) on loopback carrying LOAD_MESSAGES
+# messages in all (default 200,000 in CI; LOAD_MESSAGES=1000000 for the full
+# run, see docs/reliability.md for both figures), each echoed and checked byte
+# for byte. Both processes run under `loop-trace --blocking` (a blocking
+# channel with generous buffers: no event may be discarded). Then:
+#  - loadgen exits 0: every message came back intact;
+#  - loop-trace reports no discarded event and no lost packet, and
+#    `loop-analyze summary --json` agrees (discarded_events 0, no gap);
+#  - echo_server's loop spawned connections + 1 tasks (one "conn" task per
+#    connection and its acceptor), all done, none failed or cancelled, no
+#    error; loadgen's loop spawned one task per connection, all done;
+#  - the exact message count: each "client" task of loadgen takes one step
+#    per message plus one (it waits for each echo with loop_wait_fd, which
+#    always suspends once; see tools/loadgen.c), so the step count of the
+#    "client" tasks in `loop-analyze profile --json` must equal
+#    messages + connections + the extra waits loadgen counted (echoes read in
+#    pieces, full socket buffers; normally 0). One lost event and it differs.
+#  - the server's "conn" steps lie between connections and
+#    messages + 2 x connections (one step per readiness, and a message can
+#    already be there when the task reads again: not exact, so a bound).
+# The same again with chaos scheduling (LOOP_CHAOS=LOAD_CHAOS_SEED, default
+# 1234, in both processes).
+# Under SANITIZE builds the default is 20,000 messages. Uses a private
+# lttng-sessiond (tests/lib/sessiond.sh). BUILD is the build directory.
+set -u
+
+. tests/lib/sessiond.sh
+sessiond_isolate "$0" "$@"
+me=load_echo
+
+BUILD=${BUILD:-build}
+case $BUILD in
+    /*) ;;
+    *) BUILD=$PWD/$BUILD ;;
+esac
+for tool in babeltrace2 lttng lttng-sessiond; do
+    command -v "$tool" >/dev/null 2>&1 || fail "$tool not found (scripts/install-deps installs it)"
+done
+for f in bin/echo_server bin/loadgen bin/loop-trace bin/loop-analyze lib/liblooptp.so; do
+    [ -e "$BUILD/$f" ] || fail "$BUILD/$f is missing: run make first"
+done
+conns=${LOAD_CONNS:-1000}
+if [ -n "${SANITIZE:-}" ]; then
+    messages=${LOAD_MESSAGES:-20000}
+else
+    messages=${LOAD_MESSAGES:-200000}
+fi
+seed=${LOAD_CHAOS_SEED:-1234}
+
+# Each process holds a descriptor per connection.
+need=$((conns + 256))
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
+    ulimit -n "$need" 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null ||
+        fail "cannot raise the descriptor limit (ulimit -n) to $need for $conns connections"
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-load.XXXXXX") || fail "mktemp failed"
+at_exit "rm -rf '$tmp'"
+
+# The program loop-trace runs: the server in the background, the generator,
+# then the server's own exit (it stops after --max-conns connections).
+cat >"$tmp/drive.sh" <<'EOF'
+# drive.sh BUILD DIR CONNS MESSAGES [SEED]
+B=$1 D=$2 C=$3 M=$4 S=${5:-}
+if [ -n "$S" ]; then LOOP_CHAOS=$S; export LOOP_CHAOS; fi
+"$B/bin/echo_server" --max-conns "$C" --idle-ms 60000 >"$D/server.out" 2>"$D/server.err" &
+srv=$!
+i=0
+until grep -q '^port ' "$D/server.out" 2>/dev/null; do
+    i=$((i + 1))
+    if [ $i -gt 200 ] || ! kill -0 $srv 2>/dev/null; then echo "echo_server did not start" >&2; kill $srv 2>/dev/null; exit 1; fi
+    sleep 0.05
+done
+if [ -n "$S" ]; then LOOP_CHAOS=$((S + 1)); fi
+"$B/bin/loadgen" --port "$(sed -n 's/^port //p' "$D/server.out")" --conns "$C" --messages "$M" \
+    --timeout-ms 60000 >"$D/loadgen.out" 2>"$D/loadgen.err"
+lg=$?
+wait $srv
+sv=$?
+[ $lg = 0 ] && [ $sv = 0 ]
+EOF
+
+# json_proc FILE PROCNAME KEY: the first "KEY": value inside that process's entry.
+json_proc() {
+    awk -v p="\"$2\"," -v k="\"$3\":" '
+        $1 == "\"procname\":" { cur = $2 }
+        cur == p && $1 == k { v = $2; sub(/,$/, "", v); print v; exit }' "$1"
+}
+# json_top FILE KEY: the first "KEY": value anywhere.
+json_top() {
+    awk -v k="\"$2\":" '$1 == k { v = $2; sub(/,$/, "", v); print v; exit }' "$1"
+}
+# task_steps FILE NAME: step count of the tasks named NAME in profile --json.
+task_steps() {
+    awk -v n="\"$2\"," '
+        /^  "tasks": \[/ { intasks = 1 }
+        intasks && $1 == "\"name\":" { name = $2 }
+        intasks && name == n && $1 == "\"step\":" { instep = 1 }
+        instep && $1 == "\"count\":" { v = $2; sub(/,$/, "", v); print v; exit }' "$1"
+}
+# field LINE KEY: KEY=value from loadgen's result line.
+field() {
+    printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# run NAME [SEED]
+run() {
+    name=$1
+    d=$tmp/$name
+    mkdir -p "$d"
+    t0=$(date +%s)
+    "$BUILD/bin/loop-trace" --blocking --subbuf-size 4M --num-subbuf 16 -o "$d/trace" \
+        -- sh "$tmp/drive.sh" "$BUILD" "$d" "$conns" "$messages" "${2:-}" 2>"$d/loop-trace.err"
+    st=$?
+    t1=$(date +%s)
+    [ $st = 0 ] || fail "$name: the traced run failed ($st): $(cat "$d/loop-trace.err" "$d/server.err" \
+        "$d/loadgen.err" 2>/dev/null | head -n 5)"
+    result=$(tail -n 1 "$d/loadgen.out")
+    [ "$(field "$result" echoed)" = "$messages" ] && [ "$(field "$result" errors)" = 0 ] ||
+        fail "$name: $result"
+    grep -q 'discarded\|lost' "$d/loop-trace.err" && fail "$name: $(grep 'discarded\|lost' "$d/loop-trace.err")"
+
+    "$BUILD/bin/loop-analyze" summary --json "$d/trace" >"$d/summary.json" 2>"$d/analyze.err" ||
+        fail "$name: loop-analyze summary: $(head -n 3 "$d/analyze.err")"
+    "$BUILD/bin/loop-analyze" profile --json "$d/trace" >"$d/profile.json" 2>>"$d/analyze.err" ||
+        fail "$name: loop-analyze profile: $(head -n 3 "$d/analyze.err")"
+    t2=$(date +%s)
+    events=$(json_top "$d/summary.json" events)
+    [ "$(json_top "$d/summary.json" discarded_events)" = 0 ] &&
+        [ "$(json_top "$d/summary.json" discarded_packets)" = 0 ] ||
+        fail "$name: the analyzer saw discarded events or packets"
+    for p in echo_server loadgen; do
+        [ "$(json_proc "$d/summary.json" $p gap)" = false ] || fail "$name: $p: a gap in its events"
+        [ "$(json_proc "$d/summary.json" $p errors)" = 0 ] || fail "$name: $p: errors reported"
+        [ "$(json_proc "$d/summary.json" $p closed)" = true ] || fail "$name: $p: loop not closed"
+        for k in cancelled failed alive; do
+            v=$(json_proc "$d/summary.json" $p $k)
+            [ "$v" = 0 ] || fail "$name: $p: $v tasks $k"
+        done
+    done
+    policy=fifo
+    [ -n "${2:-}" ] && policy=chaos
+    for p in echo_server loadgen; do
+        v=$(json_proc "$d/summary.json" $p policy)
+        [ "$v" = "\"$policy\"" ] || fail "$name: $p ran with policy $v, want $policy"
+    done
+    want=$((conns + 1))
+    for k in spawned done; do
+        v=$(json_proc "$d/summary.json" echo_server $k)
+        [ "$v" = "$want" ] || fail "$name: echo_server: $v tasks $k, want $want (one conn per connection + the acceptor)"
+        v=$(json_proc "$d/summary.json" loadgen $k)
+        [ "$v" = "$conns" ] || fail "$name: loadgen: $v tasks $k, want $conns"
+    done
+    extra=$(($(field "$result" partial_reads) + $(field "$result" write_waits)))
+    want=$((messages + conns + extra))
+    client=$(task_steps "$d/profile.json" client)
+    [ "$client" = "$want" ] ||
+        fail "$name: the client tasks took $client steps in the trace, loadgen counted $want" \
+            "($messages messages + $conns connections + $extra extra waits)"
+    conn=$(task_steps "$d/profile.json" conn)
+    [ "${conn:-0}" -ge "$conns" ] && [ "$conn" -le $((messages + 2 * conns)) ] ||
+        fail "$name: the conn tasks took $conn steps: not within [$conns, $((messages + 2 * conns))]"
+    echo "$me: $name: $conns connections, $messages messages echoed" \
+        "($(field "$result" rate) msg/s traced, run $((t1 - t0)) s, analysis $((t2 - t1)) s);" \
+        "$events events, 0 discarded; analyzer: $((conns + 1)) server tasks, $conns client tasks," \
+        "$client client steps = messages + connections + $extra; $conn server conn steps"
+}
+
+sessiond_start
+run fifo
+run chaos "$seed"
+echo "$me: ok"
