@@ -9,6 +9,8 @@
  * happens, only its timing is taken away. Each dispatch is checked against
  * the schedule in loop__rr_dispatch().
  */
+#include <stdio.h>
+
 #include "record.h"
 #include "trace.h"
 
@@ -26,6 +28,36 @@ static loop_handle_t *find_queued(loop_t *loop, uint64_t id, int kind)
         }
     }
     return NULL;
+}
+
+/*
+ * Timers are due by the (recorded) clock alone, and the recorded run ran
+ * every timer its timers_run made ready within that iteration (in its first
+ * round). A timer still queued when the schedule moves on is one the
+ * program did not have then: it changed since the recording.
+ */
+static bool extra_timer(loop_t *loop)
+{
+    loop_queue_t *lists[2] = {&loop->round, &loop->pending};
+    loop_queue_t *q;
+
+    for (int i = 0; i < 2; i++) {
+        loop__queue_foreach(q, lists[i]) {
+            loop_handle_t *h = loop__queue_data(q, loop_handle_t, ready);
+            if (h->kind == LOOP_KIND_TIMER) {
+                const loop_site_t *s = h->site;
+                char did[400];
+                snprintf(did, sizeof(did),
+                         "had kind=timer id=%llu name=\"%s\" site=%s:%d (%s) due (not in "
+                         "the recording)",
+                         (unsigned long long)h->id, h->name ? h->name : "", s ? s->file : "?",
+                         s ? s->line : 0, s ? s->func : "?");
+                loop__rr_diverge(loop, did);
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 void loop__replay_iteration(loop_t *loop)
@@ -59,6 +91,9 @@ void loop__replay_iteration(loop_t *loop)
         }
         loop__sched_remove(loop, h);
         loop__dispatch(loop, h);
+    }
+    if (loop->policy == LOOP__POLICY_REPLAY && extra_timer(loop)) {
+        return; /* diverged and continuing: the next iteration is fifo */
     }
     loop__run_closing(loop);
 }
