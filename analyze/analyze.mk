@@ -7,13 +7,18 @@
 
 ANALYZE_SRC   := $(wildcard analyze/*.c)
 ANALYZE_OBJ   := $(ANALYZE_SRC:%.c=$(BUILD)/obj/%.o)
-ANALYZE_MODEL := $(filter-out $(BUILD)/obj/analyze/main.o $(BUILD)/obj/analyze/reader.o,$(ANALYZE_OBJ))
+ANALYZE_PLUGIN_OBJ := $(BUILD)/obj/analyze/plugin.o
+ANALYZE_MAIN  := $(BUILD)/obj/analyze/main.o
+ANALYZE_CORE  := $(filter-out $(ANALYZE_MAIN) $(ANALYZE_PLUGIN_OBJ),$(ANALYZE_OBJ))
+ANALYZE_MODEL := $(filter-out $(BUILD)/obj/analyze/reader.o,$(ANALYZE_CORE))
 ANALYZE_BIN   := $(BUILD)/bin/loop-analyze
+# babeltrace2 --plugin-path=$(BUILD)/lib/babeltrace2 TRACE -c sink.libloop.summary
+ANALYZE_PLUGIN := $(BUILD)/lib/babeltrace2/babeltrace-plugin-libloop.so
 BT2_LIBS      := $(shell pkg-config --libs babeltrace2 2>/dev/null || echo -lbabeltrace2)
 BT2_CFLAGS    := $(shell pkg-config --cflags babeltrace2 2>/dev/null)
 
-all: $(ANALYZE_BIN)
-CHECK_DEPS += $(ANALYZE_BIN)
+all: $(ANALYZE_BIN) $(ANALYZE_PLUGIN)
+CHECK_DEPS += $(ANALYZE_BIN) $(ANALYZE_PLUGIN)
 DEMO_DEPS += $(ANALYZE_BIN)
 INSTALL_PROGRAMS += $(ANALYZE_BIN)
 
@@ -22,9 +27,15 @@ INSTALL_PROGRAMS += $(ANALYZE_BIN)
 $(ANALYZE_OBJ): CPPFLAGS += -Ianalyze $(BT2_CFLAGS)
 $(ANALYZE_OBJ): CFLAGS += -Werror
 
-$(ANALYZE_BIN): $(ANALYZE_OBJ)
+$(ANALYZE_BIN): $(ANALYZE_MAIN) $(ANALYZE_CORE)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(BT2_LIBS)
+
+# The plugin's descriptors must be visible to babeltrace2's loader.
+$(ANALYZE_PLUGIN_OBJ): CFLAGS += -fvisibility=default
+$(ANALYZE_PLUGIN): $(ANALYZE_PLUGIN_OBJ) $(ANALYZE_CORE)
+	@mkdir -p $(@D)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(BT2_LIBS)
 
 # The model test links the model objects on top of what every test links.
 $(BUILD)/obj/tests/test_analyze_model.o: CPPFLAGS += -Ianalyze
@@ -32,3 +43,12 @@ $(BUILD)/tests/test_analyze_model: $(ANALYZE_MODEL)
 $(BUILD)/tests/test_analyze_model: $(BUILD)/obj/tests/test_analyze_model.o $(LIB_A) $(ANALYZE_MODEL)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $< $(ANALYZE_MODEL) $(LIB_A) $(CRITERION_LIBS) $(LIBS)
+
+# make install: the plugin where babeltrace2 looks for user plugins of this prefix
+# (babeltrace2 --plugin-path=$(PREFIX)/lib/babeltrace2/plugins, or symlink it into
+# ~/.local/lib/babeltrace2/plugins).
+.PHONY: analyze-install-plugin
+install: analyze-install-plugin
+analyze-install-plugin: $(ANALYZE_PLUGIN)
+	install -d $(DESTDIR)$(PREFIX)/lib/babeltrace2/plugins
+	install -m 755 $(ANALYZE_PLUGIN) $(DESTDIR)$(PREFIX)/lib/babeltrace2/plugins/

@@ -105,8 +105,27 @@ struct ec_info {
 /* ---------------------------------------------------------------------- */
 /* The reader                                                              */
 
+/* The decoder: everything needed to turn messages into struct event. */
+struct reader_decoder {
+    struct reader_opts opts;
+
+    /* event-class cache: open addressing on the class pointer */
+    struct ec_info *ecs;
+    size_t ec_cap, ec_len;
+
+    /* trace index per trace: small linear map */
+    const bt_trace *trace_keys[64];
+    size_t ntrace_keys;
+
+    reader_event_fn fn;
+    void *arg;
+    struct reader_stats stats;
+    char err[1024];
+};
+
 struct reader {
     struct reader_opts opts;
+    struct reader_decoder dec;
     char **paths; /* trace directories or live URLs */
     size_t npaths, cap_paths;
     int live;
@@ -115,20 +134,9 @@ struct reader {
     const bt_plugin *ctf, *utils;
     const bt_component_source **sources;
 
-    /* event-class cache: open addressing on the class pointer */
-    struct ec_info *ecs;
-    size_t ec_cap, ec_len;
-
-    /* trace index per trace class: small linear map */
-    const bt_trace *trace_keys[64];
-    size_t ntrace_keys;
-
-    reader_event_fn fn;
-    void *arg;
     int cb_rc;
     int stop;
 
-    struct reader_stats stats;
     char err[1024];
 
     /* repaired copies of traces with truncated stream files (removed at close) */
@@ -152,6 +160,16 @@ static void set_err(struct reader *r, const char *fmt, ...)
             *p = ' ';
         }
     }
+}
+
+static void dec_err(struct reader_decoder *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void dec_err(struct reader_decoder *d, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(d->err, sizeof d->err, fmt, ap);
+    va_end(ap);
 }
 
 /*
@@ -357,7 +375,7 @@ static int member_index(const bt_field_class *sfc, const char *name)
     return -1;
 }
 
-static uint32_t trace_index(struct reader *r, const bt_trace *t)
+static uint32_t trace_index(struct reader_decoder *r, const bt_trace *t)
 {
     size_t i;
 
@@ -373,7 +391,7 @@ static uint32_t trace_index(struct reader *r, const bt_trace *t)
     return (uint32_t)r->ntrace_keys;
 }
 
-static void ec_fill(struct reader *r, struct ec_info *info, const bt_event *event)
+static void ec_fill(struct reader_decoder *r, struct ec_info *info, const bt_event *event)
 {
     const bt_event_class *ec = info->ec;
     const bt_stream_class *sc = bt_event_class_borrow_stream_class_const(ec);
@@ -423,7 +441,7 @@ static void ec_fill(struct reader *r, struct ec_info *info, const bt_event *even
     }
 }
 
-static struct ec_info *ec_lookup(struct reader *r, const bt_event *event)
+static struct ec_info *ec_lookup(struct reader_decoder *r, const bt_event *event)
 {
     const bt_event_class *ec = bt_event_borrow_class_const(event);
     size_t h, i;
@@ -503,7 +521,7 @@ static uint64_t snapshot_ns(const bt_clock_snapshot *cs)
     return ns < 0 ? 0 : (uint64_t)ns;
 }
 
-static int check_version(struct reader *r, const struct event *ev)
+static int check_version(struct reader_decoder *r, const struct event *ev)
 {
     if (ev->format_version > r->stats.max_format_version) {
         r->stats.max_format_version = ev->format_version;
@@ -512,7 +530,7 @@ static int check_version(struct reader *r, const struct event *ev)
         (ev->format_version >= 1 && ev->format_version <= READER_FORMAT_VERSION)) {
         return 0;
     }
-    set_err(r,
+    dec_err(r,
             "unknown libloop trace-format version %u (loop %llu of pid %lld); this reader knows "
             "version %d",
             ev->format_version, (unsigned long long)ev->loop_id, (long long)ev->vpid,
@@ -520,7 +538,7 @@ static int check_version(struct reader *r, const struct event *ev)
     return -EPROTONOSUPPORT;
 }
 
-static int on_event_msg(struct reader *r, const bt_message *msg)
+static int on_event_msg(struct reader_decoder *r, const bt_message *msg)
 {
     const bt_event *event = bt_message_event_borrow_event_const(msg);
     struct ec_info *info = ec_lookup(r, event);
@@ -529,7 +547,7 @@ static int on_event_msg(struct reader *r, const bt_message *msg)
     int i, ok;
 
     if (info == NULL) {
-        set_err(r, "out of memory");
+        dec_err(r, "out of memory");
         return -ENOMEM;
     }
     r->stats.events++;
@@ -614,7 +632,7 @@ static int on_event_msg(struct reader *r, const bt_message *msg)
     return r->fn(&ev, r->arg);
 }
 
-static int on_gap_msg(struct reader *r, const bt_message *msg, int packets)
+static int on_gap_msg(struct reader_decoder *r, const bt_message *msg, int packets)
 {
     struct event ev = ev_template;
     const bt_stream *stream;
@@ -659,7 +677,7 @@ static int on_gap_msg(struct reader *r, const bt_message *msg, int packets)
     return r->fn(&ev, r->arg);
 }
 
-static int on_message(struct reader *r, const bt_message *msg)
+static int on_message(struct reader_decoder *r, const bt_message *msg)
 {
     struct event ev;
 
@@ -711,7 +729,7 @@ static bt_graph_simple_sink_component_consume_func_status sink_consume(bt_messag
     }
     for (i = 0; i < count; i++) {
         if (rc == 0) {
-            rc = on_message(r, msgs[i]);
+            rc = on_message(&r->dec, msgs[i]);
         }
         bt_message_put_ref(msgs[i]);
     }
@@ -1139,7 +1157,7 @@ static int open_graph(struct reader *r)
         if (r->paths[failed] == NULL) {
             return -ENOMEM;
         }
-        r->stats.truncated = 1;
+        r->dec.stats.truncated = 1;
         r->err[0] = '\0';
         failed = (size_t)-1;
     }
@@ -1166,6 +1184,7 @@ int reader_open(struct reader **out, const char *const *inputs, size_t n,
     }
     if (opts != NULL) {
         r->opts = *opts;
+        r->dec.opts = *opts;
     }
     if (n == 0) {
         set_err(r, "no trace given");
@@ -1219,7 +1238,7 @@ int reader_open(struct reader **out, const char *const *inputs, size_t n,
     if (rc < 0) {
         goto fail;
     }
-    r->stats.traces = (uint32_t)r->npaths;
+    r->dec.stats.traces = (uint32_t)r->npaths;
     rc = open_graph(r);
     if (rc < 0) {
         goto fail;
@@ -1239,8 +1258,8 @@ int reader_run(struct reader *r, reader_event_fn fn, void *arg)
     char cause[512];
     bt_graph_run_status st;
 
-    r->fn = fn;
-    r->arg = arg;
+    r->dec.fn = fn;
+    r->dec.arg = arg;
     r->cb_rc = 0;
     for (;;) {
         st = bt_graph_run(r->graph);
@@ -1254,6 +1273,9 @@ int reader_run(struct reader *r, reader_event_fn fn, void *arg)
         }
         if (r->cb_rc < 0) {
             bt_current_thread_clear_error();
+            if (r->dec.err[0] != '\0') {
+                memcpy(r->err, r->dec.err, sizeof r->err);
+            }
             if (r->err[0] == '\0') {
                 set_err(r, "stopped: %s", strerror(-r->cb_rc));
             }
@@ -1264,13 +1286,13 @@ int reader_run(struct reader *r, reader_event_fn fn, void *arg)
             set_err(r, "out of memory while reading the trace");
             return -ENOMEM;
         }
-        if (r->stats.libloop_events == 0 && r->stats.events == 0) {
+        if (r->dec.stats.libloop_events == 0 && r->dec.stats.events == 0) {
             set_err(r, "%s: cannot read the trace%s%s", r->paths[0], cause[0] ? ": " : "", cause);
             return -EINVAL;
         }
-        r->stats.truncated = 1;
+        r->dec.stats.truncated = 1;
         set_err(r, "reading stopped after %llu events (truncated or corrupt stream)%s%s",
-                (unsigned long long)r->stats.events, cause[0] ? ": " : "", cause);
+                (unsigned long long)r->dec.stats.events, cause[0] ? ": " : "", cause);
         return -EIO;
     }
 }
@@ -1282,7 +1304,7 @@ const char *reader_error(const struct reader *r)
 
 const struct reader_stats *reader_stats(const struct reader *r)
 {
-    return &r->stats;
+    return &r->dec.stats;
 }
 
 size_t reader_trace_count(const struct reader *r)
@@ -1329,6 +1351,44 @@ void reader_close(struct reader *r)
     }
     free(r->notes);
     free(r->sources);
-    free(r->ecs);
+    free(r->dec.ecs);
     free(r);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The decoder alone (reader.h)                                            */
+
+struct reader_decoder *reader_decoder_new(const struct reader_opts *opts)
+{
+    struct reader_decoder *d = calloc(1, sizeof(*d));
+
+    if (d != NULL && opts != NULL) {
+        d->opts = *opts;
+    }
+    return d;
+}
+
+int reader_decode(struct reader_decoder *d, const struct bt_message *msg, reader_event_fn fn, void *arg)
+{
+    d->fn = fn;
+    d->arg = arg;
+    return on_message(d, msg);
+}
+
+const struct reader_stats *reader_decoder_stats(const struct reader_decoder *d)
+{
+    return &d->stats;
+}
+
+const char *reader_decoder_error(const struct reader_decoder *d)
+{
+    return d->err;
+}
+
+void reader_decoder_free(struct reader_decoder *d)
+{
+    if (d != NULL) {
+        free(d->ecs);
+        free(d);
+    }
 }

@@ -241,6 +241,22 @@ const char *reader_note(const struct reader *r, size_t i);
 
 void reader_close(struct reader *r);
 
+/*
+ * The decoder alone, for a babeltrace2 component of your own (the libloop
+ * babeltrace2 plugin): hand it every message your sink's iterator returns;
+ * it calls fn for each libloop event and gap, exactly as reader_run() does.
+ * reader_decode() returns fn's value, or -EPROTONOSUPPORT (a format version
+ * it does not know; reader_decoder_error() says which) or -ENOMEM. The
+ * message stays yours. Same thread rules as the reader.
+ */
+struct bt_message;
+struct reader_decoder;
+struct reader_decoder *reader_decoder_new(const struct reader_opts *opts);
+int reader_decode(struct reader_decoder *d, const struct bt_message *msg, reader_event_fn fn, void *arg);
+const struct reader_stats *reader_decoder_stats(const struct reader_decoder *d);
+const char *reader_decoder_error(const struct reader_decoder *d);
+void reader_decoder_free(struct reader_decoder *d);
+
 /* Names as the trace spells them ("task_suspend", "timer", "lock", "done"); "?" if unknown. */
 const char *ev_type_name(int type);
 const char *ev_kind_name(int kind);

@@ -13,6 +13,7 @@
 #  - a program killed -9 inside a task step: the trace ends inside it and
 #    the report names the task and where it resumed;
 #  - two processes in one trace are kept apart (--pid);
+#  - the babeltrace2 plugin (sink.libloop.*) gives the same reports;
 #  - every command runs in text and --json (the JSON parses), timeline
 #    writes Chrome JSON and an HTML page;
 #  - bad input exits 2 with one line: no such path, an empty directory,
@@ -588,6 +589,27 @@ fi
 if [ $have_python = 1 ]; then
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert any(e['ph']=='X' for e in d['traceEvents'])" \
         "$tmp/chrome.json" || fail "timeline --chrome is not Chrome trace JSON"
+fi
+
+# ---------------------------------------------------------------------------
+# The babeltrace2 plugin: the same reports as sink components
+
+plugin_dir=$BUILD/lib/babeltrace2
+if [ -e "$plugin_dir/babeltrace-plugin-libloop.so" ]; then
+    babeltrace2 --plugin-path="$plugin_dir" "$tmp/t-deadlock" -c sink.libloop.hangs >"$tmp/out" 2>"$tmp/err" ||
+        fail "sink.libloop.hangs failed: $(tail -n 3 "$tmp/err")"
+    out_has "DEADLOCK" "babeltrace2 -c sink.libloop.hangs"
+    out_has "ad_deadlock.c:$one" "babeltrace2 -c sink.libloop.hangs"
+    babeltrace2 --plugin-path="$plugin_dir" "$tmp/t-leak" -c sink.libloop.leaks --params='json=true' \
+        >"$tmp/out" 2>"$tmp/err" || fail "sink.libloop.leaks failed: $(tail -n 3 "$tmp/err")"
+    json_check "assert d['leaked']==5, d['leaked']" "babeltrace2 -c sink.libloop.leaks --params=json=true"
+    babeltrace2 --plugin-path="$plugin_dir" "$tmp/t-clean" -c sink.libloop.check >"$tmp/out" 2>"$tmp/err" ||
+        fail "sink.libloop.check failed on the clean trace: $(tail -n 3 "$tmp/err")"
+    if babeltrace2 --plugin-path="$plugin_dir" "$tmp/t-leak" -c sink.libloop.check >"$tmp/out" 2>"$tmp/err"; then
+        fail "sink.libloop.check succeeded on the leaking trace"
+    fi
+else
+    fail "$plugin_dir/babeltrace-plugin-libloop.so is missing: run make first"
 fi
 
 # ---------------------------------------------------------------------------
