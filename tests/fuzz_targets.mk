@@ -1,0 +1,15 @@
+# tests/fuzz_targets.mk — what the reliability fuzz targets need on top of
+# libloop-fuzz.a (tests/fuzz/fuzz.mk's convention: FUZZ_EXTRA_NAME,
+# FUZZ_CPPFLAGS_NAME, FUZZ_LIBS_NAME). Included by the top Makefile's */*.mk.
+#
+#   model          loop-analyze's model and reports (analyze.mk's ANALYZE_MODEL)
+#   trace_version  loop-analyze's trace reader over generated CTF traces (libbabeltrace2)
+#   monitor        needs nothing more: the monitor is in libloop
+
+# analyze/analyze.mk's ANALYZE_MODEL: the model objects, as sources (deferred: any include order)
+FUZZ_EXTRA_model     = $(patsubst $(BUILD)/obj/%.o,%.c,$(ANALYZE_MODEL))
+FUZZ_CPPFLAGS_model := -Ianalyze
+
+FUZZ_EXTRA_trace_version    := analyze/reader.c $(wildcard analyze/names.c)
+FUZZ_CPPFLAGS_trace_version := -Ianalyze $(shell pkg-config --cflags babeltrace2 2>/dev/null)
+FUZZ_LIBS_trace_version     := $(shell pkg-config --libs babeltrace2 2>/dev/null || echo -lbabeltrace2)
