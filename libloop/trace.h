@@ -110,6 +110,67 @@ static inline void loop__trace_none(int unused, ...)
 #define LOOP_TRACE_ENABLED(event) lttng_ust_tracepoint_enabled(libloop, event)
 #define LOOP_TRACE_DO(event, ...) lttng_ust_do_tracepoint(libloop, event, __VA_ARGS__)
 
+#ifdef LTTNG_UST_TRACEPOINT_DEFINE
+/*
+ * In trace.c only (the one unit that defines the call sites): keep an
+ * untraced program from loading LTTng at start-up.
+ *
+ * LTTng's DEFINE part registers the call sites from constructors that dlopen
+ * liblttng-ust-tracepoint.so.1 (and liblttng-ust-common.so.1) in every
+ * process, traced or not: about 0.15 ms of start-up here. This constructor
+ * runs before them (priority 101 < the default; same module) and, when
+ * nothing can ever record libloop's events, sets the module's registration
+ * counters (weak hidden symbols of <lttng/tracepoint.h>) as if registration
+ * had happened without liblttng-ust: the constructors then return at once,
+ * the destructors too, and every call site stays off.
+ *
+ * Libloop's events can be recorded only when the probe liblooptp.so is
+ * loaded: by LD_PRELOAD (mapped before any constructor runs) or by trace.c
+ * when LOOP_TRACE=1. So registration happens as usual when LOOP_TRACE is set,
+ * when liblooptp.so is already mapped, and when liblttng-ust-tracepoint.so.1
+ * is (the program traces something itself: its own call sites share these
+ * counters when libloop.a is linked in, so nothing changes for them). The one
+ * case this leaves out: a program that dlopen()s liblooptp.so by itself after
+ * start-up — use LD_PRELOAD or LOOP_TRACE=1.
+ */
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int loop__trace_mapped(struct dl_phdr_info *info, size_t size, void *data)
+{
+    const char *name = info->dlpi_name;
+    const char *base;
+
+    (void)size;
+    (void)data;
+    if (name == NULL || name[0] == '\0') {
+        return 0;
+    }
+    base = strrchr(name, '/');
+    base = base != NULL ? base + 1 : name;
+    return strcmp(base, "liblooptp.so") == 0 ||
+           strncmp(base, "liblttng-ust-tracepoint.so", sizeof "liblttng-ust-tracepoint.so" - 1) == 0;
+}
+
+__attribute__((constructor(101))) static void loop__trace_early(void)
+{
+    const char *v = getenv("LOOP_TRACE");
+
+    if (v != NULL && v[0] != '\0' && strcmp(v, "0") != 0) {
+        return; /* trace.c loads the probe: register as usual */
+    }
+    if (dl_iterate_phdr(loop__trace_mapped, NULL) != 0) {
+        return; /* the probe or LTTng itself is already there */
+    }
+    if (lttng_ust_tracepoint_registered == 0 && lttng_ust_tracepoint_ptrs_registered == 0) {
+        lttng_ust_tracepoint_dlopen_ptr = &lttng_ust_tracepoint_dlopen;
+        lttng_ust_tracepoint_registered = 1;
+        lttng_ust_tracepoint_ptrs_registered = 1;
+    }
+}
+#endif /* LTTNG_UST_TRACEPOINT_DEFINE */
+
 #endif /* LOOP_NO_TRACE */
 
 /* 1 once the probe object is loaded (by LD_PRELOAD or LOOP_TRACE=1). trace.c. */
