@@ -40,7 +40,7 @@ trap 'exit 143' TERM
 libs="-lpthread -ldl $(pkg-config --libs libzstd 2>/dev/null || echo -lzstd)"
 [ -n "${SANITIZE:-}" ] && libs="-fsanitize=$SANITIZE -fno-omit-frame-pointer $libs"
 # shellcheck disable=SC2086 # libs is a list of options
-cc -std=gnu11 -Wall -Wextra -Werror -Iinclude -o "$tmp/fault_prog" tests/fault_prog.c \
+${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -Iinclude -o "$tmp/fault_prog" tests/fault_prog.c \
     "$BUILD/lib/libloop.a" $libs || fail "cannot build tests/fault_prog.c"
 prog=$tmp/fault_prog
 
