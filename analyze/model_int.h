@@ -1,0 +1,83 @@
+/*
+ * model_int.h — what the model's files share (not for reports: they use
+ * model.h). The model is split by concern:
+ *   model.c          the feed (model_feed dispatches each event) and life cycle
+ *   model_store.c    strings, sites, aggregates, loops, objects, timeline rows
+ *   model_task.c     task events: states, steps, waits, lints at task end
+ *   model_dispatch.c handles, callbacks, stalls, slow callbacks, errors, gaps
+ *   model_wait.c     the wait-for graph: lock owners, deadlock sets and cycles
+ * Internal cross-file functions are named model__*.
+ */
+#ifndef LOOP_ANALYZE_MODEL_INT_H
+#define LOOP_ANALYZE_MODEL_INT_H
+
+#include "model.h"
+
+#define MAX_TASK_PROFS 1024  /* distinct task-name profiles; more go to "(other)" */
+#define MAX_INFER_TASKS 4096 /* above this many live tasks, owners are not inferred */
+#define MAX_ONLINE_CHECKS 10000
+#define MAX_BACKTRACE 8192
+
+static inline uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+/* to - from, or 0 when time went backwards */
+static inline uint64_t since(uint64_t from, uint64_t to)
+{
+    return to > from ? to - from : 0;
+}
+
+/* model_store.c: 0 (the empty string / unknown site) and m->oom on ENOMEM */
+uint32_t model__intern(struct model *m, const char *s);
+uint32_t model__site_of(struct model *m, const struct ev_site *s);
+/* An aggregate keyed exactly by k; created zeroed (size bytes) when absent; NULL on ENOMEM. */
+void *model__agg_get(struct model *m, struct u64map *map, struct akey k, size_t size);
+void model__agg_free_all(struct u64map *map, void (*fin)(void *));
+void model__topk_add(struct topk *k, const struct instance *in);
+struct mloop *model__loop_get(struct model *m, const struct event *ev);
+uint32_t model__row_new(struct model *m, uint8_t type, const struct mloop *l, uint64_t id, uint32_t name,
+                        uint32_t site, uint64_t ts);
+void model__ival_add(struct model *m, uint32_t row, uint8_t state, uint8_t kind, uint64_t start,
+                     uint64_t end, uint64_t obj, uint32_t site);
+uint32_t model__loop_row(struct model *m, struct mloop *l);
+struct prof *model__prof_task(struct model *m, uint32_t name, uint32_t site);
+struct prof *model__prof_handle(struct model *m, uint8_t kind, const struct mhandle *h);
+/* The object with this id, made as a placeholder when unknown; NULL if the id names another type. */
+struct mtask *model__task_get(struct model *m, struct mloop *l, uint64_t id, uint64_t ts);
+struct mhandle *model__handle_get(struct model *m, struct mloop *l, uint64_t id, uint8_t kind, uint64_t ts);
+void model__handle_free(struct mloop *l, struct mhandle *h);
+struct mlock *model__lock_get(struct model *m, struct mloop *l, uint64_t id);
+
+/* model_wait.c */
+void model__check_deadlocks(struct model *m, struct mloop *l, uint64_t ts, uint64_t broken_ts);
+void model__quick_cycle_check(struct model *m, struct mloop *l, struct mtask *t, uint64_t ts);
+
+/* model_task.c */
+void model__task_close_state(struct model *m, struct mtask *t, uint64_t ts);
+void model__on_task_new(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_task_ready(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_task_run(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_task_suspend(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_task_done(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_task_cancel(struct model *m, struct mloop *l, const struct event *ev);
+
+/* model_dispatch.c */
+void model__on_handle_new(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_handle_start(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_handle_close(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_callback_begin(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_callback_end(struct model *m, struct mloop *l, const struct event *ev);
+void model__util_add(struct util_series *u, uint64_t ts, uint64_t busy, uint64_t iter_ns, int iter);
+void model__on_stall(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_slow_callback(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_error(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_discarded(struct model *m, const struct event *ev);
+
+#endif /* LOOP_ANALYZE_MODEL_INT_H */
