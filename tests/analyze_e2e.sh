@@ -13,6 +13,7 @@
 #  - a program killed -9 inside a task step: the trace ends inside it and
 #    the report names the task and where it resumed;
 #  - two processes in one trace are kept apart (--pid);
+#  - events lost to full buffers are counted and the loops marked;
 #  - the babeltrace2 plugin (sink.libloop.*) gives the same reports;
 #  - every command runs in text and --json (the JSON parses), timeline
 #    writes Chrome JSON and an HTML page;
@@ -365,7 +366,32 @@ int main(void)
 }
 EOF
 
-for p in ad_deadlock ad_leak ad_clean ad_stall ad_crash ad_livedl; do
+cat >"$tmp/src/ad_hops.c" <<'EOF'
+/* a chain of call-soons: many events fast (to overflow small trace buffers) */
+#include <stdlib.h>
+#include <loop.h>
+
+static long hops, n;
+
+static void hop(loop_t *loop, void *arg)
+{
+    (void)arg;
+    if (++hops < n) {
+        loop_call_soon(loop, hop, NULL);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    loop_t *loop = loop_new();
+    n = argc > 1 ? atol(argv[1]) : 100000;
+    loop_call_soon(loop, hop, NULL);
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    return loop_close(loop) == 0 ? 0 : 1;
+}
+EOF
+
+for p in ad_deadlock ad_leak ad_clean ad_stall ad_crash ad_livedl ad_hops; do
     build $p
 done
 
@@ -589,6 +615,27 @@ fi
 if [ $have_python = 1 ]; then
     python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert any(e['ph']=='X' for e in d['traceEvents'])" \
         "$tmp/chrome.json" || fail "timeline --chrome is not Chrome trace JSON"
+fi
+
+# ---------------------------------------------------------------------------
+# Lost events: tiny buffers that overflow; the gap is reported and marked
+
+capture lossy --subbuf-size 4K --num-subbuf 2 -- "$tmp/bin/ad_hops" 200000
+if grep -q "events were discarded" "$tmp/cap-lossy.err"; then
+    an summary "$tmp/t-lossy"
+    expect_status 0 "summary (lossy)"
+    out_has "LOST [1-9][0-9]* events" "summary (lossy)"
+    out_has "(events were lost)" "summary (lossy): the loop is marked"
+    an summary --json "$tmp/t-lossy"
+    json_check "
+assert d['trace']['discarded_events']>0, d['trace']
+assert all(l['gap'] for p in d['processes'] for l in p['loops'])
+" "summary --json (lossy)"
+    an check "$tmp/t-lossy"
+    [ "$st" -le 1 ] || fail "check on a lossy trace exited $st: $(cat "$tmp/err")"
+    out_has "lost" "check (lossy): says the trace lost events"
+else
+    note "the small buffers lost no event: the lost-events checks are skipped"
 fi
 
 # ---------------------------------------------------------------------------
