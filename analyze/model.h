@@ -189,6 +189,7 @@ struct aghdr {
 struct prof {
     struct aghdr h;
     uint8_t kind;          /* KIND_TASK for task names */
+    uint8_t internal;      /* libloop's own handle working for tasks (timeout timer, fd waiter) */
     uint32_t site;         /* callbacks: the handle's creation site; tasks: first spawn site */
     uint32_t name;         /* tasks: the name; callbacks: a handle name seen */
     uint64_t over;         /* steps over the threshold */

@@ -104,7 +104,7 @@ void model__on_callback_begin(struct model *m, struct mloop *l, const struct eve
         return;
     }
     h = model__handle_get(m, l, ev->id, ev->kind, ev->ts_ns);
-    if (h == NULL || (h->flags & HF_INTERNAL)) {
+    if (h == NULL) {
         return;
     }
     if (h->t_pending != 0 && ev->kind != KIND_CLOSE) {
@@ -184,7 +184,8 @@ void model__on_callback_end(struct model *m, struct mloop *l, const struct event
         }
     } else {
         h = model_handle(l, ev->id);
-        if (h != NULL && !(h->flags & HF_INTERNAL)) {
+        if (h != NULL) {
+            /* libloop's own (a task's timer or fd waiter) profile apart, under the task's site */
             p = model__prof_handle(m, ev->kind, h);
             name = h->name;
             site = h->site;

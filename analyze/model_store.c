@@ -375,12 +375,14 @@ struct prof *model__prof_task(struct model *m, uint32_t name, uint32_t site)
 
 struct prof *model__prof_handle(struct model *m, uint8_t kind, const struct mhandle *h)
 {
-    struct akey k = {kind, 0, h != NULL ? h->site : 0};
+    int internal = h != NULL && (h->flags & HF_INTERNAL);
+    struct akey k = {kind, (uint64_t)internal, h != NULL ? h->site : 0};
     struct prof *p = model__agg_get(m, &m->profs, k, sizeof(*p));
 
     if (p != NULL) {
         p->kind = kind;
-        p->site = k.c;
+        p->site = (uint32_t)k.c;
+        p->internal = (uint8_t)internal;
         if (p->name == 0 && h != NULL) {
             p->name = h->name;
         }

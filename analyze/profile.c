@@ -252,6 +252,7 @@ int report_profile(const struct ctx *c)
             jw_str(&w, "kind", ev_kind_name(v[i]->kind));
             json_site(c, &w, "site", v[i]->site);
             jw_str(&w, "name", model_str(c->m, v[i]->name));
+            jw_bool(&w, "internal", v[i]->internal);
             json_hist(&w, "step", &v[i]->step);
             json_hist(&w, "delay", &v[i]->delay);
             jw_u64(&w, "over_threshold", v[i]->over);
@@ -290,8 +291,9 @@ int report_profile(const struct ctx *c)
         fprintf(c->out, "  %-6s ", ev_kind_name(v[i]->kind));
         text_hist(c->out, &v[i]->step);
         text_delay(c->out, &v[i]->delay);
-        fprintf(c->out, "  %s%s%s%s\n", model_site_str(c->m, v[i]->site, sb, sizeof sb),
-                name[0] ? " \"" : "", name, name[0] ? "\"" : "");
+        fprintf(c->out, "  %s%s%s%s%s\n", model_site_str(c->m, v[i]->site, sb, sizeof sb),
+                name[0] ? " \"" : "", name, name[0] ? "\"" : "",
+                v[i]->internal ? (v[i]->kind == KIND_IO ? " [task fd waits]" : " [task timeouts/sleeps]") : "");
     }
     fprintf(c->out, "\ntasks by name (step = one run between awaits; delay = ready to running):\n");
     fprintf(c->out, "  %-16s %8s %9s %9s %9s %9s %9s %9s | %9s %9s %9s %9s  %s\n", "name", "steps", "total",

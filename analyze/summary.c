@@ -137,9 +137,10 @@ static int text_summary(const struct ctx *c)
         fprintf(c->out, "slowest callbacks and tasks (by longest step):\n");
         for (i = 0; i < nw; i++) {
             const char *name = model_str(c->m, worst[i]->name);
-            fprintf(c->out, "  %-5s %s%s%s%s: max %s, p99 %s, %" PRIu64 " runs\n",
+            fprintf(c->out, "  %-5s %s%s%s%s%s: max %s, p99 %s, %" PRIu64 " runs\n",
                     ev_kind_name(worst[i]->kind), model_site_str(c->m, worst[i]->site, sb, sizeof sb),
                     name[0] ? " \"" : "", name, name[0] ? "\"" : "",
+                    worst[i]->internal ? " [for a task]" : "",
                     fmt_dur(a, sizeof a, worst[i]->step.max),
                     fmt_dur(b, sizeof b, hist_quantile(&worst[i]->step, 0.99)), worst[i]->step.count);
         }
@@ -307,6 +308,7 @@ static int json_summary(const struct ctx *c)
         jw_str(&w, "kind", ev_kind_name(worst[i]->kind));
         json_site(c, &w, "site", worst[i]->site);
         jw_str(&w, "name", model_str(c->m, worst[i]->name));
+        jw_bool(&w, "internal", worst[i]->internal);
         jw_u64(&w, "count", worst[i]->step.count);
         jw_u64(&w, "max_ns", worst[i]->step.max);
         jw_u64(&w, "p99_ns", hist_quantile(&worst[i]->step, 0.99));
