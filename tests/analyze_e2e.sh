@@ -15,7 +15,8 @@
 #  - two processes in one trace are kept apart (--pid);
 #  - events lost to full buffers are counted and the loops marked;
 #  - the babeltrace2 plugin (sink.libloop.*) gives the same reports;
-#  - every command runs in text and --json (the JSON parses), timeline
+#  - every command runs in text and --json (the JSON validates against
+#    analyze/loop-analyze.schema.json), timeline
 #    writes Chrome JSON and an HTML page;
 #  - bad input exits 2 with one line: no such path, an empty directory,
 #    random bytes as metadata, a trace without libloop events, an unknown
@@ -598,8 +599,27 @@ for t in deadlock leak clean stall crash; do
         an "$cmd" --json "$tmp/t-$t"
         [ "$st" = 0 ] || [ "$st" = 1 -a "$cmd" = check ] || fail "$cmd --json $t exited $st: $(cat "$tmp/err")"
         json_check "assert d['command']=='$cmd' and d['format']==1" "$cmd --json $t"
+        cp "$tmp/out" "$tmp/json-$t-$cmd.json"
     done
 done
+# Every document against the published schema (when python3 has jsonschema).
+if [ $have_python = 1 ] && python3 -c 'import jsonschema' 2>/dev/null; then
+    python3 - analyze/loop-analyze.schema.json "$tmp"/json-*.json >"$tmp/schema.out" 2>&1 <<'EOF' ||
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+v = jsonschema.Draft202012Validator(schema)
+bad = 0
+for path in sys.argv[2:]:
+    for e in sorted(v.iter_errors(json.load(open(path))), key=lambda e: list(e.path))[:3]:
+        print(path.rsplit("/", 1)[-1], list(e.path), e.message[:200])
+        bad += 1
+sys.exit(1 if bad else 0)
+EOF
+        fail "JSON output does not validate against analyze/loop-analyze.schema.json: $(head -n 5 "$tmp/schema.out")"
+else
+    note "python3 jsonschema is missing: the JSON schema check is skipped"
+fi
 an profile --folded "$tmp/t-clean"
 expect_status 0 "profile --folded"
 grep -q '^ad_clean;loop 1;task worker-a;after ad_clean.c:[0-9]* (worker) [0-9]*$' "$tmp/out" ||
