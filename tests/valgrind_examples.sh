@@ -8,7 +8,8 @@
 #  - echo_server, served by fanout (both under valgrind, the server exits
 #    after --max-conns connections); fanout with its own server task;
 #  - deadlock (exits 3: its two tasks are stuck, then cancelled and unwound);
-#  - stall, race (exit 0);
+#  - stall (exit 0); race (exit 0, or 1 when the loop was late enough to lose
+#    its update: the order bug it demonstrates, not a memory error);
 #  - leak (exits 3: it leaves handles open on purpose): it must show its leak,
 #    the loop and the connection array as lost blocks allocated from main,
 #    and still no memory error.
@@ -103,12 +104,19 @@ st=$?
 check deadlock 3
 grep -q 'Stuck: task' "$tmp/deadlock.out" || fail "deadlock did not name its stuck tasks"
 
-for p in stall race; do
-    # shellcheck disable=SC2086
-    $VG --log-file="$tmp/$p.vg" "$BUILD/bin/$p" >"$tmp/$p.out" 2>&1
-    st=$?
-    check "$p" 0
-done
+# shellcheck disable=SC2086
+$VG --log-file="$tmp/stall.vg" "$BUILD/bin/stall" >"$tmp/stall.out" 2>&1
+st=$?
+check stall 0
+
+# race: exit 1 is the lost update it exists to show (a loop late by the gap
+# between its two paychecks, as valgrind's slowness can make it), not a
+# memory error; the wider gap makes it rare.
+# shellcheck disable=SC2086
+$VG --log-file="$tmp/race.vg" "$BUILD/bin/race" --second-ms 300 >"$tmp/race.out" 2>&1
+st=$?
+[ $st = 1 ] && grep -q 'LOST UPDATE' "$tmp/race.out" && st=0
+check race 0
 
 # leak: exits 3 and valgrind shows what it leaks (the loop from loop_new, the
 # connection array from main), still with no memory error.
