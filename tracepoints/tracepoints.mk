@@ -29,3 +29,12 @@ $(TP_SO): $(TP_OBJ)
 $(LOOP_TRACE_BIN): tools/loop-trace.sh
 	@mkdir -p $(@D)
 	install -m 755 $< $@
+
+# make bench-trace: what the tracepoints cost — no tracepoints (-DLOOP_NO_TRACE),
+# probe not loaded, loaded without a session, a session recording everything,
+# the minimal provider, start-up (bench/trace_overhead.sh; results in
+# bench/TRACING.md). TRACE_BENCH_ARGS="--runs 9 --write" rewrites the report there.
+TRACE_BENCH_ARGS ?=
+.PHONY: bench-trace
+bench-trace: $(LIB_A) $(TP_SO)
+	@BUILD=$(BUILD) CC="$(CC)" OPT="$(OPT)" sh bench/trace_overhead.sh $(TRACE_BENCH_ARGS)
