@@ -293,6 +293,11 @@ void loop__rr_diverge(loop_t *loop, const char *did)
     }
     loop_log(LOOP_LOG_WARN, "replay: continuing in fifo order from step %llu",
              (unsigned long long)rr->step + 1);
+    /* time goes on from the replayed clock at the real pace: the machine's
+     * clock would jump (every timer due at once) or, for a recording whose
+     * clock is ahead of it (another boot), stand still */
+    rr->clock_shift_ns = (int64_t)(loop->now_ns - loop__hrtime_ns());
+    rr->clock_shifted = true;
     loop__schedr_close(rr->r);
     rr->r = NULL;
     loop->policy = LOOP__POLICY_FIFO;
@@ -318,7 +323,7 @@ static void replay_consume(struct loop__rr *rr)
 uint64_t loop__rr_clock(loop_t *loop, int type, uint64_t real_now)
 {
     struct loop__rr *rr = loop->rr;
-    uint64_t now = real_now;
+    uint64_t now = rr->clock_shifted ? real_now + (uint64_t)rr->clock_shift_ns : real_now;
 
     if (loop->policy == LOOP__POLICY_REPLAY && rr->r != NULL) {
         if (replay_expect(loop, type,

@@ -24,6 +24,8 @@ struct loop__rr {
     uint64_t step;           /* records consumed so far */
     int diverge_continue;
     int64_t wait_ms;         /* how long a recorded-ready item is waited for */
+    bool clock_shifted;      /* diverged and continuing: the clock goes on from the */
+    int64_t clock_shift_ns;  /* replayed time, real clock + clock_shift_ns */
     /* chaos */
     uint64_t chaos_seed;
     uint64_t chaos_rng;
