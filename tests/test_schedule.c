@@ -592,3 +592,78 @@ Test(schedule, fuzz_corpus_parses_without_harm, .timeout = T_TIMEOUT)
     closedir(d);
     cr_assert_gt(files, 0);
 }
+
+/*
+ * Continuing after a divergence keeps the replayed clock going at the real
+ * pace: no jump to the machine's clock (every timer at once), no freeze when
+ * the recording's clock is ahead of it (a recording from another boot).
+ */
+static int late_ticks;
+static uint64_t tick_gap_max_ns, last_tick_ns;
+
+static void on_late_tick(loop_timer_t *t)
+{
+    uint64_t now = loop_now(t->handle.loop);
+    if (last_tick_ns != 0 && now - last_tick_ns > tick_gap_max_ns) {
+        tick_gap_max_ns = now - last_tick_ns;
+    }
+    last_tick_ns = now;
+    if (++late_ticks == 30) {
+        cr_assert_eq(loop_handle_close(LOOP_HANDLE(t), NULL), 0);
+    }
+}
+
+Test(schedule, continuing_after_a_divergence_keeps_the_clock_going, .timeout = T_TIMEOUT)
+{
+    char *a = tmp_path("clk"), *b = tmp_path("clkshift");
+    const uint64_t shift = 1000000000000000ull; /* the recording is 11.6 days "ahead" */
+    char err[256];
+    loop_timer_t t;
+
+    setenv("LOOP_RECORD", a, 1);
+    loop_t *loop = new_loop();
+    cr_assert_eq(loop_timer_init(loop, &t), 0);
+    cr_assert_eq(loop_timer_start(&t, on_late_tick, 1, 1), 0);
+    finish_loop(loop);
+    unsetenv("LOOP_RECORD");
+
+    /* the first 8 records, every clock shifted ahead */
+    struct loop__sched_reader *r;
+    struct loop__sched_writer *w;
+    struct loop__sched_hdr h;
+    struct loop__rec rec;
+    uint64_t last_clock = 0;
+    cr_assert_eq(loop__schedr_open(&r, a, &h, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(loop__schedw_open(&w, b, &h, 1), 0);
+    for (int i = 0; i < 8 && loop__schedr_next(r, &rec, err, sizeof(err)) == 1; i++) {
+        if (rec.type == LOOP__REC_ITER || rec.type == LOOP__REC_CLOCK) {
+            rec.clock_ns += shift;
+            last_clock = rec.clock_ns;
+        }
+        cr_assert_eq(loop__schedw_put(w, &rec), 0);
+    }
+    cr_assert_eq(loop__schedw_close(w), 0);
+    loop__schedr_close(r);
+
+    late_ticks = 0;
+    last_tick_ns = 0;
+    tick_gap_max_ns = 0;
+    setenv("LOOP_REPLAY", b, 1);
+    setenv("LOOP_REPLAY_DIVERGE", "continue", 1);
+    loop = new_loop();
+    cr_assert_eq(loop_timer_init(loop, &t), 0);
+    cr_assert_eq(loop_timer_start(&t, on_late_tick, 1, 1), 0);
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_eq(late_ticks, 30);
+    cr_assert_geq(loop_now(loop), last_clock, "the clock went back");
+    cr_assert_lt(loop_now(loop) - last_clock, 5000000000ull, "the clock jumped ahead");
+    cr_assert_lt(tick_gap_max_ns, 1000000000ull, "a 1 ms tick came %llu ns after the last",
+                 (unsigned long long)tick_gap_max_ns);
+    finish_loop(loop);
+    unsetenv("LOOP_REPLAY");
+    unsetenv("LOOP_REPLAY_DIVERGE");
+    unlink(a);
+    unlink(b);
+    free(a);
+    free(b);
+}
