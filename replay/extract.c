@@ -6,7 +6,9 @@
  *   loop_new     CLOCK  now_ns   (loop_new() reads the clock once)
  *   iter_begin   ITER   now_ns
  *   time_update  CLOCK  now_ns
- *   callback_begin  DISPATCH id, kind; for an I/O watcher, revents = the OR
+ *   callback_begin  DISPATCH id, kind (id 0, libloop's own monitor and
+ *                watchdog handles, is skipped as the recorder skips it); for
+ *                an I/O watcher, revents = the OR
  *                of its io_ready events since its last dispatch (the loop
  *                accumulates them the same way), cleared when the watcher
  *                is stopped (handle_stop), and set to "error" by the error
@@ -190,6 +192,9 @@ static int on_event(const struct event *ev, void *arg)
         }
         return 0;
     case EV_CALLBACK_BEGIN:
+        if (ev->id == 0) {
+            return 0; /* libloop's own id-less handles (monitor, watchdog): not recorded */
+        }
         rec.type = LOOP__REC_DISPATCH;
         rec.id = ev->id;
         rec.kind = ev->kind;
