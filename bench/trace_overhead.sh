@@ -187,7 +187,10 @@ note "$runs runs of every variant (interleaved)"
 r=1
 while [ $r -le "$runs" ]; do
     for w in callsoon timers; do
-        eval "n=\$n_$w"
+        case $w in
+            callsoon) n=$n_callsoon ;;
+            *) n=$n_timers ;;
+        esac
         record $r notrace "$OUT/notrace/trace_$w" "$n"
         record $r notloaded "$OUT/trace_$w" "$n"
         record $r loaded traced "$OUT/trace_$w" "$n"
@@ -256,6 +259,7 @@ fi
 # ---- report ----------------------------------------------------------------------
 
 report=$OUT/report.md
+# shellcheck disable=SC2154 # run_* come from $OUT/params.sh
 awk -v runs="$runs" -v cmd="bench/trace_overhead.sh${run_args:+ $run_args}" \
     -v date="$run_date" -v uname="$(uname -srm)" -v nproc="$(nproc)" \
     -v cpu="$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
