@@ -139,6 +139,17 @@ static void *try_open(const char *path, char *why, size_t why_size)
     return h;
 }
 
+/* dl_iterate_phdr callback: is liblooptp.so mapped? (no file-system search) */
+static int probe_mapped(struct dl_phdr_info *info, size_t size, void *data)
+{
+    const char *base = info->dlpi_name != NULL ? strrchr(info->dlpi_name, '/') : NULL;
+
+    (void)size;
+    (void)data;
+    base = base != NULL ? base + 1 : info->dlpi_name;
+    return base != NULL && strcmp(base, PROBE_NAME) == 0;
+}
+
 static void load_probe(void)
 {
     char dir[PATH_MAX];
@@ -148,7 +159,8 @@ static void load_probe(void)
     void *h;
 
     /* Already there (LD_PRELOAD, or a program that loaded it itself). */
-    h = dlopen(PROBE_NAME, RTLD_NOW | RTLD_NOLOAD);
+    h = dl_iterate_phdr(probe_mapped, NULL) != 0 ? dlopen(PROBE_NAME, RTLD_NOW | RTLD_NOLOAD)
+                                                 : NULL;
     if (h == NULL && explicit_path != NULL && explicit_path[0] != '\0') {
         h = try_open(explicit_path, why, sizeof why);
     }
@@ -191,7 +203,7 @@ __attribute__((constructor)) static void trace_init(void)
 {
     if (trace_wanted()) {
         load_probe();
-    } else if (dlopen(PROBE_NAME, RTLD_NOW | RTLD_NOLOAD) != NULL) {
+    } else if (dl_iterate_phdr(probe_mapped, NULL) != 0) {
         probe_loaded = 1;
     }
 }
