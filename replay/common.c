@@ -232,6 +232,14 @@ char **sched_recorded_argv(const struct loop__sched_hdr *hdr)
     return av;
 }
 
+void argv_free(char **av)
+{
+    for (size_t i = 0; av != NULL && av[i] != NULL; i++) {
+        free(av[i]);
+    }
+    free(av);
+}
+
 void sched_file_free(struct sched_file *f)
 {
     free(f->recs);

@@ -387,6 +387,7 @@ static const char minimize_usage[] =
 int cmd_minimize(int argc, char **argv)
 {
     struct mini m = {.timeout_s = 30, .max_runs = 200};
+    char **own_argv = NULL;
     struct sched_file sf;
     const char *out = NULL;
     bool force = false;
@@ -450,7 +451,7 @@ int cmd_minimize(int argc, char **argv)
             return status;
         }
     } else {
-        m.argv = sched_recorded_argv(&sf.hdr);
+        m.argv = own_argv = sched_recorded_argv(&sf.hdr);
     }
     snprintf(m.seed, sizeof(m.seed), "%llu", (unsigned long long)sf.hdr.chaos_seed);
     size_t nrecs = sf.n;
@@ -464,6 +465,7 @@ int cmd_minimize(int argc, char **argv)
              getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (mkdtemp(tmpl) == NULL) {
         free(file_abs);
+        argv_free(own_argv);
         return bad("minimize: cannot create a scratch directory in %s: %s",
                    getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(errno));
     }
@@ -578,6 +580,7 @@ done:
     fflush(stdout);
     free(cmdline);
     free(file_abs);
+    argv_free(own_argv);
     cleanup(&m);
     return status;
 }

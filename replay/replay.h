@@ -60,6 +60,7 @@ bool sched_program_matches(const struct loop__sched_hdr *hdr, const char *prog);
 
 /* The recorded command line (program, then the arguments) as a new argv. */
 char **sched_recorded_argv(const struct loop__sched_hdr *hdr);
+void argv_free(char **av);
 
 /* How a schedule ends. */
 enum sched_end {

@@ -76,7 +76,7 @@ int cmd_run(int argc, char **argv)
         loop__schedr_close(r);
         return bad("%s: %s (--force replays up to there)", file, err);
     }
-    char **av = prog > 0 ? argv + prog : NULL;
+    char **av = prog > 0 ? argv + prog : NULL, **own = NULL;
     if (av == NULL) {
         if (hdr.mode == LOOP__SCHED_MODE_TRACE || hdr.program == NULL || !*hdr.program) {
             rc = bad("%s names its program only as \"%s\": give the command line after --", file,
@@ -84,17 +84,24 @@ int cmd_run(int argc, char **argv)
             loop__schedr_close(r);
             return rc;
         }
-        av = sched_recorded_argv(&hdr);
+        av = own = sched_recorded_argv(&hdr);
     } else if (!force && !sched_program_matches(&hdr, av[0])) {
         rc = bad("%s was recorded from %s, not %s (--force replays it anyway)", file,
                  base_name(hdr.program), base_name(av[0]));
         loop__schedr_close(r);
         return rc;
     }
+    loop__schedr_close(r); /* av owns its strings */
+    if (av == NULL) {
+        return bad("out of memory");
+    }
     char *path = abs_path(file);
     struct child_env env = {.set = {{"LOOP_REPLAY", path}}, .unset = {"LOOP_CHAOS"}};
     rc = child_exec(av, &env);
-    return bad("cannot run %s: %s", av[0], strerror(-rc));
+    rc = bad("cannot run %s: %s", av[0], strerror(-rc));
+    free(path);
+    argv_free(own);
+    return rc;
 }
 
 /* record ------------------------------------------------------------------ */
@@ -127,6 +134,7 @@ int cmd_record(int argc, char **argv)
     struct child_env env = {.set = {{"LOOP_RECORD", path}}, .unset = {"LOOP_REPLAY"}};
     int rc = child_exec(argv + prog, &env);
     unlink(out);
+    free(path);
     return bad("cannot run %s: %s", argv[prog], strerror(-rc));
 }
 
