@@ -332,7 +332,7 @@ int loop__task_suspend(loop_task_t *t, loop_wait_kind_t kind, uint64_t obj, int6
         }
     }
     LOOP_TRACE(task_suspend, loop, t->hdr.id, (int)kind, obj,
-               timeout_ms < 0 ? (int64_t)-1 : timeout_ms * 1000000, site);
+               timeout_ms < 0 ? (int64_t)-1 : timeout_ms * 1000000, site, t->wait_task);
     loop__ctx_switch(&t->ctx, &ts->sched_ctx);
     /* resumed by loop__task_dispatch() after a wake */
     loop_timer_stop(&t->timer);
@@ -414,7 +414,7 @@ int loop_yield_at(const loop_site_t *site)
     self->wakes++;
     self->self_wakes++;
     LOOP_TRACE(task_suspend, loop, self->hdr.id, (int)LOOP_WAIT_YIELD, (uint64_t)0, (int64_t)-1,
-               site);
+               site, (uint64_t)0);
     LOOP_TRACE(task_ready, loop, self->hdr.id, LOOP_KIND_TASK, self->hdr.id);
     loop__sched_push(loop, &self->hdr);
     loop__ctx_switch(&self->ctx, &((struct loop__tasks *)loop->tasks)->sched_ctx);

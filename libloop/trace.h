@@ -45,7 +45,7 @@
  *                                        LOOP_KIND_NONE when spawned)
  *   task_run(const loop_t *, uint64_t id)
  *   task_suspend(const loop_t *, uint64_t id, int wait_kind, uint64_t obj_id,
- *                int64_t timeout_ns, const loop_site_t *site)
+ *                int64_t timeout_ns, const loop_site_t *site, uint64_t wait_task)
  *                                       (wait_kind: LOOP__TP_WAIT_*; timeout -1: none)
  *   task_done(const loop_t *, uint64_t id, int state, int err)
  *                                       (state: LOOP__TP_TASK_DONE/CANCELLED/FAILED)

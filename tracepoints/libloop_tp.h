@@ -408,7 +408,7 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, task_run,
 
 LTTNG_UST_TRACEPOINT_EVENT(libloop, task_suspend,
     LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, int, wait_kind, uint64_t, obj_id,
-                      int64_t, timeout_ns, const loop_site_t *, site),
+                      int64_t, timeout_ns, const loop_site_t *, site, uint64_t, wait_task),
     LTTNG_UST_TP_FIELDS(
         LOOP_TP_F_LOOP(l)
         lttng_ust_field_integer(uint64_t, id, id)
@@ -416,6 +416,7 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, task_suspend,
         lttng_ust_field_integer(uint64_t, obj_id, obj_id)
         lttng_ust_field_integer(int64_t, timeout_ns, timeout_ns)
         LOOP_TP_F_SITE(site)
+        lttng_ust_field_integer(uint64_t, wait_task, wait_task)
     )
 )
 

@@ -80,7 +80,7 @@ int main(void)
     LOOP_TRACE(task_new, &loop, 11, 10, NULL, NULL);
     LOOP_TRACE(task_ready, &loop, 10, LOOP_KIND_NONE, 0);
     LOOP_TRACE(task_run, &loop, 10);
-    LOOP_TRACE(task_suspend, &loop, 10, LOOP__TP_WAIT_JOIN, 11, (int64_t)-1, &site);
+    LOOP_TRACE(task_suspend, &loop, 10, LOOP__TP_WAIT_JOIN, 11, (int64_t)-1, &site, (uint64_t)11);
     LOOP_TRACE(task_ready, &loop, 10, LOOP_KIND_TASK, 11);
     LOOP_TRACE(task_cancel, &loop, 11, 10);
     LOOP_TRACE(task_done, &loop, 11, LOOP__TP_TASK_CANCELLED, -ECANCELED);
