@@ -381,7 +381,7 @@ static void cleanup(struct mini *m)
 }
 
 static const char minimize_usage[] =
-    "usage: loop-replay minimize FILE -o OUT [--max-runs N] [--timeout SEC] [--any-failure] "
+    "usage: loop-replay minimize FILE [-o OUT] [--max-runs N] [--timeout SEC] [--any-failure] "
     "[--force] [-v] [-- PROGRAM [ARGS...]]";
 
 int cmd_minimize(int argc, char **argv)
@@ -424,8 +424,17 @@ int cmd_minimize(int argc, char **argv)
             m.file = a;
         }
     }
-    if (m.file == NULL || out == NULL || prog == -2) {
+    if (m.file == NULL || prog == -2) {
         return bad("%s", minimize_usage);
+    }
+    char out_default[4096];
+    if (out == NULL) { /* FILE.sch -> FILE.min.sch */
+        size_t n = strlen(m.file);
+        if (n > 4 && strcmp(m.file + n - 4, ".sch") == 0) {
+            n -= 4;
+        }
+        snprintf(out_default, sizeof(out_default), "%.*s.min.sch", (int)n, m.file);
+        out = out_default;
     }
     if (sched_load(m.file, &sf) < 0) {
         return EXIT_BAD;

@@ -134,7 +134,7 @@ bad2 "run no file" "$R" run
 bad2 "chaos -n 0" "$R" chaos -n 0 -- "$race"
 bad2 "chaos -n x" "$R" chaos -n x -- "$race"
 bad2 "chaos no program" "$R" chaos -n 2
-bad2 "minimize no -o" "$R" minimize "$tmp/b.sch"
+bad2 "minimize no file" "$R" minimize -o "$tmp/m.sch"
 bad2 "extract no -o" "$R" extract "$tmp"
 "$R" >/dev/null 2>&1
 [ $? = 2 ] || fail "no arguments: want exit 2"
