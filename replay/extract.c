@@ -61,7 +61,8 @@ static uint8_t *pending_slot(struct pending *p, uint64_t id, bool create)
     if (p->cap == 0) {
         return NULL;
     }
-    for (size_t i = (size_t)(id * 0x9e3779b97f4a7c15ull) & (p->cap - 1);; i = (i + 1) & (p->cap - 1)) {
+    size_t mask = p->cap - 1;
+    for (size_t i = (size_t)(id * 0x9e3779b97f4a7c15ull) & mask;; i = (i + 1) & mask) {
         if (p->ids[i] == id) {
             return &p->ev[i];
         }
