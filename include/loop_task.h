@@ -252,6 +252,33 @@ typedef struct loop_task_info {
 } loop_task_info_t;
 
 LOOP_API int loop_task_info(const loop_task_t *t, loop_task_info_t *out);
+
+/*
+ * Debug mode: the task's backtrace at its last suspension (where it awaits):
+ * up to max return addresses in frames; their count, 0 when none was taken.
+ * Symbolize with backtrace_symbols(). Loop thread (or under the monitor).
+ */
+LOOP_API int loop_task_backtrace(const loop_task_t *t, void **frames, int max);
+
+/* A finished task, as remembered in the bounded history (debug mode or monitor). */
+typedef struct loop_task_done_info {
+    uint64_t id;
+    uint64_t parent_id;
+    const char *name;
+    loop_task_state_t state;       /* done, cancelled or failed */
+    int error;
+    uint64_t cancelled_by;         /* the task that cancelled it, 0 if none or a callback */
+    const loop_site_t *create_site;
+    uint64_t end_ns;               /* loop time it finished */
+    uint64_t steps;
+} loop_task_done_info_t;
+
+/*
+ * Visit the last finished tasks (up to 64, newest first), kept while debug
+ * mode or a monitor is on. Stops early when fn returns non-zero.
+ */
+LOOP_API int loop_task_history(loop_t *loop, int (*fn)(const loop_task_done_info_t *d, void *arg),
+                               void *arg);
 /* Visit every unfinished (and unreleased) task in creation order. */
 LOOP_API int loop_task_walk(loop_t *loop, int (*fn)(loop_task_t *t, void *arg), void *arg);
 

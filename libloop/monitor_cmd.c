@@ -4,6 +4,7 @@
  * handle tables under loop->inspect_mu (see monitor.c); cancel is posted to
  * the loop thread.
  */
+#include <execinfo.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -359,6 +360,16 @@ static void cmd_where(struct loop__monitor *m, struct mon_out *o, const char *ar
             loop__mon_out(o, "  running now: this task's step is what the loop thread runs\n");
         }
         out_site_line(o, "suspended at", ti.wait_site);
+        void *frames[LOOP__TASK_BT_DEPTH];
+        int depth = ti.state == LOOP_TASK_WAITING ? loop_task_backtrace(t, frames, LOOP__TASK_BT_DEPTH) : 0;
+        if (depth > 0) {
+            char **syms = backtrace_symbols(frames, depth);
+            loop__mon_out(o, "  backtrace at its suspension:\n");
+            for (int i = 1; i < depth; i++) { /* 0 is loop__task_suspend */
+                loop__mon_out(o, "    #%d %s\n", i - 1, syms ? syms[i] : "?");
+            }
+            free(syms);
+        }
         out_site_line(o, "created at", ti.create_site);
         if (ti.parent_id != 0) {
             loop__mon_out(o, "  parent: task %" PRIu64 "\n", ti.parent_id);
@@ -496,9 +507,70 @@ static void cmd_slow(struct loop__monitor *m, struct mon_out *o)
     }
 }
 
+/* ps-done: the recently finished tasks, newest first, with cancellation chains. */
+struct done_ctx {
+    struct mon_out *o;
+    loop_t *loop;
+    uint64_t now_ns;
+    size_t n;
+};
+
+static const loop_task_done_info_t *history_find(loop_t *loop, uint64_t id)
+{
+    struct loop__tasks *ts = loop->tasks;
+
+    for (unsigned i = 0; ts != NULL && i < LOOP__TASK_HISTORY && i < ts->history_next; i++) {
+        const loop_task_done_info_t *d = &ts->history[(ts->history_next - 1 - i) % LOOP__TASK_HISTORY];
+        if (d->id == id) {
+            return d;
+        }
+    }
+    return NULL;
+}
+
+static int done_cb(const loop_task_done_info_t *d, void *arg)
+{
+    struct done_ctx *x = arg;
+    const loop_site_t *s = d->create_site;
+
+    x->n++;
+    loop__mon_out(x->o, "  %-6" PRIu64 " %-16s %-9s %-10s ended %.1f ms ago, %" PRIu64 " steps",
+                  d->id, d->name ? d->name : "", loop_task_state_name(d->state),
+                  d->state == LOOP_TASK_FAILED ? loop_err_name(d->error) : "",
+                  d->end_ns <= x->now_ns ? (double)(x->now_ns - d->end_ns) / 1e6 : 0.0, d->steps);
+    if (d->state == LOOP_TASK_CANCELLED) {
+        uint64_t by = d->cancelled_by;
+        loop__mon_out(x->o, ", cancelled by %s", by ? "" : "a callback");
+        for (int hop = 0; by != 0 && hop < MON_CHAIN_MAX; hop++) {
+            const loop_task_done_info_t *c = history_find(x->loop, by);
+            loop__mon_out(x->o, "%stask %" PRIu64, hop ? " <- cancelled by " : "", by);
+            by = c != NULL && c->state == LOOP_TASK_CANCELLED ? c->cancelled_by : 0;
+        }
+    }
+    if (s != NULL) {
+        loop__mon_out(x->o, " created=%s:%d (%s)", s->file, s->line, s->func);
+    }
+    loop__mon_out(x->o, "\n");
+    return 0;
+}
+
+static void cmd_ps_done(struct loop__monitor *m, struct mon_out *o)
+{
+    struct done_ctx x = {o, m->loop, 0, 0};
+
+    loop__inspect_lock(m->loop);
+    x.now_ns = m->loop->now_ns;
+    loop_task_history(m->loop, done_cb, &x);
+    loop__inspect_unlock(m->loop);
+    if (x.n == 0) {
+        loop__mon_out(o, "(no finished tasks recorded yet)\n");
+    }
+}
+
 static const char help_text[] =
     "commands:\n"
     "  ps          tasks: id, name, state, what each waits on, age, where suspended, created\n"
+    "  ps-done     the last finished tasks: how each ended, who cancelled whom\n"
     "  where ID    one task (or handle) in detail, with its wait-for chain\n"
     "  cancel ID   cancel a task (carried out by the loop thread)\n"
     "  handles     handles; * marks what keeps the loop alive\n"
@@ -542,6 +614,8 @@ bool loop__mon_run_command(struct loop__monitor *m, struct mon_out *o, char *lin
         cmd_stats(m, o);
     } else if (strcmp(cmd, "slow") == 0 && arg == NULL) {
         cmd_slow(m, o);
+    } else if (strcmp(cmd, "ps-done") == 0 && arg == NULL) {
+        cmd_ps_done(m, o);
     } else if (strcmp(cmd, "help") == 0) {
         loop__mon_out(o, "%s", help_text);
     } else if (strcmp(cmd, "quit") == 0 || strcmp(cmd, "exit") == 0) {

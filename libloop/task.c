@@ -6,6 +6,7 @@
  * switches from the loop thread's context into the task, which runs until it
  * suspends (or ends) and switches back. Tasks never switch to each other.
  */
+#include <execinfo.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,6 +209,7 @@ static void task_free(loop_task_t *t)
         loop__debug_handle_gone(loop, t->timer.handle.id);
     }
     t->hdr.magic = LOOP__MAGIC_CLOSED;
+    free(t->susp_bt);
     free(t);
 }
 
@@ -255,6 +257,13 @@ static void task_finished(loop_task_t *t)
     loop__inspect_unlock(loop);
     if (LOOP_UNLIKELY(loop->debug)) {
         check_self_wakes(t);
+    }
+    if (LOOP_UNLIKELY(loop->instrument)) {
+        loop__inspect_lock(loop);
+        ts->history[ts->history_next++ % LOOP__TASK_HISTORY] = (loop_task_done_info_t){
+            t->hdr.id, t->hdr.parent_task, t->hdr.name, t->state, t->error,
+            t->cancelled_by, t->hdr.site, loop->now_ns, t->steps};
+        loop__inspect_unlock(loop);
     }
     LOOP_TRACE(task_done, loop, t->hdr.id, (int)t->state, t->error);
     kind = LOOP_KIND_TASK;
@@ -313,7 +322,16 @@ int loop__task_suspend(loop_task_t *t, loop_wait_kind_t kind, uint64_t obj, int6
     loop_t *loop = t->hdr.loop;
     struct loop__tasks *ts = loop->tasks;
 
+    void *frames[LOOP__TASK_BT_DEPTH];
+    int depth = LOOP_UNLIKELY(loop->debug) ? backtrace(frames, LOOP__TASK_BT_DEPTH) : 0;
+    if (depth > 0 && t->susp_bt == NULL) {
+        t->susp_bt = malloc(LOOP__TASK_BT_DEPTH * sizeof(void *));
+    }
     loop__inspect_lock(loop);
+    if (depth > 0 && t->susp_bt != NULL) {
+        memcpy(t->susp_bt, frames, (size_t)depth * sizeof(void *));
+        t->susp_depth = depth;
+    }
     t->state = LOOP_TASK_WAITING;
     t->wait_kind = kind;
     t->wait_obj = obj;
@@ -521,6 +539,7 @@ int loop_task_cancel(loop_task_t *t)
     }
     loop = t->hdr.loop;
     t->cancel_requested = 1;
+    t->cancelled_by = loop->current_task;
     LOOP_TRACE(task_cancel, loop, t->hdr.id, loop->current_task);
     if (t->state == LOOP_TASK_WAITING && t->shield == 0) {
         loop__task_wake(t, -ECANCELED, loop->current_task ? LOOP_KIND_TASK : LOOP_KIND_NONE,
@@ -566,6 +585,41 @@ int loop_task_info(const loop_task_t *t, loop_task_info_t *out)
     out->error = t->error;
     out->steps = t->steps;
     out->run_ns = t->run_ns;
+    return 0;
+}
+
+int loop_task_backtrace(const loop_task_t *t, void **frames, int max)
+{
+    int n;
+
+    if (t == NULL || frames == NULL || max < 0) {
+        return -EINVAL;
+    }
+    n = t->susp_depth < max ? t->susp_depth : max;
+    if (n > 0) {
+        memcpy(frames, t->susp_bt, (size_t)n * sizeof(void *));
+    }
+    return n;
+}
+
+int loop_task_history(loop_t *loop, int (*fn)(const loop_task_done_info_t *d, void *arg),
+                      void *arg)
+{
+    struct loop__tasks *ts;
+
+    if (loop == NULL || fn == NULL) {
+        return -EINVAL;
+    }
+    ts = loop->tasks;
+    if (ts == NULL) {
+        return 0;
+    }
+    for (unsigned i = 0; i < LOOP__TASK_HISTORY && i < ts->history_next; i++) {
+        int rc = fn(&ts->history[(ts->history_next - 1 - i) % LOOP__TASK_HISTORY], arg);
+        if (rc != 0) {
+            return rc;
+        }
+    }
     return 0;
 }
 

@@ -48,11 +48,17 @@ struct loop_task_s {
     loop_queue_t group_node;
     uint64_t steps;
     uint64_t run_ns;
+    uint64_t cancelled_by;     /* the task that cancelled it (0: none, or a callback) */
+    void **susp_bt;            /* debug mode: backtrace at the last suspension */
+    int susp_depth;
     uint64_t wakes;            /* for the self-wake check (debug mode) */
     uint64_t self_wakes;
 };
 
 struct loop__fdwait;
+
+#define LOOP__TASK_HISTORY 64
+#define LOOP__TASK_BT_DEPTH 16
 
 struct loop__tasks {
     loop__ctx_t sched_ctx;     /* the loop thread's context, resumed when a step ends */
@@ -61,6 +67,9 @@ struct loop__tasks {
     loop_queue_t tasks;        /* every unreleased task, creation order */
     struct loop__fdwait **fdw; /* per fd: the shared watcher of tasks waiting on it */
     int nfdw;
+    /* the last finished tasks (debug mode or monitor); guarded by inspect_mu */
+    loop_task_done_info_t history[LOOP__TASK_HISTORY];
+    unsigned history_next;
 };
 
 static inline bool loop__task_finished(const loop_task_t *t)

@@ -104,9 +104,44 @@ loop_future_t *loop_future_ref(loop_future_t *f)
     return f;
 }
 
+/*
+ * Debug mode: the last reference not held by a waiter is gone while the
+ * future is unsettled. Nobody can resolve it any more: every waiter can only
+ * time out or be cancelled (a lost wakeup). Said once per waiter.
+ */
+static void check_lost_wakeup(const loop_future_t *f)
+{
+    size_t waiters = 0;
+    loop_queue_t *q;
+
+    loop__queue_foreach(q, &f->o.waiters) {
+        waiters++;
+    }
+    if (waiters == 0 || (size_t)f->refs != waiters) {
+        return;
+    }
+    loop__queue_foreach(q, &f->o.waiters) {
+        const loop_task_t *t = loop__queue_data(q, loop_task_t, wait_node);
+        const loop_site_t *s = f->o.site, *w = t->wait_site;
+        loop_log(LOOP_LOG_WARN,
+                 "Lost wakeup: task id=%llu name=\"%s\" waits at %s:%d (%s) on future id=%llu "
+                 "created at %s:%d (%s), which nobody else holds any more",
+                 (unsigned long long)t->hdr.id, t->hdr.name ? t->hdr.name : "",
+                 w ? w->file : "?", w ? w->line : 0, w ? w->func : "?",
+                 (unsigned long long)f->o.id, s ? s->file : "?", s ? s->line : 0,
+                 s ? s->func : "?");
+    }
+}
+
 void loop_future_unref(loop_future_t *f)
 {
-    if (f == NULL || --f->refs > 0) {
+    if (f == NULL) {
+        return;
+    }
+    if (--f->refs > 0) {
+        if (f->state == 0 && f->o.loop->debug) {
+            check_lost_wakeup(f);
+        }
         return;
     }
     while (f->cbs != NULL) { /* never settled: its callbacks never run */

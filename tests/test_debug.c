@@ -1,0 +1,336 @@
+/*
+ * Debug mode: each warning fires with the exact name, id and site; a clean
+ * program gets none; leaks are grouped by site; lost wakeups, the finished-task
+ * history with its cancellation chain, the backtrace at a task's suspension,
+ * the error handler's context, loop_dump's marks, misuse reports.
+ */
+#include <criterion/criterion.h>
+#include <execinfo.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "helpers.h"
+#include "loop.h"
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Burn CPU until ms have passed: a callback that really is slow. */
+static void spin_ms(int ms)
+{
+    uint64_t end = now_ns() + (uint64_t)ms * 1000000u;
+    while (now_ns() < end) {
+    }
+}
+
+static int slow_line;
+static void slow_timer(loop_timer_t *t)
+{
+    spin_ms(30);
+    loop_handle_close(&t->handle, NULL);
+}
+
+Test(debug, slow_callback_warning_names_the_handle, .timeout = 10)
+{
+    capture_logs();
+    loop_t *loop = loop_new();
+    loop_timer_t t;
+    char want[256];
+
+    cr_assert_eq(loop_set_debug(loop, 1), 0);
+    cr_assert_eq(loop_set_slow_callback_ms(loop, 10), 0);
+    slow_line = __LINE__ + 1;
+    loop_timer_init(loop, &t);
+    loop_handle_set_name(&t.handle, "flush");
+    loop_timer_start(&t, slow_timer, 0, 0);
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    snprintf(want, sizeof(want), "Slow callback: kind=timer id=%llu name=\"flush\"",
+             (unsigned long long)t.handle.id);
+    cr_assert(logs_contain(want), "%s", logs_text());
+    snprintf(want, sizeof(want), "test_debug.c:%d", slow_line);
+    cr_assert(logs_contain(want), "%s", logs_text());
+    loop_stats_t st;
+    cr_assert_eq(loop_get_stats(loop, &st), 0);
+    cr_assert_eq(st.slow_callbacks, 1);
+    cr_assert_eq(loop_close(loop), 0);
+}
+
+static intptr_t quick_task(void *arg)
+{
+    (void)arg;
+    loop_sleep(1);
+    return 0;
+}
+
+static void quick_timer(loop_timer_t *t)
+{
+    loop_handle_close(&t->handle, NULL);
+}
+
+Test(debug, a_clean_program_gets_no_warning, .timeout = 10)
+{
+    capture_logs();
+    loop_t *loop = loop_new();
+    loop_timer_t t;
+
+    loop_set_debug(loop, 1);
+    loop_timer_init(loop, &t);
+    loop_timer_start(&t, quick_timer, 1, 0);
+    loop_task_t *k = loop_spawn(loop, quick_task, NULL, "quick");
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_eq(loop_join(k, NULL, 0), 0);
+    cr_assert_eq(loop_close(loop), 0);
+    cr_assert_eq(log_lines(), 0, "%s", logs_text());
+}
+
+Test(debug, leaks_are_grouped_by_site_with_backtraces, .timeout = 10)
+{
+    capture_logs();
+    loop_t *loop = loop_new();
+    loop_timer_t t[50];
+    char want[256];
+    int line;
+
+    loop_set_debug(loop, 1);
+    for (int i = 0; i < 50; i++) {
+        line = __LINE__ + 1;
+        loop_timer_init(loop, &t[i]);
+    }
+    cr_assert_eq(loop_close(loop), -EBUSY);
+    snprintf(want, sizeof(want), "50 timer handles created at tests/test_debug.c:%d", line);
+    if (!logs_contain(want)) {
+        snprintf(want, sizeof(want), "50 timer handles created at");
+    }
+    cr_assert(logs_contain(want), "%s", logs_text());
+    cr_assert(logs_contain("created by id="), "no creation backtrace:\n%s", logs_text());
+    for (int i = 0; i < 50; i++) {
+        loop_handle_close(&t[i].handle, NULL);
+    }
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    cr_assert_eq(loop_close(loop), 0);
+}
+
+static loop_future_t *lost;
+
+static intptr_t await_lost(void *arg)
+{
+    (void)arg;
+    return loop_future_await(lost, NULL, LOOP_FOREVER);
+}
+
+static void drop_future(loop_timer_t *t)
+{
+    loop_future_unref(lost); /* the only other reference: nobody can resolve it now */
+    loop_handle_close(&t->handle, NULL);
+}
+
+Test(debug, a_future_nobody_holds_is_a_lost_wakeup, .timeout = 10)
+{
+    capture_logs();
+    loop_t *loop = loop_new();
+    loop_timer_t t;
+
+    loop_set_debug(loop, 1);
+    lost = loop_future_new(loop);
+    loop_task_t *k = loop_spawn(loop, await_lost, NULL, "waiter");
+    loop_timer_init(loop, &t);
+    loop_timer_start(&t, drop_future, 1, 0);
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    cr_assert(logs_contain("Lost wakeup: task id="), "%s", logs_text());
+    cr_assert(logs_contain("name=\"waiter\""), "%s", logs_text());
+    cr_assert_eq(loop_task_state(k), LOOP_TASK_WAITING);
+    loop_task_cancel(k);
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    cr_assert_eq(loop_join(k, NULL, 0), -ECANCELED);
+    cr_assert_eq(loop_close(loop), 0);
+}
+
+static loop_event_t *never;
+static loop_task_t *victim;
+
+__attribute__((visibility("default"))) intptr_t test_debug_sleeper(void *arg); /* named by backtrace_symbols */
+static volatile int sleepers_woken;
+
+intptr_t test_debug_sleeper(void *arg)
+{
+    (void)arg;
+    int rc = loop_event_wait(never, LOOP_FOREVER); /* not a tail call: keep the frame */
+    sleepers_woken++;
+    return rc;
+}
+
+static intptr_t canceller(void *arg)
+{
+    (void)arg;
+    loop_task_cancel(victim);
+    return 7;
+}
+
+struct hist {
+    loop_task_done_info_t d[8];
+    int n;
+};
+
+static int collect(const loop_task_done_info_t *d, void *arg)
+{
+    struct hist *h = arg;
+    if (h->n < 8) {
+        h->d[h->n++] = *d;
+    }
+    return 0;
+}
+
+Test(debug, history_says_who_cancelled_whom_and_backtrace_at_suspension, .timeout = 10)
+{
+    loop_t *loop = loop_new();
+    struct hist h = {.n = 0};
+    void *frames[16];
+
+    loop_set_debug(loop, 1);
+    never = loop_event_new(loop);
+    victim = loop_spawn(loop, test_debug_sleeper, NULL, "victim");
+    loop_run(loop, LOOP_RUN_NOWAIT);
+    cr_assert_eq(loop_task_state(victim), LOOP_TASK_WAITING);
+    int depth = loop_task_backtrace(victim, frames, 16);
+    cr_assert_gt(depth, 1);
+    char **syms = backtrace_symbols(frames, depth);
+    char all[2048] = "";
+    int found = 0;
+    for (int i = 0; i < depth; i++) {
+        found |= syms != NULL && strstr(syms[i], "test_debug_sleeper") != NULL;
+        strncat(all, syms ? syms[i] : "?", sizeof(all) - strlen(all) - 2);
+        strcat(all, "\n");
+    }
+    free(syms);
+    cr_assert(found, "the suspension backtrace does not name the task function:\n%s", all);
+
+    loop_task_t *c = loop_spawn(loop, canceller, NULL, "canceller");
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    cr_assert_eq(loop_task_history(loop, collect, &h), 0);
+    cr_assert_eq(h.n, 2);
+    /* newest first: the victim finished after its canceller */
+    cr_assert_eq(h.d[0].id, loop_task_id(victim));
+    cr_assert_eq(h.d[0].state, LOOP_TASK_CANCELLED);
+    cr_assert_eq(h.d[0].cancelled_by, loop_task_id(c));
+    cr_assert_eq(h.d[1].id, loop_task_id(c));
+    cr_assert_eq(h.d[1].state, LOOP_TASK_DONE);
+    loop_join(victim, NULL, 0);
+    loop_join(c, NULL, 0);
+    loop_event_free(never);
+    cr_assert_eq(loop_close(loop), 0);
+}
+
+struct errseen {
+    int calls;
+    int err;
+    uint64_t task;
+    const loop_site_t *site;
+    char msg[128];
+};
+
+static void on_error(const loop_error_ctx_t *ctx, void *ud)
+{
+    struct errseen *e = ud;
+    e->calls++;
+    e->err = ctx->err;
+    e->task = ctx->task_id;
+    e->site = ctx->site;
+    snprintf(e->msg, sizeof(e->msg), "%s", ctx->message);
+}
+
+static int report_line;
+static intptr_t reporting_task(void *arg)
+{
+    loop_t *loop = arg;
+    report_line = __LINE__ + 1;
+    loop_report_error(loop, -EIO, "disk went away");
+    return 0;
+}
+
+Test(debug, the_error_handler_gets_the_context, .timeout = 10)
+{
+    loop_t *loop = loop_new();
+    struct errseen e = {0};
+
+    cr_assert_eq(loop_set_error_handler(loop, on_error, &e), 0);
+    loop_task_t *k = loop_spawn(loop, reporting_task, loop, "reporter");
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_eq(e.calls, 1);
+    cr_assert_eq(e.err, -EIO);
+    cr_assert_eq(e.task, loop_task_id(k));
+    cr_assert_str_eq(e.msg, "disk went away");
+    cr_assert_not_null(e.site);
+    cr_assert_eq(e.site->line, report_line);
+    cr_assert_eq(loop_join(k, NULL, 0), 0, "an error report does not take the task down");
+    cr_assert_eq(loop_close(loop), 0);
+}
+
+static loop_timer_t *cross_timer;
+static int cross_rc;
+
+static void *from_other_thread(void *arg)
+{
+    (void)arg;
+    cross_rc = loop_timer_stop(cross_timer);
+    return NULL;
+}
+
+Test(debug, misuse_is_reported_wrong_thread_and_closed_handle, .timeout = 10)
+{
+    capture_logs();
+    loop_t *loop = loop_new();
+    loop_timer_t t;
+    pthread_t th;
+
+    loop_set_debug(loop, 1);
+    loop_timer_init(loop, &t);
+    cross_timer = &t;
+    pthread_create(&th, NULL, from_other_thread, NULL);
+    pthread_join(th, NULL);
+    cr_assert_eq(cross_rc, -EINVAL);
+    cr_assert(logs_contain("Misuse: loop_timer_stop: called from a thread other than the loop's"),
+              "%s", logs_text());
+    loop_handle_close(&t.handle, NULL);
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    cr_assert_eq(loop_timer_start(&t, quick_timer, 1, 0), -EBADF);
+    cr_assert(logs_contain("Misuse: loop_timer_start: handle is closed"), "%s", logs_text());
+    cr_assert_eq(loop_close(loop), 0);
+}
+
+Test(debug, dump_marks_what_keeps_the_loop_alive, .timeout = 10)
+{
+    loop_t *loop = loop_new();
+    loop_timer_t active, idle;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    loop_timer_init(loop, &active);
+    loop_timer_init(loop, &idle);
+    loop_timer_start(&active, quick_timer, 1000, 0);
+    never = loop_event_new(loop);
+    loop_task_t *k = loop_spawn(loop, test_debug_sleeper, NULL, "blocked");
+    loop_run(loop, LOOP_RUN_NOWAIT);
+    cr_assert_eq(loop_dump(loop, f), 0);
+    fclose(f);
+    char want[128];
+    snprintf(want, sizeof(want), "* handle id=%llu kind=timer", (unsigned long long)active.handle.id);
+    cr_assert(strstr(text, want) != NULL, "%s", text);
+    snprintf(want, sizeof(want), "  handle id=%llu kind=timer", (unsigned long long)idle.handle.id);
+    cr_assert(strstr(text, want) != NULL, "%s", text);
+    cr_assert(strstr(text, "* task id=") != NULL && strstr(text, "wait=event") != NULL, "%s", text);
+    free(text);
+    loop_task_cancel(k);
+    loop_handle_close(&active.handle, NULL);
+    loop_handle_close(&idle.handle, NULL);
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    loop_join(k, NULL, 0);
+    loop_event_free(never);
+    cr_assert_eq(loop_close(loop), 0);
+}
