@@ -133,6 +133,7 @@ struct loop_s {
      * runs, so that it reads them consistently even when the loop is blocked. */
     pthread_mutex_t inspect_mu;
     loop_queue_t registry_node;   /* in the process's list of live loops */
+    loop_signal_t dump_signal;    /* LOOP_DUMP_SIGNAL: dump the tables to stderr */
 
     /* signals received for this loop, by number (set by any loop's reader) */
     atomic_uint sig_pending[65];
@@ -190,6 +191,8 @@ void loop__io_disarm(loop_io_t *io);
 void loop__poll_rebuild(loop_t *loop);
 void loop__io_rebuild(loop_t *loop, int epfd);
 void loop__signal_rebuild(loop_t *loop, int epfd);
+int loop__signal_start_internal(loop_t *loop, loop_signal_t *s, loop_signal_cb cb, int signum);
+void loop__signal_stop_internal(loop_signal_t *s);
 void loop__signal_read(loop_t *loop); /* signal.c: the process signalfd is readable */
 
 /* How often every fd registration is checked (io.c), ms. */

@@ -215,6 +215,7 @@ int loop_close(loop_t *loop)
     loop__rr_end(loop);
     LOOP_TRACE(loop_close, loop);
     loop__rr_free(loop);
+    loop__signal_stop_internal(&loop->dump_signal);
     loop__tasks_free(loop);
     loop__signal_loop_free(loop);
     loop__timers_free(loop);

@@ -244,6 +244,43 @@ void loop__signal_rebuild(loop_t *loop, int epfd)
     pthread_mutex_unlock(&sig_mu);
 }
 
+/*
+ * libloop's own signal watcher (LOOP_DUMP_SIGNAL): no id, not in the handle
+ * table, never active (it does not keep loop_run going). Loop thread.
+ */
+int loop__signal_start_internal(loop_t *loop, loop_signal_t *s, loop_signal_cb cb, int signum)
+{
+    int rc;
+
+    memset(s, 0, sizeof(*s));
+    s->handle.loop = loop;
+    s->handle.site = LOOP_SITE();
+    s->handle.name = "libloop-dump";
+    s->handle.kind = LOOP_KIND_SIGNAL;
+    s->handle.flags = LOOP__H_INTERNAL;
+    s->handle.magic = LOOP__MAGIC_OPEN;
+    s->handle.cb = (void (*)(void))cb;
+    loop__queue_init(&s->handle.ready);
+    loop__queue_init(&s->handle.all);
+    rc = sig_register(loop, signum);
+    if (rc < 0) {
+        return rc;
+    }
+    s->signum = signum;
+    loop__queue_insert_tail(&loop->sigs, &s->sig_node);
+    return 0;
+}
+
+void loop__signal_stop_internal(loop_signal_t *s)
+{
+    if (s->signum != 0) {
+        sig_unregister(s->handle.loop, s->signum);
+        loop__queue_remove(&s->sig_node);
+        loop__sched_remove(s->handle.loop, &s->handle);
+        s->signum = 0;
+    }
+}
+
 void loop__signal_loop_free(loop_t *loop)
 {
     pthread_mutex_lock(&sig_mu);

@@ -5,8 +5,12 @@
  * the error handler's context, loop_dump's marks, misuse reports.
  */
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <execinfo.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -333,4 +337,41 @@ Test(debug, dump_marks_what_keeps_the_loop_alive, .timeout = 10)
     loop_join(k, NULL, 0);
     loop_event_free(never);
     cr_assert_eq(loop_close(loop), 0);
+}
+
+static int dump_ticks;
+
+static void raise_then_stop(loop_timer_t *t)
+{
+    if (dump_ticks++ == 0) {
+        kill(getpid(), SIGUSR1); /* blocked: delivered through the loop's signalfd */
+        return;
+    }
+    loop_handle_close(&t->handle, NULL);
+}
+
+static void redirect_stderr(void)
+{
+    cr_redirect_stderr();
+}
+
+Test(debug, the_dump_signal_prints_the_tables, .init = redirect_stderr, .timeout = 10)
+{
+    setenv("LOOP_DUMP_SIGNAL", "USR1", 1);
+    loop_t *loop = loop_new();
+    loop_timer_t t;
+
+    cr_assert_not_null(loop);
+    loop_timer_init(loop, &t);
+    loop_handle_set_name(&t.handle, "ticker");
+    loop_timer_start(&t, raise_then_stop, 1, 5);
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_eq(loop_close(loop), 0, "the dump watcher is not a handle of the program");
+    fflush(stderr);
+    FILE *err = cr_get_redirected_stderr();
+    char buf[4096] = "";
+    size_t n = fread(buf, 1, sizeof(buf) - 1, err);
+    buf[n] = '\0';
+    cr_assert(strstr(buf, "loop id=") != NULL, "no dump on stderr: %s", buf);
+    cr_assert(strstr(buf, "name=\"ticker\"") != NULL, "%s", buf);
 }
