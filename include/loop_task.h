@@ -249,6 +249,10 @@ typedef struct loop_task_info {
     uint64_t steps;              /* steps run so far */
     uint64_t run_ns;             /* time spent running (measured in debug mode or with a
                                     monitor or watchdog, else 0) */
+    /* Also measured only then, from log2 histograms (a percentile is the upper
+     * bound of its bucket): step time, and delay from ready to running. */
+    uint64_t step_p50_ns, step_p99_ns, step_max_ns;
+    uint64_t delay_p50_ns, delay_p99_ns, delay_max_ns;
 } loop_task_info_t;
 
 LOOP_API int loop_task_info(const loop_task_t *t, loop_task_info_t *out);

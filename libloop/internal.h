@@ -22,6 +22,35 @@ uint64_t loop__hrtime_ns(void);
 #define loop__container_of(ptr, type, member)                                            \
     ((type *)((char *)(ptr)-offsetof(type, member)))
 
+/* A log2 histogram of durations: bucket i counts values in [2^i, 2^(i+1)) ns. */
+struct loop__hist {
+    uint32_t b[40];
+    uint64_t count;
+    uint64_t max_ns;
+};
+
+static inline void loop__hist_add(struct loop__hist *h, uint64_t ns)
+{
+    int i = ns ? 63 - __builtin_clzll(ns) : 0;
+    h->b[i < 40 ? i : 39]++;
+    h->count++;
+    h->max_ns = ns > h->max_ns ? ns : h->max_ns;
+}
+
+/* The upper bound of the bucket holding the p-th percentile (0 < p <= 100); 0 if empty. */
+static inline uint64_t loop__hist_pct(const struct loop__hist *h, double p)
+{
+    uint64_t want = (uint64_t)((double)h->count * p / 100.0 + 0.999999), seen = 0;
+    for (int i = 0; i < 40 && h->count > 0; i++) {
+        seen += h->b[i];
+        if (seen >= want && want > 0) {
+            uint64_t hi = (uint64_t)2 << i;
+            return hi < h->max_ns ? hi : h->max_ns;
+        }
+    }
+    return h->max_ns;
+}
+
 /* Handle flags (loop_handle_t.flags). */
 enum {
     LOOP__H_ACTIVE = 1u << 0,  /* started: counts toward loop_alive_count */
@@ -134,6 +163,7 @@ struct loop_s {
     pthread_mutex_t inspect_mu;
     loop_queue_t registry_node;   /* in the process's list of live loops */
     loop_signal_t dump_signal;    /* LOOP_DUMP_SIGNAL: dump the tables to stderr */
+    struct loop__hist lag;        /* timers: fired this late (instrumented); inspect_mu */
 
     /* signals received for this loop, by number (set by any loop's reader) */
     atomic_uint sig_pending[65];

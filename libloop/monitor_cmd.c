@@ -442,6 +442,36 @@ static void cmd_cancel(struct loop__monitor *m, struct mon_out *o, const char *a
     }
 }
 
+/* stats: per task, the step-time and ready-to-run histograms (like tokio-console). */
+struct hist_ctx {
+    struct mon_out *o;
+    int n;
+};
+
+static int task_hist_cb(loop_task_t *t, void *arg)
+{
+    struct hist_ctx *x = arg;
+    loop_task_info_t ti;
+
+    loop_task_info(t, &ti);
+    if (ti.steps == 0 || (ti.step_max_ns == 0 && ti.delay_max_ns == 0)) {
+        return 0;
+    }
+    if (x->n++ == 0) {
+        loop__mon_out(x->o, "tasks (step time and ready-to-run delay, us: p50 p99 max):\n");
+    }
+    if (x->n > 50) {
+        return x->n == 51 ? (loop__mon_out(x->o, "  ... (first 50 shown)\n"), 0) : 0;
+    }
+    loop__mon_out(x->o,
+                  "  %-6" PRIu64 " %-16s steps=%-8" PRIu64 " step %.1f %.1f %.1f  delay %.1f %.1f %.1f\n",
+                  ti.id, ti.name ? ti.name : "", ti.steps, (double)ti.step_p50_ns / 1e3,
+                  (double)ti.step_p99_ns / 1e3, (double)ti.step_max_ns / 1e3,
+                  (double)ti.delay_p50_ns / 1e3, (double)ti.delay_p99_ns / 1e3,
+                  (double)ti.delay_max_ns / 1e3);
+    return 0;
+}
+
 static void cmd_stats(struct loop__monitor *m, struct mon_out *o)
 {
     loop_stats_t s;
@@ -467,6 +497,14 @@ static void cmd_stats(struct loop__monitor *m, struct mon_out *o)
         loop__mon_out(o, "busy-fraction=%.3f\n", (double)s.busy_ns / (double)(s.busy_ns + s.poll_ns));
     }
     loop__inspect_lock(m->loop);
+    if (m->loop->lag.count > 0) {
+        loop__mon_out(o, "loop-lag-ms p50=%.3f p99=%.3f max=%.3f (how late timers fired)\n",
+                      (double)loop__hist_pct(&m->loop->lag, 50) / 1e6,
+                      (double)loop__hist_pct(&m->loop->lag, 99) / 1e6,
+                      (double)m->loop->lag.max_ns / 1e6);
+    }
+    struct hist_ctx hx = {o, 0};
+    loop_task_walk(m->loop, task_hist_cb, &hx);
     out_busy(o, m->loop, now_ns);
     loop__inspect_unlock(m->loop);
     m->stats_ns = now_ns;

@@ -210,6 +210,7 @@ static void task_free(loop_task_t *t)
     }
     t->hdr.magic = LOOP__MAGIC_CLOSED;
     free(t->susp_bt);
+    free(t->hists);
     free(t);
 }
 
@@ -301,12 +302,26 @@ void loop__task_dispatch(loop_handle_t *h)
     tl_current = t;
     loop->current_task = t->hdr.id;
     LOOP_TRACE(task_run, loop, t->hdr.id);
-    t0 = loop->instrument ? loop__hrtime_ns() : 0;
+    t0 = 0;
+    if (LOOP_UNLIKELY(loop->instrument)) {
+        t0 = loop__hrtime_ns();
+        if (t->hists == NULL) {
+            t->hists = calloc(1, sizeof(*t->hists));
+        }
+        if (t->hists != NULL && t->hists->ready_hr != 0) {
+            loop__inspect_lock(loop);
+            loop__hist_add(&t->hists->delay, t0 - t->hists->ready_hr);
+            loop__inspect_unlock(loop);
+        }
+    }
     loop__ctx_switch(&ts->sched_ctx, &t->ctx);
     if (loop->instrument) { /* time spent running: debug mode, monitor, watchdog */
         uint64_t ran = loop__hrtime_ns() - t0;
         loop__inspect_lock(loop);
         t->run_ns += ran;
+        if (t->hists != NULL) {
+            loop__hist_add(&t->hists->step, ran);
+        }
         loop__inspect_unlock(loop);
     }
     tl_current = NULL;
@@ -377,6 +392,9 @@ void loop__task_wake(loop_task_t *t, int status, int by_kind, uint64_t by_id)
     t->state = LOOP_TASK_READY;
     t->since_ns = loop->now_ns;
     loop__inspect_unlock(loop);
+    if (LOOP_UNLIKELY(loop->instrument) && t->hists != NULL) {
+        t->hists->ready_hr = loop__hrtime_ns();
+    }
     t->wakes++;
     if (by_kind == LOOP_KIND_TASK && by_id == t->hdr.id) {
         t->self_wakes++;
@@ -431,6 +449,9 @@ int loop_yield_at(const loop_site_t *site)
     loop__inspect_unlock(loop);
     self->wakes++;
     self->self_wakes++;
+    if (LOOP_UNLIKELY(loop->instrument) && self->hists != NULL) {
+        self->hists->ready_hr = loop__hrtime_ns();
+    }
     LOOP_TRACE(task_suspend, loop, self->hdr.id, (int)LOOP_WAIT_YIELD, (uint64_t)0, (int64_t)-1,
                site, (uint64_t)0);
     LOOP_TRACE(task_ready, loop, self->hdr.id, LOOP_KIND_TASK, self->hdr.id);
@@ -585,6 +606,14 @@ int loop_task_info(const loop_task_t *t, loop_task_info_t *out)
     out->error = t->error;
     out->steps = t->steps;
     out->run_ns = t->run_ns;
+    if (t->hists != NULL) {
+        out->step_p50_ns = loop__hist_pct(&t->hists->step, 50);
+        out->step_p99_ns = loop__hist_pct(&t->hists->step, 99);
+        out->step_max_ns = t->hists->step.max_ns;
+        out->delay_p50_ns = loop__hist_pct(&t->hists->delay, 50);
+        out->delay_p99_ns = loop__hist_pct(&t->hists->delay, 99);
+        out->delay_max_ns = t->hists->delay.max_ns;
+    }
     return 0;
 }
 

@@ -50,12 +50,19 @@ struct loop_task_s {
     uint64_t run_ns;
     uint64_t cancelled_by;     /* the task that cancelled it (0: none, or a callback) */
     void **susp_bt;            /* debug mode: backtrace at the last suspension */
+    struct loop__task_hists *hists; /* instrumented: step time and ready-to-run delay */
     int susp_depth;
     uint64_t wakes;            /* for the self-wake check (debug mode) */
     uint64_t self_wakes;
 };
 
 struct loop__fdwait;
+
+struct loop__task_hists {
+    struct loop__hist step;   /* how long each step ran */
+    struct loop__hist delay;  /* from ready to running */
+    uint64_t ready_hr;        /* when it last became ready (monotonic ns) */
+};
 
 #define LOOP__TASK_HISTORY 64
 #define LOOP__TASK_BT_DEPTH 16

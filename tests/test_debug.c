@@ -375,3 +375,42 @@ Test(debug, the_dump_signal_prints_the_tables, .init = redirect_stderr, .timeout
     cr_assert(strstr(buf, "loop id=") != NULL, "no dump on stderr: %s", buf);
     cr_assert(strstr(buf, "name=\"ticker\"") != NULL, "%s", buf);
 }
+
+static intptr_t stepper(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 100; i++) {
+        if (i == 50) {
+            spin_ms(2); /* one long step */
+        }
+        loop_yield();
+    }
+    return 0;
+}
+
+Test(debug, tasks_have_step_and_delay_histograms, .timeout = 10)
+{
+    loop_t *loop = loop_new();
+    loop_task_info_t ti;
+
+    loop_set_debug(loop, 1);
+    loop_task_t *k = loop_spawn(loop, stepper, NULL, "stepper");
+    loop_task_t *other = loop_spawn(loop, stepper, NULL, "other");
+    cr_assert_eq(loop_run(loop, LOOP_RUN_NOWAIT), 1);
+    while (loop_task_state(k) != LOOP_TASK_DONE) {
+        loop_run(loop, LOOP_RUN_NOWAIT);
+    }
+    cr_assert_eq(loop_task_info(k, &ti), 0);
+    cr_assert_eq(ti.steps, 101);
+    cr_assert_geq(ti.step_max_ns, 2000000u, "the 2 ms step: max %llu ns",
+                  (unsigned long long)ti.step_max_ns);
+    cr_assert_lt(ti.step_p50_ns, 2000000u, "most steps are short: p50 %llu ns",
+                 (unsigned long long)ti.step_p50_ns);
+    cr_assert_geq(ti.step_p99_ns, ti.step_p50_ns);
+    cr_assert_gt(ti.delay_max_ns, 0u);
+    cr_assert_geq(ti.delay_max_ns, ti.delay_p50_ns);
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    loop_join(k, NULL, 0);
+    loop_join(other, NULL, 0);
+    cr_assert_eq(loop_close(loop), 0);
+}
