@@ -145,7 +145,9 @@ static int addr2line(const char *path, uint64_t offset, uint64_t not_after_ns, c
 static int system_object(const char *path)
 {
     return strstr(path, "/libc.so") != NULL || strstr(path, "/libpthread") != NULL ||
-           strstr(path, "linux-vdso") != NULL || strstr(path, "/ld-linux") != NULL;
+           strstr(path, "linux-vdso") != NULL || strstr(path, "/ld-linux") != NULL ||
+           strstr(path, "/libasan.so") != NULL || strstr(path, "/libtsan.so") != NULL ||
+           strstr(path, "/libubsan.so") != NULL; /* sanitizer interceptors */
 }
 
 /*
@@ -215,9 +217,11 @@ char *symbolize_backtrace(const char *bt, uint64_t trace_ns, char *first_program
         if (resolved == 1) {
             n += (size_t)sprintf(out + n, " = %s", sym);
         }
-        /* the first frame outside the system libraries: where the program blocks */
+        /* the first frame outside the system libraries and libloop itself (the
+         * watchdog's capture handler may be on top): where the program blocks */
         if (resolved && first_program_frame != NULL && first_program_frame[0] == '\0' &&
-            !system_object(f.path)) {
+            !system_object(f.path) && strstr(sym, "/libloop/") == NULL &&
+            strncmp(sym, "loop__", 6) != 0) {
             snprintf(first_program_frame, flen, "%s", sym);
         }
         out[n++] = '\n';

@@ -99,8 +99,10 @@ line_of() {
 
 build() {
     # shellcheck disable=SC2086 # libs is a list of options
-    (cd "$tmp/src" && cc -std=gnu11 -Wall -Wextra -Werror -g -rdynamic -I"$OLDPWD/include" -o "$tmp/bin/$1" "$1.c" \
-        "$BUILD/lib/libloop.a" $libs) || fail "cannot build $1.c against libloop.a"
+    # SANFLAGS: the sanitizer flags of the build being tested (make check passes them)
+    (cd "$tmp/src" && ${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -g -rdynamic ${SANFLAGS:-} \
+        -I"$OLDPWD/include" -o "$tmp/bin/$1" "$1.c" "$BUILD/lib/libloop.a" $libs) ||
+        fail "cannot build $1.c against libloop.a"
 }
 
 capture() {

@@ -28,9 +28,10 @@ int main(void)
 }
 C
 export PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig"
-cc -o "$tmp/app" "$tmp/app.c" $(pkg-config --cflags --libs libloop)
+# SANFLAGS: a sanitizer build installs sanitized libraries; link the runtime too
+cc ${SANFLAGS:-} -o "$tmp/app" "$tmp/app.c" $(pkg-config --cflags --libs libloop)
 LD_LIBRARY_PATH="$tmp/prefix/lib" "$tmp/app" | grep -q "fired 1"
-cc -o "$tmp/app-static" "$tmp/app.c" $(pkg-config --cflags libloop) \
+cc ${SANFLAGS:-} -o "$tmp/app-static" "$tmp/app.c" $(pkg-config --cflags libloop) \
     "$tmp/prefix/lib/libloop.a" $(pkg-config --libs --static libloop | sed 's/-lloop//')
 "$tmp/app-static" | grep -q "fired 1"
 if ldd "$tmp/app" | grep -q lttng; then

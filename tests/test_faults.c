@@ -446,7 +446,8 @@ static uint64_t slept_ns;
 
 static intptr_t timed_sleep(void *arg)
 {
-    uint64_t t0 = mono_ns();
+    /* a sleep runs from loop_now(), the time cached at the iteration's start */
+    uint64_t t0 = loop_now(loop_task_loop(loop_task_current()));
     int rc = loop_sleep((int64_t)(intptr_t)arg);
     slept_ns = mono_ns() - t0;
     return rc;
