@@ -272,6 +272,17 @@ void loop__update_instrument(loop_t *loop);
 void loop__error(loop_t *loop, int err, uint64_t task_id, const loop_handle_t *h,
                  const loop_site_t *site, const char *msg);
 
+/*
+ * Whether dispatch goes through the instrumented path (debug mode, monitor,
+ * watchdog). -DLOOP_NO_INSTRUMENT compiles the check out: only to measure
+ * what debug mode costs when off (bench/debug_overhead.sh).
+ */
+#ifdef LOOP_NO_INSTRUMENT
+#define LOOP__INSTRUMENTED(loop) ((void)(loop), 0)
+#else
+#define LOOP__INSTRUMENTED(loop) LOOP_UNLIKELY((loop)->instrument)
+#endif
+
 /* One writer: a relaxed load and store, no locked instruction. */
 static inline void loop__count(atomic_uint_fast64_t *c)
 {

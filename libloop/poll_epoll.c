@@ -135,9 +135,9 @@ int loop__poll(loop_t *loop, int64_t timeout_ns)
         loop__poll_rebuild(loop);
     }
     LOOP_TRACE(poll_begin, loop, timeout_ns);
-    uint64_t t0 = loop->instrument ? loop__hrtime_ns() : 0;
+    uint64_t t0 = LOOP__INSTRUMENTED(loop) ? loop__hrtime_ns() : 0;
     n = loop__sys_epoll_wait(loop->epfd, evs, MAX_EVENTS, timeout_ms);
-    if (loop->instrument) {
+    if (LOOP__INSTRUMENTED(loop)) {
         uint64_t waited = loop__hrtime_ns() - t0;
         loop__inspect_lock(loop);
         loop->stats.poll_ns += waited;

@@ -59,7 +59,7 @@ void loop__dispatch(loop_t *loop, loop_handle_t *h)
     ref.name = h->name;
     ref.parent_task = h->parent_task;
     loop__count(&loop->n_callbacks);
-    if (LOOP_UNLIKELY(loop->instrument)) {
+    if (LOOP__INSTRUMENTED(loop)) {
         t0 = loop__dispatch_begin(loop, &ref);
     }
     if (LOOP_UNLIKELY(loop->rr != NULL)) {
@@ -97,7 +97,7 @@ void loop__dispatch(loop_t *loop, loop_handle_t *h)
         break;
     }
     LOOP_TRACE(callback_end, loop, &ref);
-    if (LOOP_UNLIKELY(loop->instrument)) {
+    if (LOOP__INSTRUMENTED(loop)) {
         loop__dispatch_end(loop, &ref, t0);
     }
 }

@@ -259,7 +259,7 @@ static void task_finished(loop_task_t *t)
     if (LOOP_UNLIKELY(loop->debug)) {
         check_self_wakes(t);
     }
-    if (LOOP_UNLIKELY(loop->instrument)) {
+    if (LOOP__INSTRUMENTED(loop)) {
         loop__inspect_lock(loop);
         ts->history[ts->history_next++ % LOOP__TASK_HISTORY] = (loop_task_done_info_t){
             t->hdr.id, t->hdr.parent_task, t->hdr.name, t->state, t->error,
@@ -303,7 +303,7 @@ void loop__task_dispatch(loop_handle_t *h)
     loop->current_task = t->hdr.id;
     LOOP_TRACE(task_run, loop, t->hdr.id);
     t0 = 0;
-    if (LOOP_UNLIKELY(loop->instrument)) {
+    if (LOOP__INSTRUMENTED(loop)) {
         t0 = loop__hrtime_ns();
         if (t->hists == NULL) {
             t->hists = calloc(1, sizeof(*t->hists));
@@ -315,7 +315,7 @@ void loop__task_dispatch(loop_handle_t *h)
         }
     }
     loop__ctx_switch(&ts->sched_ctx, &t->ctx);
-    if (loop->instrument) { /* time spent running: debug mode, monitor, watchdog */
+    if (LOOP__INSTRUMENTED(loop)) { /* time spent running: debug mode, monitor, watchdog */
         uint64_t ran = loop__hrtime_ns() - t0;
         loop__inspect_lock(loop);
         t->run_ns += ran;
@@ -392,7 +392,7 @@ void loop__task_wake(loop_task_t *t, int status, int by_kind, uint64_t by_id)
     t->state = LOOP_TASK_READY;
     t->since_ns = loop->now_ns;
     loop__inspect_unlock(loop);
-    if (LOOP_UNLIKELY(loop->instrument) && t->hists != NULL) {
+    if (LOOP__INSTRUMENTED(loop) && t->hists != NULL) {
         t->hists->ready_hr = loop__hrtime_ns();
     }
     t->wakes++;
@@ -449,7 +449,7 @@ int loop_yield_at(const loop_site_t *site)
     loop__inspect_unlock(loop);
     self->wakes++;
     self->self_wakes++;
-    if (LOOP_UNLIKELY(loop->instrument) && self->hists != NULL) {
+    if (LOOP__INSTRUMENTED(loop) && self->hists != NULL) {
         self->hists->ready_hr = loop__hrtime_ns();
     }
     LOOP_TRACE(task_suspend, loop, self->hdr.id, (int)LOOP_WAIT_YIELD, (uint64_t)0, (int64_t)-1,

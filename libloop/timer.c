@@ -264,7 +264,7 @@ void loop__timer_dispatch(loop_timer_t *t)
 {
     loop_t *loop = t->handle.loop;
 
-    if (LOOP_UNLIKELY(loop->instrument)) { /* loop lag: how late timers fire */
+    if (LOOP__INSTRUMENTED(loop)) { /* loop lag: how late timers fire */
         uint64_t now = loop__hrtime_ns(), due = t->due_ns - (t->repeat_ns ? t->repeat_ns : 0);
         loop__inspect_lock(loop);
         loop__hist_add(&loop->lag, now > due ? now - due : 0);
