@@ -81,7 +81,8 @@ LOOP_API int loop_get_stats(loop_t *loop, loop_stats_t *out);
 /*
  * Serve the monitor on a Unix socket (mode 0600, peers of another uid
  * refused) at path, or at $XDG_RUNTIME_DIR/libloop/PID-LOOPID.sock (falling
- * back to /tmp/libloop-UID/) when path is NULL. Commands, one per line:
+ * back to /tmp/libloop-UID/) when path is NULL; "tcp:PORT" serves loopback TCP
+ * instead (127.0.0.1 only, peer uid checked too). Commands, one per line:
  * ps, where ID, cancel ID, handles, stats, slow, help. ps and where answer
  * while the loop thread is blocked. The actual path: loop_monitor_path().
  */

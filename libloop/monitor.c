@@ -12,11 +12,13 @@
  * must run on the loop thread (cancel) is posted through an internal async
  * handle that never keeps the loop alive.
  *
- * Security. Never TCP. The socket is mode 0600, in a directory we own that
+ * Security. A Unix socket by default: mode 0600, in a directory we own that
  * nobody else can write (0700 when we create it); symlinks are refused, not
  * followed. Every connection's peer uid (SO_PEERCRED) must equal our
  * effective uid, root included: another uid is refused even when the file
- * permissions were loosened.
+ * permissions were loosened. TCP only when asked ("tcp:PORT"), and then bound
+ * to 127.0.0.1 only; the peer's uid is then read from /proc/net/tcp (the
+ * owner of the connecting socket, as identd does) and must equal ours too.
  *
  * Robustness. Client sockets are non-blocking; each has a bounded output
  * buffer. A line over MON_LINE_MAX bytes, or binary input (NUL, control
@@ -34,6 +36,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -127,25 +131,73 @@ static void client_output(struct mon_client *c, uint64_t now_ns)
     }
 }
 
+/*
+ * The uid owning the loopback TCP connection whose local end is
+ * peer_port and remote end our_port, from /proc/net/tcp; -1 if not found.
+ */
+static long tcp_peer_uid(unsigned peer_port, unsigned our_port)
+{
+    FILE *f = fopen("/proc/net/tcp", "re");
+    char line[512];
+    long uid = -1;
+
+    if (f == NULL) {
+        return -1;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        unsigned la, lp, ra, rp, st;
+        long u;
+        if (sscanf(line, " %*d: %x:%x %x:%x %x %*x:%*x %*x:%*x %*x %ld", &la, &lp, &ra, &rp,
+                   &st, &u) == 6 &&
+            lp == peer_port && rp == our_port && la == htonl(INADDR_LOOPBACK)) {
+            uid = u;
+            break;
+        }
+    }
+    fclose(f);
+    return uid;
+}
+
+/* The peer's uid (Unix: SO_PEERCRED; loopback TCP: /proc/net/tcp), -1 unknown. */
+static long peer_uid(const struct loop__monitor *m, int fd, long *pid)
+{
+    *pid = -1;
+    if (m->tcp) {
+        struct sockaddr_in peer, self;
+        socklen_t pl = sizeof(peer), sl = sizeof(self);
+        if (getpeername(fd, (struct sockaddr *)&peer, &pl) != 0 ||
+            getsockname(fd, (struct sockaddr *)&self, &sl) != 0 ||
+            peer.sin_addr.s_addr != htonl(INADDR_LOOPBACK)) {
+            return -1;
+        }
+        return tcp_peer_uid(ntohs(peer.sin_port), ntohs(self.sin_port));
+    }
+    struct ucred cr;
+    socklen_t len = sizeof(cr);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || len != sizeof(cr)) {
+        return -1;
+    }
+    *pid = (long)cr.pid;
+    return (long)cr.uid;
+}
+
 static void accept_clients(struct loop__monitor *m, uint64_t now_ns)
 {
     for (;;) {
         int fd = accept4(m->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        struct ucred cr;
-        socklen_t len = sizeof(cr);
         struct mon_client *c = NULL;
+        long pid, uid;
 
         if (fd < 0) {
             return; /* EAGAIN, or a connection that went away: nothing to do */
         }
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 || len != sizeof(cr) ||
-            cr.uid != geteuid()) {
+        uid = peer_uid(m, fd, &pid);
+        if (uid != (long)geteuid()) {
             static const char refused[] = "error: permission denied\n.\n";
             (void)!send(fd, refused, sizeof(refused) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
             loop_log(LOOP_LOG_WARN,
                      "Monitor: refused a connection from uid=%ld pid=%ld (only uid %ld) path=%s",
-                     len == sizeof(cr) ? (long)cr.uid : -1L, len == sizeof(cr) ? (long)cr.pid : -1L,
-                     (long)geteuid(), m->path);
+                     uid, pid, (long)geteuid(), m->path);
             close(fd);
             continue;
         }
@@ -343,6 +395,44 @@ static int clear_stale(const char *path, const struct sockaddr_un *sa)
     return unlink(path) == 0 ? 0 : -errno;
 }
 
+/* "tcp:PORT" or "tcp:127.0.0.1:PORT" (0: any free port); loopback only. */
+static int open_tcp(struct loop__monitor *m, const char *spec)
+{
+    const char *p = spec + 4;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    char *end;
+    long port;
+    int fd, one = 1;
+
+    if (strncmp(p, "127.0.0.1:", 10) == 0) {
+        p += 10;
+    } else if (strchr(p, ':') != NULL) {
+        loop_log(LOOP_LOG_WARN, "Monitor: refusing %s: TCP is served on 127.0.0.1 only", spec);
+        return -EINVAL;
+    }
+    port = strtol(p, &end, 10);
+    if (*p == '\0' || *end != '\0' || port < 0 || port > 65535) {
+        return -EINVAL;
+    }
+    sa.sin_port = htons((uint16_t)port);
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -errno;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 16) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+        int rc = -errno;
+        close(fd);
+        return rc;
+    }
+    m->tcp = true;
+    m->listen_fd = fd;
+    snprintf(m->path, sizeof(m->path), "tcp:127.0.0.1:%u", ntohs(sa.sin_port));
+    return 0;
+}
+
 static int open_socket(struct loop__monitor *m)
 {
     struct sockaddr_un sa;
@@ -397,7 +487,7 @@ static void close_socket(struct loop__monitor *m)
         close(m->listen_fd);
         m->listen_fd = -1;
     }
-    if (lstat(m->path, &st) == 0 && st.st_dev == m->dev && st.st_ino == m->ino) {
+    if (!m->tcp && lstat(m->path, &st) == 0 && st.st_dev == m->dev && st.st_ino == m->ino) {
         unlink(m->path);
     }
 }
@@ -449,7 +539,7 @@ int loop_monitor_start(loop_t *loop, const char *path)
             goto fail_free;
         }
         strcpy(m->path, path);
-        rc = check_path(m->path);
+        rc = strncmp(path, "tcp:", 4) == 0 ? open_tcp(m, path) : check_path(m->path);
     } else {
         rc = default_path(loop, m->path, sizeof(m->path));
     }
@@ -460,7 +550,7 @@ int loop_monitor_start(loop_t *loop, const char *path)
         rc = -errno;
         goto fail_free;
     }
-    rc = open_socket(m);
+    rc = m->tcp ? 0 : open_socket(m);
     if (rc < 0) {
         goto fail_pipe;
     }

@@ -43,6 +43,7 @@ struct loop__monitor {
     int listen_fd;
     int wake[2];             /* written by loop_monitor_stop to end the thread's poll */
     atomic_bool stop;
+    bool tcp;                /* "tcp:PORT": a loopback TCP socket instead of a Unix one */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     dev_t dev;               /* the socket file we created: unlinked only if still it */
     ino_t ino;

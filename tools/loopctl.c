@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <editline/readline.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,10 +199,35 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* A monitor served on loopback TCP: "tcp:PORT" or "tcp:127.0.0.1:PORT". */
+static int connect_tcp(const char *spec)
+{
+    const char *p = spec + 4;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd;
+
+    if (strncmp(p, "127.0.0.1:", 10) == 0) {
+        p += 10;
+    }
+    sa.sin_port = htons((uint16_t)atoi(p));
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        die("socket: %s", strerror(errno));
+    }
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        die("%s: %s", spec, strerror(errno));
+    }
+    return fd;
+}
+
 static int connect_to(const char *path)
 {
     struct sockaddr_un sa;
     int fd;
+
+    if (strncmp(path, "tcp:", 4) == 0) {
+        return connect_tcp(path);
+    }
 
     if (strlen(path) >= sizeof(sa.sun_path)) {
         die("%s: path too long", path);
@@ -405,7 +432,7 @@ int main(int argc, char **argv)
     if (argc == 2 && strcmp(argv[1], "list") == 0) {
         return cmd_list();
     }
-    if (argc >= 2 && strchr(argv[1], '/') != NULL) {
+    if (argc >= 2 && (strchr(argv[1], '/') != NULL || strncmp(argv[1], "tcp:", 4) == 0)) {
         if (strlen(argv[1]) >= sizeof(path)) {
             die("%s: path too long", argv[1]);
         }
