@@ -69,6 +69,12 @@ static uint32_t to_epoll(int events)
     return e;
 }
 
+/* A new registration generation: aux's low 24 bits (chaos uses the top byte). */
+static void next_generation(loop_io_t *io)
+{
+    io->handle.aux = (io->handle.aux & ~0xffffffu) | ((io->handle.aux + 1) & 0xffffffu);
+}
+
 static uint64_t io_tag(const loop_io_t *io)
 {
     return (uint32_t)io->fd | ((uint64_t)LOOP__TAG_IO << 32) |
@@ -162,8 +168,7 @@ int loop_io_start(loop_io_t *io, loop_io_cb cb, int events)
 registered_check:
     ev.events = to_epoll(events);
     if (!io->registered) {
-        /* new registration generation (aux's low 24 bits; chaos uses the top byte) */
-        io->handle.aux = (io->handle.aux & ~0xffffffu) | ((io->handle.aux + 1) & 0xffffffu);
+        next_generation(io);
     }
     ev.data.u64 = io_tag(io);
     if (epoll_ctl(loop->epfd, io->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, io->fd, &ev) < 0) {
@@ -209,7 +214,7 @@ int loop__io_arm(loop_io_t *io, loop_io_cb cb, int events)
     }
     ev.events = to_epoll(events | LOOP__IO_ONESHOT);
     if (!io->registered) {
-        io->handle.aux = (io->handle.aux & ~0xffffffu) | ((io->handle.aux + 1) & 0xffffffu);
+        next_generation(io);
     }
     ev.data.u64 = io_tag(io);
     rc = io->registered ? epoll_ctl(loop->epfd, EPOLL_CTL_MOD, io->fd, &ev) : -1;
@@ -217,7 +222,7 @@ int loop__io_arm(loop_io_t *io, loop_io_cb cb, int events)
         if (io->registered) {
             io->registered = 0;
             loop->io_watchers--;
-            io->handle.aux = (io->handle.aux & ~0xffffffu) | ((io->handle.aux + 1) & 0xffffffu);
+            next_generation(io);
             ev.data.u64 = io_tag(io);
         }
         rc = epoll_ctl(loop->epfd, EPOLL_CTL_ADD, io->fd, &ev);

@@ -171,6 +171,30 @@ static int io_again(int err)
     return err == EAGAIN || err == EWOULDBLOCK;
 }
 
+/*
+ * A non-blocking call failed (errno): 0 to try it again (interrupted, or
+ * `also_retry`, or the fd became ready within the timeout), else the error to
+ * return. Outside a task nothing waits: -EAGAIN.
+ */
+static int wait_to_retry(loop_task_t *self, int fd, int events, int64_t timeout_ms, uint64_t start,
+                         const loop_site_t *site, int also_retry)
+{
+    int e = errno;
+
+    if (e == EINTR || e == also_retry) {
+        return 0;
+    }
+    if (!io_again(e)) {
+        return -e;
+    }
+    if (self == NULL) {
+        return -EAGAIN;
+    }
+    int rc = loop_wait_fd_at(fd, events, loop__task_remaining_ms(self->hdr.loop, timeout_ms, start),
+                             site);
+    return rc < 0 ? rc : 0;
+}
+
 ssize_t loop_read_at(int fd, void *buf, size_t len, int64_t timeout_ms, const loop_site_t *site)
 {
     loop_task_t *self = loop__task_self();
@@ -181,17 +205,7 @@ ssize_t loop_read_at(int fd, void *buf, size_t len, int64_t timeout_ms, const lo
         if (n >= 0) {
             return n;
         }
-        if (errno == EINTR) {
-            continue;
-        }
-        if (!io_again(errno)) {
-            return -errno;
-        }
-        if (self == NULL) {
-            return -EAGAIN;
-        }
-        int rc = loop_wait_fd_at(fd, LOOP_READABLE,
-                                 loop__task_remaining_ms(self->hdr.loop, timeout_ms, start), site);
+        int rc = wait_to_retry(self, fd, LOOP_READABLE, timeout_ms, start, site, EINTR);
         if (rc < 0) {
             return rc;
         }
@@ -240,17 +254,7 @@ int loop_accept_at(int fd, struct sockaddr *addr, socklen_t *addrlen, int64_t ti
         if (c >= 0) {
             return c;
         }
-        if (errno == EINTR || errno == ECONNABORTED) {
-            continue;
-        }
-        if (!io_again(errno)) {
-            return -errno;
-        }
-        if (self == NULL) {
-            return -EAGAIN;
-        }
-        int rc = loop_wait_fd_at(fd, LOOP_READABLE,
-                                 loop__task_remaining_ms(self->hdr.loop, timeout_ms, start), site);
+        int rc = wait_to_retry(self, fd, LOOP_READABLE, timeout_ms, start, site, ECONNABORTED);
         if (rc < 0) {
             return rc;
         }
