@@ -4,7 +4,9 @@
  * A task is a coroutine with its own stack (mmap'd, a guard page below it,
  * LOOP_STACK_KB default 64) that runs on its loop's thread, one step at a
  * time: a step runs until the task awaits something. Every await:
- *  - may only be called from inside a task (elsewhere it returns -EPERM);
+ *  - may only be called from inside a task (elsewhere it returns -EPERM;
+ *    loop_read, loop_write and loop_accept, outside a task, try once and
+ *    return -EAGAIN instead of waiting, so callbacks can use them too);
  *  - records what it waits on (kind, object id) and where (its call site);
  *  - takes a timeout in ms (LOOP_FOREVER: none; 0: poll) and returns
  *    -ETIMEDOUT when it expires;
