@@ -200,6 +200,7 @@ static void task_free(loop_task_t *t)
     loop_t *loop = t->hdr.loop;
 
     loop_timer_stop(&t->timer);
+    LOOP_TRACE(handle_close, &t->timer.handle); /* the task's own timer goes with it */
     loop__inspect_lock(loop);
     loop__queue_remove(&t->timer.handle.all);
     loop__queue_remove(&t->task_node);

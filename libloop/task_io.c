@@ -15,6 +15,7 @@
 
 #include "sys.h"
 #include "task.h"
+#include "trace.h"
 
 struct loop__fdwait {
     loop_io_t io;
@@ -96,6 +97,7 @@ static struct loop__fdwait *fdw_get(loop_t *loop, struct loop__tasks *ts, int fd
     if (fw != NULL && fw->io.status < 0 && loop__queue_empty(&fw->waiters)) {
         /* the fd number was closed and reused: start over */
         loop__io_forget(&fw->io);
+        LOOP_TRACE(handle_close, &fw->io.handle);
         loop__queue_remove(&fw->io.handle.all);
         free(fw);
         ts->fdw[fd] = fw = NULL;
@@ -122,6 +124,7 @@ void loop__fdwait_free_all(loop_t *loop)
         struct loop__fdwait *fw = ts->fdw[fd];
         if (fw != NULL) {
             loop__io_forget(&fw->io);
+            LOOP_TRACE(handle_close, &fw->io.handle);
             loop__queue_remove(&fw->io.handle.all);
             free(fw);
         }
