@@ -106,6 +106,28 @@ static inline int wait_atomic_geq(atomic_int *v, int want, uint64_t limit_ns)
     return cur;
 }
 
+/* finish_loop(), then (ASan builds) a leak check now: LeakSanitizer's report at
+ * exit would come after Criterion has already counted the test as passed. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+#if defined(TEST_ASAN)
+#include <sanitizer/lsan_interface.h>
+#endif
+
+static inline void close_loop(loop_t *loop)
+{
+    finish_loop(loop);
+#if defined(TEST_ASAN)
+    cr_assert_eq(__lsan_do_recoverable_leak_check(), 0,
+                 "memory leaked (LeakSanitizer's report is above)");
+#endif
+}
+
 /* ------------------------------------------------------------------------ */
 /* Log capture: a sink that keeps every line libloop logs.                  */
 

@@ -11,26 +11,6 @@
 #include "helpers.h"
 #include "sys.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-#if defined(TEST_ASAN)
-#include <sanitizer/lsan_interface.h>
-#endif
-
-/* finish_loop(), then (ASan builds) a leak check now, while the test can still fail. */
-static void close_loop(loop_t *loop)
-{
-    finish_loop(loop);
-#if defined(TEST_ASAN)
-    cr_assert_eq(__lsan_do_recoverable_leak_check(), 0,
-                 "memory leaked (LeakSanitizer's report is above)");
-#endif
-}
 
 static volatile intptr_t stack_sink;
 
