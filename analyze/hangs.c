@@ -580,6 +580,19 @@ static void json_instances(const struct ctx *c, struct jw *w, const char *key, c
     jw_end_obj(w);
 }
 
+/* A JSON object opened with what stalled or crashed: loop, id, kind, name, sites. */
+static void json_dispatch_ref(const struct ctx *c, struct jw *w, const struct mloop *l, uint64_t id,
+                              int kind, uint32_t name, uint32_t site, uint32_t resume_site)
+{
+    jw_obj(w, NULL);
+    json_loop_ref(w, l);
+    jw_u64(w, "id", id);
+    jw_str(w, "kind", ev_kind_name(kind));
+    jw_str(w, "name", model_str(c->m, name));
+    json_site(c, w, "site", site);
+    json_site(c, w, "resume_site", resume_site);
+}
+
 static int json_report(const struct ctx *c)
 {
     struct jw w;
@@ -677,13 +690,7 @@ static int json_report(const struct ctx *c)
         if (l == NULL || !ctx_loop_selected(c, l)) {
             continue;
         }
-        jw_obj(&w, NULL);
-        json_loop_ref(&w, l);
-        jw_u64(&w, "id", s->id);
-        jw_str(&w, "kind", ev_kind_name(s->kind));
-        jw_str(&w, "name", model_str(c->m, s->name));
-        json_site(c, &w, "site", s->site);
-        json_site(c, &w, "resume_site", s->site2);
+        json_dispatch_ref(c, &w, l, s->id, s->kind, s->name, s->site, s->site2);
         jw_u64(&w, "ts_ns", s->ts);
         jw_u64(&w, "duration_ns", s->duration_ns);
         jw_str(&w, "backtrace", s->backtrace ? s->backtrace : "");
@@ -710,13 +717,7 @@ static int json_report(const struct ctx *c)
         if (l == NULL || !ctx_loop_selected(c, l)) {
             continue;
         }
-        jw_obj(&w, NULL);
-        json_loop_ref(&w, l);
-        jw_u64(&w, "id", cr->id);
-        jw_str(&w, "kind", ev_kind_name(cr->kind));
-        jw_str(&w, "name", model_str(c->m, cr->name));
-        json_site(c, &w, "site", cr->site);
-        json_site(c, &w, "resume_site", cr->site2);
+        json_dispatch_ref(c, &w, l, cr->id, cr->kind, cr->name, cr->site, cr->site2);
         jw_u64(&w, "begin_ns", cr->begin_ts);
         jw_end_obj(&w);
     }
