@@ -34,6 +34,12 @@ static const char *const type_names[EV_TYPE_MAX] = {
     [EV_TASK_SUSPEND] = "task_suspend",
     [EV_TASK_DONE] = "task_done",
     [EV_TASK_CANCEL] = "task_cancel",
+    [EV_TASK_JOIN] = "task_join",
+    [EV_TASK_DETACH] = "task_detach",
+    [EV_TASK_IO] = "task_io",
+    [EV_SYNC_NEW] = "sync_new",
+    [EV_SYNC_FREE] = "sync_free",
+    [EV_FUTURE_SETTLE] = "future_settle",
     [EV_SLOW_CALLBACK] = "slow_callback",
     [EV_STALL] = "stall",
     [EV_ERROR] = "error",
@@ -52,6 +58,13 @@ static const char *const wait_names[WAIT_MAX] = {
     "lock", "channel_send", "channel_recv", "work", "group",
 };
 
+static const char *const sync_names[SYNC_MAX] = {
+    "future", "event", "lock", "channel", "group",
+};
+static const char *const io_op_names[IO_OP_MAX] = {
+    "read", "write", "accept", "connect",
+};
+
 const char *ev_type_name(int type)
 {
     return type > 0 && type < EV_TYPE_MAX && type_names[type] ? type_names[type] : "?";
@@ -67,4 +80,12 @@ const char *ev_task_state_name(int state)
 const char *ev_wait_kind_name(int wait_kind)
 {
     return wait_kind >= 0 && wait_kind < WAIT_MAX ? wait_names[wait_kind] : "?";
+}
+const char *ev_sync_kind_name(int sync_kind)
+{
+    return sync_kind >= 0 && sync_kind < SYNC_MAX ? sync_names[sync_kind] : "?";
+}
+const char *ev_io_op_name(int op)
+{
+    return op >= 0 && op < IO_OP_MAX ? io_op_names[op] : "?";
 }

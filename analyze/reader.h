@@ -77,6 +77,13 @@ enum ev_type {
     EV_TASK_SUSPEND,
     EV_TASK_DONE,
     EV_TASK_CANCEL,
+    /* format_minor >= 1 */
+    EV_TASK_JOIN,
+    EV_TASK_DETACH,
+    EV_TASK_IO,
+    EV_SYNC_NEW,
+    EV_SYNC_FREE,
+    EV_FUTURE_SETTLE,
     /* diagnostics */
     EV_SLOW_CALLBACK,
     EV_STALL,
@@ -130,6 +137,25 @@ enum ev_wait_kind {
     WAIT_MAX
 };
 
+/* Sync object kinds (enum `sync_kind`, sync_new). */
+enum ev_sync_kind {
+    SYNC_FUTURE = 0,
+    SYNC_EVENT = 1,
+    SYNC_LOCK = 2,
+    SYNC_CHANNEL = 3,
+    SYNC_GROUP = 4,
+    SYNC_MAX
+};
+
+/* I/O operations (enum `io_op`, task_io). */
+enum ev_io_op {
+    IO_READ = 0,
+    IO_WRITE = 1,
+    IO_ACCEPT = 2,
+    IO_CONNECT = 3,
+    IO_OP_MAX
+};
+
 /* A source location; strings are never NULL ("" when unknown). */
 struct ev_site {
     const char *file;
@@ -162,20 +188,26 @@ struct event {
     uint8_t events;        /* handle_start (io mask) */
     uint8_t revents;       /* io_ready */
     uint16_t format_version, version_major, version_minor; /* loop_new */
+    uint16_t format_minor; /* loop_new: 0 in traces from before the field */
+    uint8_t sync_kind;     /* sync_new */
+    uint8_t op;            /* task_io: enum ev_io_op */
 
     const char *name;      /* handle_new/name/close, pool_submit, task_new, slow_callback */
-    struct ev_site site;   /* creation site, or the await's site for task_suspend */
+    struct ev_site site;   /* creation site (also sync_new), or the await's site for task_suspend */
     uint64_t parent_task;
-    uint64_t by_id;        /* task_ready (waker), task_cancel (canceller) */
+    uint64_t by_id;        /* task_ready (waker), task_cancel (canceller), task_join (joiner) */
     uint64_t obj_id;       /* task_suspend */
+    uint64_t group_id;     /* task_detach: the owning group, 0 for loop_task_detach */
+    uint64_t random_seed;  /* loop_new (format_minor >= 1) */
+    int64_t result;        /* task_io: bytes, new fd, 0, or -errno */
     uint64_t wait_task;    /* task_suspend: optional field (0 when absent): lock owner / joined task */
     int64_t timeout_ns;    /* task_suspend, poll_begin */
     uint64_t now_ns;       /* loop_new, iter_begin, time_update */
     uint64_t due_ns, repeat_ns; /* handle_start */
     uint64_t duration_ns;  /* slow_callback, stall */
-    int32_t fd;            /* handle_start, io_ready */
+    int32_t fd;            /* handle_start, io_ready, task_io */
     int32_t signum;        /* handle_start, signal_recv */
-    int32_t err;           /* poll_end, task_done, error */
+    int32_t err;           /* poll_end, task_done, task_join, future_settle, error */
     int32_t rc;            /* run_end */
     int32_t nready;        /* poll_end */
     int32_t status;        /* pool_done */
@@ -262,5 +294,7 @@ const char *ev_type_name(int type);
 const char *ev_kind_name(int kind);
 const char *ev_task_state_name(int state);
 const char *ev_wait_kind_name(int wait_kind);
+const char *ev_sync_kind_name(int sync_kind);
+const char *ev_io_op_name(int op);
 
 #endif /* LOOP_ANALYZE_READER_H */

@@ -137,6 +137,7 @@ struct loop_s {
     void *tasks;          /* task subsystem state (task.c), NULL until first spawn */
     struct loop__rr *rr;  /* record / replay / chaos state (record.c), NULL when off */
     uint64_t random_state; /* loop_random() when not recording */
+    uint64_t random_seed;  /* loop_random()'s first state, in the trace's loop_new */
     uint64_t current_task; /* id of the running task, 0 outside tasks */
     uint64_t io_verify_ns; /* last check that watched fds still exist */
 
@@ -173,6 +174,7 @@ struct loop_s {
 /* loop.c */
 bool loop__on_loop_thread(const loop_t *loop);
 void loop__env_init(loop_t *loop); /* env.c: LOOP_* variables */
+void loop__random_init(loop_t *loop); /* record.c: loop_random()'s seed, after env init */
 /* Read the clock into loop->now_ns: a record of type LOOP__REC_ITER or _CLOCK
  * when recording, the recorded value when replaying (record.c). */
 void loop__time_update(loop_t *loop, int rec_type);

@@ -37,18 +37,21 @@ uint64_t loop__rr_rand(uint64_t *state)
 
 uint64_t loop_random(loop_t *loop)
 {
-    if (loop->rr == NULL) {
-        /* not recording: a seeded generator all the same, seeded once */
-        if (loop->random_state == 0) {
-            uint64_t seed = 0;
-            if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed)) {
-                seed = loop__hrtime_ns();
-            }
-            loop->random_state = seed | 1;
+    return loop__rr_rand(loop->rr != NULL ? &loop->rr->random_state : &loop->random_state);
+}
+
+void loop__random_init(loop_t *loop)
+{
+    if (loop->rr != NULL) {
+        loop->random_seed = loop->rr->random_seed; /* recorded, or the replayed one */
+    } else {
+        uint64_t seed = 0;
+        if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed)) {
+            seed = loop__hrtime_ns();
         }
-        return loop__rr_rand(&loop->random_state);
+        loop->random_seed = seed | 1;
+        loop->random_state = loop->random_seed;
     }
-    return loop__rr_rand(&loop->rr->random_state);
 }
 
 static char *read_cmdline(size_t *len)

@@ -532,6 +532,7 @@ int loop_join_at(loop_task_t *t, intptr_t *result, int64_t timeout_ms, const loo
     }
     rc = task_outcome(t, result);
     t->released = 1;
+    LOOP_TRACE(task_join, t->hdr.loop, t->hdr.id, t->hdr.loop->current_task, rc);
     task_maybe_free(t);
     return rc;
 }
@@ -542,6 +543,7 @@ int loop_task_detach(loop_task_t *t)
         return -EINVAL;
     }
     t->detached = 1;
+    LOOP_TRACE(task_detach, t->hdr.loop, t->hdr.id, 0);
     task_maybe_free(t);
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "task.h"
+#include "trace.h"
 
 struct loop_group_s {
     loop_t *loop;
@@ -34,6 +35,7 @@ loop_group_t *loop_group_new_at(loop_t *loop, const loop_site_t *site)
     g->id = ++loop->next_id;
     g->site = site;
     loop__queue_init(&g->children);
+    LOOP_TRACE(sync_new, loop, LOOP__TP_SYNC_GROUP, g->id, site);
     return g;
 }
 
@@ -52,6 +54,7 @@ loop_task_t *loop_group_spawn_at(loop_group_t *g, loop_task_fn fn, void *arg, co
     }
     t->group = g;
     t->detached = 1;
+    LOOP_TRACE(task_detach, g->loop, t->hdr.id, g->id);
     loop__queue_insert_tail(&g->children, &t->group_node);
     g->running++;
     if (g->first_err != 0) { /* the group already failed: the child starts cancelled */
@@ -139,6 +142,7 @@ int loop_group_free(loop_group_t *g)
     if (g->running > 0) {
         return -EBUSY;
     }
+    LOOP_TRACE(sync_free, g->loop, g->id);
     free(g);
     return 0;
 }

@@ -16,12 +16,13 @@ struct sync_obj {
     loop_queue_t waiters;
 };
 
-static void obj_init(struct sync_obj *o, loop_t *loop, const loop_site_t *site)
+static void obj_init(struct sync_obj *o, loop_t *loop, int kind, const loop_site_t *site)
 {
     o->loop = loop;
     o->id = ++loop->next_id;
     o->site = site;
     loop__queue_init(&o->waiters);
+    LOOP_TRACE(sync_new, loop, kind, o->id, site);
 }
 
 /* Wait on o's queue; the await's status. */
@@ -86,7 +87,7 @@ loop_future_t *loop_future_new_at(loop_t *loop, const loop_site_t *site)
         errno = ENOMEM;
         return NULL;
     }
-    obj_init(&f->o, loop, site);
+    obj_init(&f->o, loop, LOOP__TP_SYNC_FUTURE, site);
     f->refs = 1;
     return f;
 }
@@ -149,6 +150,7 @@ void loop_future_unref(loop_future_t *f)
         f->cbs = c->next;
         free(c);
     }
+    LOOP_TRACE(sync_free, f->o.loop, f->o.id);
     free(f);
 }
 
@@ -172,6 +174,7 @@ static int future_settle(loop_future_t *f, int state, intptr_t value, int err)
     f->state = state;
     f->value = value;
     f->err = err;
+    LOOP_TRACE(future_settle, f->o.loop, f->o.id, err);
     obj_wake_all(&f->o, 0);
     while (f->cbs != NULL) {
         struct done_cb *c = f->cbs;
@@ -300,7 +303,7 @@ loop_event_t *loop_event_new_at(loop_t *loop, const loop_site_t *site)
         errno = ENOMEM;
         return NULL;
     }
-    obj_init(&e->o, loop, site);
+    obj_init(&e->o, loop, LOOP__TP_SYNC_EVENT, site);
     return e;
 }
 
@@ -312,6 +315,7 @@ int loop_event_free(loop_event_t *e)
     if (!loop__queue_empty(&e->o.waiters)) {
         return -EBUSY;
     }
+    LOOP_TRACE(sync_free, e->o.loop, e->o.id);
     free(e);
     return 0;
 }
@@ -378,7 +382,7 @@ loop_lock_t *loop_lock_new_at(loop_t *loop, const loop_site_t *site)
         errno = ENOMEM;
         return NULL;
     }
-    obj_init(&l->o, loop, site);
+    obj_init(&l->o, loop, LOOP__TP_SYNC_LOCK, site);
     return l;
 }
 
@@ -390,6 +394,7 @@ int loop_lock_free(loop_lock_t *l)
     if (l->owner != NULL || !loop__queue_empty(&l->o.waiters)) {
         return -EBUSY;
     }
+    LOOP_TRACE(sync_free, l->o.loop, l->o.id);
     free(l);
     return 0;
 }
@@ -472,7 +477,7 @@ loop_chan_t *loop_chan_new_at(loop_t *loop, size_t capacity, const loop_site_t *
         errno = ENOMEM;
         return NULL;
     }
-    obj_init(&c->o, loop, site);
+    obj_init(&c->o, loop, LOOP__TP_SYNC_CHANNEL, site);
     loop__queue_init(&c->senders);
     c->cap = capacity;
     return c;
@@ -486,6 +491,7 @@ int loop_chan_free(loop_chan_t *c)
     if (!loop__queue_empty(&c->o.waiters) || !loop__queue_empty(&c->senders)) {
         return -EBUSY;
     }
+    LOOP_TRACE(sync_free, c->o.loop, c->o.id);
     free(c->buf);
     free(c);
     return 0;

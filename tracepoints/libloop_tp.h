@@ -41,6 +41,14 @@
 
 /* Stored in libloop:loop_new as format_version. */
 #define LOOP_TRACE_FORMAT_VERSION 1
+/*
+ * Stored in libloop:loop_new as format_minor: bumped when events are added,
+ * so that a consumer can rely on the absence of an event (no task_join: the
+ * task was never joined) only in traces that would have had it.
+ *   1: task_join, task_detach, sync_new, sync_free, future_settle, task_io;
+ *      loop_new's random_seed.
+ */
+#define LOOP_TRACE_FORMAT_MINOR 1
 
 /* Task states and wait kinds as the trace encodes them (no LTTng inside). */
 #include "libloop_tp_enums.h"
@@ -177,6 +185,25 @@ LTTNG_UST_TRACEPOINT_ENUM(libloop, wait_kind,
     )
 )
 
+LTTNG_UST_TRACEPOINT_ENUM(libloop, sync_kind,
+    LTTNG_UST_TP_ENUM_VALUES(
+        lttng_ust_field_enum_value("future", LOOP__TP_SYNC_FUTURE)
+        lttng_ust_field_enum_value("event", LOOP__TP_SYNC_EVENT)
+        lttng_ust_field_enum_value("lock", LOOP__TP_SYNC_LOCK)
+        lttng_ust_field_enum_value("channel", LOOP__TP_SYNC_CHANNEL)
+        lttng_ust_field_enum_value("group", LOOP__TP_SYNC_GROUP)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_ENUM(libloop, io_op,
+    LTTNG_UST_TP_ENUM_VALUES(
+        lttng_ust_field_enum_value("read", LOOP__TP_IO_READ)
+        lttng_ust_field_enum_value("write", LOOP__TP_IO_WRITE)
+        lttng_ust_field_enum_value("accept", LOOP__TP_IO_ACCEPT)
+        lttng_ust_field_enum_value("connect", LOOP__TP_IO_CONNECT)
+    )
+)
+
 LTTNG_UST_TRACEPOINT_ENUM(libloop, run_mode,
     LTTNG_UST_TP_ENUM_VALUES(
         lttng_ust_field_enum_value("default", 0)
@@ -206,6 +233,8 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, loop_new,
         lttng_ust_field_enum(libloop, policy, uint8_t, policy, l ? (uint8_t)l->policy : 0)
         lttng_ust_field_integer(uint8_t, debug, l ? l->debug : 0)
         lttng_ust_field_integer(uint64_t, now_ns, l ? l->now_ns : 0)
+        lttng_ust_field_integer(uint16_t, format_minor, LOOP_TRACE_FORMAT_MINOR)
+        lttng_ust_field_integer(uint64_t, random_seed, l ? l->random_seed : 0)
     )
 )
 
@@ -436,6 +465,75 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, task_cancel,
         LOOP_TP_F_LOOP(l)
         lttng_ust_field_integer(uint64_t, id, id)
         lttng_ust_field_integer(uint64_t, by_id, by_id)
+    )
+)
+
+/* The outcome is retrieved (loop_join, a group's wait): the task is joined. */
+LTTNG_UST_TRACEPOINT_EVENT(libloop, task_join,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, uint64_t, by_id, int, err),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_integer(uint64_t, by_id, by_id)
+        lttng_ust_field_integer(int32_t, err, err)
+    )
+)
+
+/* Nobody will join it: loop_task_detach (group_id 0) or a group owns it. */
+LTTNG_UST_TRACEPOINT_EVENT(libloop, task_detach,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, uint64_t, group_id),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_integer(uint64_t, group_id, group_id)
+    )
+)
+
+/*
+ * One I/O call of a task helper (loop_read, loop_write, loop_accept,
+ * loop_connect): each attempt, including those that find nothing (-EAGAIN).
+ * id: the task (0 outside a task); result: bytes, the new fd, 0, or -errno.
+ */
+LTTNG_UST_TRACEPOINT_EVENT(libloop, task_io,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, int, fd, int, op, int64_t, result),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_integer(int32_t, fd, fd)
+        lttng_ust_field_enum(libloop, io_op, uint8_t, op, (uint8_t)op)
+        lttng_ust_field_integer(int64_t, result, result)
+    )
+)
+
+/* ---------------------------------------------------------------------- */
+/* Synchronisation objects (futures, events, locks, channels, groups)      */
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, sync_new,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, int, sync_kind, uint64_t, id, const loop_site_t *, site),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_enum(libloop, sync_kind, uint8_t, sync_kind, (uint8_t)sync_kind)
+        lttng_ust_field_integer(uint64_t, id, id)
+        LOOP_TP_F_SITE(site)
+        lttng_ust_field_integer(uint64_t, parent_task, l ? l->current_task : 0)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, sync_free,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint64_t, id, id)
+    )
+)
+
+/* A future resolved (err 0) or failed (err < 0). */
+LTTNG_UST_TRACEPOINT_EVENT(libloop, future_settle,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, int, err),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_integer(int32_t, err, err)
     )
 )
 

@@ -39,4 +39,21 @@ enum loop__tp_wait_kind {
     LOOP__TP_WAIT_GROUP = 11,
 };
 
+/* What sync_new creates. */
+enum loop__tp_sync_kind {
+    LOOP__TP_SYNC_FUTURE = 0,
+    LOOP__TP_SYNC_EVENT = 1,
+    LOOP__TP_SYNC_LOCK = 2,
+    LOOP__TP_SYNC_CHANNEL = 3,
+    LOOP__TP_SYNC_GROUP = 4,
+};
+
+/* task_io's operation. */
+enum loop__tp_io_op {
+    LOOP__TP_IO_READ = 0,
+    LOOP__TP_IO_WRITE = 1,
+    LOOP__TP_IO_ACCEPT = 2,
+    LOOP__TP_IO_CONNECT = 3,
+};
+
 #endif /* LOOP_LIBLOOP_TP_ENUMS_H */

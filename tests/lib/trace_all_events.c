@@ -51,6 +51,7 @@ int main(void)
     work.handle.kind = LOOP_KIND_WORK;
     work.handle.name = "crunch";
 
+    loop.random_seed = 0x2545f4914f6cdd1dULL;
     LOOP_TRACE(loop_new, &loop);
     LOOP_TRACE(run_begin, &loop, LOOP_RUN_ONCE);
     LOOP_TRACE(iter_begin, &loop);
@@ -84,6 +85,23 @@ int main(void)
     LOOP_TRACE(task_ready, &loop, 10, LOOP_KIND_TASK, 11);
     LOOP_TRACE(task_cancel, &loop, 11, 10);
     LOOP_TRACE(task_done, &loop, 11, LOOP__TP_TASK_CANCELLED, -ECANCELED);
+    LOOP_TRACE(task_join, &loop, 11, 10, -ECANCELED);
+    LOOP_TRACE(task_detach, &loop, 12, 0);
+    LOOP_TRACE(task_detach, &loop, 13, 20);
+    LOOP_TRACE(task_io, &loop, 10, 9, LOOP__TP_IO_READ, (int64_t)-EAGAIN);
+    LOOP_TRACE(task_io, &loop, 10, 9, LOOP__TP_IO_WRITE, (int64_t)4096);
+    LOOP_TRACE(task_io, &loop, 10, 8, LOOP__TP_IO_ACCEPT, (int64_t)12);
+    LOOP_TRACE(task_io, &loop, 0, 12, LOOP__TP_IO_CONNECT, (int64_t)0);
+    loop.current_task = 10;
+    LOOP_TRACE(sync_new, &loop, LOOP__TP_SYNC_FUTURE, 21, &site);
+    loop.current_task = 0;
+    LOOP_TRACE(sync_new, &loop, LOOP__TP_SYNC_EVENT, 22, NULL);
+    LOOP_TRACE(sync_new, &loop, LOOP__TP_SYNC_LOCK, 23, &site);
+    LOOP_TRACE(sync_new, &loop, LOOP__TP_SYNC_CHANNEL, 24, &site);
+    LOOP_TRACE(sync_new, &loop, LOOP__TP_SYNC_GROUP, 20, &site);
+    LOOP_TRACE(future_settle, &loop, 21, 0);
+    LOOP_TRACE(future_settle, &loop, 21, -EIO);
+    LOOP_TRACE(sync_free, &loop, 21);
     LOOP_TRACE(slow_callback, &loop, th, (uint64_t)230000000);
     if (LOOP_TRACE_ENABLED(stall)) {
         LOOP_TRACE_DO(stall, &loop, 10, (uint64_t)3000000000, "#0 spin\n#1 main");
