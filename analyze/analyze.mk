@@ -1,7 +1,7 @@
 # analyze/ — loop-analyze: reads libloop's LTTng traces through libbabeltrace2,
 # rebuilds the model and prints the reports. Included by the top Makefile.
 #
-# The model objects (everything but main.c and reader.c) do not need
+# The model objects (everything but main.c, reader.c and reader_par.c) do not need
 # libbabeltrace2: tests/test_analyze_model.c links them to feed synthetic
 # event sequences.
 
@@ -10,7 +10,7 @@ ANALYZE_OBJ   := $(ANALYZE_SRC:%.c=$(BUILD)/obj/%.o)
 ANALYZE_PLUGIN_OBJ := $(BUILD)/obj/analyze/plugin.o
 ANALYZE_MAIN  := $(BUILD)/obj/analyze/main.o
 ANALYZE_CORE  := $(filter-out $(ANALYZE_MAIN) $(ANALYZE_PLUGIN_OBJ),$(ANALYZE_OBJ))
-ANALYZE_MODEL := $(filter-out $(BUILD)/obj/analyze/reader.o,$(ANALYZE_CORE))
+ANALYZE_MODEL := $(filter-out $(BUILD)/obj/analyze/reader.o $(BUILD)/obj/analyze/reader_par.o,$(ANALYZE_CORE))
 ANALYZE_BIN   := $(BUILD)/bin/loop-analyze
 # babeltrace2 --plugin-path=$(BUILD)/lib/babeltrace2 TRACE -c sink.libloop.summary
 ANALYZE_PLUGIN := $(BUILD)/lib/babeltrace2/babeltrace-plugin-libloop.so
@@ -29,13 +29,13 @@ $(ANALYZE_OBJ): CFLAGS += -Werror
 
 $(ANALYZE_BIN): $(ANALYZE_MAIN) $(ANALYZE_CORE)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(BT2_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(BT2_LIBS) -lpthread
 
 # The plugin's descriptors must be visible to babeltrace2's loader.
 $(ANALYZE_PLUGIN_OBJ): CFLAGS += -fvisibility=default
 $(ANALYZE_PLUGIN): $(ANALYZE_PLUGIN_OBJ) $(ANALYZE_CORE)
 	@mkdir -p $(@D)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(BT2_LIBS)
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(BT2_LIBS) -lpthread
 
 # The model test links the model objects on top of what every test links.
 $(BUILD)/obj/tests/test_analyze_model.o: CPPFLAGS += -Ianalyze

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define EXIT_FINDINGS 1
 #define EXIT_BADINPUT 2
@@ -55,6 +56,8 @@ static void usage(FILE *f)
             "  --ignore-version   read traces of an unknown trace-format version anyway\n"
             "  --no-symbolize     print stall backtraces as recorded (default: addr2line\n"
             "                     resolves frames of binaries still on disk)\n"
+            "  --jobs N           threads decoding the traces of several processes (default:\n"
+            "                     the online CPUs, at most one per trace; 1: one thread)\n"
             "  -v, --verbose      babeltrace2 warnings on stderr\n"
             "exit status: 0 ok, 1 check found problems, 2 bad usage or input, 3 internal error\n");
 }
@@ -161,7 +164,7 @@ int main(int argc, char **argv)
     char err[1024];
     size_t ninputs = 0, i;
     uint64_t findings = 0;
-    int rc, status = 0, argi;
+    int rc, status = 0, argi, jobs = 0;
 
     memset(&o, 0, sizeof o);
     o.threshold_ns = 100 * 1000 * 1000;
@@ -229,6 +232,14 @@ int main(int argc, char **argv)
                 status = bad("--threshold: not a duration (2s, 100ms, 500us): %s", val);
                 goto out;
             }
+        } else if (strcmp(a, "--jobs") == 0) {
+            int64_t jv;
+            NEED_VAL();
+            if (parse_i64(val, &jv) < 0 || jv < 1 || jv > 1024) {
+                status = bad("--jobs: a number of threads from 1 to 1024: %s", val);
+                goto out;
+            }
+            jobs = (int)jv;
         } else if (strcmp(a, "--width") == 0) {
             int64_t wv;
             NEED_VAL();
@@ -270,6 +281,11 @@ int main(int argc, char **argv)
     memset(&ro, 0, sizeof ro);
     ro.verbose = o.verbose;
     ro.ignore_version = o.ignore_version;
+    if (jobs == 0) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        jobs = ncpu > 1 ? (int)(ncpu < 1024 ? ncpu : 1024) : 1;
+    }
+    ro.jobs = jobs; /* the reader uses at most one per trace directory */
     rc = reader_open(&r, inputs, ninputs, &ro, err, sizeof err);
     if (rc < 0) {
         fprintf(stderr, "loop-analyze: %s\n", err);

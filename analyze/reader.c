@@ -9,6 +9,7 @@
  * ours and put after decoding; everything reached from a message is borrowed.
  */
 #include "reader.h"
+#include "reader_int.h"
 
 #include <babeltrace2/babeltrace.h>
 
@@ -142,6 +143,12 @@ struct reader {
 
     int cb_rc;
     int stop;
+
+    /* reader_par.c: a sub-reader's messages go to hook instead of the decoder */
+    reader__msg_fn hook;
+    void *hook_arg;
+    size_t src_base;         /* its sources are named src<src_base + i> */
+    struct reader_par *par;  /* the parent: workers decode, reader_run merges */
 
     char err[1024];
 
@@ -735,7 +742,7 @@ static bt_graph_simple_sink_component_consume_func_status sink_consume(bt_messag
     }
     for (i = 0; i < count; i++) {
         if (rc == 0) {
-            rc = on_message(&r->dec, msgs[i]);
+            rc = r->hook != NULL ? r->hook(msgs[i], r->hook_arg) : on_message(&r->dec, msgs[i]);
         }
         bt_message_put_ref(msgs[i]);
     }
@@ -972,6 +979,9 @@ static int find_plugins(struct reader *r)
 {
     char cause[512];
 
+    if (r->ctf != NULL && r->utils != NULL) {
+        return 0; /* a sub-reader: its parent's plugins */
+    }
     if (bt_plugin_find("ctf", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_FALSE, &r->ctf) !=
             BT_PLUGIN_FIND_STATUS_OK ||
         bt_plugin_find("utils", BT_TRUE, BT_TRUE, BT_TRUE, BT_TRUE, BT_FALSE, &r->utils) !=
@@ -1040,7 +1050,7 @@ static int add_source(struct reader *r, size_t i, bt_logging_level level)
         set_err(r, "out of memory");
         return -ENOMEM;
     }
-    snprintf(name, sizeof name, "src%zu", i);
+    snprintf(name, sizeof name, "src%zu", r->src_base + i);
     st = bt_graph_add_source_component(r->graph, cls, name, params, level, &r->sources[i]);
     bt_value_put_ref(params);
     if (st == BT_GRAPH_ADD_COMPONENT_STATUS_OK) {
@@ -1245,6 +1255,16 @@ int reader_open(struct reader **out, const char *const *inputs, size_t n,
         goto fail;
     }
     r->dec.stats.traces = (uint32_t)r->npaths;
+    if (!r->live && r->npaths > 1 && r->opts.jobs > 1 && reader__par_open != NULL) {
+        rc = reader__par_open(r, &r->opts, &r->par); /* 1: read them in one graph */
+        if (rc < 0) {
+            goto fail;
+        }
+        if (rc == 0) {
+            *out = r;
+            return 0;
+        }
+    }
     rc = open_graph(r);
     if (rc < 0) {
         goto fail;
@@ -1264,6 +1284,9 @@ int reader_run(struct reader *r, reader_event_fn fn, void *arg)
     char cause[512];
     bt_graph_run_status st;
 
+    if (r->par != NULL) {
+        return reader__par_run(r->par, fn, arg);
+    }
     r->dec.fn = fn;
     r->dec.arg = arg;
     r->cb_rc = 0;
@@ -1340,6 +1363,9 @@ void reader_close(struct reader *r)
     if (r == NULL) {
         return;
     }
+    if (r->par != NULL) {
+        reader__par_free(r->par); /* joins its threads, closes the sub-readers */
+    }
     bt_graph_put_ref(r->graph); /* puts the components it holds */
     bt_plugin_put_ref(r->ctf);
     bt_plugin_put_ref(r->utils);
@@ -1397,4 +1423,105 @@ void reader_decoder_free(struct reader_decoder *d)
         free(d->ecs);
         free(d);
     }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Sub-readers, for reader_par.c (reader_int.h)                            */
+
+int reader__sub_open(struct reader *parent, size_t first, size_t n, struct reader **out)
+{
+    struct reader *r;
+    size_t i;
+    int rc;
+
+    *out = NULL;
+    rc = find_plugins(parent);
+    if (rc < 0) {
+        return rc;
+    }
+    r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        set_err(parent, "out of memory");
+        return -ENOMEM;
+    }
+    r->opts = parent->opts;
+    r->dec.opts = parent->opts;
+    r->src_base = first;
+    r->ctf = parent->ctf;
+    r->utils = parent->utils;
+    bt_plugin_get_ref(r->ctf);
+    bt_plugin_get_ref(r->utils);
+    for (i = 0; i < n; i++) {
+        rc = add_path(r, parent->paths[first + i]);
+        if (rc < 0) {
+            set_err(parent, "out of memory");
+            goto fail;
+        }
+    }
+    rc = open_graph(r);
+    if (rc < 0) {
+        memcpy(parent->err, r->err, sizeof parent->err);
+        goto fail;
+    }
+    /* What open_graph did to read damaged traces is the parent's to tell. */
+    for (i = 0; i < n; i++) {
+        char *p = strdup(r->paths[i]);
+        if (p == NULL) {
+            set_err(parent, "out of memory");
+            rc = -ENOMEM;
+            goto fail;
+        }
+        free(parent->paths[first + i]);
+        parent->paths[first + i] = p;
+    }
+    for (i = 0; i < r->nnotes; i++) {
+        rc = add_note(parent, "%s", r->notes[i]);
+        if (rc < 0) {
+            set_err(parent, "out of memory");
+            goto fail;
+        }
+    }
+    if (r->dec.stats.truncated) {
+        parent->dec.stats.truncated = 1;
+    }
+    *out = r;
+    return 0;
+fail:
+    reader_close(r);
+    return rc;
+}
+
+int reader__sub_run(struct reader *r, reader__msg_fn fn, void *arg, char *cause, size_t len)
+{
+    bt_graph_run_status st;
+
+    r->hook = fn;
+    r->hook_arg = arg;
+    r->cb_rc = 0;
+    cause[0] = '\0';
+    for (;;) {
+        st = bt_graph_run(r->graph);
+        if (st == BT_GRAPH_RUN_STATUS_OK) {
+            return 0;
+        }
+        if (st == BT_GRAPH_RUN_STATUS_AGAIN) {
+            continue; /* src.ctf.fs never waits for data */
+        }
+        if (r->cb_rc < 0) {
+            bt_current_thread_clear_error();
+            return r->cb_rc;
+        }
+        bt_err_text(cause, len);
+        return st == BT_GRAPH_RUN_STATUS_MEMORY_ERROR ? -ENOMEM : -EIO;
+    }
+}
+
+struct reader_stats *reader__stats(struct reader *r)
+{
+    return &r->dec.stats;
+}
+
+void reader__set_error(struct reader *r, const char *msg)
+{
+    set_err(r, "%s", msg);
 }

@@ -34,6 +34,17 @@
  *             file): the events before the failure were delivered
  *   -ENOMEM, or the callback's own negative value, which stops the run.
  * Not thread-safe: one reader per thread.
+ *
+ * Parallel decoding (reader_par.c): with opts.jobs > 1 and several trace
+ * directories (not lttng-live), reader_open splits the directories, in
+ * their order, into up to `jobs` groups of about equal size; each group
+ * gets its own graph (src.ctf.fs per directory → muxer → sink) decoded by
+ * its own thread into bounded queues, and reader_run merges the queues in
+ * the calling thread in the order the single graph's muxer would give
+ * (timestamp, then trace UUID), so that the callback sees the same events
+ * in the same order, the same errors and the same stats as with jobs = 1.
+ * The callback always runs in the thread that calls reader_run. Traces
+ * whose UUIDs are missing or not distinct are read in one graph.
  */
 #ifndef LOOP_ANALYZE_READER_H
 #define LOOP_ANALYZE_READER_H
@@ -225,6 +236,8 @@ struct reader; /* opaque */
 struct reader_opts {
     int verbose;        /* babeltrace2 components log warnings to stderr */
     int ignore_version; /* read loops with a newer format_version anyway */
+    int jobs;           /* threads decoding trace directories (0 or 1: one graph, this
+                           thread); see "Parallel decoding" above */
 };
 
 struct reader_stats {
