@@ -292,6 +292,10 @@ int main(int argc, char **argv)
         status = rc == -ENOMEM ? EXIT_INTERNAL : EXIT_BADINPUT;
         goto out;
     }
+    if (o.verbose) {
+        fprintf(stderr, "loop-analyze: reading %zu trace directories with %d decoding threads\n",
+                reader_trace_count(r), reader_threads(r));
+    }
     memset(&mo, 0, sizeof mo);
     mo.threshold_ns = o.threshold_ns;
     mo.keep_intervals = strcmp(o.command, "timeline") == 0;

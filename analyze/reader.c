@@ -1346,6 +1346,11 @@ const char *reader_trace_path(const struct reader *r, size_t i)
     return i < r->npaths ? r->paths[i] : NULL;
 }
 
+int reader_threads(const struct reader *r)
+{
+    return r->par != NULL ? reader__par_threads(r->par) : 1;
+}
+
 size_t reader_note_count(const struct reader *r)
 {
     return r->nnotes;

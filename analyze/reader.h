@@ -276,6 +276,9 @@ const struct reader_stats *reader_stats(const struct reader *r);
 size_t reader_trace_count(const struct reader *r);
 const char *reader_trace_path(const struct reader *r, size_t i);
 
+/* Threads decoding the traces: 1, or the groups of reader.h's "Parallel decoding". */
+int reader_threads(const struct reader *r);
+
 /*
  * Notes: one line each about what the reader did to read a damaged trace
  * (a stream file truncated mid-packet is read up to its last complete

@@ -48,5 +48,6 @@ int reader__par_open(struct reader *r, const struct reader_opts *opts, struct re
     __attribute__((weak));
 int reader__par_run(struct reader_par *p, reader_event_fn fn, void *arg) __attribute__((weak));
 void reader__par_free(struct reader_par *p) __attribute__((weak));
+int reader__par_threads(const struct reader_par *p) __attribute__((weak));
 
 #endif /* LOOP_ANALYZE_READER_INT_H */

@@ -892,3 +892,8 @@ fail:
     reader__par_free(p);
     return rc;
 }
+
+int reader__par_threads(const struct reader_par *p)
+{
+    return (int)p->nw;
+}
