@@ -3,18 +3,24 @@
 # floor: babeltrace2's own counter sink (`-c sink.utils.counter`) reading the
 # same trace, and babeltrace2's text output.
 #
-# usage: bench/analyze_throughput.sh [N]   (after make and make bench-trace)
+# usage: bench/analyze_throughput.sh [N [P]]   (after make and make bench-trace)
 #
 # Captures, with a private session daemon, two traces of the call-soon
 # benchmark program (bench/trace_callsoon.c: N and 10 x N dispatches, about
 # 3 events each: 1 and 10 million events with the default 330000), then times
 # each reader on each trace (wall time, peak RSS from GNU time's %M) and
 # prints events per second and the ratios.
+# Then the several-processes case: P (default 3) copies of the program run at
+# once, 3 x N dispatches each, under `loop-trace --pid-buffers` (one trace
+# directory per process), read by the counter sink, `loop-analyze summary
+# --jobs 1` (one graph, one thread) and `--jobs 2` (reader_par.c: a graph and
+# a thread per group of directories, merged in the main thread).
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 BIN=$(pwd)/$BUILD/bin
 TASKS=${1:-330000}
+PROCS=${2:-3}
 PROG=$(pwd)/$BUILD/bench-trace/trace_callsoon
 [ -x "$PROG" ] || { echo "analyze_throughput: build it first: make bench-trace" >&2; exit 2; }
 . tests/lib/sessiond.sh
@@ -25,6 +31,14 @@ sessiond_start
 for n in "$TASKS" "$((TASKS * 10))"; do
     "$BIN/loop-trace" --blocking --subbuf-size 8M -o "$tmp/t$n" -- "$PROG" "$n" >/dev/null 2>&1
 done
+multi=""
+i=0
+while [ $i -lt "$PROCS" ]; do
+    multi="$multi '$PROG' $((TASKS * 3)) &"
+    i=$((i + 1))
+done
+"$BIN/loop-trace" --pid-buffers --blocking --subbuf-size 8M -o "$tmp/multi" -- \
+    sh -c "$multi wait" >/dev/null 2>&1
 sessiond_stop
 measure() { # LABEL TRACE COMMAND...: prints "label events seconds peak_kib"
     label=$1
@@ -54,4 +68,24 @@ for n in "$TASKS" "$((TASKS * 10))"; do
         mib=$(awk -v k="$kib" 'BEGIN { printf "%.1f", k / 1024 }')
         printf '| %s dispatches | %s | %s | %s | %s | %s | %s |\n' "$n" "$events" "$r" "$secs" "$rate" "$mib" "$ratio"
     done
+done
+t="$tmp/multi"
+events=$(babeltrace2 "$t" -c sink.utils.counter 2>/dev/null | awk '/ Event messages/ {n = $1} END {print n}')
+dirs=$(find "$t" -name metadata | wc -l)
+floor=""
+for r in counter analyze-j1 analyze-j2; do
+    case $r in
+    counter) set -- babeltrace2 "$t" -c sink.utils.counter ;;
+    analyze-j1) set -- "$BIN/loop-analyze" summary --jobs 1 "$t" ;;
+    analyze-j2) set -- "$BIN/loop-analyze" summary --jobs 2 "$t" ;;
+    esac
+    line=$(measure "$r" "$t" "$@")
+    secs=$(echo "$line" | awk '{print $2}')
+    kib=$(echo "$line" | awk '{print $3}')
+    rate=$(awk -v e="$events" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? e / s : 0) }')
+    [ "$r" = counter ] && floor=$rate
+    ratio=$(awk -v a="$rate" -v b="$floor" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    mib=$(awk -v k="$kib" 'BEGIN { printf "%.1f", k / 1024 }')
+    printf '| %s processes x %s dispatches (%s trace dirs) | %s | %s | %s | %s | %s | %s |\n' \
+        "$PROCS" "$((TASKS * 3))" "$dirs" "$events" "$r" "$secs" "$rate" "$mib" "$ratio"
 done
