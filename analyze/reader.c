@@ -1255,7 +1255,7 @@ int reader_open(struct reader **out, const char *const *inputs, size_t n,
         goto fail;
     }
     r->dec.stats.traces = (uint32_t)r->npaths;
-    if (!r->live && r->npaths > 1 && r->opts.jobs > 1 && reader__par_open != NULL) {
+    if (!r->live && r->npaths > 1 && r->opts.jobs > 1) {
         rc = reader__par_open(r, &r->opts, &r->par); /* 1: read them in one graph */
         if (rc < 0) {
             goto fail;

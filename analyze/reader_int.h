@@ -39,15 +39,10 @@ void reader__set_error(struct reader *r, const char *msg);
  * reader_par.c. reader__par_open: 0 and *out when r's directories are
  * read in parallel; 1 when they are not (r reads them in one graph); or a
  * negative errno with r's error set, exactly as open_graph would fail.
- *
- * Weak: loop-replay and the fuzz targets link reader.c without
- * reader_par.c (they never ask for jobs > 1); there reader__par_open is
- * NULL and reader.c reads in one graph.
  */
-int reader__par_open(struct reader *r, const struct reader_opts *opts, struct reader_par **out)
-    __attribute__((weak));
-int reader__par_run(struct reader_par *p, reader_event_fn fn, void *arg) __attribute__((weak));
-void reader__par_free(struct reader_par *p) __attribute__((weak));
-int reader__par_threads(const struct reader_par *p) __attribute__((weak));
+int reader__par_open(struct reader *r, const struct reader_opts *opts, struct reader_par **out);
+int reader__par_run(struct reader_par *p, reader_event_fn fn, void *arg);
+void reader__par_free(struct reader_par *p);
+int reader__par_threads(const struct reader_par *p);
 
 #endif /* LOOP_ANALYZE_READER_INT_H */

@@ -8,8 +8,8 @@
 REPLAY_SRC    := $(wildcard replay/*.c)
 REPLAY_OBJ    := $(REPLAY_SRC:%.c=$(BUILD)/obj/%.o)
 REPLAY_BIN    := $(BUILD)/bin/loop-replay
-# the reader and its name tables (names.c, when the reader keeps them apart)
-REPLAY_READER := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard analyze/reader.c analyze/names.c))
+# the reader (with its parallel part) and its name tables
+REPLAY_READER := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard analyze/reader.c analyze/reader_par.c analyze/names.c))
 REPLAY_BT2_CFLAGS := $(shell pkg-config --cflags babeltrace2 2>/dev/null)
 REPLAY_BT2_LIBS   := $(shell pkg-config --libs babeltrace2 2>/dev/null || echo -lbabeltrace2)
 
