@@ -300,6 +300,34 @@ static void agg_task_end(struct model *m, struct mloop *l, struct mtask *t, enum
     }
 }
 
+/*
+ * Is a live task other than t waiting on this lock? A lock release leaves no
+ * event, but a release with waiters hands the lock to the first of them (a
+ * task_ready): a lock still owned by t while another task waits on it was
+ * never released. Without waiters nothing tells whether it was.
+ */
+static int lock_has_waiter(const struct mloop *l, const struct mtask *t, uint64_t lock)
+{
+    const struct msync *s = model_sync(l, lock);
+    size_t it = 0;
+    void *v;
+
+    if (s != NULL) {
+        return s->waiters > 0;
+    }
+    if (l->live_tasks > MAX_INFER_TASKS) {
+        return 0;
+    }
+    while (u64map_next(&l->objs, &it, NULL, &v)) {
+        const struct mtask *w = v;
+        if (w->o.type == OBJ_TASK && w != t && !(w->flags & TF_FINISHED) && w->state == TS_WAITING &&
+            w->wait_kind == WAIT_LOCK && w->wait_obj == lock) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* The task finished: what it held goes (its timeout timer, locks it was known to hold). */
 static void task_release(struct model *m, struct mloop *l, struct mtask *t)
 {
@@ -315,7 +343,9 @@ static void task_release(struct model *m, struct mloop *l, struct mtask *t)
     while (u64map_next(&l->locks, &it, NULL, &v)) {
         struct mlock *k = v;
         if (k->owner == t->o.id && k->how != OWNER_UNKNOWN) {
-            agg_task_end(m, l, t, AGG_HELD_LOCK_AT_END, k->o.id, t->t_state);
+            if (lock_has_waiter(l, t, k->o.id)) {
+                agg_task_end(m, l, t, AGG_HELD_LOCK_AT_END, k->o.id, t->t_state);
+            }
             k->owner = 0;
             k->how = OWNER_UNKNOWN;
         }
