@@ -191,8 +191,8 @@ static int collect(const struct ctx *c, struct lints *ls)
             break;
         case AGG_WAIT_ON_FREED:
             snprintf(x->msg, sizeof x->msg,
-                     "%" PRIu64 " wait(s) of task(s)%s%s%s at %s were on a %s that was freed while they "
-                     "waited (e.g. task %" PRIu64 " on %s %" PRIu64 "): nothing can complete them",
+                     "%" PRIu64 " wait(s) of task(s)%s%s%s at %s were on an object (%s) that was freed "
+                     "while they waited (e.g. task %" PRIu64 " on %s %" PRIu64 "): nothing can complete them",
                      a->count, name[0] ? " \"" : "", name, name[0] ? "\"" : "", sb,
                      ev_sync_kind_name(a->kind), a->example_id, ev_sync_kind_name(a->kind), a->value);
             break;
