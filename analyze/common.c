@@ -58,10 +58,22 @@ const char *describe_task(const struct ctx *c, const struct mloop *l, uint64_t i
     return buf;
 }
 
+const char *describe_obj_site(const struct ctx *c, uint32_t obj_site, char *buf, size_t len)
+{
+    char sb[256];
+
+    if (obj_site == 0) {
+        buf[0] = '\0';
+        return buf;
+    }
+    snprintf(buf, len, " (created at %s)", model_site_str(c->m, obj_site, sb, sizeof sb));
+    return buf;
+}
+
 const char *describe_wait(const struct ctx *c, const struct mloop *l, const struct mtask *t,
                           char *buf, size_t len)
 {
-    char site[256], tb[128], dur[32];
+    char site[256], tb[128], dur[32], ob[300];
     const char *k = ev_wait_kind_name(t->wait_kind);
 
     model_site_str(c->m, t->wait_site, site, sizeof site);
@@ -82,7 +94,9 @@ const char *describe_wait(const struct ctx *c, const struct mloop *l, const stru
         snprintf(buf, len, "join %s at %s", describe_task(c, l, t->wait_obj, tb, sizeof tb), site);
         break;
     default:
-        snprintf(buf, len, "%s %" PRIu64 " at %s", k, t->wait_obj, site);
+        snprintf(buf, len, "%s %" PRIu64 "%s%s at %s", k, t->wait_obj,
+                 describe_obj_site(c, t->wait_obj_site, ob, sizeof ob),
+                 (t->flags & TF_WAIT_FREED) ? " (freed)" : "", site);
         break;
     }
     return buf;
@@ -210,10 +224,22 @@ int findings_count(const struct ctx *c, struct findings *f)
         if (!g[i].confirmed) {
             continue;
         }
-        if (g[i].is_task) {
-            f->leaked_tasks += g[i].count;
-        } else {
+        switch (g[i].what) {
+        case LEAK_HANDLE:
             f->leaked_handles += g[i].count;
+            break;
+        case LEAK_TASK_UNFINISHED:
+            f->leaked_tasks += g[i].count;
+            break;
+        case LEAK_TASK_UNJOINED:
+            f->unjoined_tasks += g[i].count;
+            break;
+        case LEAK_FUTURE_UNRESOLVED:
+            f->unresolved_futures += g[i].count;
+            break;
+        default:
+            f->unfreed_sync += g[i].count;
+            break;
         }
     }
     free(g);
@@ -225,7 +251,8 @@ int findings_count(const struct ctx *c, struct findings *f)
         f->stall_findings = f->slow_events;
     }
     f->total = f->deadlocks + f->stuck + f->long_waits + f->overdue + f->stall_findings +
-               f->leaked_handles + f->leaked_tasks;
+               f->leaked_handles + f->leaked_tasks + f->unjoined_tasks + f->unresolved_futures +
+               f->unfreed_sync;
     return 0;
 }
 
@@ -253,6 +280,9 @@ int report_check(const struct ctx *c, uint64_t *findings)
         jw_u64(&w, "stall_findings", f.stall_findings);
         jw_u64(&w, "leaked_handles", f.leaked_handles);
         jw_u64(&w, "leaked_tasks", f.leaked_tasks);
+        jw_u64(&w, "unjoined_tasks", f.unjoined_tasks);
+        jw_u64(&w, "unresolved_futures", f.unresolved_futures);
+        jw_u64(&w, "unfreed_sync_objects", f.unfreed_sync);
         jw_u64(&w, "total", f.total);
         jw_end_obj(&w);
         jw_u64(&w, "trace_ends_in_callback", f.crashes);
@@ -277,11 +307,13 @@ int report_check(const struct ctx *c, uint64_t *findings)
                 f.stall_findings, f.slow_steps, fmt_dur(db, sizeof db, c->o->threshold_ns), f.stalls,
                 f.slow_events);
     }
-    if (f.leaked_handles || f.leaked_tasks) {
+    if (f.leaked_handles || f.leaked_tasks || f.unjoined_tasks || f.unresolved_futures || f.unfreed_sync) {
         fprintf(c->out,
                 "check: FAIL: leaks: %" PRIu64 " handle(s) never closed, %" PRIu64
-                " task(s) never finished (loop-analyze leaks)\n",
-                f.leaked_handles, f.leaked_tasks);
+                " task(s) never finished, %" PRIu64 " finished but never joined, %" PRIu64
+                " future(s) never resolved, %" PRIu64
+                " lock(s)/event(s)/channel(s)/group(s) never freed (loop-analyze leaks)\n",
+                f.leaked_handles, f.leaked_tasks, f.unjoined_tasks, f.unresolved_futures, f.unfreed_sync);
     }
     if (f.total == 0) {
         fprintf(c->out, "check: ok: no hang, deadlock, stall or leak in %" PRIu64 " events\n",

@@ -7,7 +7,9 @@
  * (task → join → task → lock → owner → ...), completed waits longer than
  * the threshold, stalls (watchdog events with their backtrace, callbacks
  * and steps over the threshold, slow_callback events), and where the trace
- * ends inside a callback (the likely crash or hang site).
+ * ends inside a callback (the likely crash or hang site). A wait on a
+ * future, event, lock, channel or group names the object's creation site
+ * when the trace has its sync_new (format_minor >= 1).
  */
 #include "report.h"
 #include "symbolize.h"
@@ -210,7 +212,7 @@ static void text_chain(const struct ctx *c, const struct mloop *l, const struct 
 
 static void text_cycles(const struct ctx *c, size_t *shown)
 {
-    char lb[256], tb[128], sb[256], sb2[256], ob[128], db[32];
+    char lb[256], tb[128], sb[256], sb2[256], ob[512], db[32];
     size_t i, k;
 
     for (i = 0; i < c->m->ncycles; i++) {
@@ -249,7 +251,8 @@ static void text_cycles(const struct ctx *c, size_t *shown)
                 snprintf(tb, sizeof tb, "task %" PRIu64, e->task);
             }
             if (e->wait_kind == WAIT_LOCK) {
-                snprintf(ob, sizeof ob, "lock %" PRIu64, e->obj);
+                char cb[300];
+                snprintf(ob, sizeof ob, "lock %" PRIu64 "%s", e->obj, describe_obj_site(c, e->obj_site, cb, sizeof cb));
             } else {
                 snprintf(ob, sizeof ob, "join of task %" PRIu64, e->obj);
             }
@@ -497,6 +500,14 @@ static void json_wait(const struct ctx *c, struct jw *w, const char *key, const 
     jw_obj(w, key);
     jw_str(w, "kind", ev_wait_kind_name(t->wait_kind));
     jw_u64(w, "obj", t->wait_obj);
+    /* the awaited sync object, when the trace has its sync_new (format_minor >= 1) */
+    if (t->wait_obj_kind != 0) {
+        jw_str(w, "obj_kind", ev_sync_kind_name(t->wait_obj_kind - 1));
+    } else {
+        jw_null(w, "obj_kind");
+    }
+    json_site(c, w, "obj_site", t->wait_obj_site);
+    jw_bool(w, "obj_freed", (t->flags & TF_WAIT_FREED) != 0);
     json_site(c, w, "site", t->wait_site);
     jw_i64(w, "timeout_ns", t->wait_timeout_ns);
     jw_u64(w, "since_ns", t->t_state);
@@ -638,6 +649,7 @@ static int json_report(const struct ctx *c)
             json_site(c, &w, "spawn_site", e->spawn_site);
             jw_str(&w, "wait_kind", ev_wait_kind_name(e->wait_kind));
             jw_u64(&w, "obj", e->obj);
+            json_site(c, &w, "obj_site", e->obj_site);
             json_site(c, &w, "wait_site", e->wait_site);
             jw_u64(&w, "since_ns", e->since_ns);
             jw_u64(&w, "waits_for", cy->edges[(k + 1) % cy->n].task);
@@ -760,9 +772,11 @@ int hangs_live_poll(const struct ctx *c, struct live_state *s, uint64_t now)
         for (k = 0; k < cy->n; k++) {
             const struct cycle_edge *e = &cy->edges[k];
             const char *name = model_str(c->m, e->name);
-            fprintf(c->out, "%s task %" PRIu64 "%s%s%s waits %s %" PRIu64 " at %s", k ? " →" : "", e->task,
+            char ob[300];
+            fprintf(c->out, "%s task %" PRIu64 "%s%s%s waits %s %" PRIu64 "%s at %s", k ? " →" : "", e->task,
                     name[0] ? " \"" : "", name, name[0] ? "\"" : "",
                     e->wait_kind == WAIT_LOCK ? "for lock" : "to join", e->obj,
+                    describe_obj_site(c, e->obj_site, ob, sizeof ob),
                     model_site_str(c->m, e->wait_site, sb, sizeof sb));
             /* its tasks are not reported again as hangs */
             if (u64map_put(&s->seen, live_key(l, e->task, e->since_ns), (void *)1) < 0) {

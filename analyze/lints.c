@@ -3,17 +3,27 @@
  * whole trace. Each lint is one line with fields; --json gives the list.
  *
  *  lost_wakeup          a task waits on a future/event/channel/work that
- *                       nothing can complete any more (its loop stopped)
+ *                       nothing can complete any more: its loop stopped, or
+ *                       the object was freed (sync_free) while it waited
  *  self_wake            tasks woken by themselves in most wakeups (busy yield loops)
  *  never_yielding_step  task steps that ran over the threshold without awaiting
- *  cancel_unobserved    tasks cancelled that no task waited to join
- *  error_unretrieved    tasks that failed that no task waited to join
+ *  cancel_unobserved    tasks cancelled whose outcome nobody retrieved
+ *  error_unretrieved    tasks that failed whose error nobody retrieved
+ *  future_error_unawaited  futures that failed that no task ever awaited
  *  lock_held_at_exit    a task finished while owning a lock
  *  error_event          libloop reported an error (libloop:error)
  *  trace_anomaly        events that break the trace-format rules (lost events?)
  *
- * A join of an already finished task does not appear in the trace, so the
- * two "nobody joined" lints may name tasks that were joined after the fact.
+ * "Retrieved" (format_minor >= 1): a task_join retrieves a task's outcome;
+ * a group-owned task is observed by its group; a task detached with
+ * loop_task_detach() may be cancelled unobserved by design, but its failure
+ * is an error nobody can retrieve. Decided when the task is joined,
+ * detached, or at the end of the trace (model_task.c). In a loop without
+ * join events (format_minor 0) the model falls back to "no task waited to
+ * join it", and a join of an already finished task leaves no event there,
+ * so those two lints may name tasks that were joined after the fact.
+ * An await or loop_future_result() of an already failed future leaves no
+ * event either: future_error_unawaited says "no task waited on it".
  */
 #include "report.h"
 
@@ -71,7 +81,8 @@ static int collect(const struct ctx *c, struct lints *ls)
     }
     for (i = 0; i < nh; i++) {
         struct mtask *t = h[i].t;
-        if (h[i].cls == HANG_STUCK && t->wait_kind != WAIT_JOIN && t->wait_kind != WAIT_LOCK) {
+        if (h[i].cls == HANG_STUCK && t->wait_kind != WAIT_JOIN && t->wait_kind != WAIT_LOCK &&
+            !(t->flags & TF_WAIT_FREED)) { /* a freed object: the lost_wakeup below */
             x = lint_add(ls, "lost_wakeup", h[i].l);
             if (x == NULL) {
                 goto nomem;
@@ -131,6 +142,12 @@ static int collect(const struct ctx *c, struct lints *ls)
         case AGG_HELD_LOCK_AT_END:
             what = "lock_held_at_exit";
             break;
+        case AGG_FUTURE_ERR_UNAWAITED:
+            what = "future_error_unawaited";
+            break;
+        case AGG_WAIT_ON_FREED:
+            what = "lost_wakeup";
+            break;
         default:
             continue;
         }
@@ -151,15 +168,33 @@ static int collect(const struct ctx *c, struct lints *ls)
             x->err = (int32_t)(int64_t)a->value;
             snprintf(x->msg, sizeof x->msg,
                      "%" PRIu64 " task(s)%s%s%s spawned at %s failed (e.g. task %" PRIu64
-                     " with %s) and no task waited to join them: the error was never retrieved",
+                     " with %s) and %s: the error was never retrieved",
                      a->count, name[0] ? " \"" : "", name, name[0] ? "\"" : "", sb, a->example_id,
-                     err_name(x->err, eb, sizeof eb));
+                     err_name(x->err, eb, sizeof eb),
+                     mloop_has_joins(l) ? "nobody joined them (or they were detached)"
+                                        : "no task waited to join them");
             break;
         case AGG_CANCELLED_UNOBSERVED:
             snprintf(x->msg, sizeof x->msg,
                      "%" PRIu64 " task(s)%s%s%s spawned at %s were cancelled (e.g. task %" PRIu64
-                     ") and no task waited to join them",
-                     a->count, name[0] ? " \"" : "", name, name[0] ? "\"" : "", sb, a->example_id);
+                     ") and %s",
+                     a->count, name[0] ? " \"" : "", name, name[0] ? "\"" : "", sb, a->example_id,
+                     mloop_has_joins(l) ? "nobody joined them" : "no task waited to join them");
+            break;
+        case AGG_FUTURE_ERR_UNAWAITED:
+            x->err = (int32_t)(int64_t)a->value;
+            snprintf(x->msg, sizeof x->msg,
+                     "%" PRIu64 " future(s) created at %s failed (e.g. future %" PRIu64
+                     " with %s) and no task ever waited on them: the error was likely never retrieved "
+                     "(a loop_future_result() or an await after the failure leaves no event)",
+                     a->count, sb, a->example_id, err_name(x->err, eb, sizeof eb));
+            break;
+        case AGG_WAIT_ON_FREED:
+            snprintf(x->msg, sizeof x->msg,
+                     "%" PRIu64 " wait(s) of task(s)%s%s%s at %s were on an object (%s) that was freed "
+                     "while they waited (e.g. task %" PRIu64 " on %s %" PRIu64 "): nothing can complete them",
+                     a->count, name[0] ? " \"" : "", name, name[0] ? "\"" : "", sb,
+                     ev_sync_kind_name(a->kind), a->example_id, ev_sync_kind_name(a->kind), a->value);
             break;
         case AGG_SELF_WAKE:
             snprintf(x->msg, sizeof x->msg,
@@ -263,12 +298,14 @@ int report_lints(const struct ctx *c)
         for (i = 0; i < ls.n; i++) {
             fprintf(c->out, "lint: %s: %s: %s\n", ls.v[i].lint,
                     describe_loop(c, ls.v[i].l, lb, sizeof lb), ls.v[i].msg);
-            unjoined |= strcmp(ls.v[i].lint, "cancel_unobserved") == 0 ||
-                        strcmp(ls.v[i].lint, "error_unretrieved") == 0;
+            unjoined |= (strcmp(ls.v[i].lint, "cancel_unobserved") == 0 ||
+                         strcmp(ls.v[i].lint, "error_unretrieved") == 0) &&
+                        !mloop_has_joins(ls.v[i].l);
         }
         if (unjoined) {
-            fprintf(c->out, "note: a join of a task that already finished leaves no event in the trace: "
-                            "tasks joined that way are listed as never joined\n");
+            fprintf(c->out, "note: in a trace without join events (format_minor 0), a join of a task "
+                            "that already finished leaves no event: tasks joined that way are listed as "
+                            "never joined\n");
         }
         if (ls.n == 0) {
             fprintf(c->out, "lints: none\n");

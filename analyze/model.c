@@ -22,6 +22,9 @@
  *    fd is what that step then suspends on (WAIT_FD); libloop keeps one per
  *    fd for the task layer and frees it without handle_close.
  *  - call-soon records are defer handles never started: done after their callback.
+ *  - in a loop whose loop_new says format_minor 0 (an older libloop) there are
+ *    no joins, detaches or sync objects: a finished task is forgotten at once
+ *    and "nobody joined it" falls back to "no task waited to join it".
  */
 #include "model_int.h"
 
@@ -47,6 +50,10 @@ static void on_loop_event(struct model *m, struct mloop *l, const struct event *
         l->format_version = ev->format_version;
         l->version_major = ev->version_major;
         l->version_minor = ev->version_minor;
+        l->format_minor = ev->format_minor;
+        if (ev->format_minor >= 1) {
+            l->flags |= LF_MINOR1;
+        }
         l->policy = ev->policy;
         l->debug = ev->debug;
         l->clock_off = (int64_t)(ev->ts_ns - ev->now_ns);
@@ -173,6 +180,23 @@ static void on_loop_event(struct model *m, struct mloop *l, const struct event *
         break;
     case EV_TASK_CANCEL:
         model__on_task_cancel(m, l, ev);
+        break;
+    case EV_TASK_JOIN:
+        model__on_task_join(m, l, ev);
+        break;
+    case EV_TASK_DETACH:
+        model__on_task_detach(m, l, ev);
+        break;
+    case EV_TASK_IO:
+        break; /* for replay; the model keeps nothing of it */
+    case EV_SYNC_NEW:
+        model__on_sync_new(m, l, ev);
+        break;
+    case EV_SYNC_FREE:
+        model__on_sync_free(m, l, ev);
+        break;
+    case EV_FUTURE_SETTLE:
+        model__on_future_settle(m, l, ev);
         break;
     case EV_SLOW_CALLBACK:
         model__on_slow_callback(m, l, ev);
@@ -323,6 +347,8 @@ void model_finish(struct model *m)
             l->run_ns += since(l->t_run_begin, l->t_last);
         }
         model__check_deadlocks(m, l, m->t_last, 0);
+        model__tasks_finish(m, l);
+        model__sync_finish(m, l);
         m->anomalies += l->anomalies;
         /* close the open intervals of live tasks */
         it = 0;
@@ -342,6 +368,7 @@ void model_finish(struct model *m)
                 r->end_wait = t->state == TS_WAITING ? t->wait_kind : 0;
                 r->end_site = t->wait_site;
                 r->end_obj = t->wait_obj;
+                r->end_obj_site = t->state == TS_WAITING ? t->wait_obj_site : 0;
                 if (r->name == 0) {
                     r->name = t->name;
                 }
@@ -395,6 +422,7 @@ void model_free(struct model *m)
     model__agg_free_all(&m->waits, wait_fin);
     model__agg_free_all(&m->folds, NULL);
     model__agg_free_all(&m->aggs, NULL);
+    model__agg_free_all(&m->freedleaks, NULL);
     for (i = 0; i < m->nstalls; i++) {
         free(m->stalls[i].backtrace);
     }

@@ -8,10 +8,13 @@
  * with events; only the timeline's intervals (opts.keep_intervals) grow
  * with the trace.
  *
- * Keys: a process by vpid, a loop by (vpid, loop_id), a task or handle by
- * id within its loop. Objects are freed when they end (a task at task_done,
- * a handle after its close callback, a call-soon or work item after its
- * callback); what is still in the maps at the end is what was alive.
+ * Keys: a process by vpid, a loop by (vpid, loop_id), a task, handle or
+ * sync object (future, event, lock, channel, group) by id within its loop.
+ * Objects are freed when they end (a handle after its close callback, a
+ * call-soon or work item after its callback, a sync object at sync_free, a
+ * task at task_done — or, in a loop whose trace has joins (format_minor >=
+ * 1), when it is both finished and joined or detached, as libloop frees it);
+ * what is still in the maps at the end is what was alive.
  *
  * The reports (summary.c, timeline.c, hangs.c, lints.c, leaks.c,
  * profile.c) read these structures after model_finish().
@@ -40,7 +43,7 @@ struct msite {
     int32_t line;
 };
 
-enum obj_type { OBJ_TASK = 1, OBJ_HANDLE = 2, OBJ_LOCK = 3 };
+enum obj_type { OBJ_TASK = 1, OBJ_HANDLE = 2, OBJ_LOCK = 3, OBJ_SYNC = 4 };
 
 struct mobj {
     uint64_t id;
@@ -52,6 +55,9 @@ struct mobj {
 #define TF_CANCEL_REQ 0x02 /* task_cancel seen */
 #define TF_JOIN_WAITED 0x04 /* some task waited to join it */
 #define TF_FINISHED 0x08
+#define TF_JOINED 0x10     /* task_join: its outcome was retrieved */
+#define TF_DETACHED 0x20   /* task_detach: nobody will join it (group_id says whose it is) */
+#define TF_WAIT_FREED 0x40 /* it waits on a sync object that was freed (a lost wakeup) */
 
 struct mtask {
     struct mobj o;
@@ -62,6 +68,8 @@ struct mtask {
     uint8_t flags;
     uint8_t wait_kind;
     uint32_t wait_site;    /* the current (or last) await's site */
+    uint32_t wait_obj_site; /* the awaited sync object's creation site (sync_new), 0 unknown */
+    uint8_t wait_obj_kind; /* its enum ev_sync_kind + 1, 0 unknown */
     uint64_t wait_obj;
     uint64_t wait_task;    /* from the trace when it has the field, else 0 */
     int64_t wait_timeout_ns;
@@ -72,6 +80,8 @@ struct mtask {
     uint64_t wakes, self_wakes;
     uint64_t cancel_by, t_cancel;
     uint64_t timer_id;     /* its internal timeout timer (a handle id) */
+    uint64_t group_id;     /* task_detach: the owning group, 0 for loop_task_detach */
+    uint64_t t_freed;      /* TF_WAIT_FREED: when the awaited object was freed */
     int32_t err;
     uint32_t row;          /* timeline row + 1, 0 if none */
 };
@@ -108,6 +118,28 @@ struct mlock {
     uint64_t t_owner;
 };
 
+/* Sync object flags */
+#define SF_SEEN_NEW 0x01
+#define SF_SETTLED 0x02   /* future_settle seen */
+#define SF_FAILED 0x04    /* settled with an error */
+#define SF_AWAITED 0x08   /* a task waited on it (task_suspend naming it) */
+
+/*
+ * A future, event, lock, channel or task group (sync_new .. sync_free). In
+ * objs, like tasks and handles (they share the loop's id counter). A lock's
+ * owner is kept apart, in mloop.locks.
+ */
+struct msync {
+    struct mobj o;
+    uint8_t kind;          /* enum ev_sync_kind */
+    uint8_t flags;
+    uint32_t site;         /* creation site */
+    uint32_t waiters;      /* tasks waiting on it now (suspends not yet woken) */
+    uint64_t parent_task;  /* the task that created it, 0 outside tasks */
+    uint64_t t_new, t_settle;
+    int32_t err;           /* future_settle */
+};
+
 /* Loop flags */
 #define LF_SEEN_NEW 0x01
 #define LF_CLOSED 0x02
@@ -116,6 +148,7 @@ struct mlock {
 #define LF_GAP 0x10     /* events were discarded while it lived */
 #define LF_CB_OPEN 0x20 /* inside callback_begin/end */
 #define LF_IN_POLL 0x40
+#define LF_MINOR1 0x80  /* loop_new said format_minor >= 1: joins, detaches, sync objects are traced */
 
 /* Utilization over time: nbuckets of width ns each, widths doubling as time goes on. */
 #define UTIL_BUCKETS 64
@@ -134,11 +167,12 @@ struct mloop {
     struct mproc *proc;
     uint32_t flags;
     uint16_t format_version, version_major, version_minor;
+    uint16_t format_minor;
     uint8_t policy, debug;
     uint64_t t_first, t_last, t_new, t_close;
     uint64_t t_run_begin, t_run_end;
     int32_t last_rc;
-    struct u64map objs;   /* id → struct mobj (task or handle) */
+    struct u64map objs;   /* id → struct mobj (task, handle or sync object) */
     struct u64map locks;  /* id → struct mlock (locks seen through waits) */
 
     /* dispatch state */
@@ -156,6 +190,9 @@ struct mloop {
     uint64_t tasks_new, tasks_done, tasks_cancelled, tasks_failed;
     uint64_t handles_new, handles_closed, work_items, call_soons;
     uint64_t live_tasks, live_handles;
+    uint64_t tasks_joined, tasks_detached;
+    uint64_t sync_new, sync_freed, live_sync;
+    uint64_t futures_resolved, futures_failed;
     uint64_t slow_callbacks, stalls, errors, anomalies;
     uint64_t last_task_new_id;
     uint64_t fdw_candidate; /* an io handle made inside a task step: libloop's fd waiter? */
@@ -252,6 +289,7 @@ struct cycle_edge {
     uint8_t wait_kind;     /* join or lock */
     uint64_t obj;          /* the lock or the joined task */
     uint32_t wait_site;
+    uint32_t obj_site;     /* the lock's creation site when the trace has it (sync_new), else 0 */
     uint8_t inferred;      /* the lock owner was inferred, not in the trace */
 };
 
@@ -298,6 +336,8 @@ enum agg_what {
     AGG_SELF_WAKE,        /* tasks woken mostly by themselves, per name */
     AGG_LONG_STEP,        /* task steps over the threshold (never yielding), per name */
     AGG_HELD_LOCK_AT_END, /* tasks finished while owning a lock */
+    AGG_FUTURE_ERR_UNAWAITED, /* futures failed that no task ever waited on, per creation site */
+    AGG_WAIT_ON_FREED,    /* tasks waiting on a sync object when it was freed, per await site */
 };
 
 struct aggsite {            /* a per-site lint counter */
@@ -309,6 +349,22 @@ struct aggsite {            /* a per-site lint counter */
     int64_t vpid;
     uint64_t loop_id;
     uint64_t value;         /* what-specific (max step ns, wakes...) */
+};
+
+/*
+ * Sync objects that ended badly while the trace ran, per (loop, kind, site):
+ * futures freed before they were resolved. (What is still alive at the
+ * end is in the loops' objs; leaks.c merges both.)
+ */
+struct freedleak {
+    struct aghdr h;
+    int64_t vpid;
+    uint64_t loop_id;
+    uint8_t kind;          /* enum ev_sync_kind */
+    uint32_t site;
+    uint64_t count, first_ts, last_ts; /* creation times */
+    uint64_t ids[8];       /* the first ids */
+    size_t nids;
 };
 
 struct model {
@@ -326,6 +382,7 @@ struct model {
     struct u64map waits;     /* key → struct waitstat */
     struct u64map folds;     /* key → struct fold */
     struct u64map aggs;      /* key → struct aggsite (lints) */
+    struct u64map freedleaks; /* key → struct freedleak */
     /* maps above hold chains: hash → struct aghdr *; iterate with model_agg_next() */
 
     struct topk slow_steps;  /* callbacks/steps over the threshold, measured */
@@ -376,6 +433,7 @@ struct trow {
     uint8_t end_state;     /* task state at its end (or at the trace end) */
     uint8_t end_wait;      /* wait kind if it ended waiting */
     uint32_t end_site;
+    uint32_t end_obj_site; /* the awaited object's creation site, 0 unknown */
     uint64_t end_obj;
 };
 
@@ -384,6 +442,7 @@ struct ival {
     uint64_t obj;          /* wait object, or the callback's id */
     uint32_t row;          /* index */
     uint32_t site;         /* await site, or the callback handle's site */
+    uint32_t obj_site;     /* IV_WAIT: the awaited sync object's creation site, 0 unknown */
     uint8_t state;         /* enum ival_state */
     uint8_t kind;          /* wait kind, or callback kind */
 };
@@ -418,6 +477,12 @@ struct mloop *model_loop(const struct model *m, int64_t vpid, uint64_t loop_id);
 struct mtask *model_task(const struct mloop *l, uint64_t id);
 struct mhandle *model_handle(const struct mloop *l, uint64_t id);
 struct mlock *model_lock(const struct mloop *l, uint64_t id);
+struct msync *model_sync(const struct mloop *l, uint64_t id);
+/* Does the loop's trace carry joins, detaches and sync objects (format_minor >= 1)? */
+static inline int mloop_has_joins(const struct mloop *l)
+{
+    return (l->flags & LF_MINOR1) != 0;
+}
 static inline const char *model_str(const struct model *m, uint32_t idx)
 {
     return strtab_str(&m->strs, idx);

@@ -6,6 +6,7 @@
  *   model_task.c     task events: states, steps, waits, lints at task end
  *   model_dispatch.c handles, callbacks, stalls, slow callbacks, errors, gaps
  *   model_wait.c     the wait-for graph: lock owners, deadlock sets and cycles
+ *   model_sync.c     sync objects (format minor 1): life, settles, lost wakeups
  * Internal cross-file functions are named model__*.
  */
 #ifndef LOOP_ANALYZE_MODEL_INT_H
@@ -44,8 +45,9 @@ void model__topk_add(struct topk *k, const struct instance *in);
 struct mloop *model__loop_get(struct model *m, const struct event *ev);
 uint32_t model__row_new(struct model *m, uint8_t type, const struct mloop *l, uint64_t id, uint32_t name,
                         uint32_t site, uint64_t ts);
-void model__ival_add(struct model *m, uint32_t row, uint8_t state, uint8_t kind, uint64_t start,
-                     uint64_t end, uint64_t obj, uint32_t site);
+/* The interval added (valid until the next add), or NULL when not kept. */
+struct ival *model__ival_add(struct model *m, uint32_t row, uint8_t state, uint8_t kind, uint64_t start,
+                             uint64_t end, uint64_t obj, uint32_t site);
 uint32_t model__loop_row(struct model *m, struct mloop *l);
 struct prof *model__prof_task(struct model *m, uint32_t name, uint32_t site);
 struct prof *model__prof_handle(struct model *m, uint8_t kind, const struct mhandle *h);
@@ -67,6 +69,20 @@ void model__on_task_run(struct model *m, struct mloop *l, const struct event *ev
 void model__on_task_suspend(struct model *m, struct mloop *l, const struct event *ev);
 void model__on_task_done(struct model *m, struct mloop *l, const struct event *ev);
 void model__on_task_cancel(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_task_join(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_task_detach(struct model *m, struct mloop *l, const struct event *ev);
+/* model_finish: lints of finished tasks nobody joined */
+void model__tasks_finish(struct model *m, struct mloop *l);
+
+/* model_sync.c */
+void model__on_sync_new(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_sync_free(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_future_settle(struct model *m, struct mloop *l, const struct event *ev);
+/* A task began (t->wait_* set) or ended waiting: the awaited sync object's bookkeeping. */
+void model__sync_wait_begin(struct model *m, struct mloop *l, struct mtask *t);
+void model__sync_wait_end(struct mloop *l, struct mtask *t);
+/* model_finish: lints of sync objects still alive */
+void model__sync_finish(struct model *m, struct mloop *l);
 
 /* model_dispatch.c */
 void model__on_handle_new(struct model *m, struct mloop *l, const struct event *ev);

@@ -299,20 +299,20 @@ uint32_t model__row_new(struct model *m, uint8_t type, const struct mloop *l, ui
     return (uint32_t)++m->nrows;
 }
 
-void model__ival_add(struct model *m, uint32_t row, uint8_t state, uint8_t kind, uint64_t start,
-                     uint64_t end, uint64_t obj, uint32_t site)
+struct ival *model__ival_add(struct model *m, uint32_t row, uint8_t state, uint8_t kind, uint64_t start,
+                             uint64_t end, uint64_t obj, uint32_t site)
 {
     struct ival *v;
 
     if (row == 0 || !m->opts.keep_intervals || end < start) {
-        return;
+        return NULL;
     }
     if (m->nivals == m->capivals) {
         size_t nc = m->capivals ? m->capivals * 2 : 4096;
         struct ival *nv = realloc(m->ivals, nc * sizeof(*nv));
         if (nv == NULL) {
             m->oom = 1;
-            return;
+            return NULL;
         }
         m->ivals = nv;
         m->capivals = nc;
@@ -323,11 +323,13 @@ void model__ival_add(struct model *m, uint32_t row, uint8_t state, uint8_t kind,
     v->obj = obj;
     v->row = row - 1;
     v->site = site;
+    v->obj_site = 0;
     v->state = state;
     v->kind = kind;
     if (end > m->rows[row - 1].t_end) {
         m->rows[row - 1].t_end = end;
     }
+    return v;
 }
 
 /* The timeline row of a loop's own states (polling, dispatching), made on first use. */

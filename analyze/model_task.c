@@ -1,8 +1,9 @@
 /*
  * model_task.c — task events: the state machine (new, ready, running,
  * waiting, finished), steps and waits with their sites, scheduling delays,
- * folded stacks, lock hand-offs, libloop's own fd waiters, and the lints
- * decided when a task ends (failed or cancelled unobserved, self-wakes,
+ * folded stacks, lock hand-offs, libloop's own fd waiters, joins and
+ * detaches, and the lints decided when a task ends or when its outcome can
+ * no longer be retrieved (failed or cancelled unobserved, self-wakes,
  * never-yielding steps, finished holding a lock).
  */
 #include "model_int.h"
@@ -25,10 +26,15 @@ void model__task_close_state(struct model *m, struct mtask *t, uint64_t ts)
     case TS_RUNNING:
         model__ival_add(m, t->row, IV_RUN, 0, t->t_state, ts, 0, t->wait_site);
         break;
-    case TS_WAITING:
+    case TS_WAITING: {
+        struct ival *v;
         t->wait_ns += since(t->t_state, ts);
-        model__ival_add(m, t->row, IV_WAIT, t->wait_kind, t->t_state, ts, t->wait_obj, t->wait_site);
+        v = model__ival_add(m, t->row, IV_WAIT, t->wait_kind, t->t_state, ts, t->wait_obj, t->wait_site);
+        if (v != NULL) {
+            v->obj_site = t->wait_obj_site;
+        }
         break;
+    }
     default:
         break;
     }
@@ -40,6 +46,7 @@ static void wait_ended(struct model *m, struct mloop *l, struct mtask *t, uint64
     struct waitstat *w;
     uint64_t d = since(t->t_state, ts);
 
+    model__sync_wait_end(l, t);
     if (t->wait_kind == WAIT_YIELD) {
         return;
     }
@@ -220,6 +227,9 @@ void model__on_task_suspend(struct model *m, struct mloop *l, const struct event
     if (t->state != TS_RUNNING) {
         l->anomalies++;
     }
+    if (t->state == TS_WAITING) {
+        model__sync_wait_end(l, t); /* a second suspend without a wake */
+    }
     step_ended(m, l, t, ev->ts_ns);
     model__task_close_state(m, t, ev->ts_ns);
     t->state = TS_WAITING;
@@ -229,6 +239,7 @@ void model__on_task_suspend(struct model *m, struct mloop *l, const struct event
     t->wait_task = ev->wait_kind == WAIT_LOCK || ev->wait_kind == WAIT_JOIN ? ev->wait_task : 0;
     t->wait_timeout_ns = ev->timeout_ns;
     t->wait_site = model__site_of(m, &ev->site);
+    model__sync_wait_begin(m, l, t);
     if (l->fdw_candidate != 0) {
         struct mhandle *h = model_handle(l, l->fdw_candidate);
         if (h != NULL && ev->wait_kind == WAIT_FD && h->fd >= 0 && (uint64_t)h->fd == ev->obj_id &&
@@ -289,27 +300,98 @@ static void agg_task_end(struct model *m, struct mloop *l, struct mtask *t, enum
     }
 }
 
+/*
+ * Is a live task other than t waiting on this lock? A lock release leaves no
+ * event, but a release with waiters hands the lock to the first of them (a
+ * task_ready): a lock still owned by t while another task waits on it was
+ * never released. Without waiters nothing tells whether it was.
+ */
+static int lock_has_waiter(const struct mloop *l, const struct mtask *t, uint64_t lock)
+{
+    const struct msync *s = model_sync(l, lock);
+    size_t it = 0;
+    void *v;
+
+    if (s != NULL) {
+        return s->waiters > 0;
+    }
+    if (l->live_tasks > MAX_INFER_TASKS) {
+        return 0;
+    }
+    while (u64map_next(&l->objs, &it, NULL, &v)) {
+        const struct mtask *w = v;
+        if (w->o.type == OBJ_TASK && w != t && !(w->flags & TF_FINISHED) && w->state == TS_WAITING &&
+            w->wait_kind == WAIT_LOCK && w->wait_obj == lock) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The task finished: what it held goes (its timeout timer, locks it was known to hold). */
 static void task_release(struct model *m, struct mloop *l, struct mtask *t)
 {
     struct mhandle *tm = t->timer_id ? model_handle(l, t->timer_id) : NULL;
     size_t it = 0;
     void *v;
 
-    (void)m;
     if (tm != NULL && (tm->flags & HF_INTERNAL)) {
         model__handle_free(l, tm);
     }
+    t->timer_id = 0;
     /* locks it was known to hold are now in an unknown state */
     while (u64map_next(&l->locks, &it, NULL, &v)) {
         struct mlock *k = v;
         if (k->owner == t->o.id && k->how != OWNER_UNKNOWN) {
-            agg_task_end(m, l, t, AGG_HELD_LOCK_AT_END, k->o.id, t->t_state);
+            if (lock_has_waiter(l, t, k->o.id)) {
+                agg_task_end(m, l, t, AGG_HELD_LOCK_AT_END, k->o.id, t->t_state);
+            }
             k->owner = 0;
             k->how = OWNER_UNKNOWN;
         }
     }
+}
+
+/* Its record goes: libloop freed the task (finished, and joined or detached). */
+static void task_forget(struct mloop *l, struct mtask *t)
+{
     u64map_del(&l->objs, t->o.id);
     free(t);
+}
+
+/*
+ * Can the outcome of a finished task still be retrieved, so that the record
+ * must stay? Only where the trace says who joins (format_minor >= 1), for a
+ * task neither joined nor detached whose task_new was seen.
+ */
+static int task_awaits_join(const struct mloop *l, const struct mtask *t)
+{
+    return mloop_has_joins(l) && (t->flags & TF_SEEN_NEW) && !(t->flags & (TF_JOINED | TF_DETACHED));
+}
+
+/*
+ * Lints of a task whose outcome nobody will retrieve, decided when that is
+ * known (see docs/analyze.md): a task detached with loop_task_detach() that
+ * failed lost its error; a group-owned task is observed by its group (the
+ * group's wait returns the first error and cancels the rest); a detached
+ * task's cancellation is the caller's choice, not an oversight.
+ */
+static void task_unretrieved(struct model *m, struct mloop *l, struct mtask *t, uint64_t ts)
+{
+    if (t->flags & TF_JOINED) {
+        return;
+    }
+    if (t->flags & TF_DETACHED) {
+        if (t->group_id == 0 && t->state == TS_FAILED) {
+            agg_task_end(m, l, t, AGG_FAILED_UNJOINED, (uint64_t)(int64_t)t->err, ts);
+        }
+        return;
+    }
+    if (t->state == TS_FAILED) {
+        agg_task_end(m, l, t, AGG_FAILED_UNJOINED, (uint64_t)(int64_t)t->err, ts);
+    } else if (t->state == TS_CANCELLED) {
+        agg_task_end(m, l, t, AGG_CANCELLED_UNOBSERVED, 0, ts);
+    }
 }
 
 void model__on_task_done(struct model *m, struct mloop *l, const struct event *ev)
@@ -348,16 +430,84 @@ void model__on_task_done(struct model *m, struct mloop *l, const struct event *e
         r->t_end = ev->ts_ns;
         r->end_state = t->state;
     }
-    if (t->state == TS_FAILED && !(t->flags & TF_JOIN_WAITED)) {
-        agg_task_end(m, l, t, AGG_FAILED_UNJOINED, (uint64_t)(int64_t)t->err, ev->ts_ns);
-    }
-    if (t->state == TS_CANCELLED && !(t->flags & TF_JOIN_WAITED)) {
-        agg_task_end(m, l, t, AGG_CANCELLED_UNOBSERVED, 0, ev->ts_ns);
-    }
     if (t->wakes >= 10 && t->self_wakes * 2 > t->wakes) {
         agg_task_end(m, l, t, AGG_SELF_WAKE, t->self_wakes * 100 / t->wakes, ev->ts_ns);
     }
     task_release(m, l, t);
+    if (!mloop_has_joins(l)) {
+        /* no join events (format_minor 0): "nobody waited to join it" is the best guess */
+        if (t->state == TS_FAILED && !(t->flags & TF_JOIN_WAITED)) {
+            agg_task_end(m, l, t, AGG_FAILED_UNJOINED, (uint64_t)(int64_t)t->err, ev->ts_ns);
+        }
+        if (t->state == TS_CANCELLED && !(t->flags & TF_JOIN_WAITED)) {
+            agg_task_end(m, l, t, AGG_CANCELLED_UNOBSERVED, 0, ev->ts_ns);
+        }
+        task_forget(l, t);
+    } else if (!task_awaits_join(l, t)) {
+        task_unretrieved(m, l, t, ev->ts_ns);
+        task_forget(l, t);
+    }
+    /* else kept (finished) until task_join, task_detach or the end of the trace */
+}
+
+void model__on_task_join(struct model *m, struct mloop *l, const struct event *ev)
+{
+    struct mtask *t = model_task(l, ev->id);
+
+    (void)m;
+    l->flags |= LF_MINOR1;
+    if (t == NULL) {
+        return; /* spawned before the trace started */
+    }
+    if (t->flags & TF_JOINED) {
+        l->anomalies++; /* an outcome is retrieved once */
+        return;
+    }
+    t->flags |= TF_JOINED;
+    l->tasks_joined++;
+    if (t->flags & TF_FINISHED) {
+        task_forget(l, t);
+    } else {
+        l->anomalies++; /* joined before its task_done: kept until it */
+    }
+}
+
+void model__on_task_detach(struct model *m, struct mloop *l, const struct event *ev)
+{
+    struct mtask *t = model_task(l, ev->id);
+
+    l->flags |= LF_MINOR1;
+    if (t == NULL) {
+        return;
+    }
+    if (t->flags & (TF_DETACHED | TF_JOINED)) {
+        l->anomalies++;
+        return;
+    }
+    t->flags |= TF_DETACHED;
+    t->group_id = ev->group_id;
+    l->tasks_detached++;
+    if (t->flags & TF_FINISHED) {
+        task_unretrieved(m, l, t, ev->ts_ns);
+        task_forget(l, t);
+    }
+}
+
+/* The end of the trace: finished tasks nobody joined, in loops whose trace has joins. */
+void model__tasks_finish(struct model *m, struct mloop *l)
+{
+    size_t it = 0;
+    void *v;
+
+    if (!mloop_has_joins(l)) {
+        return;
+    }
+    while (u64map_next(&l->objs, &it, NULL, &v)) {
+        struct mtask *t = v;
+        if (t->o.type == OBJ_TASK && (t->flags & TF_FINISHED) && task_awaits_join(l, t)) {
+            task_unretrieved(m, l, t, t->t_state);
+        }
+    }
 }
 
 void model__on_task_cancel(struct model *m, struct mloop *l, const struct event *ev)

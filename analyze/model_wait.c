@@ -268,6 +268,7 @@ static void record_cycle(struct model *m, struct mloop *l, uint64_t start, const
         path[n].wait_kind = t->wait_kind;
         path[n].obj = t->wait_obj;
         path[n].wait_site = t->wait_site;
+        path[n].obj_site = t->wait_kind == WAIT_LOCK ? t->wait_obj_site : 0;
         path[n].inferred = (uint8_t)inferred;
         n++;
         cur = next;

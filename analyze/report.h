@@ -92,10 +92,22 @@ const char *hang_class_name(enum hang_class cls);
 /* 1 for the classes check reports */
 int hang_is_finding(enum hang_class cls);
 
-/* Leak groups: live objects at the end, grouped by (type, kind, site). */
+/*
+ * Leak groups: objects alive at the end (and futures freed unresolved),
+ * grouped by (loop, what, kind, site, confirmed).
+ */
+enum leak_what {
+    LEAK_HANDLE = 1,        /* a handle never closed */
+    LEAK_TASK_UNFINISHED,   /* a task never finished */
+    LEAK_TASK_UNJOINED,     /* finished, never joined nor detached (format_minor >= 1) */
+    LEAK_FUTURE_UNRESOLVED, /* a future never resolved: freed so, or alive so at the end */
+    LEAK_SYNC_UNFREED,      /* an event, lock, channel or group never freed */
+};
+
 struct leak_group {
     int is_task;
-    uint8_t kind;
+    uint8_t what;          /* enum leak_what */
+    uint8_t kind;          /* handle kind; KIND_TASK; enum ev_sync_kind for futures and sync objects */
     uint32_t site;
     uint32_t names[4];     /* the first distinct names */
     size_t nnames;
@@ -104,17 +116,29 @@ struct leak_group {
     uint64_t count, first_ts, last_ts;
     uint64_t ids[8];       /* the first ids */
     size_t nids;
-    int confirmed;         /* the loop is not running at the end: they were never closed/finished */
+    uint64_t failed, cancelled; /* LEAK_TASK_UNJOINED: how they ended */
+    uint64_t freed;        /* LEAK_FUTURE_UNRESOLVED: freed before anyone resolved them */
+    int confirmed;         /* the loop is not running at the end (or the future is gone): a leak */
     int gap;
 };
 
+/* "task", "handle" or "sync" */
+const char *leak_type_name(const struct leak_group *g);
+/* "timer", "task", "future", "lock"... */
+const char *leak_kind_name(const struct leak_group *g);
+/* "never_closed", "never_finished", "never_joined", "never_resolved", "never_freed" */
+const char *leak_what_name(const struct leak_group *g);
+
 int leaks_collect(const struct ctx *c, struct leak_group **out, size_t *n);
+/* How many selected loops have no join/sync data (format_minor 0); the first in *first. */
+size_t leaks_loops_without_joins(const struct ctx *c, const struct mloop **first);
 
 /* Counts of everything check reports (also shown by summary). */
 struct findings {
     uint64_t deadlocks, stuck, long_waits, overdue;
     uint64_t stalls, slow_steps, slow_events;
     uint64_t leaked_handles, leaked_tasks;
+    uint64_t unjoined_tasks, unresolved_futures, unfreed_sync;
     uint64_t stall_findings; /* one stall may show as all three: the largest of them */
     uint64_t crashes;
     uint64_t total;
@@ -124,7 +148,11 @@ int findings_count(const struct ctx *c, struct findings *f);
 /* ---------------------------------------------------------------------- */
 /* Helpers                                                                 */
 
-/* "lock 2", "join task 5 \"beta\"", "fd 7", "sleep 10 ms"... */
+/*
+ * "lock 2 (created at x.c:12 (main)) at x.c:30 (worker)", "join task 5
+ * \"beta\" at ...", "fd 7 at ...", "sleep 10 ms at ...": the await's site
+ * last; the sync object's creation site when the trace has it.
+ */
 const char *describe_wait(const struct ctx *c, const struct mloop *l, const struct mtask *t,
                           char *buf, size_t len);
 /* task 3 "alpha" */
@@ -137,6 +165,8 @@ int ctx_loop_selected(const struct ctx *c, const struct mloop *l);
 /* "pid 123 (\"name\") loop 1" */
 const char *describe_loop(const struct ctx *c, const struct mloop *l, char *buf, size_t len);
 
+/* " (created at x.c:12 (main))" for a sync object's creation site, "" when unknown */
+const char *describe_obj_site(const struct ctx *c, uint32_t obj_site, char *buf, size_t len);
 /* JSON: {"file":..,"line":..,"func":..} or null */
 void json_site(const struct ctx *c, struct jw *w, const char *key, uint32_t site);
 /* The "trace" object every JSON document carries. */

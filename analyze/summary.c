@@ -79,10 +79,22 @@ static void text_loop(const struct ctx *c, const struct mloop *l)
             "    tasks: %" PRIu64 " spawned, %" PRIu64 " done, %" PRIu64 " cancelled, %" PRIu64
             " failed, %" PRIu64 " alive at the end\n",
             l->tasks_new, l->tasks_done, l->tasks_cancelled, l->tasks_failed, l->live_tasks);
+    if (mloop_has_joins(l)) {
+        fprintf(c->out, "    tasks: %" PRIu64 " joined, %" PRIu64 " detached\n", l->tasks_joined, l->tasks_detached);
+    }
     fprintf(c->out,
             "    handles: %" PRIu64 " created, %" PRIu64 " closed; %" PRIu64 " call-soons and %" PRIu64
             " work items run\n",
             l->handles_new, l->handles_closed, l->call_soons, l->work_items);
+    if (mloop_has_joins(l)) {
+        fprintf(c->out,
+                "    sync objects: %" PRIu64 " created, %" PRIu64 " freed, %" PRIu64 " alive; futures: %" PRIu64
+                " resolved, %" PRIu64 " failed\n",
+                l->sync_new, l->sync_freed, l->live_sync, l->futures_resolved, l->futures_failed);
+    } else {
+        fprintf(c->out, "    no join or sync-object events (trace format minor 0): joins and sync "
+                        "objects are not analyzed\n");
+    }
     fprintf(c->out,
             "    busy %.1f%% (%s of %s in loop_run), %" PRIu64 " iterations, %" PRIu64
             " callbacks, %" PRIu64 " slow_callback events, %" PRIu64 " stalls, %" PRIu64 " errors\n",
@@ -148,10 +160,12 @@ static int text_summary(const struct ctx *c)
     fprintf(c->out,
             "findings: %" PRIu64 " deadlock(s), %" PRIu64 " hung task(s), %" PRIu64
             " stall(s) (%" PRIu64 " over %s, %" PRIu64 " caught by the watchdog, %" PRIu64
-            " slow_callback events), %" PRIu64 " leaked handle(s), %" PRIu64 " leaked task(s)\n",
+            " slow_callback events), %" PRIu64 " leaked handle(s), %" PRIu64 " leaked task(s), %" PRIu64
+            " task(s) never joined, %" PRIu64 " future(s) never resolved, %" PRIu64
+            " sync object(s) never freed\n",
             f.deadlocks, f.stuck + f.long_waits + f.overdue, f.stall_findings, f.slow_steps,
             fmt_dur(a, sizeof a, c->o->threshold_ns), f.stalls, f.slow_events, f.leaked_handles,
-            f.leaked_tasks);
+            f.leaked_tasks, f.unjoined_tasks, f.unresolved_futures, f.unfreed_sync);
     for (i = 0; i < c->m->ncycles; i++) {
         const struct cycle *cy = &c->m->cycles[i];
         const struct mloop *l = model_loop(c->m, cy->vpid, cy->loop_id);
@@ -159,9 +173,11 @@ static int text_summary(const struct ctx *c)
         for (j = 0; j < cy->n; j++) {
             const struct cycle_edge *e = &cy->edges[j];
             const char *name = model_str(c->m, e->name);
-            fprintf(c->out, "%s task %" PRIu64 "%s%s%s waits %s %" PRIu64 " at %s", j ? " →" : "", e->task,
+            char ob[300];
+            fprintf(c->out, "%s task %" PRIu64 "%s%s%s waits %s %" PRIu64 "%s at %s", j ? " →" : "", e->task,
                     name[0] ? " \"" : "", name, name[0] ? "\"" : "", e->wait_kind == WAIT_LOCK ? "lock" : "join",
-                    e->obj, model_site_str(c->m, e->wait_site, sb, sizeof sb));
+                    e->obj, describe_obj_site(c, e->obj_site, ob, sizeof ob),
+                    model_site_str(c->m, e->wait_site, sb, sizeof sb));
         }
         fprintf(c->out, "%s\n", cy->broken_ts ? " (later broken)" : "");
     }
@@ -218,10 +234,15 @@ static int text_summary(const struct ctx *c)
         if (!g[i].confirmed) {
             continue;
         }
-        fprintf(c->out, "  leak: %s: %" PRIu64 " %s%s never %s, created at %s\n",
+        fprintf(c->out, "  leak: %s: %" PRIu64 " %s%s %s, created at %s\n",
                 describe_loop(c, model_loop(c->m, g[i].vpid, g[i].loop_id), lb, sizeof lb), g[i].count,
-                g[i].is_task ? "task" : ev_kind_name(g[i].kind), g[i].count == 1 ? "" : "s",
-                g[i].is_task ? "finished" : "closed", model_site_str(c->m, g[i].site, sb, sizeof sb));
+                leak_kind_name(&g[i]), g[i].count == 1 ? "" : "s",
+                g[i].what == LEAK_HANDLE            ? "never closed"
+                : g[i].what == LEAK_TASK_UNFINISHED ? "never finished"
+                : g[i].what == LEAK_TASK_UNJOINED   ? "finished but never joined"
+                : g[i].what == LEAK_FUTURE_UNRESOLVED ? "never resolved"
+                                                      : "never freed",
+                model_site_str(c->m, g[i].site, sb, sizeof sb));
     }
     free(g);
     if (f.total == 0 && c->m->ncrashes == 0) {
@@ -278,7 +299,24 @@ static int json_summary(const struct ctx *c)
             jw_u64(&w, "cancelled", l->tasks_cancelled);
             jw_u64(&w, "failed", l->tasks_failed);
             jw_u64(&w, "alive", l->live_tasks);
+            if (mloop_has_joins(l)) {
+                jw_u64(&w, "joined", l->tasks_joined);
+                jw_u64(&w, "detached", l->tasks_detached);
+            }
             jw_end_obj(&w);
+            jw_u64(&w, "format_minor", l->format_minor);
+            jw_bool(&w, "join_data", mloop_has_joins(l));
+            if (mloop_has_joins(l)) {
+                jw_obj(&w, "sync");
+                jw_u64(&w, "created", l->sync_new);
+                jw_u64(&w, "freed", l->sync_freed);
+                jw_u64(&w, "alive", l->live_sync);
+                jw_u64(&w, "futures_resolved", l->futures_resolved);
+                jw_u64(&w, "futures_failed", l->futures_failed);
+                jw_end_obj(&w);
+            } else {
+                jw_null(&w, "sync");
+            }
             jw_obj(&w, "handles");
             jw_u64(&w, "created", l->handles_new);
             jw_u64(&w, "closed", l->handles_closed);
@@ -326,6 +364,9 @@ static int json_summary(const struct ctx *c)
     jw_u64(&w, "stall_findings", f.stall_findings);
     jw_u64(&w, "leaked_handles", f.leaked_handles);
     jw_u64(&w, "leaked_tasks", f.leaked_tasks);
+    jw_u64(&w, "unjoined_tasks", f.unjoined_tasks);
+    jw_u64(&w, "unresolved_futures", f.unresolved_futures);
+    jw_u64(&w, "unfreed_sync_objects", f.unfreed_sync);
     jw_u64(&w, "trace_ends_in_callback", f.crashes);
     jw_u64(&w, "total", f.total);
     jw_end_obj(&w);

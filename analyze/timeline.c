@@ -180,7 +180,9 @@ static const char *ival_label(const struct ctx *c, const struct ival *v, char *b
         if (v->kind == WAIT_SLEEP || v->kind == WAIT_YIELD) {
             snprintf(buf, len, "%s at %s", ev_wait_kind_name(v->kind), sb);
         } else {
-            snprintf(buf, len, "wait %s %" PRIu64 " at %s", ev_wait_kind_name(v->kind), v->obj, sb);
+            char ob[300];
+            snprintf(buf, len, "wait %s %" PRIu64 "%s at %s", ev_wait_kind_name(v->kind), v->obj,
+                     describe_obj_site(c, v->obj_site, ob, sizeof ob), sb);
         }
         break;
     case IV_CALLBACK:
@@ -238,8 +240,9 @@ static int text_timeline(const struct ctx *c, const struct tl *t)
             }
             wb[0] = '\0';
             if (row->end_state == TS_WAITING) {
-                char sb[256];
-                snprintf(wb, sizeof wb, "%s %" PRIu64 " at %s", ev_wait_kind_name(row->end_wait), row->end_obj,
+                char sb[256], ob[300];
+                snprintf(wb, sizeof wb, "%s %" PRIu64 "%s at %s", ev_wait_kind_name(row->end_wait), row->end_obj,
+                         describe_obj_site(c, row->end_obj_site, ob, sizeof ob),
                          model_site_str(m, row->end_site, sb, sizeof sb));
             }
             fprintf(c->out, "  %6" PRIu64 " %-16.16s %12s %12s %-9s %6" PRIu64 " %9s %9s %9s  %s\n", row->id,
@@ -334,6 +337,7 @@ static int json_timeline(const struct ctx *c, const struct tl *t)
             if (v->state == IV_WAIT) {
                 jw_str(&w, "wait_kind", ev_wait_kind_name(v->kind));
                 jw_u64(&w, "obj", v->obj);
+                json_site(c, &w, "obj_site", v->obj_site);
             } else if (v->state == IV_CALLBACK) {
                 jw_str(&w, "kind", ev_kind_name(v->kind));
                 jw_u64(&w, "id", v->obj);

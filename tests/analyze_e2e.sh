@@ -143,7 +143,7 @@ static intptr_t two(void *arg)
 int main(void)
 {
     loop_t *loop = loop_new();
-    first = loop_lock_new(loop);
+    first = loop_lock_new(loop); /* SITE_FIRST */
     second = loop_lock_new(loop);
     loop_spawn(loop, one, NULL, "one");
     loop_spawn(loop, two, NULL, "two");
@@ -253,6 +253,77 @@ int main(void)
     loop_timer_start(&timer, tick, 1, 0);
     loop_run(loop2, LOOP_RUN_DEFAULT);
     return loop_close(loop2) == 0 && counter == 9 ? 0 : 1;
+}
+EOF
+
+cat >"$tmp/src/ad_joins.c" <<'EOF'
+/*
+ * Joins, detaches and sync objects (trace format minor 1). Leaks: 2 tasks
+ * "lost" and 1 "broken" (failed) and 1 "victim" (cancelled) finished but
+ * never joined, 1 future never resolved (alive) and 1 freed unresolved, 1
+ * lock never freed. Not leaks: a detached task, a joined task, a group's
+ * child, a resolved future, a failed future (freed), a freed lock.
+ */
+#include <errno.h>
+#include <loop.h>
+
+/* left unresolved / unfreed on purpose; static: still reachable for LeakSanitizer */
+static loop_future_t *never;
+static loop_lock_t *kept;
+
+static intptr_t quick(void *arg)
+{
+    (void)arg;
+    loop_sleep(1);
+    return 0;
+}
+
+static intptr_t broken(void *arg)
+{
+    (void)arg;
+    return -EIO;
+}
+
+static intptr_t sleeper(void *arg)
+{
+    (void)arg;
+    return loop_sleep(10000);
+}
+
+static intptr_t boss(void *arg)
+{
+    loop_group_t *g = loop_group_new(arg);
+    loop_group_spawn(g, quick, NULL, "child");
+    int rc = loop_group_wait(g, LOOP_FOREVER);
+    loop_group_free(g);
+    return rc;
+}
+
+int main(void)
+{
+    loop_t *loop = loop_new();
+    for (int i = 0; i < 2; i++) {
+        loop_spawn(loop, quick, NULL, "lost"); /* SITE_UNJOINED */
+    }
+    loop_spawn(loop, broken, NULL, "broken"); /* SITE_BROKEN */
+    loop_task_t *v = loop_spawn(loop, sleeper, NULL, "victim"); /* SITE_VICTIM */
+    loop_task_cancel(v);
+    loop_task_detach(loop_spawn(loop, quick, NULL, "bg"));
+    loop_task_t *j = loop_spawn(loop, quick, NULL, "joined");
+    loop_task_t *b = loop_spawn(loop, boss, loop, "boss");
+    never = loop_future_new(loop); /* SITE_NEVER */
+    loop_future_unref(loop_future_new(loop)); /* SITE_DROPPED */
+    loop_future_t *failed = loop_future_new(loop); /* SITE_FAILED_FUTURE */
+    loop_future_fail(failed, -EPIPE);
+    loop_future_unref(failed);
+    loop_future_t *ok = loop_future_new(loop);
+    loop_future_resolve(ok, 1);
+    loop_future_unref(ok);
+    kept = loop_lock_new(loop); /* SITE_LOCK */
+    loop_lock_free(loop_lock_new(loop));
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    int rc = loop_join(j, NULL, 0) == 0 && loop_join(b, NULL, 0) == 0 ? 0 : 1;
+    return loop_close(loop) == 0 ? rc : 1;
 }
 EOF
 
@@ -394,7 +465,7 @@ int main(int argc, char **argv)
 }
 EOF
 
-for p in ad_deadlock ad_leak ad_clean ad_stall ad_crash ad_livedl ad_hops; do
+for p in ad_deadlock ad_leak ad_clean ad_joins ad_stall ad_crash ad_livedl ad_hops; do
     build $p
 done
 
@@ -467,6 +538,8 @@ capture deadlock -- "$tmp/bin/ad_deadlock"
 capture leak -- "$tmp/bin/ad_leak"
 capture clean -- "$tmp/bin/ad_clean"
 [ $cst = 0 ] || fail "ad_clean failed under loop-trace (status $cst): $(tail -n 3 "$tmp/cap-clean.err")"
+capture joins -- "$tmp/bin/ad_joins"
+[ $cst = 0 ] || fail "ad_joins failed under loop-trace (status $cst): $(tail -n 3 "$tmp/cap-joins.err")"
 LOOP_STALL_MS=100 LOOP_DEBUG=1 capture stall -- "$tmp/bin/ad_stall"
 capture two -- sh -c "'$tmp/bin/ad_deadlock'; '$tmp/bin/ad_leak'"
 capture version -- "$tmp/bin/fake_libloop" 99
@@ -505,11 +578,16 @@ out_has '"two"' "hangs (deadlock)"
 out_has "ad_deadlock.c:$one" "hangs (deadlock): the acquire site of task one"
 out_has "ad_deadlock.c:$two" "hangs (deadlock): the acquire site of task two"
 [ "$(grep -c '^DEADLOCK' "$tmp/out")" = 1 ] || fail "hangs found $(grep -c '^DEADLOCK' "$tmp/out") cycles, want 1"
+# the lock waited for is named with its creation site (sync_new, format minor 1)
+fl1=$(line_of ad_deadlock.c SITE_FIRST)
+out_has "waits for lock [0-9]* (created at ad_deadlock.c:$fl1 (main)) at ad_deadlock.c:$two (two)" \
+    "hangs (deadlock): task two waits for the first lock, named with its creation site"
 an hangs --json "$tmp/t-deadlock"
 expect_status 0 "hangs --json (deadlock)"
 json_check "
 c=d['deadlocks']; assert len(c)==1, c
 names=sorted(t['name'] for t in c[0]['tasks']); assert names==['one','two'], names
+osites=sorted(t['obj_site']['line'] for t in c[0]['tasks']); assert osites==sorted([$fl1,$fl1+1]), osites
 lines=sorted(t['wait_site']['line'] for t in c[0]['tasks']); assert lines==sorted([$one,$two]), lines
 assert all(t['wait_kind']=='lock' for t in c[0]['tasks'])
 assert all(t['wait_site']['file']=='ad_deadlock.c' for t in c[0]['tasks'])
@@ -537,6 +615,60 @@ an check "$tmp/t-leak"
 expect_status 1 "check (leak)"
 
 # ---------------------------------------------------------------------------
+# Joins, detaches and sync objects (format minor 1): exact counts per site
+
+ul=$(line_of ad_joins.c SITE_UNJOINED)
+bl=$(line_of ad_joins.c SITE_BROKEN)
+vl=$(line_of ad_joins.c SITE_VICTIM)
+nl=$(line_of ad_joins.c SITE_NEVER)
+dl=$(line_of ad_joins.c SITE_DROPPED)
+ffl=$(line_of ad_joins.c SITE_FAILED_FUTURE)
+ll=$(line_of ad_joins.c SITE_LOCK)
+an leaks "$tmp/t-joins"
+expect_status 0 "leaks (joins)"
+out_has "LEAK: .* 2 tasks finished but never joined, spawned at ad_joins.c:$ul (main) named \"lost\"" "leaks (joins)"
+out_has "LEAK: .* 1 task finished but never joined (1 failed, 0 cancelled), spawned at ad_joins.c:$bl" "leaks (joins)"
+out_has "LEAK: .* 1 task finished but never joined (0 failed, 1 cancelled), spawned at ad_joins.c:$vl" "leaks (joins)"
+out_has "LEAK: .* 1 future never resolved, created at ad_joins.c:$nl (main)" "leaks (joins): the future alive"
+out_has "LEAK: .* 1 future never resolved (1 freed so), created at ad_joins.c:$dl (main)" "leaks (joins): the future dropped"
+out_has "LEAK: .* 1 lock never freed, created at ad_joins.c:$ll (main)" "leaks (joins)"
+an leaks --json "$tmp/t-joins"
+json_check "
+g={(x['leak'],x['kind'],x['site']['line']):x['count'] for x in d['groups']}
+want={('never_joined','task',$ul):2,('never_joined','task',$bl):1,('never_joined','task',$vl):1,
+      ('never_resolved','future',$nl):1,('never_resolved','future',$dl):1,('never_freed','lock',$ll):1}
+assert g==want, (g, want)
+assert all(x['confirmed'] for x in d['groups'])
+assert d['leaked']==7 and d['no_join_data']==[], d
+f=[x for x in d['groups'] if x['leak']=='never_resolved' and x['site']['line']==$dl][0]
+assert f['freed']==1 and f['type']=='sync', f
+t=[x for x in d['groups'] if x['site']['line']==$bl][0]
+assert t['failed']==1 and t['cancelled']==0 and t['names']==['broken'], t
+" "leaks --json (joins)"
+an check --json "$tmp/t-joins"
+expect_status 1 "check (joins)"
+json_check "
+f=d['findings']
+assert (f['unjoined_tasks'],f['unresolved_futures'],f['unfreed_sync_objects'],f['leaked_tasks'],f['leaked_handles'])==(4,2,1,0,0), f
+" "check --json (joins)"
+an lints --json "$tmp/t-joins"
+expect_status 0 "lints (joins)"
+json_check "
+l={(x['lint'],x['site']['line'] if x['site'] else 0):x['count'] for x in d['lints']}
+want={('error_unretrieved',$bl):1,('cancel_unobserved',$vl):1,('future_error_unawaited',$ffl):1}
+assert l==want, (l, want)
+e=[x for x in d['lints'] if x['lint']=='future_error_unawaited'][0]
+assert e['err']==-32, e
+" "lints --json (joins): joined, detached and group-owned tasks are observed; the failed future is not"
+an summary --json "$tmp/t-joins"
+json_check "
+lp=d['processes'][0]['loops'][0]
+assert lp['format_minor']==1 and lp['join_data'], lp
+assert lp['tasks']['joined']==2 and lp['tasks']['detached']==2, lp['tasks']
+assert lp['sync']=={'created':7,'freed':5,'alive':2,'futures_resolved':1,'futures_failed':1}, lp['sync']
+" "summary --json (joins)"
+
+# ---------------------------------------------------------------------------
 # The clean program: nothing found, in two loops
 
 an check "$tmp/t-clean"
@@ -545,6 +677,8 @@ an leaks "$tmp/t-clean"
 out_has "leaks: none" "leaks (clean)"
 an hangs "$tmp/t-clean"
 out_has "hangs: none" "hangs (clean)"
+an lints "$tmp/t-clean"
+out_has "lints: none" "lints (clean): every task joined, every lock freed"
 an summary --json "$tmp/t-clean"
 json_check "
 loops=d['processes'][0]['loops']; assert [l['loop'] for l in loops]==[1,2], loops
@@ -593,7 +727,7 @@ expect_status 1 "check (two processes)"
 # ---------------------------------------------------------------------------
 # Every command, text and JSON
 
-for t in deadlock leak clean stall crash; do
+for t in deadlock leak clean joins stall crash; do
     for cmd in summary timeline hangs lints leaks profile check; do
         an "$cmd" "$tmp/t-$t"
         [ "$st" = 0 ] || [ "$st" = 1 -a "$cmd" = check ] || fail "$cmd $t exited $st: $(cat "$tmp/err")"

@@ -2,7 +2,10 @@
  * test_analyze_model.c — loop-analyze's model and findings on synthetic
  * event sequences (no trace, no babeltrace2): a lock deadlock, a join
  * cycle, a join chain stuck on an event, leaks grouped by site, slow
- * callbacks and stalls, lock hand-offs, filters, and garbage in any order.
+ * callbacks and stalls, lock hand-offs, filters, and garbage in any order;
+ * with trace format minor 1: joins and detaches, tasks never joined, sync
+ * objects (futures never resolved, locks never freed, a wait on a freed
+ * object), memory bounded by live objects, and minor-0 loops left alone.
  */
 #include <criterion/criterion.h>
 
@@ -647,6 +650,10 @@ Test(analyze_model, random_event_sequences_never_crash, .timeout = 20)
             e.now_ns = (uint64_t)rand_r(&seed);
             e.count = (uint64_t)(rand_r(&seed) % 5);
             e.format_version = (uint16_t)(rand_r(&seed) % 3);
+            e.format_minor = (uint16_t)(rand_r(&seed) % 3);
+            e.sync_kind = (uint8_t)(rand_r(&seed) % 7);
+            e.group_id = (uint64_t)(rand_r(&seed) % 12);
+            e.err = -(int32_t)(rand_r(&seed) % 3);
             cr_assert_eq(model_feed(m, &e), 0);
         }
         model_finish(m);
@@ -657,4 +664,397 @@ Test(analyze_model, random_event_sequences_never_crash, .timeout = 20)
         free(g);
         model_free(m);
     }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Trace format minor 1: joins, detaches, sync objects                    */
+
+static void loop_start_minor(struct model *m, uint16_t minor)
+{
+    struct event e = ev(EV_LOOP_NEW, 0);
+
+    at(0);
+    e.format_version = 1;
+    e.format_minor = minor;
+    e.now_ns = 5 * MS;
+    feed(m, e);
+    feed(m, ev(EV_RUN_BEGIN, 0));
+}
+
+static void loop_end(struct model *m)
+{
+    feed(m, ev(EV_RUN_END, 0));
+    feed(m, ev(EV_LOOP_CLOSE, 0));
+}
+
+static void join(struct model *m, uint64_t id, uint64_t by, int err)
+{
+    struct event e = ev(EV_TASK_JOIN, id);
+
+    e.by_id = by;
+    e.err = err;
+    feed(m, e);
+}
+
+static void detach(struct model *m, uint64_t id, uint64_t group)
+{
+    struct event e = ev(EV_TASK_DETACH, id);
+
+    e.group_id = group;
+    feed(m, e);
+}
+
+static void sync_new(struct model *m, uint64_t id, int kind, const char *file, int line)
+{
+    struct event e = ev(EV_SYNC_NEW, id);
+
+    e.sync_kind = (uint8_t)kind;
+    e.site.file = file;
+    e.site.line = line;
+    e.site.func = "main";
+    feed(m, e);
+}
+
+static void sync_free(struct model *m, uint64_t id)
+{
+    feed(m, ev(EV_SYNC_FREE, id));
+}
+
+static void settle(struct model *m, uint64_t id, int err)
+{
+    struct event e = ev(EV_FUTURE_SETTLE, id);
+
+    e.err = err;
+    feed(m, e);
+}
+
+/* A task's whole life in one step. */
+static void life(struct model *m, uint64_t id, const char *name, int line, int state, int err)
+{
+    spawn(m, id, name, "j.c", line);
+    run(m, id);
+    done(m, id, state, err);
+}
+
+static const struct aggsite *find_agg(const struct model *m, enum agg_what what, int line)
+{
+    size_t it = 0;
+    void *cur = NULL;
+
+    while ((cur = model_agg_next(&m->aggs, &it, cur)) != NULL) {
+        const struct aggsite *a = cur;
+        if (a->what == what && model_site(m, a->site)->line == line) {
+            return a;
+        }
+    }
+    return NULL;
+}
+
+static size_t count_aggs(const struct model *m, enum agg_what what)
+{
+    size_t it = 0, n = 0;
+    void *cur = NULL;
+
+    while ((cur = model_agg_next(&m->aggs, &it, cur)) != NULL) {
+        n += ((const struct aggsite *)cur)->what == what;
+    }
+    return n;
+}
+
+static const struct leak_group *find_group(const struct model *m, const struct leak_group *g, size_t n,
+                                           enum leak_what what, int line)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (g[i].what == what && model_site(m, g[i].site)->line == line) {
+            return &g[i];
+        }
+    }
+    return NULL;
+}
+
+Test(analyze_model, minor1_tasks_never_joined_are_leaks_joined_and_detached_are_not, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct leak_group *g;
+    const struct leak_group *x;
+    const struct aggsite *a;
+    struct findings f;
+    struct mloop *l;
+    size_t n;
+
+    loop_start_minor(m, 1);
+    l = model_loop(m, 100, 1);
+    cr_assert(mloop_has_joins(l));
+    spawn(m, 12, "detached", "j.c", 11);
+    detach(m, 12, 0);
+    spawn(m, 14, "grouped", "j.c", 12);
+    detach(m, 14, 90);
+    spawn(m, 24, "fire", "j.c", 16);
+    detach(m, 24, 0);
+    life(m, 10, "joined", 10, TS_DONE, 0);
+    run(m, 12);
+    done(m, 12, TS_DONE, 0);
+    run(m, 14);
+    done(m, 14, TS_FAILED, -5);
+    run(m, 24);
+    done(m, 24, TS_FAILED, -5);
+    life(m, 16, "lost", 13, TS_DONE, 0);
+    life(m, 18, "lost", 13, TS_DONE, 0);
+    life(m, 20, "broken", 14, TS_FAILED, -5);
+    life(m, 22, "victim", 15, TS_CANCELLED, -125);
+    cr_assert_not_null(model_task(l, 10), "finished, not yet joined: kept");
+    join(m, 10, 0, 0);
+    cr_assert_null(model_task(l, 10), "joined and finished: forgotten, as libloop frees it");
+    cr_assert_null(model_task(l, 12), "detached and finished: forgotten");
+    cr_assert_null(model_task(l, 14));
+    cr_assert_not_null(model_task(l, 16), "finished, never joined: kept for the report");
+    cr_assert_eq(l->tasks_joined, 1);
+    cr_assert_eq(l->tasks_detached, 3);
+    loop_end(m);
+    model_finish(m);
+
+    cr_assert_eq(leaks_collect(&c, &g, &n), 0);
+    cr_assert_eq(n, 3, "three sites of tasks never joined, got %zu groups", n);
+    x = find_group(m, g, n, LEAK_TASK_UNJOINED, 13);
+    cr_assert_not_null(x);
+    cr_assert_eq(x->count, 2);
+    cr_assert(x->confirmed && x->is_task);
+    cr_assert_str_eq(leak_what_name(x), "never_joined");
+    x = find_group(m, g, n, LEAK_TASK_UNJOINED, 14);
+    cr_assert(x != NULL && x->count == 1 && x->failed == 1 && x->cancelled == 0);
+    x = find_group(m, g, n, LEAK_TASK_UNJOINED, 15);
+    cr_assert(x != NULL && x->count == 1 && x->failed == 0 && x->cancelled == 1);
+    free(g);
+    cr_assert_eq(findings_count(&c, &f), 0);
+    cr_assert_eq(f.unjoined_tasks, 4);
+    cr_assert_eq(f.leaked_tasks, 0);
+    cr_assert_eq(f.total, 4);
+
+    /* lints: the unjoined failure and cancellation, the detached failure; not the group's child */
+    a = find_agg(m, AGG_FAILED_UNJOINED, 14);
+    cr_assert(a != NULL && a->count == 1 && (int64_t)a->value == -5);
+    a = find_agg(m, AGG_FAILED_UNJOINED, 16);
+    cr_assert(a != NULL && a->count == 1, "a failed task detached with loop_task_detach lost its error");
+    cr_assert_null(find_agg(m, AGG_FAILED_UNJOINED, 12), "a group-owned task is observed by its group");
+    cr_assert_eq(count_aggs(m, AGG_FAILED_UNJOINED), 2);
+    a = find_agg(m, AGG_CANCELLED_UNOBSERVED, 15);
+    cr_assert(a != NULL && a->count == 1);
+    cr_assert_eq(count_aggs(m, AGG_CANCELLED_UNOBSERVED), 1);
+    model_free(m);
+}
+
+Test(analyze_model, minor1_a_join_retrieves_a_failure_and_a_cancellation, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct findings f;
+
+    loop_start_minor(m, 1);
+    life(m, 10, "broken", 10, TS_FAILED, -5);
+    life(m, 12, "victim", 11, TS_CANCELLED, -125);
+    join(m, 10, 0, -5);
+    join(m, 12, 0, -125);
+    loop_end(m);
+    model_finish(m);
+    cr_assert_eq(count_aggs(m, AGG_FAILED_UNJOINED), 0);
+    cr_assert_eq(count_aggs(m, AGG_CANCELLED_UNOBSERVED), 0);
+    cr_assert_eq(findings_count(&c, &f), 0);
+    cr_assert_eq(f.total, 0);
+    model_free(m);
+}
+
+Test(analyze_model, minor1_unjoined_tasks_in_a_running_loop_are_only_alive, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct leak_group *g;
+    struct findings f;
+    size_t n;
+
+    loop_start_minor(m, 1);
+    life(m, 10, "later", 10, TS_DONE, 0);
+    feed(m, ev(EV_ITER_BEGIN, 0));
+    model_finish(m);
+    cr_assert_eq(leaks_collect(&c, &g, &n), 0);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(g[0].what, LEAK_TASK_UNJOINED);
+    cr_assert_not(g[0].confirmed, "the loop still runs: it may be joined later");
+    free(g);
+    cr_assert_eq(findings_count(&c, &f), 0);
+    cr_assert_eq(f.total, 0);
+    model_free(m);
+}
+
+Test(analyze_model, minor1_futures_never_resolved_and_locks_never_freed_by_site, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct leak_group *g;
+    const struct leak_group *x;
+    const struct aggsite *a;
+    struct findings f;
+    struct mloop *l;
+    size_t n;
+    uint64_t id;
+
+    loop_start_minor(m, 1);
+    l = model_loop(m, 100, 1);
+    at(1);
+    sync_new(m, 1, SYNC_FUTURE, "s.c", 5);  /* alive, never resolved */
+    sync_new(m, 2, SYNC_FUTURE, "s.c", 6);  /* freed unresolved */
+    at(2);
+    sync_new(m, 3, SYNC_FUTURE, "s.c", 6);  /* freed unresolved too, later */
+    sync_new(m, 4, SYNC_FUTURE, "s.c", 7);  /* failed, never awaited */
+    sync_new(m, 5, SYNC_FUTURE, "s.c", 8);  /* resolved */
+    sync_new(m, 6, SYNC_LOCK, "s.c", 9);    /* never freed */
+    sync_new(m, 7, SYNC_EVENT, "s.c", 10);  /* freed */
+    sync_new(m, 8, SYNC_FUTURE, "s.c", 11); /* resolved, still referenced: not a leak */
+    settle(m, 4, -32);
+    settle(m, 5, 0);
+    settle(m, 8, 0);
+    sync_free(m, 2);
+    sync_free(m, 3);
+    sync_free(m, 4);
+    sync_free(m, 5);
+    sync_free(m, 7);
+    cr_assert_null(model_sync(l, 2), "a freed object's record goes");
+    cr_assert_not_null(model_sync(l, 1));
+    cr_assert_eq(l->live_sync, 3);
+    /* memory follows live objects: a thousand futures made and freed leave nothing behind */
+    for (id = 100; id < 1100; id++) {
+        sync_new(m, id, SYNC_FUTURE, "s.c", 12);
+        settle(m, id, 0);
+        sync_free(m, id);
+    }
+    cr_assert_eq(l->objs.len, 3);
+    cr_assert_eq(l->futures_resolved, 1002);
+    cr_assert_eq(l->futures_failed, 1);
+    loop_end(m);
+    model_finish(m);
+
+    cr_assert_eq(leaks_collect(&c, &g, &n), 0);
+    cr_assert_eq(n, 3, "got %zu groups", n);
+    x = find_group(m, g, n, LEAK_FUTURE_UNRESOLVED, 5);
+    cr_assert(x != NULL && x->count == 1 && x->freed == 0 && x->confirmed);
+    cr_assert_str_eq(leak_kind_name(x), "future");
+    x = find_group(m, g, n, LEAK_FUTURE_UNRESOLVED, 6);
+    cr_assert(x != NULL && x->count == 2 && x->freed == 2 && x->confirmed);
+    cr_assert_eq(x->first_ts, 1000 * MS + 1 * MS);
+    cr_assert_eq(x->last_ts, 1000 * MS + 2 * MS);
+    cr_assert(x->nids == 2 && x->ids[0] == 2 && x->ids[1] == 3);
+    x = find_group(m, g, n, LEAK_SYNC_UNFREED, 9);
+    cr_assert(x != NULL && x->count == 1 && x->ids[0] == 6);
+    cr_assert_str_eq(leak_kind_name(x), "lock");
+    cr_assert_str_eq(leak_type_name(x), "sync");
+    free(g);
+    cr_assert_eq(findings_count(&c, &f), 0);
+    cr_assert_eq(f.unresolved_futures, 3);
+    cr_assert_eq(f.unfreed_sync, 1);
+    a = find_agg(m, AGG_FUTURE_ERR_UNAWAITED, 7);
+    cr_assert(a != NULL && a->count == 1 && a->example_id == 4 && (int64_t)a->value == -32);
+    cr_assert_eq(count_aggs(m, AGG_FUTURE_ERR_UNAWAITED), 1);
+    model_free(m);
+}
+
+Test(analyze_model, minor1_a_failed_future_a_task_awaited_is_not_a_lint, .timeout = 5)
+{
+    struct model *m = new_model();
+
+    loop_start_minor(m, 1);
+    sync_new(m, 1, SYNC_FUTURE, "s.c", 5);
+    spawn(m, 2, "waiter", "s.c", 6);
+    run(m, 2);
+    suspend(m, 2, WAIT_FUTURE, 1, -1, "s.c", 20, "waiter");
+    settle(m, 1, -5);
+    ready(m, 2, KIND_TASK, 0);
+    run(m, 2);
+    done(m, 2, TS_FAILED, -5);
+    join(m, 2, 0, -5);
+    sync_free(m, 1);
+    loop_end(m);
+    model_finish(m);
+    cr_assert_eq(count_aggs(m, AGG_FUTURE_ERR_UNAWAITED), 0);
+    cr_assert_eq(count_aggs(m, AGG_FAILED_UNJOINED), 0);
+    model_free(m);
+}
+
+Test(analyze_model, minor1_a_wait_on_a_freed_object_is_a_lost_wakeup_named_with_its_site, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct mloop *l;
+    struct mtask *t;
+    const struct aggsite *a;
+    char buf[512];
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f;
+
+    loop_start_minor(m, 1);
+    l = model_loop(m, 100, 1);
+    sync_new(m, 1, SYNC_EVENT, "w.c", 3);
+    spawn(m, 2, "waiter", "w.c", 4);
+    run(m, 2);
+    suspend(m, 2, WAIT_EVENT, 1, -1, "w.c", 9, "waiter");
+    t = model_task(l, 2);
+    cr_assert_not_null(t);
+    cr_assert_str_eq(describe_wait(&c, l, t, buf, sizeof buf), "event 1 (created at w.c:3 (main)) at w.c:9 (waiter)");
+    cr_assert_eq(model_sync(l, 1)->waiters, 1);
+    sync_free(m, 1);
+    cr_assert(t->flags & TF_WAIT_FREED);
+    cr_assert_str_eq(describe_wait(&c, l, t, buf, sizeof buf),
+                     "event 1 (created at w.c:3 (main)) (freed) at w.c:9 (waiter)");
+    a = find_agg(m, AGG_WAIT_ON_FREED, 9);
+    cr_assert(a != NULL && a->count == 1 && a->example_id == 2 && a->value == 1 && a->kind == SYNC_EVENT);
+    feed(m, ev(EV_RUN_END, 0));
+    model_finish(m);
+    f = open_memstream(&out, &len);
+    cr_assert_not_null(f);
+    c.out = f;
+    cr_assert_eq(report_lints(&c), 0);
+    fclose(f);
+    cr_assert_not_null(strstr(out, "lint: lost_wakeup: pid 100 (prog) loop 1: 1 wait(s) of task(s) \"waiter\" at "
+                                   "w.c:9 (waiter) were on an object (event) that was freed"),
+                       "%s", out);
+    cr_assert_null(strstr(out, "its loop no longer runs"), "reported once, not again as stuck: %s", out);
+    free(out);
+    model_free(m);
+}
+
+Test(analyze_model, minor0_loops_report_no_join_or_sync_findings_and_say_so, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    const struct mloop *old;
+    struct leak_group *g;
+    struct mloop *l;
+    char *out = NULL;
+    size_t len = 0, n;
+    FILE *f;
+
+    loop_start_minor(m, 0);
+    l = model_loop(m, 100, 1);
+    cr_assert_not(mloop_has_joins(l));
+    life(m, 10, "unjoined", 10, TS_DONE, 0);
+    cr_assert_null(model_task(l, 10), "no joins in the trace: a finished task is forgotten at once");
+    loop_end(m);
+    model_finish(m);
+    cr_assert_eq(leaks_collect(&c, &g, &n), 0);
+    cr_assert_eq(n, 0);
+    free(g);
+    cr_assert_eq(leaks_loops_without_joins(&c, &old), 1);
+    cr_assert_eq(old, l);
+    f = open_memstream(&out, &len);
+    cr_assert_not_null(f);
+    c.out = f;
+    cr_assert_eq(report_leaks(&c), 0);
+    fclose(f);
+    cr_assert_not_null(strstr(out, "leaks: none"), "%s", out);
+    cr_assert_not_null(strstr(out, "format_minor 0"), "%s", out);
+    cr_assert_eq(strstr(strstr(out, "format_minor 0") + 1, "format_minor 0"), NULL, "said once: %s", out);
+    free(out);
+    model_free(m);
 }

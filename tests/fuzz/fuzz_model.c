@@ -15,8 +15,12 @@
  * undefined behaviour.
  *
  * Seeds (tests/fuzz/corpus/model/): the traces of the examples (deadlock,
- * leak, stall, race, fanout) converted into this format, and a few
- * hand-made sequences.
+ * leak, stall, race, fanout) converted into this format, and hand-made
+ * sequences (joins.ev: format minor 1 — joins, detaches, sync objects,
+ * future settles, a wait on an object that is then freed). The minor-1
+ * fields come from bytes those events leave unused: format_minor from the
+ * top bits of byte 11 (0 there reads as minor 1), sync_kind from byte 7,
+ * group_id from byte 16 when byte 18 is odd.
  *
  *   make fuzz FUZZ_TARGETS=model FUZZ_SECONDS=60     (tests/fuzz/fuzz.mk)
  */
@@ -103,6 +107,13 @@ static void decode(const uint8_t *p, struct event *e, uint64_t *ts)
     e->packets = p[30] >> 7;
     e->gap_begin_ns = p[31] & 1 ? *ts - 1000 : 0;
     e->gap_end_ns = p[31] & 2 ? *ts : 0;
+    /* format minor 1 fields, from bytes the new events leave unused (0 → minor 1) */
+    e->format_minor = (uint16_t)(((p[11] >> 6) ^ 1) & 3);
+    e->sync_kind = p[7]; /* raw: out-of-range kinds occur */
+    e->group_id = p[18] & 1 ? p[16] % 24 : 0;
+    e->result = (int8_t)p[27];
+    e->op = p[28] & 7;
+    e->random_seed = u16(p + 21);
 }
 
 static FILE *devnull;
