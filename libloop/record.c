@@ -424,7 +424,7 @@ void loop__rr_io_mismatch(loop_t *loop, int op, int64_t got, const char *how)
     char did[200], res[64];
 
     io_result_str(op, got, res, sizeof(res));
-    snprintf(did, sizeof(did), "'s %s got %s%s", loop__io_op_name(op), res, how ? how : "");
+    snprintf(did, sizeof(did), "got %s from its %s%s", res, loop__io_op_name(op), how ? how : "");
     loop__rr_diverge(loop, did);
 }
 

@@ -75,7 +75,7 @@ void loop__rr_run_end(loop_t *loop);
  * records the result.
  */
 bool loop__rr_io_begin(loop_t *loop, uint64_t task, int op, int64_t *recorded);
-/* how: appended to "'s read got 3 bytes", e.g. " (the peer closed)"; NULL for none. */
+/* how: appended to "got 3 bytes from its read", e.g. ", then end of file"; NULL: none. */
 void loop__rr_io_mismatch(loop_t *loop, int op, int64_t got, const char *how);
 void loop__rr_io_end(loop_t *loop, uint64_t task, int op, int64_t result);
 /* Replay went off the schedule: exit 3, or continue in fifo order. */

@@ -321,7 +321,7 @@ static ssize_t replay_exact(loop_t *loop, int op, int fd, char *buf, size_t len,
         }
         if (done > 0) {
             char how[96];
-            snprintf(how, sizeof(how), " and then %s", n == 0 ? "end of file (the peer closed)"
+            snprintf(how, sizeof(how), ", then %s", n == 0 ? "end of file (the peer closed)"
                                                        : io_again(e)
                                                            ? "nothing within LOOP_REPLAY_WAIT_MS"
                                                            : loop_err_name(-e));
