@@ -555,34 +555,53 @@ static int wait_to_retry(loop_task_t *self, int e, int fd, int events, int64_t t
 }
 
 /*
- * The loop of the calling task (NULL outside a task: nothing to record into,
- * and the trace gets loop id 0). Its rr is NULL unless record, replay or chaos
- * is on: the one branch the helpers pay for it.
+ * Where the calling task's attempts go: rr is its loop's record/replay state,
+ * NULL outside a task (nothing to record into; the trace gets loop id 0) and
+ * unless record, replay or chaos is on. Taken once per call, so that each
+ * attempt pays one predicted branch for it, as a dispatch does.
  */
-static loop_t *task_loop(const loop_task_t *self)
+struct io_ctx {
+    loop_task_t *self;
+    loop_t *loop;
+    struct loop__rr *rr;
+    uint64_t start_ns; /* loop time at the call, for the timeout */
+    uint64_t id;       /* the task, 0 outside one */
+};
+
+static struct io_ctx io_ctx(void)
 {
-    return self != NULL ? self->hdr.loop : NULL;
+    loop_task_t *self = loop__task_self();
+    struct io_ctx c = {self, NULL, NULL, 0, 0};
+
+    if (self != NULL) {
+        c.loop = self->hdr.loop;
+        c.rr = c.loop->rr;
+        c.start_ns = c.loop->now_ns;
+        c.id = self->hdr.id;
+    }
+    return c;
 }
 
 ssize_t loop_read_at(int fd, void *buf, size_t len, int64_t timeout_ms, const loop_site_t *site)
 {
-    loop_task_t *self = loop__task_self();
-    loop_t *loop = task_loop(self);
-    uint64_t start = self ? loop->now_ns : 0;
+    struct io_ctx c = io_ctx();
 
     for (;;) {
         ssize_t n;
-        if (LOOP_UNLIKELY(loop != NULL && loop->rr != NULL)) {
-            n = rr_read(loop, self, fd, buf, len);
+        int e;
+        if (LOOP_UNLIKELY(c.rr != NULL)) {
+            n = rr_read(c.loop, c.self, fd, buf, len);
+            e = errno;
         } else {
             n = LOOP__SYS(READ, (ssize_t)-1, read(fd, buf, len));
-            LOOP_TRACE(task_io, loop, self ? self->hdr.id : 0, fd, LOOP__TP_IO_READ,
-                       n >= 0 ? (int64_t)n : -(int64_t)errno);
+            e = errno;
+            LOOP_TRACE(task_io, c.loop, c.id, fd, LOOP__TP_IO_READ,
+                       n >= 0 ? (int64_t)n : -(int64_t)e);
         }
         if (n >= 0) {
             return n;
         }
-        int rc = wait_to_retry(self, errno, fd, LOOP_READABLE, timeout_ms, start, site, EINTR);
+        int rc = wait_to_retry(c.self, e, fd, LOOP_READABLE, timeout_ms, c.start_ns, site, EINTR);
         if (rc < 0) {
             return rc;
         }
@@ -592,36 +611,37 @@ ssize_t loop_read_at(int fd, void *buf, size_t len, int64_t timeout_ms, const lo
 ssize_t loop_write_at(int fd, const void *buf, size_t len, int64_t timeout_ms,
                       const loop_site_t *site)
 {
-    loop_task_t *self = loop__task_self();
-    loop_t *loop = task_loop(self);
-    uint64_t start = self ? loop->now_ns : 0;
+    struct io_ctx c = io_ctx();
     size_t done = 0;
 
     while (done < len) {
         const char *p = (const char *)buf + done;
         ssize_t n;
-        if (LOOP_UNLIKELY(loop != NULL && loop->rr != NULL)) {
-            n = rr_write(loop, self, fd, p, len - done);
+        int e;
+        if (LOOP_UNLIKELY(c.rr != NULL)) {
+            n = rr_write(c.loop, c.self, fd, p, len - done);
+            e = errno;
         } else {
             n = LOOP__SYS(WRITE, (ssize_t)-1, write(fd, p, len - done));
-            LOOP_TRACE(task_io, loop, self ? self->hdr.id : 0, fd, LOOP__TP_IO_WRITE,
-                       n >= 0 ? (int64_t)n : -(int64_t)errno);
+            e = errno;
+            LOOP_TRACE(task_io, c.loop, c.id, fd, LOOP__TP_IO_WRITE,
+                       n >= 0 ? (int64_t)n : -(int64_t)e);
         }
         if (n >= 0) {
             done += (size_t)n;
             continue;
         }
-        if (errno == EINTR) {
+        if (e == EINTR) {
             continue;
         }
-        if (!io_again(errno)) {
-            return -errno;
+        if (!io_again(e)) {
+            return -e;
         }
-        if (self == NULL) {
+        if (c.self == NULL) {
             return done > 0 ? (ssize_t)done : -EAGAIN;
         }
         int rc = loop_wait_fd_at(fd, LOOP_WRITABLE,
-                                 loop__task_remaining_ms(self->hdr.loop, timeout_ms, start), site);
+                                 loop__task_remaining_ms(c.loop, timeout_ms, c.start_ns), site);
         if (rc < 0) {
             return rc;
         }
@@ -632,23 +652,23 @@ ssize_t loop_write_at(int fd, const void *buf, size_t len, int64_t timeout_ms,
 int loop_accept_at(int fd, struct sockaddr *addr, socklen_t *addrlen, int64_t timeout_ms,
                    const loop_site_t *site)
 {
-    loop_task_t *self = loop__task_self();
-    loop_t *loop = task_loop(self);
-    uint64_t start = self ? loop->now_ns : 0;
+    struct io_ctx c = io_ctx();
 
     for (;;) {
-        int c;
-        if (LOOP_UNLIKELY(loop != NULL && loop->rr != NULL)) {
-            c = rr_accept(loop, self, fd, addr, addrlen);
+        int fd2, e;
+        if (LOOP_UNLIKELY(c.rr != NULL)) {
+            fd2 = rr_accept(c.loop, c.self, fd, addr, addrlen);
+            e = errno;
         } else {
-            c = LOOP__SYS(ACCEPT, -1, accept4(fd, addr, addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC));
-            LOOP_TRACE(task_io, loop, self ? self->hdr.id : 0, fd, LOOP__TP_IO_ACCEPT,
-                       c >= 0 ? (int64_t)c : -(int64_t)errno);
+            fd2 = LOOP__SYS(ACCEPT, -1, accept4(fd, addr, addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC));
+            e = errno;
+            LOOP_TRACE(task_io, c.loop, c.id, fd, LOOP__TP_IO_ACCEPT,
+                       fd2 >= 0 ? (int64_t)fd2 : -(int64_t)e);
         }
-        if (c >= 0) {
-            return c;
+        if (fd2 >= 0) {
+            return fd2;
         }
-        int rc = wait_to_retry(self, errno, fd, LOOP_READABLE, timeout_ms, start, site,
+        int rc = wait_to_retry(c.self, e, fd, LOOP_READABLE, timeout_ms, c.start_ns, site,
                                ECONNABORTED);
         if (rc < 0) {
             return rc;
@@ -659,28 +679,29 @@ int loop_accept_at(int fd, struct sockaddr *addr, socklen_t *addrlen, int64_t ti
 int loop_connect_at(int fd, const struct sockaddr *addr, socklen_t addrlen, int64_t timeout_ms,
                     const loop_site_t *site)
 {
-    loop_task_t *self = loop__task_self();
-    loop_t *loop = task_loop(self);
-    int rc;
+    struct io_ctx c = io_ctx();
+    int rc, e;
 
     do {
-        if (LOOP_UNLIKELY(loop != NULL && loop->rr != NULL)) {
-            rc = rr_connect(loop, self, fd, addr, addrlen);
+        if (LOOP_UNLIKELY(c.rr != NULL)) {
+            rc = rr_connect(c.loop, c.self, fd, addr, addrlen);
+            e = errno;
         } else {
             rc = LOOP__SYS(CONNECT, -1, connect(fd, addr, addrlen));
-            LOOP_TRACE(task_io, loop, self ? self->hdr.id : 0, fd, LOOP__TP_IO_CONNECT,
-                       rc == 0 ? (int64_t)0 : -(int64_t)errno);
+            e = errno;
+            LOOP_TRACE(task_io, c.loop, c.id, fd, LOOP__TP_IO_CONNECT,
+                       rc == 0 ? (int64_t)0 : -(int64_t)e);
         }
-    } while (rc < 0 && errno == EINTR);
+    } while (rc < 0 && e == EINTR);
     if (rc == 0) {
         return 0;
     }
-    if (errno != EINPROGRESS) {
-        return -errno;
+    if (e != EINPROGRESS) {
+        return -e;
     }
     rc = loop_wait_fd_at(fd, LOOP_WRITABLE, timeout_ms, site);
     if (rc < 0) {
         return rc;
     }
-    return connect_result(loop, self, fd);
+    return connect_result(c.loop, c.self, fd);
 }
