@@ -20,6 +20,7 @@
  * record/replay the cost is one predicted branch per attempt, as at
  * dispatch (loop->rr is NULL).
  */
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,7 +217,8 @@ static bool replay_poll(loop_t *loop, int fd, short events, uint64_t *start_ns)
             if (spent_ms >= (uint64_t)wait_ms) {
                 return false;
             }
-            left = (int)((uint64_t)wait_ms - spent_ms);
+            uint64_t rem_ms = (uint64_t)wait_ms - spent_ms;
+            left = rem_ms > INT_MAX ? INT_MAX : (int)rem_ms;
         }
         struct pollfd p = {.fd = fd, .events = events};
         int n = poll(&p, 1, left);
