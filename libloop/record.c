@@ -261,9 +261,30 @@ static void describe(loop_t *loop, uint64_t id, int kind, char *buf, size_t len)
              s ? s->line : 0, s ? s->func : "?");
 }
 
+/* What an I/O attempt found, in words: "8 bytes", "end of file", "EAGAIN"... */
+static void io_result_str(int op, int64_t result, char *buf, size_t len)
+{
+    if (result < 0) {
+        snprintf(buf, len, "%s", loop_err_name((int)result));
+    } else if (op == LOOP__IO_ACCEPT) {
+        snprintf(buf, len, "a connection");
+    } else if (op == LOOP__IO_CONNECT) {
+        snprintf(buf, len, "connected");
+    } else if (op == LOOP__IO_READ && result == 0) {
+        snprintf(buf, len, "end of file");
+    } else {
+        snprintf(buf, len, "%lld bytes", (long long)result);
+    }
+}
+
 static void describe_rec(loop_t *loop, const struct loop__rr *rr, char *buf, size_t len)
 {
-    if (rr->next_rc == 0) {
+    if (rr->next_rc == 1 && rr->next.type == LOOP__REC_IO) {
+        char task[280], res[48];
+        describe(loop, rr->next.id, LOOP_KIND_TASK, task, sizeof(task));
+        io_result_str(rr->next.op, rr->next.result, res, sizeof(res));
+        snprintf(buf, len, "a %s by %s that got %s", loop__io_op_name(rr->next.op), task, res);
+    } else if (rr->next_rc == 0) {
         snprintf(buf, len, "the end of the schedule");
     } else if (rr->next_rc < 0) {
         snprintf(buf, len, "the end of the schedule (%s)",
@@ -373,6 +394,52 @@ void loop__rr_dispatch(loop_t *loop, loop_handle_t *h, int kind)
     if (rr->w != NULL) {
         struct loop__rec r = {.type = LOOP__REC_DISPATCH, .id = h->id, .kind = kind,
                               .revents = revents};
+        record(loop, &r);
+    }
+}
+
+/* Task I/O (task_io.c) ------------------------------------------------------ */
+
+bool loop__rr_io_begin(loop_t *loop, uint64_t task, int op, int64_t *recorded)
+{
+    struct loop__rr *rr = loop->rr;
+
+    if (loop->policy != LOOP__POLICY_REPLAY || rr->r == NULL) {
+        return false;
+    }
+    if (rr->next_rc != 1 || rr->next.type != LOOP__REC_IO || rr->next.id != task ||
+        rr->next.op != op) {
+        char did[400], desc[360];
+        describe(loop, task, LOOP_KIND_TASK, desc, sizeof(desc));
+        snprintf(did, sizeof(did), "made a %s in %s", loop__io_op_name(op), desc);
+        loop__rr_diverge(loop, did);
+        return false; /* continuing in fifo order */
+    }
+    *recorded = rr->next.result;
+    return true;
+}
+
+void loop__rr_io_mismatch(loop_t *loop, int op, int64_t got, const char *how)
+{
+    char did[200], res[64];
+
+    io_result_str(op, got, res, sizeof(res));
+    snprintf(did, sizeof(did), "got %s from its %s%s", res, loop__io_op_name(op), how ? how : "");
+    loop__rr_diverge(loop, did);
+}
+
+void loop__rr_io_end(loop_t *loop, uint64_t task, int op, int64_t result)
+{
+    struct loop__rr *rr = loop->rr;
+
+    if (op == LOOP__IO_ACCEPT && result >= 0) {
+        result = 0; /* the fd number depends on what else the process holds open */
+    }
+    if (loop->policy == LOOP__POLICY_REPLAY && rr->r != NULL) {
+        replay_consume(rr); /* loop__rr_io_begin matched it, and no mismatch since */
+    }
+    if (rr->w != NULL) {
+        struct loop__rec r = {.type = LOOP__REC_IO, .id = task, .op = op, .result = result};
         record(loop, &r);
     }
 }

@@ -64,6 +64,20 @@ uint64_t loop__rr_rand(uint64_t *state);
 void loop__rr_end(loop_t *loop);
 /* loop_run returns: flush the recording. */
 void loop__rr_run_end(loop_t *loop);
+/*
+ * Task I/O (task_io.c calls these only for a task's call on a loop with rr):
+ * loop__rr_io_begin() answers whether the attempt is replayed, and then the
+ * recorded result (the schedule's next record must be this task's attempt
+ * of this op, or the replay diverges and goes on unreplayed); the caller
+ * makes the real call behave as recorded, calls loop__rr_io_mismatch() when
+ * it cannot (a divergence: exit 3, or fifo from there), and ends every
+ * attempt with loop__rr_io_end(), which consumes the replayed record and
+ * records the result.
+ */
+bool loop__rr_io_begin(loop_t *loop, uint64_t task, int op, int64_t *recorded);
+/* how: appended to "got 3 bytes from its read", e.g. ", then end of file"; NULL: none. */
+void loop__rr_io_mismatch(loop_t *loop, int op, int64_t got, const char *how);
+void loop__rr_io_end(loop_t *loop, uint64_t task, int op, int64_t result);
 /* Replay went off the schedule: exit 3, or continue in fifo order. */
 void loop__rr_diverge(loop_t *loop, const char *did);
 

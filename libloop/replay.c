@@ -7,7 +7,8 @@
  * item recorded as run but not ready yet (its I/O, wakeup or pool completion
  * has not happened) is waited for, with the others held back: real I/O still
  * happens, only its timing is taken away. Each dispatch is checked against
- * the schedule in loop__rr_dispatch().
+ * the schedule in loop__rr_dispatch(), and each task I/O attempt a step
+ * makes against the IO records that follow it (task_io.c).
  */
 #include <stdio.h>
 
@@ -91,6 +92,12 @@ void loop__replay_iteration(loop_t *loop)
         }
         loop__sched_remove(loop, h);
         loop__dispatch(loop, h);
+        if (loop->policy == LOOP__POLICY_REPLAY && rr->next_rc == 1 &&
+            rr->next.type == LOOP__REC_IO) {
+            /* the recorded step made one more I/O call: this one returned first */
+            loop__rr_diverge(loop, "ended the step without that call");
+            return;
+        }
     }
     if (loop->policy == LOOP__POLICY_REPLAY && extra_timer(loop)) {
         return; /* diverged and continuing: the next iteration is fifo */

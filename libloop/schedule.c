@@ -61,10 +61,31 @@ const char *loop__rec_type_name(int type)
         return "dispatch";
     case LOOP__REC_END:
         return "end";
+    case LOOP__REC_IO:
+        return "io";
     default:
         return "unknown";
     }
 }
+
+const char *loop__io_op_name(int op)
+{
+    static const char *const names[] = {"read", "write", "accept", "connect"};
+    return op >= 0 && op < 4 ? names[op] : "?";
+}
+
+/*
+ * IO records: tag = 5 | op << 3 | class << 5 | explicit-task << 7. The class
+ * says what the result is, so that the common results cost no payload:
+ */
+enum {
+    IO_EAGAIN = 0,   /* -EAGAIN: the call found nothing (no payload) */
+    IO_POSITIVE = 1, /* result > 0: varint result */
+    IO_ERROR = 2,    /* another -errno: varint errno (1..4095, not EAGAIN) */
+    IO_ZERO = 3,     /* 0: end of file, a connection accepted, connected (no payload) */
+};
+#define IO_EXPLICIT 0x80 /* the task is not the last DISPATCH's id: varint zigzag delta */
+#define IO_MAX_ERRNO 4095
 
 /* Varints ---------------------------------------------------------------- */
 
@@ -258,6 +279,27 @@ int loop__schedw_put(struct loop__sched_writer *w, const struct loop__rec *r)
     case LOOP__REC_END:
         p[n++] = LOOP__REC_END;
         break;
+    case LOOP__REC_IO: {
+        int cls = r->result == -EAGAIN ? IO_EAGAIN
+                  : r->result > 0      ? IO_POSITIVE
+                  : r->result == 0     ? IO_ZERO
+                                       : IO_ERROR;
+        if (r->op < 0 || r->op > 3 || (cls == IO_ERROR && r->result < -IO_MAX_ERRNO)) {
+            return -EINVAL;
+        }
+        p[n++] = (uint8_t)(LOOP__REC_IO | r->op << 3 | cls << 5 |
+                           (r->id != w->prev_id ? IO_EXPLICIT : 0));
+        if (r->id != w->prev_id) {
+            /* the previous id stays the last DISPATCH's: a task's I/O follows its step */
+            n += put_varint(p + n, zigzag((int64_t)(r->id - w->prev_id)));
+        }
+        if (cls == IO_POSITIVE) {
+            n += put_varint(p + n, (uint64_t)r->result);
+        } else if (cls == IO_ERROR) {
+            n += put_varint(p + n, (uint64_t)-r->result);
+        }
+        break;
+    }
     default:
         return -EINVAL;
     }
@@ -498,6 +540,53 @@ static int finish(struct loop__sched_reader *r, char *err, size_t errlen)
     }
 }
 
+/* The rest of an IO record after its tag: 1 and the bytes used, 0 incomplete, -1 corrupt. */
+static int get_io(const struct loop__sched_reader *r, uint8_t tag, const uint8_t *p,
+                  const uint8_t *end, struct loop__rec *rec, size_t *used)
+{
+    int cls = (tag >> 5) & 3, ok = 1;
+    uint64_t v = 0;
+    size_t n = 0, u;
+
+    rec->op = (tag >> 3) & 3;
+    rec->id = r->prev_id;
+    if (tag & IO_EXPLICIT) {
+        ok = get_varint(p, end, &v, &u);
+        if (ok != 1) {
+            return ok;
+        }
+        n += u;
+        rec->id = r->prev_id + (uint64_t)unzigzag(v);
+    }
+    switch (cls) {
+    case IO_EAGAIN:
+        rec->result = -EAGAIN;
+        break;
+    case IO_ZERO:
+        rec->result = 0;
+        break;
+    default:
+        ok = get_varint(p + n, end, &v, &u);
+        if (ok != 1) {
+            return ok;
+        }
+        n += u;
+        if (cls == IO_POSITIVE) {
+            if (v == 0 || v > (uint64_t)INT64_MAX) {
+                return -1;
+            }
+            rec->result = (int64_t)v;
+        } else {
+            if (v == 0 || v > IO_MAX_ERRNO || v == EAGAIN) {
+                return -1;
+            }
+            rec->result = -(int64_t)v;
+        }
+    }
+    *used = n;
+    return 1;
+}
+
 int loop__schedr_next(struct loop__sched_reader *r, struct loop__rec *rec, char *err,
                       size_t errlen)
 {
@@ -552,6 +641,10 @@ int loop__schedr_next(struct loop__sched_reader *r, struct loop__rec *rec, char 
                 if (tag != LOOP__REC_END) {
                     ok = -1;
                 }
+                break;
+            case LOOP__REC_IO:
+                ok = get_io(r, tag, p + 1, end, rec, &used);
+                n += ok == 1 ? used : 0;
                 break;
             default:
                 ok = -1;

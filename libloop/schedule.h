@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define LOOP__SCHED_MAGIC "LOOPSCH\x01"
-#define LOOP__SCHED_VERSION 1u
+#define LOOP__SCHED_VERSION 2u
 #define LOOP__SCHED_MAX_HEADER (1u << 20)
 
 enum loop__sched_mode {
@@ -39,14 +39,25 @@ enum loop__rec_type {
     LOOP__REC_CLOCK = 2,    /* another clock read (after a blocking poll, loop_update_time) */
     LOOP__REC_DISPATCH = 3, /* an item ran: id, kind, and for I/O its revents */
     LOOP__REC_END = 4,      /* the loop was closed */
+    LOOP__REC_IO = 5,       /* a task I/O call's attempt: id (the task), op, result */
+};
+
+/* Task I/O operations: the numbers of the trace's io_op enum (task_io). */
+enum loop__io_op {
+    LOOP__IO_READ = 0,    /* loop_read: bytes read (0: end of file) or -errno */
+    LOOP__IO_WRITE = 1,   /* loop_write: bytes written or -errno */
+    LOOP__IO_ACCEPT = 2,  /* loop_accept: 0 a connection (its fd number is not kept) or -errno */
+    LOOP__IO_CONNECT = 3, /* loop_connect: 0 or -errno (connect(), then SO_ERROR after a wait) */
 };
 
 struct loop__rec {
     int type;
     int kind;
     int revents;
+    int op;         /* IO: enum loop__io_op */
+    int64_t result; /* IO: see enum loop__io_op; errors are -errno (-4095..-1) */
     uint64_t clock_ns;
-    uint64_t id;
+    uint64_t id;    /* DISPATCH: the item; IO: the task */
 };
 
 struct loop__sched_writer;
@@ -87,5 +98,7 @@ void loop__schedr_close(struct loop__sched_reader *r);
 int loop__sched_parse_buffer(const void *data, size_t len, uint64_t *records);
 
 const char *loop__rec_type_name(int type);
+/* "read", "write", "accept", "connect"; "?" otherwise. */
+const char *loop__io_op_name(int op);
 
 #endif /* LOOP_SCHEDULE_H */

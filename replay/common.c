@@ -94,6 +94,29 @@ const char *sched_revents_str(int revents, char *buf, size_t len)
     return buf;
 }
 
+const char *sched_io_result_str(int op, int64_t result, char *buf, size_t len)
+{
+    if (result == -EAGAIN) {
+        snprintf(buf, len, "EAGAIN: nothing yet");
+    } else if (result < 0) {
+        const char *name = result >= -4095 ? strerrorname_np((int)-result) : NULL;
+        if (name != NULL) {
+            snprintf(buf, len, "%s", name);
+        } else {
+            snprintf(buf, len, "errno %lld", (long long)-result);
+        }
+    } else if (op == LOOP__IO_ACCEPT) {
+        snprintf(buf, len, "a connection");
+    } else if (op == LOOP__IO_CONNECT) {
+        snprintf(buf, len, "connected");
+    } else if (op == LOOP__IO_READ && result == 0) {
+        snprintf(buf, len, "end of file");
+    } else {
+        snprintf(buf, len, "%lld byte%s", (long long)result, result == 1 ? "" : "s");
+    }
+    return buf;
+}
+
 void sched_rec_str(const struct loop__rec *r, char *buf, size_t len)
 {
     char ev[32];
@@ -117,6 +140,11 @@ void sched_rec_str(const struct loop__rec *r, char *buf, size_t len)
     case LOOP__REC_END:
         snprintf(buf, len, "end");
         break;
+    case LOOP__REC_IO:
+        snprintf(buf, len, "io       %-7s task=%llu result=%lld (%s)", loop__io_op_name(r->op),
+                 (unsigned long long)r->id, (long long)r->result,
+                 sched_io_result_str(r->op, r->result, ev, sizeof(ev)));
+        break;
     default:
         snprintf(buf, len, "unknown type %d", r->type);
     }
@@ -133,6 +161,8 @@ bool sched_rec_equal(const struct loop__rec *a, const struct loop__rec *b)
         return a->clock_ns == b->clock_ns;
     case LOOP__REC_DISPATCH:
         return a->id == b->id && a->kind == b->kind && a->revents == b->revents;
+    case LOOP__REC_IO:
+        return a->id == b->id && a->op == b->op && a->result == b->result;
     default:
         return true;
     }

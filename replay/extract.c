@@ -14,11 +14,16 @@
  *                is stopped (handle_stop), and set to "error" by the error
  *                event of a watched fd closed behind the loop's back (the
  *                loop sets revents without an io_ready then)
+ *   task_io      IO  id (the task), op, result (an accepted fd becomes 0,
+ *                as the recorder keeps no fd numbers); task_io of id 0 (a
+ *                call outside a task) is not recorded
  *   loop_close   END
  * which is what the recorder writes for the same run (tests/replay_extract.sh
- * proves it). What the trace does not carry: the loop_random() seed (the
- * header gets 0) and the program's path and arguments (the header gets the
- * procname, or --program).
+ * proves it). The header's random_seed is loop_new's (the loop_random()
+ * generator's first state). What the trace does not carry: the program's
+ * path and arguments (the header gets the procname, or --program). A trace
+ * from a libloop before trace format minor 1 has neither the seed nor the
+ * task_io events: the header gets seed 0 and a warning says what is missing.
  *
  * A trace with discarded events is refused: a schedule with a hole in it
  * would replay to a divergence at best.
@@ -85,6 +90,7 @@ struct extract {
     uint64_t want_loop;   /* 0: the first loop of that process */
     /* the chosen loop */
     bool chosen, closed;
+    bool old_minor;       /* loop_new's format_minor 0: no task_io, no seed */
     int64_t vpid;
     uint64_t loop_id;
     struct loop__sched_writer *w;
@@ -120,6 +126,8 @@ static int start(struct extract *x, const struct event *ev)
     hdr.version = LOOP__SCHED_VERSION;
     hdr.mode = LOOP__SCHED_MODE_TRACE;
     hdr.loop_id = ev->loop_id;
+    hdr.random_seed = ev->random_seed; /* 0 before format minor 1 */
+    x->old_minor = ev->format_minor < 1;
     hdr.program = (char *)(x->program ? x->program : ev->procname);
     rc = loop__schedw_open(&x->w, x->out, &hdr, 3);
     if (rc < 0) {
@@ -204,6 +212,20 @@ static int on_event(const struct event *ev, void *arg)
             *slot = 0;
         }
         return put(x, &rec);
+    case EV_TASK_IO:
+        if (ev->id == 0) {
+            return 0; /* outside a task: the recorder cannot tell its loop either */
+        }
+        rec.type = LOOP__REC_IO;
+        rec.id = ev->id;
+        rec.op = ev->op;
+        rec.result = ev->op == IO_ACCEPT && ev->result >= 0 ? 0 : ev->result;
+        if (rec.op >= IO_OP_MAX || rec.result < -4095) {
+            snprintf(x->msg, sizeof(x->msg), "a task_io event with op %d result %lld",
+                     (int)ev->op, (long long)ev->result);
+            return x->err = -EBADMSG;
+        }
+        return put(x, &rec);
     case EV_LOOP_CLOSE:
         x->closed = true;
         rec.type = LOOP__REC_END;
@@ -283,6 +305,12 @@ int cmd_extract(int argc, char **argv)
     } else {
         if (rc == -EIO) {
             say("warning: %s: %s; the schedule stops there", trace, reader_error(r));
+        }
+        if (x.old_minor) {
+            say("warning: %s: the trace comes from a libloop before trace format minor 1: "
+                "no task_io events and no loop_random() seed; a program that does task I/O or "
+                "calls loop_random() will not replay from this schedule",
+                trace);
         }
         if (!x.closed) {
             say("warning: %s: the loop was not closed in the trace; the schedule has no END",

@@ -111,7 +111,8 @@ int cmd_info(int argc, char **argv)
     struct loop__sched_reader *r;
     struct loop__sched_hdr hdr;
     struct loop__rec rec = {0};
-    uint64_t types[5] = {0}, kinds[16] = {0}, first_clock = 0, last_clock = 0;
+    uint64_t types[6] = {0}, kinds[16] = {0}, ops[4] = {0}, again[4] = {0};
+    uint64_t first_clock = 0, last_clock = 0;
     char err[256] = "";
     struct stat st;
     int rc;
@@ -126,6 +127,9 @@ int cmd_info(int argc, char **argv)
         types[rec.type]++;
         if (rec.type == LOOP__REC_DISPATCH) {
             kinds[rec.kind & 15]++;
+        } else if (rec.type == LOOP__REC_IO) {
+            ops[rec.op & 3]++;
+            again[rec.op & 3] += rec.result == -EAGAIN;
         } else if (rec.type == LOOP__REC_ITER || rec.type == LOOP__REC_CLOCK) {
             if (first_clock == 0) {
                 first_clock = rec.clock_ns;
@@ -142,15 +146,26 @@ int cmd_info(int argc, char **argv)
 
     printf("file: %s\n", argv[1]);
     print_header(stdout, "", &hdr);
-    printf("records: %llu (iter %llu, clock %llu, dispatch %llu, end %llu)\n",
+    printf("records: %llu (iter %llu, clock %llu, dispatch %llu, io %llu, end %llu)\n",
            (unsigned long long)total, (unsigned long long)types[LOOP__REC_ITER],
            (unsigned long long)types[LOOP__REC_CLOCK],
-           (unsigned long long)types[LOOP__REC_DISPATCH], (unsigned long long)types[LOOP__REC_END]);
+           (unsigned long long)types[LOOP__REC_DISPATCH], (unsigned long long)types[LOOP__REC_IO],
+           (unsigned long long)types[LOOP__REC_END]);
     printf("dispatches by kind:");
     int any = 0;
     for (int k = 0; k < 16; k++) {
         if (kinds[k]) {
             printf("%s %s %llu", any ? "," : "", sched_kind_name(k), (unsigned long long)kinds[k]);
+            any = 1;
+        }
+    }
+    printf("%s\n", any ? "" : " none");
+    printf("task I/O by op:");
+    any = 0;
+    for (int op = 0; op < 4; op++) {
+        if (ops[op]) {
+            printf("%s %s %llu (EAGAIN %llu)", any ? "," : "", loop__io_op_name(op),
+                   (unsigned long long)ops[op], (unsigned long long)again[op]);
             any = 1;
         }
     }

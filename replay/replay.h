@@ -44,6 +44,8 @@ const char *sched_mode_name(uint32_t mode);
 const char *sched_kind_name(int kind);
 /* "r", "rw", "rh", "e"... for an I/O mask; "-" for 0. */
 const char *sched_revents_str(int revents, char *buf, size_t len);
+/* What a task I/O attempt found, in words: "8 bytes", "end of file", "EPIPE"... */
+const char *sched_io_result_str(int op, int64_t result, char *buf, size_t len);
 /* One record as `dump` prints it (without the step number). */
 void sched_rec_str(const struct loop__rec *r, char *buf, size_t len);
 bool sched_rec_equal(const struct loop__rec *a, const struct loop__rec *b);

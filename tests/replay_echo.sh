@@ -7,15 +7,19 @@
 #     every read first finds nothing and waits): echo_server --max-conns 4 is
 #     recorded, then replayed (LOOP_REPLAY, recording again) while the same
 #     clients run; the server exits 0 and the two schedules are identical.
-#  2. fanout --port --tasks 1 drives the server (one connection).
-#     Its client writes right after connecting, racing the server's first
-#     read, and closes right after the echo, racing the server's next read.
-#     libloop's schedule holds the readiness and dispatch order, not the
-#     outcome of each read or accept, so a replay reproduces such a run only
-#     when those races fall the same way (about half the time per
-#     connection, measured). This part therefore tries up to 10 recordings
-#     and passes when one replays to the identical schedule; it reports how
-#     many tries it took.
+#  2. fanout --port --tasks 4 drives the server (four connections at once).
+#     Its clients write right after connecting, racing the server's first
+#     read, and close right after the echo, racing the server's next read:
+#     whether each read found data, EAGAIN or the end of the stream is
+#     timing. The schedule holds what each task I/O call found (IO records),
+#     and the replay makes each call find the same, so every recording
+#     replays to the identical schedule: 10 recordings out of 10.
+#  3. The peer sends less than recorded: the paced client sends 3 bytes of
+#     its first 8-byte message during the replay, keeping the connection
+#     open (the read must not hang: it waits LOOP_REPLAY_WAIT_MS), then
+#     again closing it at once. Either way the replay stops with one line
+#     "replay diverged at step N" at the step of the recorded 8-byte read,
+#     and exit status 3.
 # Run by `make check` from the repository root; BUILD is the build directory.
 set -u
 
@@ -47,7 +51,12 @@ trap 'exit 143' TERM
 unset LOOP_REPLAY LOOP_RECORD LOOP_CHAOS LOOP_REPLAY_DIVERGE
 
 cat >"$tmp/pacer.c" <<'EOF'
-/* pacer PORT CONNS PAUSE_MS: one echo client at a time, pausing around each step */
+/*
+ * pacer PORT CONNS PAUSE_MS [SHORT hold|close]: one echo client at a time,
+ * pausing around each step. With SHORT, the first connection sends only
+ * SHORT bytes of its message, then waits for an echo that cannot be whole
+ * (hold) or closes at once (close), and the client exits 1.
+ */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -65,10 +74,10 @@ static void pause_ms(long ms)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
+    if (argc != 4 && argc != 6) {
         return 2;
     }
-    int port = atoi(argv[1]), n = atoi(argv[2]);
+    int port = atoi(argv[1]), n = atoi(argv[2]), shortlen = argc == 6 ? atoi(argv[4]) : -1;
     long pause = atol(argv[3]);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -82,6 +91,17 @@ int main(int argc, char **argv)
             return 1;
         }
         pause_ms(pause); /* the server's read finds nothing, and waits */
+        if (shortlen >= 0) {
+            if (write(fd, msg, (size_t)shortlen) != shortlen) {
+                perror("pacer: write");
+            }
+            if (strcmp(argv[5], "hold") == 0) {
+                ssize_t r = read(fd, buf, sizeof(buf)); /* until the server goes away */
+                (void)r;
+            }
+            close(fd);
+            return 1;
+        }
         if (write(fd, msg, (size_t)len) != len) {
             perror("pacer: write");
             return 1;
@@ -155,25 +175,43 @@ ios=$("$R" dump "$tmp/paced.sch" | grep -c 'dispatch io')
 [ "$ios" -ge 12 ] || fail "only $ios I/O dispatches in the recording: $("$R" dump "$tmp/paced.sch")"
 echo "$me: paced clients: $(cat "$tmp/diff") ($ios I/O dispatches)"
 
-# 2. fanout drives it: up to 10 recordings, one must replay identically
-try=0
-ok=""
-while [ $try -lt 10 ] && [ -z "$ok" ]; do
-    try=$((try + 1))
-    serve frec 1 LOOP_RECORD="$tmp/fanout.sch"
-    "$BUILD/bin/fanout" --port "$port" --tasks 1 >"$tmp/fanout.out" 2>&1 ||
+# 2. fanout drives it with four connections at once: every recording replays
+runs=10
+for try in $(seq 1 $runs); do
+    serve frec 4 LOOP_RECORD="$tmp/fanout.sch"
+    "$BUILD/bin/fanout" --port "$port" --tasks 4 >"$tmp/fanout.out" 2>&1 ||
         fail "fanout failed against the recorded server: $(cat "$tmp/fanout.out")"
     finish frec || fail "the recorded server exited $?: $(cat "$tmp/frec.err")"
-    serve frep 1 LOOP_REPLAY="$tmp/fanout.sch" LOOP_RECORD="$tmp/fanout-again.sch" \
-        LOOP_REPLAY_WAIT_MS=300
-    "$BUILD/bin/fanout" --port "$port" --tasks 1 --deadline-ms 2000 >"$tmp/fanout.out" 2>&1
-    if finish frep && "$R" diff "$tmp/fanout.sch" "$tmp/fanout-again.sch" >"$tmp/diff" 2>&1; then
-        ok=1
-    else
-        grep -q "replay diverged" "$tmp/frep.err" ||
-            fail "the replayed server failed without a divergence: $(cat "$tmp/frep.err")"
-    fi
+    serve frep 4 LOOP_REPLAY="$tmp/fanout.sch" LOOP_RECORD="$tmp/fanout-again.sch" \
+        LOOP_REPLAY_WAIT_MS=5000
+    "$BUILD/bin/fanout" --port "$port" --tasks 4 --deadline-ms 10000 >"$tmp/fanout.out" 2>&1 ||
+        fail "recording $try: fanout failed against the replayed server: $(cat "$tmp/fanout.out")"
+    finish frep || fail "recording $try: the replayed server exited $?: $(cat "$tmp/frep.err")"
+    [ -s "$tmp/frep.err" ] && fail "recording $try: the replay printed: $(cat "$tmp/frep.err")"
+    "$R" diff "$tmp/fanout.sch" "$tmp/fanout-again.sch" >"$tmp/diff" 2>&1 ||
+        fail "recording $try replayed to another schedule: $(cat "$tmp/diff")"
+    "$R" info "$tmp/fanout.sch" >"$tmp/info" 2>&1 || fail "info: $(cat "$tmp/info")"
+    grep -q '^task I/O by op: read [1-9][0-9]* .*accept [1-9]' "$tmp/info" ||
+        fail "recording $try: no task I/O records: $(cat "$tmp/info")"
 done
-[ -n "$ok" ] || fail "fanout-driven runs never replayed identically in $try tries; last: $(cat "$tmp/frep.err")"
-echo "$me: fanout-driven: $(cat "$tmp/diff") (try $try of at most 10; the others diverged on read races)"
+echo "$me: fanout-driven, 4 connections: $runs of $runs recordings replayed identically (last: $(cat "$tmp/diff"))"
+
+# 3. the peer sends less than recorded: a divergence at the 8-byte read, no hang
+step=$("$R" dump "$tmp/paced.sch" | awk '$2 == "io" && $3 == "read" && $5 == "result=8" { print $1; exit }')
+[ -n "$step" ] || fail "no 8-byte read in the paced recording: $("$R" dump "$tmp/paced.sch")"
+for how in hold close; do
+    serve short 4 LOOP_REPLAY="$tmp/paced.sch" LOOP_REPLAY_WAIT_MS=500
+    "$tmp/pacer" "$port" 1 30 3 $how >/dev/null 2>&1 && fail "$how: the short client passed"
+    finish && fail "$how: the replay with a short peer exited 0"
+    rc=$?
+    [ $rc = 3 ] || fail "$how: the replay with a short peer exited $rc, not 3: $(cat "$tmp/short.err")"
+    [ "$(wc -l <"$tmp/short.err")" = 1 ] || fail "$how: not one line: $(cat "$tmp/short.err")"
+    case $how in
+        hold) then="nothing within LOOP_REPLAY_WAIT_MS" ;;
+        close) then="end of file (the peer closed)" ;;
+    esac
+    grep -q "replay diverged at step $step: expected a read by kind=task id=[0-9]* name=\"conn\" .* that got 8 bytes, the program got 3 bytes from its read, then $then instead" \
+        "$tmp/short.err" || fail "$how: want step $step: $(cat "$tmp/short.err")"
+    echo "$me: short peer ($how): $(cat "$tmp/short.err")"
+done
 echo "$me: ok"

@@ -8,8 +8,14 @@
 #    one (loop-replay diff): fanout (sockets: I/O readiness and revents, tasks,
 #    timers) and the race example under chaos (held-back readiness, late
 #    timers, reordered tasks);
+#    Both hold task I/O records (fanout's connect/write/read/accept, race's
+#    reads), built by extract from the task_io events;
 #  - the extracted schedule replays the program (named by the trace's
 #    procname) to the same schedule again;
+#  - the loop_random() seed: a program whose timers and output come from
+#    loop_random() (built here) gives an extracted schedule with the
+#    recorded seed in its header, which replays it to the same values and
+#    the same schedule;
 #  - a trace with discarded events is refused with one line (exit 2), and so
 #    are a directory without a trace and a --pid that is not in it.
 # Run by `make check` from the repository root; BUILD is the build directory.
@@ -62,6 +68,10 @@ grep -q "dispatch io .*revents=0x[1-9]" "$tmp/fanout.diff" 2>/dev/null ||
     "$R" dump "$tmp/fanout-ext.sch" | grep -q "dispatch io .*revents=0x[1-9]" ||
     fail "fanout: no I/O dispatch with revents in the schedule"
 
+"$R" info "$tmp/fanout-ext.sch" >"$tmp/fanout.info" 2>&1 || fail "fanout: info: $(cat "$tmp/fanout.info")"
+grep -q '^task I/O by op: read [1-9][0-9]* (EAGAIN [0-9]*), write [1-9][0-9]* (EAGAIN [0-9]*), accept [1-9][0-9]* (EAGAIN [0-9]*), connect [1-9][0-9]*' \
+    "$tmp/fanout.info" || fail "fanout: the extracted schedule lacks task I/O records: $(cat "$tmp/fanout.info")"
+
 # the extracted schedule replays (the trace names the program by its procname)
 "$R" run "$tmp/fanout-ext.sch" >"$tmp/run.out" 2>&1 && fail "run without a command line should refuse a trace's schedule"
 grep -q "give the command line after --" "$tmp/run.out" || fail "run: $(cat "$tmp/run.out")"
@@ -75,7 +85,68 @@ LOOP_RECORD=$tmp/fanout-again.sch "$R" run "$tmp/fanout-ext.sch" -- \
 trace_and_record race-chaos "$T" --blocking -o "$tmp/race-chaos-trace" -- \
     env LOOP_CHAOS=11 "$BUILD/bin/race"
 
-# 3. refused: lost events, no trace, a pid not in the trace
+"$R" dump "$tmp/race-chaos-ext.sch" | grep -q '^[0-9]* io       read    task=[0-9]* result=1 (1 byte)$' ||
+    fail "race: no task I/O record in the extracted schedule"
+
+# 3. loop_random(): the seed goes from loop_new's event into the header
+cat >"$tmp/dice.c" <<'EOF'
+/* dice: five timers due after loop_random() delays; prints the draws */
+#include <stdio.h>
+
+#include <loop.h>
+
+static int fired;
+
+static void on_timer(loop_timer_t *t)
+{
+    fired++;
+    loop_handle_close(LOOP_HANDLE(t), NULL);
+}
+
+int main(void)
+{
+    loop_t *loop = loop_new();
+    loop_timer_t t[5];
+
+    if (loop == NULL) {
+        return 1;
+    }
+    for (int i = 0; i < 5; i++) {
+        uint64_t ms = loop_random(loop) % 20;
+        printf("dice %d: %llu ms\n", i, (unsigned long long)ms);
+        loop_timer_init(loop, &t[i]);
+        loop_timer_start(&t[i], on_timer, ms, 0);
+    }
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    if (loop_close(loop) != 0 || fired != 5) {
+        return 1;
+    }
+    return 0;
+}
+EOF
+libs="-lpthread -ldl $(pkg-config --libs libzstd 2>/dev/null || echo -lzstd)"
+san=""
+[ -n "${SANITIZE:-}" ] && san="-fsanitize=$SANITIZE -fno-omit-frame-pointer"
+# shellcheck disable=SC2086 # lists of options
+cc -std=gnu11 -Wall -Wextra -Werror -Iinclude $san -rdynamic -o "$tmp/dice" "$tmp/dice.c" \
+    "$BUILD/lib/libloop.a" $san $libs || fail "cannot build the dice program"
+trace_and_record dice "$T" --blocking -o "$tmp/dice-trace" -- \
+    env LOOP_TRACE_PROBE="$BUILD/lib/liblooptp.so" "$tmp/dice"
+seed=$("$R" info "$tmp/dice.sch" | sed -n 's/^random seed: //p')
+"$R" info "$tmp/dice-ext.sch" | grep -q "^random seed: $seed\$" ||
+    fail "dice: the extracted header's seed is not the recorded $seed: $("$R" info "$tmp/dice-ext.sch")"
+[ "$seed" != 0x0000000000000000 ] || fail "dice: a zero seed"
+grep '^dice' "$tmp/dice.out" >"$tmp/dice.want"
+LOOP_RECORD=$tmp/dice-again.sch "$R" run "$tmp/dice-ext.sch" -- "$tmp/dice" >"$tmp/dice-run.out" 2>&1 ||
+    fail "dice: replaying the extracted schedule failed: $(cat "$tmp/dice-run.out")"
+grep '^dice' "$tmp/dice-run.out" | cmp -s - "$tmp/dice.want" ||
+    fail "dice: other draws in the replay: $(cat "$tmp/dice-run.out") vs $(cat "$tmp/dice.want")"
+"$R" diff "$tmp/dice.sch" "$tmp/dice-again.sch" >"$tmp/dice-again.diff" 2>&1 ||
+    fail "dice: the replay of the extracted schedule ran another schedule: $(cat "$tmp/dice-again.diff")"
+grep -q 'seeds differ' "$tmp/dice-again.diff" && fail "dice: $(cat "$tmp/dice-again.diff")"
+echo "$me: dice: seed $seed carried by extract; the replay drew the same: $(tr '\n' ' ' <"$tmp/dice.want")"
+
+# 4. refused: lost events, no trace, a pid not in the trace
 "$T" --subbuf-size 4096 --num-subbuf 2 -o "$tmp/lossy-trace" -- \
     "$BUILD/bin/fanout" --tasks 3000 --deadline-ms 60000 >"$tmp/lossy.out" 2>&1
 if grep -q "discarded" "$tmp/lossy.out"; then

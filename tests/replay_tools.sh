@@ -1,8 +1,9 @@
 #!/bin/sh
 # replay_tools.sh — loop-replay's commands on good and bad input.
 #
-#  - dump, info, diff on a good schedule: one line per record, the header
-#    fields and counts, identical / differing schedules (exit 0 / 1);
+#  - dump, info, diff on a good schedule: one line per record (task I/O
+#    records too), the header fields and counts, identical / differing
+#    schedules (exit 0 / 1);
 #  - bad input to every command that reads a schedule (missing file,
 #    directory, empty file, text, header cut short, newer version, corrupt
 #    stream, truncated stream, a file for another program) and bad arguments:
@@ -58,12 +59,18 @@ grep -q "^# program: $race" "$tmp/dump" || fail "dump header: $(head -n 8 "$tmp/
 grep -q '^1 clock    clock=[0-9]*$' "$tmp/dump" || fail "dump: the first record: $(sed -n 8p "$tmp/dump")"
 grep -q '^[0-9]* dispatch io     id=[0-9]* revents=0x1 (r)$' "$tmp/dump" || fail "dump: no I/O dispatch"
 grep -q '^[0-9]* end$' "$tmp/dump" || fail "dump: no end record"
+# race's depositors read their paycheck from a pipe: one task I/O record each
+# (1 byte; or EAGAIN first, then 1 byte)
+grep -q '^[0-9]* io       read    task=[0-9]* result=1 (1 byte)$' "$tmp/dump" ||
+    fail "dump: no task I/O record: $(cat "$tmp/dump")"
+nio=$(grep -c '^[0-9]* io ' "$tmp/dump")
 nrec=$(grep -c '^[0-9]' "$tmp/dump")
 
 # info
 "$R" info "$tmp/a.sch" >"$tmp/info" 2>"$tmp/err" || fail "info: $(cat "$tmp/err")"
-for want in '^version: 1$' '^mode: fifo$' "^program: $race\$" '^args: (none)$' \
-    "^records: $nrec (iter [0-9]*, clock [0-9]*, dispatch [0-9]*, end 1)\$" \
+for want in '^version: 2$' '^mode: fifo$' "^program: $race\$" '^args: (none)$' \
+    "^records: $nrec (iter [0-9]*, clock [0-9]*, dispatch [0-9]*, io $nio, end 1)\$" \
+    '^task I/O by op: read [0-9]* (EAGAIN [0-9]*)$' \
     '^dispatches by kind: timer [0-9]*, .*task [0-9]*' '^size: [0-9]* bytes (header [0-9]*, records [0-9]*)$' \
     '^bytes per record: [0-9.]*$' '^bytes per dispatch: [0-9.]*$' '^end: clean (END record)$'; do
     grep -q "$want" "$tmp/info" || fail "info lacks /$want/: $(cat "$tmp/info")"
@@ -86,8 +93,8 @@ mkdir "$tmp/dir"
 printf 'hello, world\n' >"$tmp/text.sch"
 head -c 20 "$tmp/a.sch" >"$tmp/hdrcut.sch"
 head -c $((size - 10)) "$tmp/a.sch" >"$tmp/cut.sch"
-# version 2 (byte 8), and a flipped byte in the middle of the stream
-{ head -c 8 "$tmp/a.sch"; printf '\002'; tail -c +10 "$tmp/a.sch"; } >"$tmp/v2.sch"
+# version 3 (byte 8), and a flipped byte in the middle of the stream
+{ head -c 8 "$tmp/a.sch"; printf '\003'; tail -c +10 "$tmp/a.sch"; } >"$tmp/v3.sch"
 half=$(((size + 60) / 2))
 { head -c $half "$tmp/a.sch"; printf '\377\000\377'; tail -c +$((half + 4)) "$tmp/a.sch"; } >"$tmp/corrupt.sch"
 for cmd in dump info; do
@@ -98,8 +105,8 @@ for cmd in dump info; do
     bad2 "$cmd text" "$R" $cmd "$tmp/text.sch"
     grep -q "not a libloop schedule file" "$tmp/bad.err" || fail "$(cat "$tmp/bad.err")"
     bad2 "$cmd header cut" "$R" $cmd "$tmp/hdrcut.sch"
-    bad2 "$cmd version 2" "$R" $cmd "$tmp/v2.sch"
-    grep -q "schedule format version 2, this build reads version 1" "$tmp/bad.err" || fail "$(cat "$tmp/bad.err")"
+    bad2 "$cmd version 3" "$R" $cmd "$tmp/v3.sch"
+    grep -q "schedule format version 3, this build reads version 2" "$tmp/bad.err" || fail "$(cat "$tmp/bad.err")"
     bad2 "$cmd corrupt" "$R" $cmd "$tmp/corrupt.sch"
     grep -q "corrupt" "$tmp/bad.err" || fail "$cmd corrupt: $(cat "$tmp/bad.err")"
     bad2 "$cmd truncated" "$R" $cmd "$tmp/cut.sch"
@@ -111,10 +118,10 @@ done
 "$R" info "$tmp/cut.sch" 2>/dev/null | grep -q '^end: truncated after record' || fail "info: truncated end"
 bad2 "diff truncated" "$R" diff "$tmp/a.sch" "$tmp/cut.sch"
 bad2 "diff missing" "$R" diff "$tmp/a.sch" "$tmp/nope.sch"
-bad2 "diff version" "$R" diff "$tmp/v2.sch" "$tmp/a.sch"
+bad2 "diff version" "$R" diff "$tmp/v3.sch" "$tmp/a.sch"
 bad2 "run missing" "$R" run "$tmp/nope.sch" -- "$race"
 bad2 "run corrupt" "$R" run "$tmp/corrupt.sch" -- "$race"
-bad2 "run version" "$R" run "$tmp/v2.sch" -- "$race"
+bad2 "run version" "$R" run "$tmp/v3.sch" -- "$race"
 bad2 "run other program" "$R" run "$tmp/a.sch" -- "$BUILD/bin/fanout"
 grep -q "was recorded from race, not fanout (--force replays it anyway)" "$tmp/bad.err" ||
     fail "$(cat "$tmp/bad.err")"

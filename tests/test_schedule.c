@@ -7,10 +7,18 @@
  * schedule; a newer version and a foreign file are refused with one line;
  * ENOSPC while recording stops the recording with one error and leaves a
  * file readable up to its last flush; the fuzz corpus parses without harm.
+ * Task I/O records (format 2): their documented bytes, the common cases in
+ * one or two bytes, non-canonical ones refused; and a task's reads replay
+ * as recorded when the data comes otherwise (all at once, or late), while a
+ * peer that sends less and closes is a divergence at the read's step.
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <zstd.h>
 
 #include "helpers.h"
 #include "loop_debug.h"
@@ -80,6 +88,14 @@ static struct loop__rec *random_records(size_t n, bool with_end)
                 clock += rnd() % 2000000;
             }
             r->clock_ns = clock;
+        } else if (pick < 5) {
+            /* a task I/O attempt: mostly by the task whose step ran last */
+            static const int64_t results[] = {-EAGAIN, 0, 1, 8, 16384, -EPIPE, -ECONNRESET,
+                                              -4095, 1ll << 40};
+            r->type = LOOP__REC_IO;
+            r->op = (int)(rnd() % 4);
+            r->id = rnd() % 4 == 0 ? rnd() % 100 : (i > 0 ? v[i - 1].id : 0);
+            r->result = results[rnd() % (sizeof(results) / sizeof(results[0]))];
         } else {
             r->type = LOOP__REC_DISPATCH;
             r->kind = 1 + (int)(rnd() % 8);
@@ -104,6 +120,13 @@ static void assert_rec_eq(const struct loop__rec *got, const struct loop__rec *w
         cr_assert_eq(got->id, want->id, "record %zu: id", i + 1);
         cr_assert_eq(got->kind, want->kind, "record %zu: kind", i + 1);
         cr_assert_eq(got->revents, want->revents, "record %zu: revents", i + 1);
+        break;
+    case LOOP__REC_IO:
+        cr_assert_eq(got->id, want->id, "record %zu: task %llu, want %llu", i + 1,
+                     (unsigned long long)got->id, (unsigned long long)want->id);
+        cr_assert_eq(got->op, want->op, "record %zu: op", i + 1);
+        cr_assert_eq(got->result, want->result, "record %zu: result %lld, want %lld", i + 1,
+                     (long long)got->result, (long long)want->result);
         break;
     default:
         break;
@@ -347,7 +370,8 @@ Test(schedule, corruption_is_never_read_as_a_clean_different_schedule, .timeout 
             while ((rc = loop__schedr_next(r, &rec, err, sizeof(err))) == 1) {
                 if (count >= N || rec.type != v[count].type || rec.id != v[count].id ||
                     rec.clock_ns != v[count].clock_ns || rec.kind != v[count].kind ||
-                    rec.revents != v[count].revents) {
+                    rec.revents != v[count].revents || rec.op != v[count].op ||
+                    rec.result != v[count].result) {
                     same = false;
                 }
                 count++;
@@ -388,7 +412,9 @@ Test(schedule, newer_version_is_refused_with_one_line, .timeout = T_TIMEOUT)
     patch_byte(path, 8, LOOP__SCHED_VERSION + 1);
     cr_assert_eq(loop__schedr_open(&r, path, &h, err, sizeof(err)), -EPROTO);
     cr_assert_null(r);
-    cr_assert(strstr(err, "version 2") != NULL && strchr(err, '\n') == NULL, "message: %s", err);
+    cr_assert(strstr(err, "version 3, this build reads version 2") != NULL &&
+                  strchr(err, '\n') == NULL,
+              "message: %s", err);
     unlink(path);
     free(path);
 }
@@ -559,6 +585,159 @@ Test(schedule, recording_while_replaying_yields_the_same_records, .timeout = T_T
     free(b);
 }
 
+/*
+ * Parse records given as raw bytes (the fuzz target's wrapping: a valid
+ * header, one checksummed zstd frame); the records go to out[], at most max.
+ */
+static int parse_raw(const uint8_t *raw, size_t n, struct loop__rec *out, size_t max,
+                     size_t *count)
+{
+    char *path = tmp_path("raw");
+    struct loop__sched_hdr h = test_hdr();
+    struct loop__sched_writer *w;
+    struct loop__sched_reader *r;
+    char err[256];
+    int rc;
+
+    /* a writer gives the header; the records are then replaced by raw's */
+    cr_assert_eq(loop__schedw_open(&w, path, &h, 1), 0);
+    cr_assert_eq(loop__schedw_close(w), 0);
+    off_t hsize = header_size(path);
+    size_t cap = ZSTD_compressBound(n);
+    uint8_t *z = malloc(cap);
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+    size_t zn = ZSTD_compress2(cctx, z, cap, raw, n);
+    cr_assert(!ZSTD_isError(zn));
+    cr_assert_eq(truncate(path, hsize), 0);
+    int fd = open(path, O_WRONLY | O_APPEND);
+    cr_assert_eq(write(fd, z, zn), (ssize_t)zn);
+    close(fd);
+    ZSTD_freeCCtx(cctx);
+    free(z);
+
+    cr_assert_eq(loop__schedr_open(&r, path, &h, err, sizeof(err)), 0, "%s", err);
+    *count = 0;
+    while ((rc = loop__schedr_next(r, &out[*count < max ? *count : max - 1], err,
+                                   sizeof(err))) == 1) {
+        (*count)++;
+    }
+    loop__schedr_close(r);
+    unlink(path);
+    free(path);
+    return rc;
+}
+
+/* Raw size of one record as the writer codes it (bytes it adds to the stream). */
+static size_t coded_size(const struct loop__rec *prev, const struct loop__rec *rec)
+{
+    char *path = tmp_path("size");
+    struct loop__sched_hdr h = test_hdr();
+    struct loop__sched_writer *w;
+    struct stat st0, st1;
+
+    /* level 1, no compression gain on tiny inputs: compare two frames' raw block sizes */
+    cr_assert_eq(loop__schedw_open(&w, path, &h, 1), 0);
+    cr_assert_eq(loop__schedw_put(w, prev), 0);
+    cr_assert_eq(loop__schedw_flush(w), 0);
+    cr_assert_eq(stat(path, &st0), 0);
+    cr_assert_eq(loop__schedw_put(w, rec), 0);
+    cr_assert_eq(loop__schedw_flush(w), 0);
+    cr_assert_eq(stat(path, &st1), 0);
+    cr_assert_eq(loop__schedw_close(w), 0);
+    unlink(path);
+    free(path);
+    return (size_t)(st1.st_size - st0.st_size) - 3; /* a flushed zstd block has a 3-byte header */
+}
+
+Test(schedule, io_records_code_the_common_cases_in_one_or_two_bytes, .timeout = T_TIMEOUT)
+{
+    struct loop__rec step = {.type = LOOP__REC_DISPATCH, .kind = LOOP_KIND_TASK, .id = 4};
+    struct {
+        struct loop__rec rec;
+        size_t bytes;
+    } cases[] = {
+        {{.type = LOOP__REC_IO, .id = 4, .op = LOOP__IO_READ, .result = -EAGAIN}, 1},
+        {{.type = LOOP__REC_IO, .id = 4, .op = LOOP__IO_ACCEPT, .result = 0}, 1},
+        {{.type = LOOP__REC_IO, .id = 4, .op = LOOP__IO_READ, .result = 8}, 2},
+        {{.type = LOOP__REC_IO, .id = 4, .op = LOOP__IO_WRITE, .result = -EPIPE}, 2},
+        {{.type = LOOP__REC_IO, .id = 4, .op = LOOP__IO_READ, .result = 16383}, 3},
+        {{.type = LOOP__REC_IO, .id = 9, .op = LOOP__IO_CONNECT, .result = -EINPROGRESS}, 3},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t got = coded_size(&step, &cases[i].rec);
+        cr_assert_eq(got, cases[i].bytes, "case %zu (op %d result %lld): %zu bytes, want %zu", i,
+                     cases[i].rec.op, (long long)cases[i].rec.result, got, cases[i].bytes);
+    }
+}
+
+Test(schedule, io_records_decode_from_their_documented_bytes, .timeout = T_TIMEOUT)
+{
+    /* docs/schedule-format.md's coding, byte by byte */
+    static const uint8_t raw[] = {
+        0x3b, 0x08,       /* dispatch task id=4 */
+        0x05,             /* io read, task 4: EAGAIN */
+        0x25, 0x08,       /* io read, task 4: 8 bytes */
+        0x4d, 0x20,       /* io write, task 4: -EPIPE (32) */
+        0x75,             /* io accept, task 4: a connection */
+        0xdd, 0x04, 0x73, /* io connect, task 4+2: -EINPROGRESS (115) */
+        0x3b, 0x02,       /* dispatch task id=5: the IO records left the previous id at 4 */
+        0x04,
+    };
+    struct loop__rec v[8];
+    size_t n;
+
+    cr_assert_eq(parse_raw(raw, sizeof(raw), v, 8, &n), 0);
+    cr_assert_eq(n, 8); /* and END */
+    cr_assert_eq(v[7].type, LOOP__REC_END);
+    struct loop__rec want[] = {
+        {.type = LOOP__REC_DISPATCH, .kind = LOOP_KIND_TASK, .id = 4},
+        {.type = LOOP__REC_IO, .id = 4, .op = LOOP__IO_READ, .result = -EAGAIN},
+        {.type = LOOP__REC_IO, .id = 4, .op = LOOP__IO_READ, .result = 8},
+        {.type = LOOP__REC_IO, .id = 4, .op = LOOP__IO_WRITE, .result = -EPIPE},
+        {.type = LOOP__REC_IO, .id = 4, .op = LOOP__IO_ACCEPT, .result = 0},
+        {.type = LOOP__REC_IO, .id = 6, .op = LOOP__IO_CONNECT, .result = -EINPROGRESS},
+        {.type = LOOP__REC_DISPATCH, .kind = LOOP_KIND_TASK, .id = 5},
+    };
+    for (size_t i = 0; i < 7; i++) {
+        assert_rec_eq(&v[i], &want[i], i);
+    }
+}
+
+Test(schedule, non_canonical_io_records_are_corrupt, .timeout = T_TIMEOUT)
+{
+    static const uint8_t bad[][4] = {
+        {0x45, 0x0b},             /* the error class holding EAGAIN (EAGAIN has its own) */
+        {0x45, 0x00},             /* an error class holding 0 */
+        {0x45, 0x80, 0x20},       /* errno 4096 */
+        {0x25, 0x00},             /* the positive class holding 0 */
+        {0x25, 0xff},             /* a cut varint inside a complete frame */
+        {0x85},                   /* an explicit task id missing */
+    };
+    static const size_t len[] = {2, 2, 3, 2, 2, 1};
+    struct loop__rec v[4];
+    size_t n;
+
+    for (size_t i = 0; i < sizeof(len) / sizeof(len[0]); i++) {
+        cr_assert_eq(parse_raw(bad[i], len[i], v, 4, &n), -EBADMSG, "case %zu", i);
+        cr_assert_eq(n, 0, "case %zu", i);
+    }
+    /* and the writer refuses what it cannot code */
+    char *path = tmp_path("badio");
+    struct loop__sched_hdr h = test_hdr();
+    struct loop__sched_writer *w;
+    struct loop__rec r = {.type = LOOP__REC_IO, .op = 4, .result = 0};
+    cr_assert_eq(loop__schedw_open(&w, path, &h, 1), 0);
+    cr_assert_eq(loop__schedw_put(w, &r), -EINVAL);
+    r.op = LOOP__IO_READ;
+    r.result = -5000;
+    cr_assert_eq(loop__schedw_put(w, &r), -EINVAL);
+    cr_assert_eq(loop__schedw_close(w), 0);
+    unlink(path);
+    free(path);
+}
+
 Test(schedule, fuzz_corpus_parses_without_harm, .timeout = T_TIMEOUT)
 {
     DIR *d = opendir("tests/fuzz/corpus/schedule");
@@ -586,6 +765,21 @@ Test(schedule, fuzz_corpus_parses_without_harm, .timeout = T_TIMEOUT)
         int rc = loop__sched_parse_buffer(buf, (size_t)st.st_size, &records);
         cr_assert(rc == 0 || rc == -EPIPE || rc == -EBADMSG || rc == -EPROTO,
                   "%s: rc %d", path, rc);
+        /* the whole-file seeds: what each was made to be */
+        static const struct {
+            const char *name;
+            int rc;
+        } seeds[] = {
+            {"race-fifo.sch", 0},          {"race-chaos.sch", 0},
+            {"fanout-io.sch", 0},          {"cut-in-stream.sch", -EPIPE},
+            {"cut-in-header.sch", -EBADMSG}, {"bad-checksum.sch", -EBADMSG},
+            {"version-3.sch", -EPROTO},
+        };
+        for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+            if (strcmp(e->d_name, seeds[i].name) == 0) {
+                cr_assert_eq(rc, seeds[i].rc, "%s: rc %d, want %d", path, rc, seeds[i].rc);
+            }
+        }
         free(buf);
         files++;
     }
@@ -666,4 +860,186 @@ Test(schedule, continuing_after_a_divergence_keeps_the_clock_going, .timeout = T
     unlink(b);
     free(a);
     free(b);
+}
+
+/*
+ * Task I/O replays as recorded. The program: a task reads a socketpair twice.
+ * Recorded, 5 bytes wait there before the run (the first read gets them) and
+ * a timer writes 7 more 5 ms later (the second read finds nothing, waits,
+ * gets them). Replayed, the data comes otherwise, and the task must see the
+ * same: all 12 bytes at once (the first read takes exactly 5, the second
+ * still finds nothing first), or in pieces from a thread, late (the first
+ * read waits until it has 5).
+ */
+static struct {
+    int sv[2];
+    ssize_t got[2];
+    char data[2][32];
+    bool timer_writes;
+} iop;
+
+static intptr_t io_reader(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 2; i++) {
+        iop.got[i] = loop_read(iop.sv[0], iop.data[i], sizeof(iop.data[i]), 5000);
+    }
+    return 0;
+}
+
+static void io_timer_cb(loop_timer_t *t)
+{
+    if (iop.timer_writes) {
+        cr_assert_eq(write(iop.sv[1], "world!!", 7), 7);
+    }
+    loop_handle_close(LOOP_HANDLE(t), NULL);
+}
+
+static void pause_ms(long ms)
+{
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* The late peer: "lo" and "world!!" come after the replay has started reading. */
+static void *late_writer(void *arg)
+{
+    (void)arg;
+    pause_ms(20);
+    cr_assert_eq(write(iop.sv[1], "lo", 2), 2);
+    pause_ms(20);
+    cr_assert_eq(write(iop.sv[1], "world!!", 7), 7);
+    return NULL;
+}
+
+enum io_peer { PEER_AS_RECORDED, PEER_ALL_AT_ONCE, PEER_LATE, PEER_SHORT_AND_CLOSED };
+
+static void run_io_prog(enum io_peer peer)
+{
+    static const char *const prewrite[] = {"hello", "helloworld!!", "hel", "hel"};
+    pthread_t th;
+    loop_timer_t t;
+
+    memset(&iop, 0, sizeof(iop));
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, iop.sv), 0);
+    ssize_t n = (ssize_t)strlen(prewrite[peer]);
+    cr_assert_eq(write(iop.sv[1], prewrite[peer], (size_t)n), n);
+    iop.timer_writes = peer == PEER_AS_RECORDED;
+    if (peer == PEER_SHORT_AND_CLOSED) {
+        close(iop.sv[1]);
+        iop.sv[1] = -1;
+    }
+    if (peer == PEER_LATE) {
+        cr_assert_eq(pthread_create(&th, NULL, late_writer, NULL), 0);
+    }
+    loop_t *loop = new_loop();
+    cr_assert_eq(loop_timer_init(loop, &t), 0);
+    cr_assert_eq(loop_timer_start(&t, io_timer_cb, 5, 0), 0);
+    loop_task_t *task = loop_spawn(loop, io_reader, NULL, "reader");
+    cr_assert_not_null(task);
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_eq(loop_join(task, NULL, 0), 0);
+    cr_assert_eq(loop_close(loop), 0);
+    if (peer == PEER_LATE) {
+        pthread_join(th, NULL);
+    }
+    close(iop.sv[0]);
+    if (iop.sv[1] >= 0) {
+        close(iop.sv[1]);
+    }
+}
+
+/* Both files hold the same records; returns how many, and the step of the first
+ * IO record with result `result` (0: none) in *io_step. */
+static int same_records(const char *a, const char *b, int64_t result, int *io_step)
+{
+    struct loop__sched_reader *ra, *rb;
+    struct loop__sched_hdr ha, hb;
+    struct loop__rec x, y;
+    char err[256];
+    int ca, cb, n = 0;
+
+    *io_step = 0;
+    cr_assert_eq(loop__schedr_open(&ra, a, &ha, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(loop__schedr_open(&rb, b, &hb, err, sizeof(err)), 0, "%s", err);
+    do {
+        ca = loop__schedr_next(ra, &x, err, sizeof(err));
+        cb = loop__schedr_next(rb, &y, err, sizeof(err));
+        cr_assert_eq(ca, cb, "record %d: %d vs %d", n + 1, ca, cb);
+        if (ca == 1) {
+            assert_rec_eq(&y, &x, (size_t)n);
+            n++;
+            if (*io_step == 0 && x.type == LOOP__REC_IO && x.result == result) {
+                *io_step = n;
+            }
+        }
+    } while (ca == 1);
+    cr_assert_eq(ca, 0, "%s", err);
+    loop__schedr_close(ra);
+    loop__schedr_close(rb);
+    return n;
+}
+
+Test(schedule, task_reads_replay_as_recorded_whenever_the_data_comes, .timeout = T_TIMEOUT)
+{
+    char *rec = tmp_path("io"), *again = tmp_path("io-again");
+    int step;
+
+    setenv("LOOP_RECORD", rec, 1);
+    run_io_prog(PEER_AS_RECORDED);
+    cr_assert_eq(iop.got[0], 5);
+    cr_assert_eq(iop.got[1], 7);
+    same_records(rec, rec, -EAGAIN, &step);
+    cr_assert_gt(step, 0, "the second read found nothing first: an EAGAIN record");
+
+    static const enum io_peer peers[] = {PEER_ALL_AT_ONCE, PEER_LATE};
+    for (size_t i = 0; i < 2; i++) {
+        setenv("LOOP_REPLAY", rec, 1);
+        setenv("LOOP_RECORD", again, 1);
+        run_io_prog(peers[i]);
+        cr_assert_eq(iop.got[0], 5, "peer %zu: the first read got %zd", i, iop.got[0]);
+        cr_assert_eq(memcmp(iop.data[0], "hello", 5), 0);
+        cr_assert_eq(iop.got[1], 7, "peer %zu: the second read got %zd", i, iop.got[1]);
+        cr_assert_eq(memcmp(iop.data[1], "world!!", 7), 0);
+        cr_assert_gt(same_records(rec, again, 5, &step), 8, "peer %zu", i);
+    }
+    unsetenv("LOOP_REPLAY");
+    unsetenv("LOOP_RECORD");
+    unlink(rec);
+    unlink(again);
+    free(rec);
+    free(again);
+}
+
+Test(schedule, a_peer_that_sends_less_and_closes_diverges_at_the_read, .timeout = T_TIMEOUT)
+{
+    char *rec = tmp_path("io-short");
+    char want[160];
+    int step;
+
+    setenv("LOOP_RECORD", rec, 1);
+    run_io_prog(PEER_AS_RECORDED);
+    unsetenv("LOOP_RECORD");
+    same_records(rec, rec, 5, &step);
+    cr_assert_gt(step, 0);
+
+    capture_logs();
+    setenv("LOOP_REPLAY", rec, 1);
+    setenv("LOOP_REPLAY_DIVERGE", "continue", 1);
+    run_io_prog(PEER_SHORT_AND_CLOSED);
+    unsetenv("LOOP_REPLAY");
+    unsetenv("LOOP_REPLAY_DIVERGE");
+    snprintf(want, sizeof(want), "replay diverged at step %d: expected a read by kind=task id=",
+             step);
+    cr_assert(logs_contain(want), "want \"%s\" in: %s", want, logs_text());
+    cr_assert(logs_contain("that got 5 bytes, the program got 3 bytes from its read, then end "
+                           "of file (the peer closed) instead"),
+              "%s", logs_text());
+    snprintf(want, sizeof(want), "continuing in fifo order from step %d", step);
+    cr_assert(logs_contain(want), "%s", logs_text());
+    /* continuing, the program sees what really happened */
+    cr_assert_eq(iop.got[0], 3);
+    cr_assert_eq(iop.got[1], 0);
+    unlink(rec);
+    free(rec);
 }

@@ -5,7 +5,8 @@
  * An input whose first byte is odd is taken as a raw record stream: the
  * target wraps the rest in a valid header and a checksummed zstd frame, so
  * the fuzzer reaches the varint record decoder without having to forge zstd
- * frames. Any other input is parsed as a whole file (header, zstd stream).
+ * frames (the seeds raw-* start so; raw-io holds every class of task I/O
+ * record). Any other input is parsed as a whole file (header, zstd stream).
  * The contract checked: the reader answers 0 or one of its documented
  * errors, and the sanitizers see no bad access, leak or undefined behaviour.
  *
@@ -34,8 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t records;
 
     if (size > 0 && (data[0] & 1)) {
-        /* header: magic, version 1, body length 6; body: mode 0, seeds 0, loop 1, "", "" */
-        static const uint8_t hdr[] = {'L', 'O', 'O', 'P', 'S', 'C', 'H', 1, 1, 0, 0, 0,
+        /* header: magic, version 2, body length 6; body: mode 0, seeds 0, loop 1, "", "" */
+        static const uint8_t hdr[] = {'L', 'O', 'O', 'P', 'S', 'C', 'H', 1, 2, 0, 0, 0,
                                       6,   0,   0,   0,   0,   0,   0,   1, 0, 0};
         size_t cap = ZSTD_compressBound(size - 1);
         uint8_t *buf = malloc(sizeof(hdr) + cap);
