@@ -199,15 +199,22 @@ void loop__rr_env_init(loop_t *loop)
     }
 }
 
+static void record_failed(loop_t *loop, int rc)
+{
+    struct loop__rr *rr = loop->rr;
+
+    rr_fail(loop, "Recording stopped: cannot write the schedule to %s", rr->record_path, rc);
+    loop__schedw_close(rr->w);
+    rr->w = NULL;
+}
+
 static void record(loop_t *loop, const struct loop__rec *r)
 {
     struct loop__rr *rr = loop->rr;
     int rc = loop__schedw_put(rr->w, r);
 
     if (rc < 0) {
-        rr_fail(loop, "Recording stopped: cannot write the schedule to %s", rr->record_path, rc);
-        loop__schedw_close(rr->w);
-        rr->w = NULL;
+        record_failed(loop, rc);
     }
 }
 
@@ -221,9 +228,7 @@ static void record_flush(loop_t *loop, bool force)
     rr->last_flush_ns = loop->now_ns;
     int rc = loop__schedw_flush(rr->w);
     if (rc < 0) {
-        rr_fail(loop, "Recording stopped: cannot write the schedule to %s", rr->record_path, rc);
-        loop__schedw_close(rr->w);
-        rr->w = NULL;
+        record_failed(loop, rc);
     }
 }
 
@@ -368,33 +373,41 @@ uint64_t loop__rr_clock(loop_t *loop, int type, uint64_t real_now)
     return now;
 }
 
+/* Replay: h must be the recorded item; takes the recorded revents. */
+static __attribute__((noinline)) void replay_dispatch(loop_t *loop, loop_handle_t *h, int kind)
+{
+    struct loop__rr *rr = loop->rr;
+
+    if (rr->next_rc != 1 || rr->next.type != LOOP__REC_DISPATCH || rr->next.id != h->id ||
+        rr->next.kind != kind) {
+        char did[400], desc[360];
+        describe(loop, h->id, kind, desc, sizeof(desc));
+        snprintf(did, sizeof(did), "ran %s", desc);
+        loop__rr_diverge(loop, did);
+    } else {
+        if (kind == LOOP_KIND_IO) {
+            ((loop_io_t *)h)->revents = rr->next.revents;
+        }
+        replay_consume(rr);
+    }
+}
+
 void loop__rr_dispatch(loop_t *loop, loop_handle_t *h, int kind)
 {
     struct loop__rr *rr = loop->rr;
-    int revents = kind == LOOP_KIND_IO ? ((loop_io_t *)h)->revents : 0;
 
     if (h->id == 0) {
         return; /* the monitor's and watchdog's own handles: outside the program */
     }
-    if (loop->policy == LOOP__POLICY_REPLAY && rr->r != NULL) {
-        if (rr->next_rc != 1 || rr->next.type != LOOP__REC_DISPATCH || rr->next.id != h->id ||
-            rr->next.kind != kind) {
-            char did[400], desc[360];
-            describe(loop, h->id, kind, desc, sizeof(desc));
-            snprintf(did, sizeof(did), "ran %s", desc);
-            loop__rr_diverge(loop, did);
-        } else {
-            if (kind == LOOP_KIND_IO) {
-                revents = rr->next.revents;
-                ((loop_io_t *)h)->revents = revents;
-            }
-            replay_consume(rr);
-        }
+    if (LOOP_UNLIKELY(loop->policy == LOOP__POLICY_REPLAY) && rr->r != NULL) {
+        replay_dispatch(loop, h, kind);
     }
     if (rr->w != NULL) {
-        struct loop__rec r = {.type = LOOP__REC_DISPATCH, .id = h->id, .kind = kind,
-                              .revents = revents};
-        record(loop, &r);
+        int rc = loop__schedw_dispatch(rr->w, h->id, kind,
+                                       kind == LOOP_KIND_IO ? ((loop_io_t *)h)->revents : 0);
+        if (LOOP_UNLIKELY(rc < 0)) {
+            record_failed(loop, rc);
+        }
     }
 }
 

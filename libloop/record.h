@@ -47,6 +47,18 @@ void loop__rr_free(loop_t *loop);
 uint64_t loop__rr_clock(loop_t *loop, int type, uint64_t real_now);
 /* Before item h of kind runs: record it, or check it against the schedule. */
 void loop__rr_dispatch(loop_t *loop, loop_handle_t *h, int kind);
+/*
+ * The recorder's fast path, inline in the dispatch: when recording (not
+ * replaying), an item other than I/O that repeats the last dispatch's run is
+ * only counted. False: call loop__rr_dispatch.
+ */
+static inline bool loop__rr_dispatch_repeat(loop_t *loop, const loop_handle_t *h, int kind)
+{
+    struct loop__sched_writer *w = loop->rr->w;
+
+    return w != NULL && loop->policy != LOOP__POLICY_REPLAY && kind != LOOP_KIND_IO &&
+           h->id != 0 && loop__schedw_repeat(w, h->id, kind, 0);
+}
 /* Chaos/replay choice among the round's items. */
 loop_handle_t *loop__rr_pick(loop_t *loop);
 /* replay.c: one iteration in the recorded order. */

@@ -62,7 +62,7 @@ void loop__dispatch(loop_t *loop, loop_handle_t *h)
     if (LOOP__INSTRUMENTED(loop)) {
         t0 = loop__dispatch_begin(loop, &ref);
     }
-    if (LOOP_UNLIKELY(loop->rr != NULL)) {
+    if (LOOP_UNLIKELY(loop->rr != NULL) && !loop__rr_dispatch_repeat(loop, h, kind)) {
         loop__rr_dispatch(loop, h, kind);
     }
     LOOP_TRACE(callback_begin, loop, &ref);

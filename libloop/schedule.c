@@ -8,6 +8,7 @@
  * every complete record before the cut, and a corrupt one a clear error.
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #define IN_CAP (64 * 1024)
 
 struct loop__sched_writer {
+    struct loop__schedw_hot hot; /* first: schedule.h's inline fast path reads it */
     int fd;
     ZSTD_CCtx *cctx;
     uint8_t in[IN_CAP];
@@ -27,8 +29,6 @@ struct loop__sched_writer {
     uint8_t *out;
     size_t out_cap;
     uint64_t prev_clock;
-    uint64_t prev_id;
-    uint64_t count;
     int err; /* sticky write error */
 };
 
@@ -47,6 +47,10 @@ struct loop__sched_reader {
     uint64_t prev_clock;
     uint64_t prev_id;
     uint64_t count;
+    struct loop__rec last;   /* the last DISPATCH decoded, while a REPEAT may follow */
+    bool last_open;
+    uint64_t last_step;
+    uint64_t repeat_left;    /* DISPATCH records a REPEAT still owes */
     struct loop__sched_hdr hdr;
 };
 
@@ -63,6 +67,8 @@ const char *loop__rec_type_name(int type)
         return "end";
     case LOOP__REC_IO:
         return "io";
+    case LOOP__REC_REPEAT:
+        return "repeat";
     default:
         return "unknown";
     }
@@ -196,6 +202,7 @@ int loop__schedw_open(struct loop__sched_writer **out, const char *path,
         free(w);
         return -ENOMEM;
     }
+    w->hot.run_kind = -1; /* no run yet */
     w->fd = LOOP__SYS(OPEN, -1, open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (w->fd < 0) {
         rc = -errno;
@@ -246,20 +253,73 @@ fail:
     return rc;
 }
 
-int loop__schedw_put(struct loop__sched_writer *w, const struct loop__rec *r)
+/* Room for one record (and a pending REPEAT before it) in w->in. */
+static int make_room(struct loop__sched_writer *w)
 {
-    uint8_t *p;
-    size_t n = 0;
-
-    if (w->in_len + 32 > IN_CAP) {
+    if (w->in_len + 48 > IN_CAP) {
         int rc = compress_step(w, ZSTD_e_continue);
         if (rc < 0) {
             return rc;
         }
     }
-    if (w->err) {
-        return w->err;
+    return w->err;
+}
+
+/* Write the pending repeats of the last DISPATCH, and close its run. */
+static void close_run(struct loop__sched_writer *w)
+{
+    if (w->hot.run_n > 0) {
+        uint8_t *p = w->in + w->in_len;
+        size_t n = 0;
+        p[n++] = LOOP__REC_REPEAT;
+        n += put_varint(p + n, w->hot.run_n);
+        w->in_len += n;
+        w->hot.count += w->hot.run_n;
+        w->hot.run_n = 0;
     }
+    w->hot.run_kind = -1;
+}
+
+/* A DISPATCH that does not continue the run: written out, and a new run. */
+int loop__schedw_dispatch_new(struct loop__sched_writer *w, uint64_t id, int kind, int revents)
+{
+    uint64_t step = id - w->hot.prev_id;
+    uint8_t *p;
+    size_t n = 0;
+    int rc = make_room(w);
+    if (rc < 0) {
+        return rc;
+    }
+    close_run(w);
+    p = w->in + w->in_len;
+    p[n++] = (uint8_t)(LOOP__REC_DISPATCH | ((kind & 0xf) << 3));
+    n += put_varint(p + n, zigzag((int64_t)step));
+    if (kind == 2 /* LOOP_KIND_IO */) {
+        n += put_varint(p + n, (uint64_t)(unsigned)revents);
+    }
+    w->hot.prev_id = id;
+    w->in_len += n;
+    w->hot.count++;
+    w->hot.run_step = step;
+    w->hot.run_kind = kind;
+    w->hot.run_revents = kind == 2 ? revents : 0;
+    return 0;
+}
+
+
+int loop__schedw_put(struct loop__sched_writer *w, const struct loop__rec *r)
+{
+    uint8_t *p;
+    size_t n = 0;
+
+    if (r->type == LOOP__REC_DISPATCH) {
+        return loop__schedw_dispatch(w, r->id, r->kind, r->kind == 2 ? r->revents : 0);
+    }
+    int rc = make_room(w);
+    if (rc < 0) {
+        return rc;
+    }
+    close_run(w);
     p = w->in + w->in_len;
     switch (r->type) {
     case LOOP__REC_ITER:
@@ -267,14 +327,6 @@ int loop__schedw_put(struct loop__sched_writer *w, const struct loop__rec *r)
         p[n++] = (uint8_t)r->type;
         n += put_varint(p + n, zigzag((int64_t)(r->clock_ns - w->prev_clock)));
         w->prev_clock = r->clock_ns;
-        break;
-    case LOOP__REC_DISPATCH:
-        p[n++] = (uint8_t)(LOOP__REC_DISPATCH | ((r->kind & 0xf) << 3));
-        n += put_varint(p + n, zigzag((int64_t)(r->id - w->prev_id)));
-        w->prev_id = r->id;
-        if (r->kind == 2 /* LOOP_KIND_IO */) {
-            n += put_varint(p + n, (uint64_t)(unsigned)r->revents);
-        }
         break;
     case LOOP__REC_END:
         p[n++] = LOOP__REC_END;
@@ -288,10 +340,10 @@ int loop__schedw_put(struct loop__sched_writer *w, const struct loop__rec *r)
             return -EINVAL;
         }
         p[n++] = (uint8_t)(LOOP__REC_IO | r->op << 3 | cls << 5 |
-                           (r->id != w->prev_id ? IO_EXPLICIT : 0));
-        if (r->id != w->prev_id) {
+                           (r->id != w->hot.prev_id ? IO_EXPLICIT : 0));
+        if (r->id != w->hot.prev_id) {
             /* the previous id stays the last DISPATCH's: a task's I/O follows its step */
-            n += put_varint(p + n, zigzag((int64_t)(r->id - w->prev_id)));
+            n += put_varint(p + n, zigzag((int64_t)(r->id - w->hot.prev_id)));
         }
         if (cls == IO_POSITIVE) {
             n += put_varint(p + n, (uint64_t)r->result);
@@ -304,18 +356,19 @@ int loop__schedw_put(struct loop__sched_writer *w, const struct loop__rec *r)
         return -EINVAL;
     }
     w->in_len += n;
-    w->count++;
+    w->hot.count++;
     return 0;
 }
 
 int loop__schedw_flush(struct loop__sched_writer *w)
 {
+    close_run(w); /* make_room left room for it */
     return compress_step(w, ZSTD_e_flush);
 }
 
 uint64_t loop__schedw_count(const struct loop__sched_writer *w)
 {
-    return w->count;
+    return w->hot.count + w->hot.run_n;
 }
 
 int loop__schedw_close(struct loop__sched_writer *w)
@@ -325,6 +378,7 @@ int loop__schedw_close(struct loop__sched_writer *w)
     if (w == NULL) {
         return 0;
     }
+    close_run(w);
     rc = compress_step(w, ZSTD_e_end);
     if (close(w->fd) < 0 && rc == 0) {
         rc = -errno;
@@ -596,6 +650,14 @@ int loop__schedr_next(struct loop__sched_reader *r, struct loop__rec *rec, char 
         uint64_t v = 0, ev = 0;
         int ok = p < end ? 1 : 0;
 
+        if (r->repeat_left > 0) {
+            r->repeat_left--;
+            r->prev_id += r->last_step;
+            *rec = r->last;
+            rec->id = r->prev_id;
+            r->count++;
+            return 1;
+        }
         if (r->ended) {
             if (r->ended == 1) {
                 r->ended = 2;
@@ -635,6 +697,17 @@ int loop__schedr_next(struct loop__sched_reader *r, struct loop__rec *rec, char 
                     r->prev_id += (uint64_t)unzigzag(v);
                     rec->id = r->prev_id;
                     rec->revents = (int)ev;
+                    r->last = *rec;
+                    r->last_step = (uint64_t)unzigzag(v);
+                }
+                break;
+            case LOOP__REC_REPEAT:
+                /* only right after a DISPATCH, never empty (the writer's canonical form) */
+                ok = tag == LOOP__REC_REPEAT && r->last_open ? get_varint(p + 1, end, &v, &used)
+                                                              : -1;
+                if (ok == 1) {
+                    n += used;
+                    ok = v > 0 ? 1 : -1;
                 }
                 break;
             case LOOP__REC_END:
@@ -649,8 +722,15 @@ int loop__schedr_next(struct loop__sched_reader *r, struct loop__rec *rec, char 
             default:
                 ok = -1;
             }
+            if (ok == 1 && rec->type == LOOP__REC_REPEAT) {
+                r->buf_pos += n;
+                r->repeat_left = v;
+                r->last_open = false;
+                continue;
+            }
             if (ok == 1) {
                 r->buf_pos += n;
+                r->last_open = rec->type == LOOP__REC_DISPATCH;
                 r->count++;
                 if (rec->type == LOOP__REC_END) {
                     r->ended = 1;

@@ -9,6 +9,7 @@
 #ifndef LOOP_SCHEDULE_H
 #define LOOP_SCHEDULE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,12 @@ enum loop__rec_type {
     LOOP__REC_DISPATCH = 3, /* an item ran: id, kind, and for I/O its revents */
     LOOP__REC_END = 4,      /* the loop was closed */
     LOOP__REC_IO = 5,       /* a task I/O call's attempt: id (the task), op, result */
+    /*
+     * In the file only: the DISPATCH just before repeats N more times (same
+     * kind, same id step, same revents). The reader expands it into N
+     * DISPATCH records; writers produce it by themselves from DISPATCH puts.
+     */
+    LOOP__REC_REPEAT = 6,
 };
 
 /* Task I/O operations: the numbers of the trace's io_op enum (task_io). */
@@ -68,6 +75,42 @@ int loop__schedw_open(struct loop__sched_writer **out, const char *path,
                       const struct loop__sched_hdr *hdr, int level);
 /* Append one record (buffered). -errno when the file cannot be written. */
 int loop__schedw_put(struct loop__sched_writer *w, const struct loop__rec *r);
+/*
+ * The same for a DISPATCH record: the recorder's hot path, inline. A
+ * dispatch that repeats the last one's kind, id step and revents (the same
+ * call-soon record again, the next of a series) is only counted: the writer
+ * writes the count as one REPEAT record before the next other record.
+ */
+struct loop__schedw_hot {   /* the first member of struct loop__sched_writer */
+    uint64_t prev_id;       /* the last DISPATCH's id */
+    uint64_t run_step;      /* the last DISPATCH's id minus the id before it */
+    uint64_t run_n;         /* repeats of it not written yet */
+    int run_kind;           /* its kind; -1 once another record followed it */
+    int run_revents;
+    uint64_t count;         /* records put, but for run_n */
+};
+int loop__schedw_dispatch_new(struct loop__sched_writer *w, uint64_t id, int kind, int revents);
+
+/* True when the dispatch continues the run (and was counted). */
+static inline bool loop__schedw_repeat(struct loop__sched_writer *w, uint64_t id, int kind,
+                                       int revents)
+{
+    struct loop__schedw_hot *h = (struct loop__schedw_hot *)w;
+
+    if (id - h->prev_id == h->run_step && kind == h->run_kind && revents == h->run_revents) {
+        h->prev_id = id;
+        h->run_n++;
+        return true;
+    }
+    return false;
+}
+
+static inline int loop__schedw_dispatch(struct loop__sched_writer *w, uint64_t id, int kind,
+                                        int revents)
+{
+    return loop__schedw_repeat(w, id, kind, revents) ? 0
+                                                     : loop__schedw_dispatch_new(w, id, kind, revents);
+}
 /* Make everything put so far readable from the file (a zstd flush). */
 int loop__schedw_flush(struct loop__sched_writer *w);
 /* Finish the stream (END not implied), close, free. -errno. */

@@ -96,11 +96,22 @@ static struct loop__rec *random_records(size_t n, bool with_end)
             r->op = (int)(rnd() % 4);
             r->id = rnd() % 4 == 0 ? rnd() % 100 : (i > 0 ? v[i - 1].id : 0);
             r->result = results[rnd() % (sizeof(results) / sizeof(results[0]))];
+        } else if (pick < 10 && i >= 2 && v[i - 1].type == LOOP__REC_DISPATCH &&
+                   v[i - 2].type == LOOP__REC_DISPATCH) {
+            /* the next of a series: what the writer codes as a REPEAT */
+            *r = v[i - 1];
+            r->id = v[i - 1].id + (v[i - 1].id - v[i - 2].id);
+            if (rnd() % 8 == 0) {
+                r->id++; /* almost: breaks the run */
+            }
         } else {
             r->type = LOOP__REC_DISPATCH;
             r->kind = 1 + (int)(rnd() % 8);
             r->id = rnd() % 20 == 0 ? rnd() : 1 + rnd() % 64;
             r->revents = r->kind == LOOP_KIND_IO ? (int)(rnd() % 16) : 0;
+            if (i >= 1 && v[i - 1].type == LOOP__REC_DISPATCH && rnd() % 3 == 0) {
+                *r = v[i - 1]; /* the same item again */
+            }
         }
     }
     return v;
@@ -702,6 +713,90 @@ Test(schedule, io_records_decode_from_their_documented_bytes, .timeout = T_TIMEO
     };
     for (size_t i = 0; i < 7; i++) {
         assert_rec_eq(&v[i], &want[i], i);
+    }
+}
+
+Test(schedule, repeated_dispatches_code_as_one_repeat_record, .timeout = T_TIMEOUT)
+{
+    /* docs/schedule-format.md's REPEAT, byte by byte */
+    static const uint8_t raw[] = {
+        0x23, 0x0a, /* dispatch defer id=5 */
+        0x06, 0x03, /* repeat: 3 more, id step 5 (ids 10, 15, 20) */
+        0x05,       /* io read by 20: EAGAIN (the implicit task is the last repeat's id) */
+        0x23, 0x00, /* dispatch defer id=20 */
+        0x06, 0x01, /* repeat: 1 more, id step 0 */
+        0x04,
+    };
+    struct loop__rec v[10];
+    size_t n;
+
+    cr_assert_eq(parse_raw(raw, sizeof(raw), v, 10, &n), 0);
+    cr_assert_eq(n, 8); /* and END */
+    struct loop__rec want[] = {
+        {.type = LOOP__REC_DISPATCH, .kind = LOOP_KIND_DEFER, .id = 5},
+        {.type = LOOP__REC_DISPATCH, .kind = LOOP_KIND_DEFER, .id = 10},
+        {.type = LOOP__REC_DISPATCH, .kind = LOOP_KIND_DEFER, .id = 15},
+        {.type = LOOP__REC_DISPATCH, .kind = LOOP_KIND_DEFER, .id = 20},
+        {.type = LOOP__REC_IO, .id = 20, .op = LOOP__IO_READ, .result = -EAGAIN},
+        {.type = LOOP__REC_DISPATCH, .kind = LOOP_KIND_DEFER, .id = 20},
+        {.type = LOOP__REC_DISPATCH, .kind = LOOP_KIND_DEFER, .id = 20},
+        {.type = LOOP__REC_END},
+    };
+    for (size_t i = 0; i < 8; i++) {
+        assert_rec_eq(&v[i], &want[i], i);
+    }
+
+    /* the writer makes the same bytes: 1,000 dispatches of one item are 4 bytes */
+    struct loop__rec first = {.type = LOOP__REC_DISPATCH, .kind = LOOP_KIND_DEFER, .id = 7};
+    char *path = tmp_path("repeat");
+    struct loop__sched_hdr h = test_hdr();
+    struct loop__sched_writer *w;
+    struct stat st0, st1;
+    cr_assert_eq(loop__schedw_open(&w, path, &h, 1), 0);
+    cr_assert_eq(loop__schedw_put(w, &first), 0);
+    cr_assert_eq(loop__schedw_flush(w), 0); /* the frame has begun: sizes compare raw blocks */
+    cr_assert_eq(stat(path, &st0), 0);
+    for (int i = 0; i < 1000; i++) {
+        cr_assert_eq(loop__schedw_put(w, &first), 0);
+    }
+    cr_assert_eq(loop__schedw_count(w), 1001);
+    cr_assert_eq(loop__schedw_flush(w), 0); /* writes the pending repeat */
+    cr_assert_eq(stat(path, &st1), 0);
+    /* a flush ends a run: dispatch 0x23 0x00 (the same id), repeat 0x06 0xe7 0x07 (999) */
+    cr_assert_eq(st1.st_size - st0.st_size - 3, 5, "1000 dispatches took %lld bytes",
+                 (long long)(st1.st_size - st0.st_size - 3));
+    cr_assert_eq(loop__schedw_close(w), 0);
+    size_t count;
+    char err[256];
+    struct loop__rec *all = calloc(1001, sizeof(*all));
+    for (int i = 0; i < 1001; i++) {
+        all[i] = first;
+    }
+    err[0] = '\0';
+    cr_assert_eq(read_prefix(path, all, 1001, &count, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(count, 1001);
+    free(all);
+    unlink(path);
+    free(path);
+}
+
+Test(schedule, non_canonical_repeat_records_are_corrupt, .timeout = T_TIMEOUT)
+{
+    static const uint8_t bad[][6] = {
+        {0x06, 0x02},                   /* a repeat first: nothing to repeat */
+        {0x11, 0x02, 0x06, 0x02},       /* a repeat after an iteration */
+        {0x23, 0x02, 0x06, 0x00},       /* a repeat of nothing more */
+        {0x23, 0x02, 0x06, 0x01, 0x06, 0x01}, /* two in a row: one would do */
+        {0x23, 0x02, 0x0e, 0x01},       /* bits above the type */
+    };
+    static const size_t len[] = {2, 4, 4, 6, 4};
+    static const size_t good[] = {0, 1, 1, 2, 1}; /* records before the bad one */
+    struct loop__rec v[8];
+    size_t n;
+
+    for (size_t i = 0; i < sizeof(len) / sizeof(len[0]); i++) {
+        cr_assert_eq(parse_raw(bad[i], len[i], v, 8, &n), -EBADMSG, "case %zu", i);
+        cr_assert_eq(n, good[i], "case %zu: %zu records before the error", i, n);
     }
 }
 
