@@ -541,10 +541,13 @@ if [ $mode = flight ]; then
     fi
 elif [ $live = 1 ]; then
     echo "$me: live session $name ended; the relay daemon kept the trace" >&2
-elif [ $rotate = 1 ]; then
-    echo "$me: trace: ${trace_path:-unknown (see lttng list)} ($(count_chunks) trace chunk(s)" \
-        "in archives/, read as one trace)" >&2
 else
+    if [ $rotate = 1 ]; then
+        _every="every $rotate_timer or $rotate_size"
+        [ "$rotate_timer" = none ] && _every="every $rotate_size"
+        echo "$me: $(count_chunks) trace chunk(s) in archives/ (rotation $_every):" \
+            "babeltrace2 and loop-analyze read the directory as one trace" >&2
+    fi
     echo "$me: trace: ${trace_path:-unknown (see lttng list)}" >&2
 fi
 exit $status
