@@ -118,7 +118,13 @@ static void client_input(struct loop__monitor *m, struct mon_client *c)
             c->in[c->in_len++] = (char)b;
         }
     }
-    if (c->out.overflow) {
+    if (c->out.nomem) {
+        static const char nomem[] = "error: out of memory; closing\n.\n";
+        (void)!send_retry(c->fd, nomem, sizeof(nomem) - 1);
+        loop_log(LOOP_LOG_WARN, "Monitor: dropped a client: out of memory for its reply path=%s",
+                 m->path);
+        client_drop(c);
+    } else if (c->out.overflow) {
         loop_log(LOOP_LOG_WARN, "Monitor: dropped a client: reply over %d bytes unsent path=%s",
                  MON_OUT_MAX, m->path);
         client_drop(c);
