@@ -52,7 +52,8 @@
 #
 # The same capture by hand:
 #   lttng create S && lttng enable-event -u 'libloop:*' &&
-#   lttng add-context -u -t vpid -t vtid -t procname && lttng start &&
+#   lttng add-context -u -t vpid -t vtid -t procname &&
+#   lttng enable-rotation --timer=2s --size=64M && lttng start &&
 #   LOOP_TRACE=1 PROGRAM; lttng destroy S
 # The flight recorder by hand:
 #   lttng create F --snapshot --output=DIR &&
