@@ -26,6 +26,9 @@
  * closed. A client whose output does not drain is dropped when its buffer is
  * full or after MON_DRAIN_MS without progress, so a client that never reads
  * blocks neither the monitor nor the loop (the loop never waits on a socket).
+ * Every socket, poll and pipe call goes through the fault seam (syscalls.h)
+ * and is retried on EINTR (the thread blocks signals, but a debugger or a
+ * seccomp'd sandbox can still interrupt it).
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -45,8 +48,20 @@
 #include "task.h"
 #include "trace.h"
 #include "monitor.h"
+#include "syscalls.h"
 
 /* Clients ---------------------------------------------------------------------- */
+
+/* send(), retried on EINTR; the socket is non-blocking. */
+static ssize_t send_retry(int fd, const void *buf, size_t len)
+{
+    ssize_t n;
+
+    do {
+        n = loop__sys_send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
 
 static void client_drop(struct mon_client *c)
 {
@@ -78,9 +93,12 @@ static bool is_text(unsigned char b)
 static void client_input(struct loop__monitor *m, struct mon_client *c)
 {
     char buf[4096];
-    ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+    ssize_t n;
 
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    do {
+        n = loop__sys_recv(c->fd, buf, sizeof(buf), 0);
+    } while (n < 0 && errno == EINTR);
+    if (n == 0 || (n < 0 && errno != EAGAIN)) {
         client_drop(c);
         return;
     }
@@ -100,7 +118,13 @@ static void client_input(struct loop__monitor *m, struct mon_client *c)
             c->in[c->in_len++] = (char)b;
         }
     }
-    if (c->out.overflow) {
+    if (c->out.nomem) {
+        static const char nomem[] = "error: out of memory; closing\n.\n";
+        (void)!send_retry(c->fd, nomem, sizeof(nomem) - 1);
+        loop_log(LOOP_LOG_WARN, "Monitor: dropped a client: out of memory for its reply path=%s",
+                 m->path);
+        client_drop(c);
+    } else if (c->out.overflow) {
         loop_log(LOOP_LOG_WARN, "Monitor: dropped a client: reply over %d bytes unsent path=%s",
                  MON_OUT_MAX, m->path);
         client_drop(c);
@@ -110,12 +134,8 @@ static void client_input(struct loop__monitor *m, struct mon_client *c)
 static void client_output(struct mon_client *c, uint64_t now_ns)
 {
     while (c->out_off < c->out.len) {
-        ssize_t n = send(c->fd, c->out.buf + c->out_off, c->out.len - c->out_off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = send_retry(c->fd, c->out.buf + c->out_off, c->out.len - c->out_off);
         if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
             if (errno != EAGAIN) {
                 client_drop(c);
             }
@@ -184,17 +204,20 @@ static long peer_uid(const struct loop__monitor *m, int fd, long *pid)
 static void accept_clients(struct loop__monitor *m, uint64_t now_ns)
 {
     for (;;) {
-        int fd = accept4(m->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = loop__sys_accept4(m->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         struct mon_client *c = NULL;
         long pid, uid;
 
         if (fd < 0) {
-            return; /* EAGAIN, or a connection that went away: nothing to do */
+            if (errno == EINTR || errno == ECONNABORTED) {
+                continue; /* the next connection may be there already */
+            }
+            return; /* EAGAIN, or out of descriptors: poll says when to try again */
         }
         uid = peer_uid(m, fd, &pid);
         if (uid != (long)geteuid()) {
             static const char refused[] = "error: permission denied\n.\n";
-            (void)!send(fd, refused, sizeof(refused) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+            (void)!send_retry(fd, refused, sizeof(refused) - 1);
             loop_log(LOOP_LOG_WARN,
                      "Monitor: refused a connection from uid=%ld pid=%ld (only uid %ld) path=%s",
                      uid, pid, (long)geteuid(), m->path);
@@ -209,7 +232,7 @@ static void accept_clients(struct loop__monitor *m, uint64_t now_ns)
         }
         if (c == NULL) {
             static const char busy[] = "error: too many monitor clients\n.\n";
-            (void)!send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+            (void)!send_retry(fd, busy, sizeof(busy) - 1);
             close(fd);
             continue;
         }
@@ -244,7 +267,7 @@ static void *monitor_main(void *arg)
             pfd[n] = (struct pollfd){.fd = c->fd, .events = ev};
             who[n++] = i;
         }
-        int rc = poll(pfd, n, MON_POLL_MS);
+        int rc = loop__sys_poll(pfd, n, MON_POLL_MS);
         uint64_t now_ns = loop__hrtime_ns();
         if (rc < 0 && errno != EINTR) {
             loop_log(LOOP_LOG_ERROR, "Monitor: poll failed: %s; the monitor stops path=%s",
@@ -257,8 +280,10 @@ static void *monitor_main(void *arg)
             }
             if (who[i] == -1) {
                 char drain[64];
-                while (read(m->wake[0], drain, sizeof(drain)) > 0) {
-                }
+                ssize_t got;
+                do {
+                    got = loop__sys_read(m->wake[0], drain, sizeof(drain));
+                } while (got > 0 || (got < 0 && errno == EINTR));
             } else if (who[i] == -2) {
                 accept_clients(m, now_ns);
             } else {
@@ -606,7 +631,10 @@ int loop_monitor_stop(loop_t *loop)
         return -EALREADY;
     }
     atomic_store(&m->stop, true);
-    (void)!write(m->wake[1], "x", 1);
+    ssize_t w;
+    do {
+        w = loop__sys_write(m->wake[1], "x", 1);
+    } while (w < 0 && errno == EINTR);
     pthread_join(m->thread, NULL);
     /* The thread is gone: nobody reads the tables any more. */
     loop->monitor = NULL;

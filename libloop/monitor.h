@@ -25,6 +25,7 @@ struct mon_out {
     size_t len;
     size_t cap;
     bool overflow; /* the reply went over MON_OUT_MAX: the client is dropped */
+    bool nomem;    /* ... or its buffer could not grow (overflow is set too) */
 };
 
 struct mon_client {

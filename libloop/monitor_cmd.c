@@ -50,6 +50,7 @@ static void out_vprintf(struct mon_out *o, const char *fmt, va_list ap)
         char *buf = realloc(o->buf, cap);
         if (buf == NULL) {
             o->overflow = true;
+            o->nomem = true;
             return;
         }
         o->buf = buf;

@@ -86,7 +86,7 @@ void loop__wake(loop_t *loop)
         uint64_t one = 1;
         ssize_t n;
         do {
-            n = write(loop->wakefd, &one, sizeof(one));
+            n = loop__sys_eventfd_write(loop->wakefd, &one);
         } while (n < 0 && errno == EINTR);
         /* EAGAIN: the counter is saturated, so the loop is already woken */
     }
@@ -98,7 +98,7 @@ static void collect_wakeups(loop_t *loop)
     ssize_t n;
 
     do {
-        n = read(loop->wakefd, &val, sizeof(val));
+        n = loop__sys_eventfd_read(loop->wakefd, &val);
     } while (n < 0 && errno == EINTR);
     atomic_store(&loop->wake_pending, 0);
     loop__async_collect(loop);

@@ -173,9 +173,12 @@ void loop__signal_read(loop_t *loop)
 
     pthread_mutex_lock(&sig_mu);
     for (;;) {
-        n = read(sig_fd, si, sizeof(si));
+        n = loop__sys_signalfd_read(sig_fd, si, sizeof(si) / sizeof(si[0]));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
         if (n <= 0) {
-            break;
+            break; /* EAGAIN: all read */
         }
         for (size_t k = 0; k < (size_t)n / sizeof(si[0]); k++) {
             int signum = (int)si[k].ssi_signo;

@@ -61,6 +61,12 @@
     X(EPOLL_WAIT, "epoll_wait")                                                          \
     X(EVENTFD, "eventfd")                                                                \
     X(SIGNALFD, "signalfd")                                                              \
+    X(EVENTFD_READ, "eventfd_read")                                                      \
+    X(EVENTFD_WRITE, "eventfd_write")                                                    \
+    X(SIGNALFD_READ, "signalfd_read")                                                    \
+    X(RECV, "recv")                                                                      \
+    X(SEND, "send")                                                                      \
+    X(POLL, "poll")                                                                      \
     X(TIMERFD, "timerfd")                                                                \
     X(PTHREAD_CREATE, "pthread_create")                                                  \
     X(FOPEN, "fopen")

@@ -3,11 +3,14 @@
  * steady libloop workload whose only wrapped write(2)s are the schedule
  * recorder's, so that LOOP_FAULT="write:N:ENOSPC" hits the recorder.
  *
- *   fault_prog [--ticks N] [--tasks K] [--forever]
+ *   fault_prog [--ticks N] [--tasks K] [--steps M] [--forever]
  * A 1 ms repeating timer ticks N times (default 1000) while K tasks (default
  * 4) sleep 1 ms and yield in turn; prints "fault_prog: started pid PID" once the
  * loop runs, and "fault_prog: done N ticks" at the end, and exits 0 when the
- * loop closed cleanly. --forever ticks until killed.
+ * loop closed cleanly. --forever ticks until killed. --steps M: each task
+ * sleeps and yields exactly M times, then returns (instead of until the
+ * ticks end), so that what the program does, counted per callback and task,
+ * is the same in every run.
  * Built by the scripts themselves against $BUILD/lib/libloop.a.
  */
 #include <stdio.h>
@@ -19,6 +22,7 @@
 
 static long ticks, max_ticks = 1000;
 static int forever, stopping;
+static long steps = -1; /* -1: until the ticks end */
 
 static void tick(loop_timer_t *t)
 {
@@ -35,7 +39,7 @@ static void tick(loop_timer_t *t)
 static intptr_t worker(void *arg)
 {
     (void)arg;
-    while (!stopping) {
+    for (long i = 0; steps < 0 ? !stopping : i < steps; i++) {
         if (loop_sleep(1) < 0 || loop_yield() < 0) {
             return -1;
         }
@@ -52,10 +56,12 @@ int main(int argc, char **argv)
             max_ticks = atol(argv[++i]);
         } else if (strcmp(argv[i], "--tasks") == 0 && i + 1 < argc) {
             ntasks = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--steps") == 0 && i + 1 < argc) {
+            steps = atol(argv[++i]);
         } else if (strcmp(argv[i], "--forever") == 0) {
             forever = 1;
         } else {
-            fprintf(stderr, "usage: fault_prog [--ticks N] [--tasks K] [--forever]\n");
+            fprintf(stderr, "usage: fault_prog [--ticks N] [--tasks K] [--steps M] [--forever]\n");
             return 2;
         }
     }

@@ -13,7 +13,10 @@
  *    accept, connect, and the schedule recorder's write), 1,000 times in a
  *    row, and real signals interrupting the loop every 200 us: every message
  *    of an echo workload arrives, timers fire on time, and no error is
- *    reported;
+ *    reported; EINTR on the loop's wakeup eventfd (async sends from another
+ *    thread), on the signalfd (real signals) and on the monitor thread's
+ *    accept/recv/send/poll and wakeup pipe: nothing is lost, every reply
+ *    arrives whole;
  *  - ENOSPC while recording a schedule (LOOP_RECORD): one error line, the
  *    program runs on, and the file holds every record flushed before the
  *    fault, readable up to there.
@@ -25,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/un.h>
 
 #include "helpers.h"
 #include "schedule.h"
@@ -497,6 +501,205 @@ Test(fault_eintr, real_signals_every_200_us_interrupt_nothing_visible, .timeout 
     setitimer(ITIMER_REAL, &off, NULL);
     assert_workload_ok("SIGALRM");
     cr_assert_gt(atomic_load(&alarms), 10, "%d signals", atomic_load(&alarms));
+    finish_loop(loop);
+}
+
+/* ------------------------------------------------------------------------ */
+/* EINTR on the wakeup eventfd, the signalfd and the monitor's calls         */
+
+#define ROUNDS 200
+
+static atomic_int rounds_seen;
+
+/* Wait (at most 10 s) until rounds_seen reaches n; false on timeout. */
+static bool wait_rounds(int n)
+{
+    uint64_t deadline = mono_ns() + 10000 * MS_NS;
+
+    while (atomic_load(&rounds_seen) < n) {
+        if (mono_ns() > deadline) {
+            return false;
+        }
+        sched_yield();
+    }
+    return true;
+}
+
+static void on_async(loop_async_t *a)
+{
+    if (atomic_fetch_add(&rounds_seen, 1) + 1 == ROUNDS) {
+        loop_handle_close(&a->handle, NULL);
+    }
+}
+
+/* One send per round, each after the previous one's callback ran: ROUNDS wakeups. */
+static void *async_sender(void *arg)
+{
+    loop_async_t *a = arg;
+
+    for (int i = 0; i < ROUNDS; i++) {
+        if (loop_async_send(a) != 0 || !wait_rounds(i + 1)) {
+            return (void *)(intptr_t)-1;
+        }
+    }
+    return NULL;
+}
+
+Test(fault_eintr, the_wakeup_eventfd_read_and_write_lose_no_async_send, .timeout = TIMEOUT)
+{
+    loop_t *loop = faulty_loop();
+    loop_async_t a;
+    pthread_t th;
+    void *res;
+
+    atomic_store(&rounds_seen, 0);
+    cr_assert_eq(loop_async_init(loop, &a, on_async), 0);
+    cr_assert_eq(loop__fault_set_n("eventfd_write", 1, 500, EINTR), 0);
+    cr_assert_eq(loop__fault_set_n("eventfd_read", 1, 500, EINTR), 0);
+    cr_assert_eq(pthread_create(&th, NULL, async_sender, &a), 0);
+    int rc = loop_run(loop, LOOP_RUN_DEFAULT); /* ends when the ROUNDth callback closes a */
+    cr_assert_eq(pthread_join(th, &res), 0);
+    long whits = loop__fault_hits("eventfd_write"), rhits = loop__fault_hits("eventfd_read");
+    loop__fault_clear(NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_null(res, "a send was lost: %d of %d callbacks", atomic_load(&rounds_seen),
+                   ROUNDS);
+    cr_assert_eq(atomic_load(&rounds_seen), ROUNDS);
+    cr_assert_eq(whits, 500, "%ld EINTRs on the eventfd write", whits);
+    cr_assert_eq(rhits, 500, "%ld EINTRs on the eventfd read", rhits);
+    cr_assert_eq(nerrors, 0, "EINTR is not an error: %s", last_error);
+    finish_loop(loop);
+}
+
+static pthread_t loop_thread;
+
+static void on_usr1(loop_signal_t *s, int signum)
+{
+    (void)signum;
+    if (atomic_fetch_add(&rounds_seen, 1) + 1 == ROUNDS) {
+        loop_signal_stop(s);
+    }
+}
+
+/* A real SIGUSR1 to the loop thread per round, each after the previous one was handled. */
+static void *signal_sender(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < ROUNDS; i++) {
+        if (pthread_kill(loop_thread, SIGUSR1) != 0 || !wait_rounds(i + 1)) {
+            return (void *)(intptr_t)-1;
+        }
+    }
+    return NULL;
+}
+
+Test(fault_eintr, the_signalfd_read_loses_no_signal, .timeout = TIMEOUT)
+{
+    loop_t *loop = faulty_loop();
+    loop_signal_t s;
+    pthread_t th;
+    void *res;
+
+    atomic_store(&rounds_seen, 0);
+    loop_thread = pthread_self();
+    cr_assert_eq(loop_signal_init(loop, &s), 0);
+    cr_assert_eq(loop_signal_start(&s, on_usr1, SIGUSR1), 0); /* blocks SIGUSR1 here */
+    cr_assert_eq(loop__fault_set_n("signalfd_read", 1, 300, EINTR), 0);
+    cr_assert_eq(pthread_create(&th, NULL, signal_sender, NULL), 0);
+    int rc = loop_run(loop, LOOP_RUN_DEFAULT); /* ends when the ROUNDth signal stops s */
+    cr_assert_eq(pthread_join(th, &res), 0);
+    long hits = loop__fault_hits("signalfd_read");
+    loop__fault_clear(NULL);
+    cr_assert_eq(rc, 0);
+    cr_assert_null(res, "a signal was lost: %d of %d handled", atomic_load(&rounds_seen),
+                   ROUNDS);
+    cr_assert_eq(hits, 300, "%ld EINTRs on the signalfd read", hits);
+    cr_assert_eq(nerrors, 0, "EINTR is not an error: %s", last_error);
+    loop_handle_close(&s.handle, NULL);
+    finish_loop(loop);
+}
+
+/* Read one monitor reply (up to the "." line); its length or -errno. */
+static ssize_t read_mon_reply(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+
+    for (;;) {
+        buf[len] = '\0';
+        if ((len == 2 && strcmp(buf, ".\n") == 0) ||
+            (len >= 3 && strcmp(buf + len - 3, "\n.\n") == 0)) {
+            return (ssize_t)len;
+        }
+        if (len + 1 >= cap) {
+            return -EMSGSIZE;
+        }
+        ssize_t n = recv(fd, buf + len, 1, 0);
+        if (n <= 0) {
+            return n == 0 ? -EPIPE : -errno;
+        }
+        len += (size_t)n;
+    }
+}
+
+static intptr_t parked(void *arg)
+{
+    return (intptr_t)arg;
+}
+
+Test(fault_eintr, the_monitor_answers_whole_replies_through_EINTR_on_every_call,
+     .timeout = TIMEOUT)
+{
+    char dir[] = "/tmp/libloop-fault-XXXXXX", path[64], reply[8192];
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct timeval tv = {.tv_sec = 10};
+    loop_t *loop = faulty_loop();
+    intptr_t res;
+
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/m.sock", dir);
+    loop_task_t *t = loop_spawn(loop, parked, (void *)5, "parked-eintr");
+    cr_assert_not_null(t);
+    cr_assert_eq(loop_monitor_start(loop, path), 0);
+
+    /* the monitor thread: every call it makes is interrupted, many times in a row */
+    cr_assert_eq(loop__fault_set_n("accept", 1, 50, EINTR), 0);
+    cr_assert_eq(loop__fault_set_n("recv", 1, 50, EINTR), 0);
+    cr_assert_eq(loop__fault_set_n("send", 1, 50, EINTR), 0);
+    cr_assert_eq(loop__fault_set_n("poll", 1, 200, EINTR), 0);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_geq(fd, 0);
+    cr_assert_lt(strlen(path), sizeof sa.sun_path);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0, "%s", strerror(errno));
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    cr_assert_eq(send(fd, "ps\n", 3, MSG_NOSIGNAL), 3);
+    ssize_t n = read_mon_reply(fd, reply, sizeof reply);
+    cr_assert_gt(n, 0, "no whole reply: %s", strerror((int)-n));
+    cr_assert(strstr(reply, "parked-eintr") != NULL, "ps lists the task: %s", reply);
+    cr_assert_neq(strncmp(reply, "error", 5), 0, "not an error: %s", reply);
+    /* a second command on the same connection, with the faults used up */
+    cr_assert_eq(send(fd, "stats\n", 6, MSG_NOSIGNAL), 6);
+    n = read_mon_reply(fd, reply, sizeof reply);
+    cr_assert_gt(n, 0, "no whole stats reply: %s", strerror((int)-n));
+    long accept_hits = loop__fault_hits("accept"), recv_hits = loop__fault_hits("recv");
+    long send_hits = loop__fault_hits("send"), poll_hits = loop__fault_hits("poll");
+    close(fd);
+
+    /* loop_monitor_stop wakes the thread through its pipe: EINTR on that write too */
+    cr_assert_eq(loop__fault_set_n("write", 1, 3, EINTR), 0);
+    cr_assert_eq(loop_monitor_stop(loop), 0);
+    long write_hits = loop__fault_hits("write");
+    loop__fault_clear(NULL);
+    cr_assert_eq(accept_hits, 50);
+    cr_assert_eq(recv_hits, 50);
+    cr_assert_eq(send_hits, 50);
+    cr_assert_eq(poll_hits, 200);
+    cr_assert_eq(write_hits, 3);
+    cr_assert_eq(nerrors, 0, "EINTR is not an error: %s", last_error);
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_eq(loop_join(t, &res, 0), 0);
+    cr_assert_eq(res, 5);
+    cr_assert_eq(rmdir(dir), 0, "the socket was removed: %s", strerror(errno));
     finish_loop(loop);
 }
 

@@ -11,6 +11,20 @@
 # discarded events, prints the trace path on stderr and exits with PROGRAM's
 # status.
 #
+# Rotation (record mode, on by default): the session rotates every 2 s and
+# whenever the current trace chunk holds 64 MiB (`lttng enable-rotation
+# --timer=2s --size=64M`; --rotate PERIOD, --rotate-size SIZE, --no-rotate).
+# LTTng writes a trace's metadata when a chunk is archived, so a plain
+# session whose session daemon dies leaves undecodable stream files, while a
+# rotating one keeps every archived chunk: a daemon killed mid-capture loses
+# at most the last chunk. The trace directory then holds archives/CHUNK/...,
+# one complete CTF trace per chunk, all with the same UUID: babeltrace2,
+# loop-analyze and loop-replay extract read the directory as one trace.
+# --live sessions do not rotate (the relay daemon owns their output), and
+# flight mode does not either (a snapshot is its own complete trace).
+# When the session daemon is gone at the end, loop-trace says so in one line,
+# names the archived chunks, and still exits with PROGRAM's status.
+#
 # flight: the flight recorder. A snapshot-mode session whose channel is a ring
 # buffer (overwrite mode: nothing reaches the disk while all goes well), and
 # two LTTng triggers (event-rule-matches on libloop:stall and libloop:error,
@@ -38,7 +52,8 @@
 #
 # The same capture by hand:
 #   lttng create S && lttng enable-event -u 'libloop:*' &&
-#   lttng add-context -u -t vpid -t vtid -t procname && lttng start &&
+#   lttng add-context -u -t vpid -t vtid -t procname &&
+#   lttng enable-rotation --timer=2s --size=64M && lttng start &&
 #   LOOP_TRACE=1 PROGRAM; lttng destroy S
 # The flight recorder by hand:
 #   lttng create F --snapshot --output=DIR &&
@@ -70,6 +85,13 @@ flight: keep the trace in a ring buffer only; write a snapshot of it to disk at
   --blocking            record: never discard events: a blocking channel, and the
                         program runs with LTTNG_UST_ALLOW_BLOCKING=1 (use for replay)
   --pid-buffers         one buffer set (and one trace) per process
+  --rotate PERIOD       record: archive a trace chunk every PERIOD (lttng's --timer
+                        syntax: 500ms, 2s, 1m; default 2s), so that a session
+                        daemon that dies loses at most the last chunk
+  --rotate-size SIZE    record: also archive a chunk when it holds SIZE bytes
+                        (k, M, G suffixes; default 64M)
+  --no-rotate           record: one chunk, written at the end (a session daemon
+                        that dies takes the whole trace with it)
   --subbuf-size SIZE    sub-buffer size (default 2M; flight: 1M)
   --num-subbuf N        sub-buffers per buffer (default 8; flight: 4)
   --stop-daemon         stop the session daemon at exit if loop-trace started it
@@ -106,6 +128,9 @@ subbuf_size=""
 num_subbuf=""
 stop_daemon=0
 fork_wrapper=1
+rotate=1
+rotate_timer=""
+rotate_size=""
 
 case ${1:-} in
     record) shift ;;
@@ -141,6 +166,19 @@ while [ $# -gt 0 ]; do
             shift 2
             ;;
         --num-subbuf=*) num_subbuf=${1#*=}; shift ;;
+        --rotate)
+            [ $# -ge 2 ] || die "$1 needs a period (e.g. 2s, 500ms)"
+            rotate_timer=$2
+            shift 2
+            ;;
+        --rotate=*) rotate_timer=${1#*=}; shift ;;
+        --rotate-size)
+            [ $# -ge 2 ] || die "$1 needs a size (e.g. 64M)"
+            rotate_size=$2
+            shift 2
+            ;;
+        --rotate-size=*) rotate_size=${1#*=}; shift ;;
+        --no-rotate) rotate=0; shift ;;
         --stop-daemon) stop_daemon=1; shift ;;
         --no-fork-wrapper) fork_wrapper=0; shift ;;
         -h | --help) usage; exit 0 ;;
@@ -158,6 +196,27 @@ if [ $mode = flight ]; then
     : "${subbuf_size:=1M}" "${num_subbuf:=4}"
 else
     : "${subbuf_size:=2M}" "${num_subbuf:=8}"
+fi
+
+if [ $mode = flight ] || [ $live = 1 ]; then
+    if [ -n "$rotate_timer$rotate_size" ]; then
+        [ $mode = flight ] && die "--rotate and flight exclude each other (a snapshot is its own complete trace)"
+        die "--rotate and --live exclude each other (the relay daemon owns a live session's output)"
+    fi
+    rotate=0
+elif [ $rotate = 1 ]; then
+    [ -z "$rotate_timer$rotate_size" ] || [ -n "$rotate_timer" ] || rotate_timer=none
+    : "${rotate_timer:=2s}" "${rotate_size:=64M}"
+    case $rotate_timer in
+        none | [1-9]*) ;;
+        *) die "--rotate $rotate_timer: not a period (e.g. 500ms, 2s, 1m)" ;;
+    esac
+    case $rotate_size in
+        [1-9]*) ;;
+        *) die "--rotate-size $rotate_size: not a size (e.g. 64M)" ;;
+    esac
+elif [ -n "$rotate_timer$rotate_size" ]; then
+    die "--no-rotate and --rotate/--rotate-size exclude each other"
 fi
 
 if [ $live = 1 ] && [ -n "$outdir" ]; then
@@ -344,6 +403,12 @@ chan_opts="--subbuf-size=$subbuf_size --num-subbuf=$num_subbuf"
 lttng_q enable-channel -u -s "$name" $chan_opts loop
 lttng_q enable-event -u -s "$name" -c loop 'libloop:*'
 lttng_q add-context -u -s "$name" -c loop -t vpid -t vtid -t procname
+if [ $rotate = 1 ]; then
+    rot_opts="--size=$rotate_size"
+    [ "$rotate_timer" = none ] || rot_opts="--timer=$rotate_timer $rot_opts"
+    # shellcheck disable=SC2086 # rot_opts holds separate options without spaces inside
+    lttng_q enable-rotation -s "$name" $rot_opts
+fi
 
 if [ $mode = flight ]; then
     snap_dir=$(lttng snapshot list-output -s "$name" 2>/dev/null |
@@ -424,7 +489,32 @@ if [ $mode = flight ]; then
     triggers=""
 fi
 
-lttng_q stop "$name"
+# Archived trace chunks of a rotating session, in the trace directory.
+count_chunks() {
+    if [ -n "$trace_path" ] && [ -d "$trace_path/archives" ]; then
+        find "$trace_path/archives" -mindepth 1 -maxdepth 1 -type d | wc -l
+    else
+        echo 0
+    fi
+}
+
+# The session daemon died under us (killed, out of memory, the machine lost
+# it): say what is left, and still exit with the program's status.
+if ! _out=$(lttng stop "$name" 2>&1); then
+    _err=$(printf '%s\n' "$_out" | grep -m 1 -i 'error' || printf '%s\n' "$_out" | head -n 1)
+    lttng list >/dev/null 2>&1 && die "lttng stop failed: ${_err:-no message}"
+    created=0
+    if [ $rotate = 1 ]; then
+        echo "$me: lttng stop failed: ${_err:-no message}: the session daemon is gone;" \
+            "the trace keeps the $(count_chunks) trace chunk(s) archived before it died (the" \
+            "chunk being written is lost): ${trace_path:-unknown}" >&2
+    else
+        echo "$me: lttng stop failed: ${_err:-no message}: the session daemon is gone;" \
+            "with --no-rotate its metadata was never written, so the trace in" \
+            "${trace_path:-unknown} cannot be decoded" >&2
+    fi
+    exit $status
+fi
 discarded=$(lttng list "$name" -c loop 2>/dev/null |
     sed -n 's/^ *Discarded events: *\([0-9]*\).*/\1/p' | head -n 1)
 lost=$(lttng list "$name" -c loop 2>/dev/null |
@@ -453,6 +543,12 @@ if [ $mode = flight ]; then
 elif [ $live = 1 ]; then
     echo "$me: live session $name ended; the relay daemon kept the trace" >&2
 else
+    if [ $rotate = 1 ]; then
+        _every="every $rotate_timer or $rotate_size"
+        [ "$rotate_timer" = none ] && _every="every $rotate_size"
+        echo "$me: $(count_chunks) trace chunk(s) in archives/ (rotation $_every):" \
+            "babeltrace2 and loop-analyze read the directory as one trace" >&2
+    fi
     echo "$me: trace: ${trace_path:-unknown (see lttng list)}" >&2
 fi
 exit $status
