@@ -707,7 +707,7 @@ int loop__schedr_next(struct loop__sched_reader *r, struct loop__rec *rec, char 
                                                               : -1;
                 if (ok == 1) {
                     n += used;
-                    ok = v > 0 ? 1 : -1;
+                    ok = v > 0 && v <= LOOP__SCHED_REPEAT_MAX ? 1 : -1;
                 }
                 break;
             case LOOP__REC_END:

@@ -49,6 +49,10 @@ enum loop__rec_type {
     LOOP__REC_REPEAT = 6,
 };
 
+/* A REPEAT's N is at most this (more is corrupt): a few bytes never expand
+ * into more than a million records. */
+#define LOOP__SCHED_REPEAT_MAX (1u << 20)
+
 /* Task I/O operations: the numbers of the trace's io_op enum (task_io). */
 enum loop__io_op {
     LOOP__IO_READ = 0,    /* loop_read: bytes read (0: end of file) or -errno */
@@ -97,7 +101,8 @@ static inline bool loop__schedw_repeat(struct loop__sched_writer *w, uint64_t id
 {
     struct loop__schedw_hot *h = (struct loop__schedw_hot *)w;
 
-    if (id - h->prev_id == h->run_step && kind == h->run_kind && revents == h->run_revents) {
+    if (id - h->prev_id == h->run_step && kind == h->run_kind && revents == h->run_revents &&
+        h->run_n < LOOP__SCHED_REPEAT_MAX) {
         h->prev_id = id;
         h->run_n++;
         return true;

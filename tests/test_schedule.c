@@ -780,6 +780,27 @@ Test(schedule, repeated_dispatches_code_as_one_repeat_record, .timeout = T_TIMEO
     free(path);
 }
 
+Test(schedule, a_run_longer_than_the_repeat_limit_is_split, .timeout = T_TIMEOUT)
+{
+    const size_t n = 2 * LOOP__SCHED_REPEAT_MAX + 10;
+    struct loop__rec *v = calloc(n, sizeof(*v));
+    char *path = tmp_path("longrun");
+    char err[256] = "";
+    size_t count;
+
+    cr_assert_not_null(v);
+    for (size_t i = 0; i < n; i++) {
+        v[i] = (struct loop__rec){.type = LOOP__REC_DISPATCH, .kind = LOOP_KIND_TIMER,
+                                  .id = 100 + 3 * i};
+    }
+    write_file(path, v, n, 0, true, NULL, NULL, NULL);
+    cr_assert_eq(read_prefix(path, v, n, &count, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(count, n);
+    unlink(path);
+    free(path);
+    free(v);
+}
+
 Test(schedule, non_canonical_repeat_records_are_corrupt, .timeout = T_TIMEOUT)
 {
     static const uint8_t bad[][6] = {
@@ -788,9 +809,10 @@ Test(schedule, non_canonical_repeat_records_are_corrupt, .timeout = T_TIMEOUT)
         {0x23, 0x02, 0x06, 0x00},       /* a repeat of nothing more */
         {0x23, 0x02, 0x06, 0x01, 0x06, 0x01}, /* two in a row: one would do */
         {0x23, 0x02, 0x0e, 0x01},       /* bits above the type */
+        {0x23, 0x02, 0x06, 0x81, 0x80, 0x40}, /* 2^20 + 1 more */
     };
-    static const size_t len[] = {2, 4, 4, 6, 4};
-    static const size_t good[] = {0, 1, 1, 2, 1}; /* records before the bad one */
+    static const size_t len[] = {2, 4, 4, 6, 4, 6};
+    static const size_t good[] = {0, 1, 1, 2, 1, 1}; /* records before the bad one */
     struct loop__rec v[8];
     size_t n;
 

@@ -6,7 +6,7 @@
  * target wraps the rest in a valid header and a checksummed zstd frame, so
  * the fuzzer reaches the varint record decoder without having to forge zstd
  * frames (the seeds raw-* start so; raw-io holds every class of task I/O
- * record). Any other input is parsed as a whole file (header, zstd stream).
+ * record, raw-repeat REPEAT records after dispatches). Any other input is parsed as a whole file (header, zstd stream).
  * The contract checked: the reader answers 0 or one of its documented
  * errors, and the sanitizers see no bad access, leak or undefined behaviour.
  *
