@@ -120,11 +120,9 @@ static int start_recording(loop_t *loop, struct loop__rr *rr, const char *path, 
 
 static void replay_next(struct loop__rr *rr)
 {
-    char err[256];
-
-    rr->next_rc = loop__schedr_next(rr->r, &rr->next, err, sizeof(err));
+    rr->next_rc = loop__schedr_next(rr->r, &rr->next, rr->err, sizeof(rr->err));
     if (rr->next_rc < 0 && rr->next_rc != -EPIPE) {
-        loop_log(LOOP_LOG_ERROR, "replay: %s", err);
+        loop_log(LOOP_LOG_ERROR, "replay: %s", rr->err);
     }
 }
 
@@ -373,17 +371,24 @@ uint64_t loop__rr_clock(loop_t *loop, int type, uint64_t real_now)
     return now;
 }
 
+static __attribute__((noinline, cold)) void diverge_dispatch(loop_t *loop, loop_handle_t *h,
+                                                             int kind)
+{
+    char did[400], desc[360];
+
+    describe(loop, h->id, kind, desc, sizeof(desc));
+    snprintf(did, sizeof(did), "ran %s", desc);
+    loop__rr_diverge(loop, did);
+}
+
 /* Replay: h must be the recorded item; takes the recorded revents. */
-static __attribute__((noinline)) void replay_dispatch(loop_t *loop, loop_handle_t *h, int kind)
+static void replay_dispatch(loop_t *loop, loop_handle_t *h, int kind)
 {
     struct loop__rr *rr = loop->rr;
 
     if (rr->next_rc != 1 || rr->next.type != LOOP__REC_DISPATCH || rr->next.id != h->id ||
         rr->next.kind != kind) {
-        char did[400], desc[360];
-        describe(loop, h->id, kind, desc, sizeof(desc));
-        snprintf(did, sizeof(did), "ran %s", desc);
-        loop__rr_diverge(loop, did);
+        diverge_dispatch(loop, h, kind);
     } else {
         if (kind == LOOP_KIND_IO) {
             ((loop_io_t *)h)->revents = rr->next.revents;

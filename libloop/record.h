@@ -20,6 +20,7 @@ struct loop__rr {
     struct loop__sched_reader *r;
     char *replay_path;
     struct loop__rec next;   /* lookahead */
+    char err[256];           /* the reader's last error line */
     int next_rc;             /* 1 record, 0 end, <0 error */
     uint64_t step;           /* records consumed so far */
     int diverge_continue;

@@ -641,8 +641,26 @@ static int get_io(const struct loop__sched_reader *r, uint8_t tag, const uint8_t
     return 1;
 }
 
+static int next_decoded(struct loop__sched_reader *r, struct loop__rec *rec, char *err,
+                        size_t errlen);
+
 int loop__schedr_next(struct loop__sched_reader *r, struct loop__rec *rec, char *err,
                       size_t errlen)
+{
+    if (r->repeat_left > 0) { /* the common case of a steady program: kept short */
+        r->repeat_left--;
+        r->prev_id += r->last_step;
+        *rec = r->last;
+        rec->id = r->prev_id;
+        r->count++;
+        return 1;
+    }
+    return next_decoded(r, rec, err, errlen);
+}
+
+/* The next record from the bytes (a REPEAT's first record included). */
+static __attribute__((noinline)) int next_decoded(struct loop__sched_reader *r,
+                                                  struct loop__rec *rec, char *err, size_t errlen)
 {
     for (;;) {
         const uint8_t *p = r->buf + r->buf_pos, *end = r->buf + r->buf_len;
