@@ -209,11 +209,24 @@ static void accept_clients(struct loop__monitor *m, uint64_t now_ns)
         long pid, uid;
 
         if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED) {
+            int e = errno;
+            if (e == EINTR || e == ECONNABORTED) {
                 continue; /* the next connection may be there already */
             }
-            return; /* EAGAIN, or out of descriptors: poll says when to try again */
+            if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+                /* The connection stays queued and poll would report it again at
+                 * once: rest the listening socket instead of spinning. */
+                m->accept_after_ns = now_ns + (uint64_t)MON_ACCEPT_BACKOFF_MS * 1000000u;
+                if (!m->accept_starved) {
+                    m->accept_starved = true;
+                    loop_log(LOOP_LOG_WARN,
+                             "Monitor: cannot accept a connection: %s; retrying every %d ms "
+                             "path=%s", strerror(e), MON_ACCEPT_BACKOFF_MS, m->path);
+                }
+            }
+            return; /* EAGAIN: poll says when to try again */
         }
+        m->accept_starved = false;
         uid = peer_uid(m, fd, &pid);
         if (uid != (long)geteuid()) {
             static const char refused[] = "error: permission denied\n.\n";
@@ -251,10 +264,16 @@ static void *monitor_main(void *arg)
 
     while (!atomic_load(&m->stop)) {
         nfds_t n = 0;
+        int timeout_ms = MON_POLL_MS;
+        uint64_t before_ns = loop__hrtime_ns();
         pfd[n] = (struct pollfd){.fd = m->wake[0], .events = POLLIN};
         who[n++] = -1;
-        pfd[n] = (struct pollfd){.fd = m->listen_fd, .events = POLLIN};
-        who[n++] = -2;
+        if (before_ns >= m->accept_after_ns) {
+            pfd[n] = (struct pollfd){.fd = m->listen_fd, .events = POLLIN};
+            who[n++] = -2;
+        } else {
+            timeout_ms = (int)((m->accept_after_ns - before_ns) / 1000000u) + 1;
+        }
         for (int i = 0; i < MON_CLIENTS; i++) {
             struct mon_client *c = &m->clients[i];
             if (c->fd < 0) {
@@ -267,7 +286,7 @@ static void *monitor_main(void *arg)
             pfd[n] = (struct pollfd){.fd = c->fd, .events = ev};
             who[n++] = i;
         }
-        int rc = loop__sys_poll(pfd, n, MON_POLL_MS);
+        int rc = loop__sys_poll(pfd, n, timeout_ms);
         uint64_t now_ns = loop__hrtime_ns();
         if (rc < 0 && errno != EINTR) {
             loop_log(LOOP_LOG_ERROR, "Monitor: poll failed: %s; the monitor stops path=%s",

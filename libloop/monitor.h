@@ -17,6 +17,7 @@
 #define MON_CLIENTS 8              /* connections served at once */
 #define MON_CANCELS 64             /* cancel requests waiting for the loop thread */
 #define MON_POLL_MS 500            /* housekeeping period */
+#define MON_ACCEPT_BACKOFF_MS 100  /* out of descriptors: the listening socket rests this long */
 #define MON_DRAIN_MS 5000          /* a client with output pending and no progress this long is dropped */
 #define MON_CHAIN_MAX 32           /* hops of a wait-for chain */
 
@@ -54,6 +55,8 @@ struct loop__monitor {
     size_t ncancel;                   /* guarded by cancel_mu */
     /* monitor thread only */
     struct mon_client clients[MON_CLIENTS];
+    uint64_t accept_after_ns; /* out of descriptors: not polled for connections until then */
+    bool accept_starved;      /* said so once for this episode */
     uint64_t stats_ns;       /* previous stats command, for rates */
     uint64_t stats_callbacks;
 };

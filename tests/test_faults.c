@@ -703,6 +703,46 @@ Test(fault_eintr, the_monitor_answers_whole_replies_through_EINTR_on_every_call,
     finish_loop(loop);
 }
 
+/*
+ * Out of descriptors in the monitor thread: the connection stays queued, and
+ * poll would report the listening socket ready again at once. The monitor
+ * rests it MON_ACCEPT_BACKOFF_MS per failure instead of spinning, then serves
+ * the client. The lower bound on the wait is what tells the two apart (a
+ * spinning thread uses the 5 failures up within microseconds).
+ */
+Test(fault_emfile, the_monitor_rests_instead_of_spinning_when_out_of_descriptors,
+     .timeout = TIMEOUT)
+{
+    char dir[] = "/tmp/libloop-fault-XXXXXX", path[64], reply[8192];
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct timeval tv = {.tv_sec = 10};
+    loop_t *loop = faulty_loop();
+
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/m.sock", dir);
+    cr_assert_eq(loop_monitor_start(loop, path), 0);
+    cr_assert_eq(loop__fault_set_n("accept", 1, 5, EMFILE), 0);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_geq(fd, 0);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    uint64_t t0 = loop__hrtime_ns();
+    cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0, "%s", strerror(errno));
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    cr_assert_eq(send(fd, "stats\n", 6, MSG_NOSIGNAL), 6);
+    ssize_t n = read_mon_reply(fd, reply, sizeof reply);
+    uint64_t waited_ms = (loop__hrtime_ns() - t0) / 1000000u;
+    long hits = loop__fault_hits("accept");
+    loop__fault_clear(NULL);
+    close(fd);
+    cr_assert_gt(n, 0, "no reply after the descriptors came back: %s", strerror((int)-n));
+    cr_assert_eq(hits, 5);
+    cr_assert_geq(waited_ms, 4 * 100, "served after %llu ms: the thread spun through 5 EMFILEs",
+                  (unsigned long long)waited_ms);
+    cr_assert_eq(loop_monitor_stop(loop), 0);
+    cr_assert_eq(rmdir(dir), 0, "the socket was removed: %s", strerror(errno));
+    finish_loop(loop);
+}
+
 /* ======================================================================== */
 /* ENOSPC while recording a schedule                                          */
 
