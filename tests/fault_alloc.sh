@@ -11,6 +11,10 @@
 #     than N times;
 #  2. the same with every allocation from the Nth on failing (out of memory
 #     for good).
+#  3. as 1, recording a schedule (LOOP_RECORD): the recorder's allocations;
+#  4. as 1, replaying a clean recording of the workload (LOOP_REPLAY): a
+#     failure that changes what the program does is a replay divergence
+#     (one line, exit 3), a clean outcome too.
 # Every run must end cleanly (see alloc_fail.c): an error from the API or a
 # log line, or the results exact; no crash, abort, hang or leak
 # (LeakSanitizer checks every run under SANITIZE=address).
@@ -35,12 +39,20 @@ wrap=-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=posix_m
 ${CC:-cc} -std=gnu11 -g -Wall -Wextra -Werror -Iinclude -o "$tmp/alloc_fail" tests/alloc_fail.c \
     "$BUILD/lib/libloop.a" "$wrap" $libs || fail "cannot build tests/alloc_fail.c"
 
-for mode in once persistent; do
+# A clean recording of the workload, for the replay mode.
+LOOP_RECORD=$tmp/clean.sch "$tmp/alloc_fail" --only 1000000 >"$tmp/clean.out" 2>&1 ||
+    fail "the workload does not run cleanly while recording: $(cat "$tmp/clean.out")"
+
+for mode in once persistent record replay; do
     opt=""
     [ $mode = persistent ] && opt=--persistent
+    unset LOOP_RECORD LOOP_REPLAY
+    [ $mode = record ] && export LOOP_RECORD="$tmp/rec.sch"
+    [ $mode = replay ] && export LOOP_REPLAY="$tmp/clean.sch"
     # shellcheck disable=SC2086 # opt is empty or one option
     "$tmp/alloc_fail" $opt >"$tmp/$mode.out" 2>"$tmp/$mode.err"
     st=$?
+    unset LOOP_RECORD LOOP_REPLAY
     [ $st = 0 ] || fail "$mode: $(grep -v '^    #' "$tmp/$mode.err" | head -n 5) $(cat "$tmp/$mode.out")"
     line=$(grep '^alloc_fail: [0-9]* allocation points' "$tmp/$mode.out") ||
         fail "$mode: no summary: $(cat "$tmp/$mode.out")"
@@ -48,6 +60,12 @@ for mode in once persistent; do
     # the wrap works and the workload reaches every part (48 points at the time of writing)
     [ "$points" -ge 40 ] || fail "$mode: only $points allocation points: is the allocator wrapped?"
     echo "$line" | grep -q ', 0 failed$' || fail "$mode: $line"
+    if [ $mode = record ] || [ $mode = replay ]; then
+        # the recorder's and replayer's own allocations are points too
+        [ "$points" -gt "$once_points" ] ||
+            fail "$mode: $points allocation points, no more than without it ($once_points)"
+    fi
+    [ $mode = once ] && once_points=$points
     api=$(echo "$line" | sed 's/.*: \([0-9]*\) API errors.*/\1/')
     [ "$api" -gt 0 ] || fail "$mode: no failure ever reached the API: $line"
     echo "$me: $line"
