@@ -40,6 +40,7 @@ static const char *const type_names[EV_TYPE_MAX] = {
     [EV_SYNC_NEW] = "sync_new",
     [EV_SYNC_FREE] = "sync_free",
     [EV_FUTURE_SETTLE] = "future_settle",
+    [EV_FUTURE_RESULT] = "future_result",
     [EV_SLOW_CALLBACK] = "slow_callback",
     [EV_STALL] = "stall",
     [EV_ERROR] = "error",

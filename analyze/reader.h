@@ -95,6 +95,7 @@ enum ev_type {
     EV_SYNC_NEW,
     EV_SYNC_FREE,
     EV_FUTURE_SETTLE,
+    EV_FUTURE_RESULT,
     /* diagnostics */
     EV_SLOW_CALLBACK,
     EV_STALL,
@@ -206,7 +207,8 @@ struct event {
     const char *name;      /* handle_new/name/close, pool_submit, task_new, slow_callback */
     struct ev_site site;   /* creation site (also sync_new), or the await's site for task_suspend */
     uint64_t parent_task;
-    uint64_t by_id;        /* task_ready (waker), task_cancel (canceller), task_join (joiner) */
+    uint64_t by_id;        /* task_ready (waker), task_cancel (canceller), task_join (joiner),
+                              future_result (the task that read it, 0 outside tasks) */
     uint64_t obj_id;       /* task_suspend */
     uint64_t group_id;     /* task_detach: the owning group, 0 for loop_task_detach */
     uint64_t random_seed;  /* loop_new (format_minor >= 1) */
@@ -218,7 +220,7 @@ struct event {
     uint64_t duration_ns;  /* slow_callback, stall */
     int32_t fd;            /* handle_start, io_ready, task_io */
     int32_t signum;        /* handle_start, signal_recv */
-    int32_t err;           /* poll_end, task_done, task_join, future_settle, error */
+    int32_t err;           /* poll_end, task_done, task_join, future_settle/result, error */
     int32_t rc;            /* run_end */
     int32_t nready;        /* poll_end */
     int32_t status;        /* pool_done */

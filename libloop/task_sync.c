@@ -214,6 +214,7 @@ int loop_future_result(const loop_future_t *f, intptr_t *value)
     if (f->state == 0) {
         return -EAGAIN;
     }
+    LOOP_TRACE(future_result, f->o.loop, f->o.id, f->state == 2 ? f->err : 0);
     if (f->state == 2) {
         return f->err;
     }

@@ -45,8 +45,8 @@
  * Stored in libloop:loop_new as format_minor: bumped when events are added,
  * so that a consumer can rely on the absence of an event (no task_join: the
  * task was never joined) only in traces that would have had it.
- *   1: task_join, task_detach, sync_new, sync_free, future_settle, task_io;
- *      loop_new's random_seed.
+ *   1: task_join, task_detach, sync_new, sync_free, future_settle,
+ *      future_result, task_io; loop_new's random_seed.
  */
 #define LOOP_TRACE_FORMAT_MINOR 1
 
@@ -534,6 +534,17 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, future_settle,
         LOOP_TP_F_LOOP(l)
         lttng_ust_field_integer(uint64_t, id, id)
         lttng_ust_field_integer(int32_t, err, err)
+    )
+)
+
+/* A settled future's outcome was retrieved (loop_future_result, an await). */
+LTTNG_UST_TRACEPOINT_EVENT(libloop, future_result,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, int, err),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_integer(int32_t, err, err)
+        lttng_ust_field_integer(uint64_t, by_id, l ? l->current_task : 0)
     )
 )
 

@@ -101,6 +101,9 @@ int main(void)
     LOOP_TRACE(sync_new, &loop, LOOP__TP_SYNC_GROUP, 20, &site);
     LOOP_TRACE(future_settle, &loop, 21, 0);
     LOOP_TRACE(future_settle, &loop, 21, -EIO);
+    loop.current_task = 10;
+    LOOP_TRACE(future_result, &loop, 21, -EIO);
+    loop.current_task = 0;
     LOOP_TRACE(sync_free, &loop, 21);
     LOOP_TRACE(slow_callback, &loop, th, (uint64_t)230000000);
     if (LOOP_TRACE_ENABLED(stall)) {
