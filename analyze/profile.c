@@ -155,7 +155,7 @@ static void text_io_errors(FILE *f, const struct mio *io)
 /* One row of the task I/O table (after the name column). */
 static void text_io_row(FILE *f, const struct mio *io)
 {
-    fprintf(f, "%8" PRIu64 " %8" PRIu64 " %7" PRIu64 " %8" PRIu64 " %12" PRIu64 " %12" PRIu64 " %8" PRIu64
+    fprintf(f, "%8" PRIu64 " %8" PRIu64 " %7" PRIu64 " %8" PRIu64 " %13" PRIu64 " %13" PRIu64 " %8" PRIu64
                " %6" PRIu64 " %6" PRIu64,
             io->calls[IO_READ], io->calls[IO_WRITE], mio_ok(io, IO_ACCEPT), mio_ok(io, IO_CONNECT),
             io->bytes_read, io->bytes_written, mio_again(io), io->eof, mio_failed(io));
@@ -199,7 +199,7 @@ static void text_io(const struct ctx *c, struct prof **v, size_t n)
                          : "no loop");
         return;
     }
-    fprintf(c->out, "  %-16s %8s %8s %7s %8s %12s %12s %8s %6s %6s  %s\n", "name", "reads", "writes", "accepts",
+    fprintf(c->out, "  %-16s %8s %8s %7s %8s %13s %13s %8s %6s %6s  %s\n", "name", "reads", "writes", "accepts",
             "connects", "bytes read", "bytes written", "again", "eof", "errors", "spawned at");
     for (i = 0; i < n; i++) {
         const char *name;
