@@ -728,6 +728,10 @@ assert all(x['errors']==[] and x[op]['failed']==0 for x in (c,e,s) for op in ('r
 assert io['fanout']['read']['calls']==0 and d['io_outside_tasks']['connect']['calls']==0, io
 l=d['loops'][0]['io']
 assert (l['bytes_read'],l['bytes_written'])==(2*b,2*b), l
+# a task suspends once per attempt that found nothing (it waits for the fd, then tries again)
+st={t['name']:t['step']['count'] for t in d['tasks']}
+for name,x in (('client',c),('echo-conn',e)):
+    assert st[name]==n+sum(x[op]['again'] for op in ('read','write','accept','connect')), (name,st,x)
 " "profile --json (examples/fanout: $fanout_tasks echoes of $bytes bytes in all)"
     an profile "$tmp/t-fanout"
     # name, reads, writes, accepts, connects, bytes read, bytes written, again, eof, errors
