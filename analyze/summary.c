@@ -334,7 +334,7 @@ static int json_summary(const struct ctx *c)
                 jw_u64(&w, "bytes_read", l->io.bytes_read);
                 jw_u64(&w, "bytes_written", l->io.bytes_written);
                 jw_u64(&w, "again", mio_again(&l->io));
-                jw_u64(&w, "errors", mio_failed(&l->io));
+                jw_u64(&w, "failed", mio_failed(&l->io));
                 jw_end_obj(&w);
             } else {
                 jw_null(&w, "task_io");

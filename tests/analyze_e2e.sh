@@ -740,7 +740,7 @@ for name,x in (('client',c),('echo-conn',e)):
     an summary --json "$tmp/t-fanout"
     json_check "
 io=d['processes'][0]['loops'][0]['task_io']
-assert (io['bytes_read'],io['bytes_written'],io['accepts'],io['connects'],io['errors'])==(2*$bytes,2*$bytes,$fanout_tasks,$fanout_tasks,0), io
+assert (io['bytes_read'],io['bytes_written'],io['accepts'],io['connects'],io['failed'])==(2*$bytes,2*$bytes,$fanout_tasks,$fanout_tasks,0), io
 " "summary --json (examples/fanout): task I/O totals"
 fi
 
