@@ -23,8 +23,9 @@
  *    fd for the task layer and frees it without handle_close.
  *  - call-soon records are defer handles never started: done after their callback.
  *  - in a loop whose loop_new says format_minor 0 (an older libloop) there are
- *    no joins, detaches or sync objects: a finished task is forgotten at once
- *    and "nobody joined it" falls back to "no task waited to join it".
+ *    no joins, detaches, sync objects or task_io events: a finished task is
+ *    forgotten at once, "nobody joined it" falls back to "no task waited to
+ *    join it", and its tasks' I/O is unknown (not zero).
  */
 #include "model_int.h"
 
@@ -188,7 +189,8 @@ static void on_loop_event(struct model *m, struct mloop *l, const struct event *
         model__on_task_detach(m, l, ev);
         break;
     case EV_TASK_IO:
-        break; /* for replay; the model keeps nothing of it */
+        model__on_task_io(m, l, ev);
+        break;
     case EV_SYNC_NEW:
         model__on_sync_new(m, l, ev);
         break;
@@ -239,6 +241,11 @@ int model_feed(struct model *m, const struct event *ev)
         m->t_last = ev->ts_ns;
     }
     m->events++;
+    if (ev->type == EV_TASK_IO && ev->loop_id == 0) {
+        /* outside any task and loop (loop ids start at 1): no loop 0 for it */
+        model__io_add(&m->io_outside, ev->op, ev->result);
+        return 0;
+    }
     l = model__loop_get(m, ev);
     if (l == NULL) {
         return -ENOMEM;

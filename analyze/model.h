@@ -149,6 +149,43 @@ struct msync {
 #define LF_CB_OPEN 0x20 /* inside callback_begin/end */
 #define LF_IN_POLL 0x40
 #define LF_MINOR1 0x80  /* loop_new said format_minor >= 1: joins, detaches, sync objects are traced */
+#define LF_IO 0x100     /* task_io events were seen in it */
+
+/*
+ * Task I/O (task_io events, format minor 1): one per attempt of loop_read,
+ * loop_write, loop_accept, loop_connect. Fixed size: errors are counted per
+ * errno in MIO_ERRS slots (the first errnos seen), the rest in errs_other.
+ */
+#define MIO_ERRS 6
+struct mio {
+    uint64_t calls[IO_OP_MAX];  /* attempts, by enum ev_io_op */
+    uint64_t again[IO_OP_MAX];  /* found nothing: EAGAIN (a connect: EINPROGRESS) */
+    uint64_t failed[IO_OP_MAX]; /* other negative results */
+    uint64_t bytes_read, bytes_written;
+    uint64_t eof;               /* reads that returned 0 */
+    struct {
+        int32_t err;            /* positive errno */
+        uint64_t count;
+    } errs[MIO_ERRS];
+    uint64_t errs_other;        /* errors past the MIO_ERRS distinct errnos */
+};
+/* Successful attempts of op: bytes (even 0), a new fd, connected. */
+static inline uint64_t mio_ok(const struct mio *io, int op)
+{
+    return io->calls[op] - io->again[op] - io->failed[op];
+}
+static inline uint64_t mio_calls(const struct mio *io)
+{
+    return io->calls[IO_READ] + io->calls[IO_WRITE] + io->calls[IO_ACCEPT] + io->calls[IO_CONNECT];
+}
+static inline uint64_t mio_again(const struct mio *io)
+{
+    return io->again[IO_READ] + io->again[IO_WRITE] + io->again[IO_ACCEPT] + io->again[IO_CONNECT];
+}
+static inline uint64_t mio_failed(const struct mio *io)
+{
+    return io->failed[IO_READ] + io->failed[IO_WRITE] + io->failed[IO_ACCEPT] + io->failed[IO_CONNECT];
+}
 
 /* Utilization over time: nbuckets of width ns each, widths doubling as time goes on. */
 #define UTIL_BUCKETS 64
@@ -195,6 +232,7 @@ struct mloop {
     uint64_t futures_resolved, futures_failed;
     uint64_t slow_callbacks, stalls, errors, anomalies;
     uint64_t last_task_new_id;
+    struct mio io;        /* task I/O of its tasks (LF_IO: some was seen) */
     uint64_t fdw_candidate; /* an io handle made inside a task step: libloop's fd waiter? */
     uint8_t prev_type;
     /* the task whose task_done came inside the current callback (freed already) */
@@ -231,6 +269,8 @@ struct prof {
     uint32_t name;         /* tasks: the name; callbacks: a handle name seen */
     uint64_t over;         /* steps over the threshold */
     struct hist step, delay;
+    uint8_t io_traced;     /* tasks: one ran in a loop whose trace has task_io (minor >= 1) */
+    struct mio io;         /* tasks: their task_io attempts */
 };
 
 /* Per await site (wait kind, site): how long tasks waited there. */
@@ -403,6 +443,7 @@ struct model {
     size_t ncrashes;
 
     uint64_t t_first, t_last, events, anomalies, filtered;
+    struct mio io_outside;   /* task_io outside any task (loop id 0): loop_connect before a loop runs */
     int oom;
     int finished;
     uint32_t online_checks;
@@ -482,6 +523,14 @@ struct msync *model_sync(const struct mloop *l, uint64_t id);
 static inline int mloop_has_joins(const struct mloop *l)
 {
     return (l->flags & LF_MINOR1) != 0;
+}
+/*
+ * Does it carry its tasks' I/O (task_io)? Minor >= 1, or task_io seen. In a
+ * loop from an older libloop (minor 0) the I/O is unknown, not zero.
+ */
+static inline int mloop_has_io(const struct mloop *l)
+{
+    return (l->flags & (LF_MINOR1 | LF_IO)) != 0;
 }
 static inline const char *model_str(const struct model *m, uint32_t idx)
 {

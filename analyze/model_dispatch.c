@@ -196,6 +196,9 @@ void model__on_callback_end(struct model *m, struct mloop *l, const struct event
     if (p != NULL && hist_add(&p->step, d) < 0) {
         m->oom = 1;
     }
+    if (p != NULL && ev->kind == KIND_TASK && mloop_has_io(l)) {
+        p->io_traced = 1; /* its I/O is in the trace, none included */
+    }
     if (h != NULL && ev->kind != KIND_TASK && !(h->flags & HF_INTERNAL)) {
         struct akey k = {((uint64_t)l->proc->procname << 32) | ev->kind, h->site, l->loop_id};
         struct fold *f = model__agg_get(m, &m->folds, k, sizeof(*f));

@@ -7,6 +7,7 @@
  *   model_dispatch.c handles, callbacks, stalls, slow callbacks, errors, gaps
  *   model_wait.c     the wait-for graph: lock owners, deadlock sets and cycles
  *   model_sync.c     sync objects (format minor 1): life, settles, lost wakeups
+ *   model_io.c       task I/O (task_io, format minor 1): per loop and per task profile
  * Internal cross-file functions are named model__*.
  */
 #ifndef LOOP_ANALYZE_MODEL_INT_H
@@ -83,6 +84,12 @@ void model__sync_wait_begin(struct model *m, struct mloop *l, struct mtask *t);
 void model__sync_wait_end(struct mloop *l, struct mtask *t);
 /* model_finish: lints of sync objects still alive */
 void model__sync_finish(struct model *m, struct mloop *l);
+
+/* model_io.c */
+/* A task_io event in loop l (a task's attempt; id 0: outside a task, counted in l anyway). */
+void model__on_task_io(struct model *m, struct mloop *l, const struct event *ev);
+/* Add one attempt (op, result) to io. */
+void model__io_add(struct mio *io, uint8_t op, int64_t result);
 
 /* model_dispatch.c */
 void model__on_handle_new(struct model *m, struct mloop *l, const struct event *ev);

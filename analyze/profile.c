@@ -8,6 +8,11 @@
  * call-soon queued / pool work done → callback_begin). Per loop: the time
  * inside loop_run, busy (callbacks) and polling, utilization, iteration
  * length percentiles and a utilization strip over time.
+ * Task I/O (task_io, trace format minor 1), per task name like the steps
+ * and per loop: attempts per op, bytes read and written, attempts that
+ * found nothing (EAGAIN; a connect's EINPROGRESS), end-of-file reads, and
+ * errors by errno. A loop from an older libloop (minor 0) has no task_io:
+ * its I/O is shown as not traced (JSON null), never as zero.
  * --folded prints folded stacks (process;loop;kind or task;site weight-ns)
  * for flamegraph.pl or speedscope.
  */
@@ -95,6 +100,136 @@ static void text_delay(FILE *f, const struct hist *h)
             fmt_dur(k, sizeof k, h->max));
 }
 
+static const char *const io_op_names[IO_OP_MAX] = {"read", "write", "accept", "connect"};
+
+/* The task I/O object of the schema (#/$defs/task_io), or null when not traced. */
+static void json_io(struct jw *w, const char *key, const struct mio *io, int traced)
+{
+    char eb[64];
+    size_t i;
+    int op;
+
+    if (!traced) {
+        jw_null(w, key);
+        return;
+    }
+    jw_obj(w, key);
+    for (op = 0; op < IO_OP_MAX; op++) {
+        jw_obj(w, io_op_names[op]);
+        jw_u64(w, "calls", io->calls[op]);
+        jw_u64(w, "ok", mio_ok(io, op));
+        jw_u64(w, "again", io->again[op]);
+        jw_u64(w, "failed", io->failed[op]);
+        jw_end_obj(w);
+    }
+    jw_u64(w, "bytes_read", io->bytes_read);
+    jw_u64(w, "bytes_written", io->bytes_written);
+    jw_u64(w, "eof", io->eof);
+    jw_arr(w, "errors");
+    for (i = 0; i < MIO_ERRS && io->errs[i].count > 0; i++) {
+        jw_obj(w, NULL);
+        jw_str(w, "errno", err_name(io->errs[i].err, eb, sizeof eb));
+        jw_u64(w, "count", io->errs[i].count);
+        jw_end_obj(w);
+    }
+    jw_end_arr(w);
+    jw_u64(w, "errors_other", io->errs_other);
+    jw_end_obj(w);
+}
+
+/* " ECONNRESET 3, EPIPE 1" (errors by errno), or "". */
+static void text_io_errors(FILE *f, const struct mio *io)
+{
+    char eb[64];
+    size_t i;
+
+    for (i = 0; i < MIO_ERRS && io->errs[i].count > 0; i++) {
+        fprintf(f, "%s%s %" PRIu64, i ? ", " : " errors: ", err_name(io->errs[i].err, eb, sizeof eb),
+                io->errs[i].count);
+    }
+    if (io->errs_other > 0) {
+        fprintf(f, ", other %" PRIu64, io->errs_other);
+    }
+}
+
+/* One row of the task I/O table (after the name column). */
+static void text_io_row(FILE *f, const struct mio *io)
+{
+    fprintf(f, "%8" PRIu64 " %8" PRIu64 " %7" PRIu64 " %8" PRIu64 " %13" PRIu64 " %13" PRIu64 " %8" PRIu64
+               " %6" PRIu64 " %6" PRIu64,
+            io->calls[IO_READ], io->calls[IO_WRITE], mio_ok(io, IO_ACCEPT), mio_ok(io, IO_CONNECT),
+            io->bytes_read, io->bytes_written, mio_again(io), io->eof, mio_failed(io));
+}
+
+/* Does any selected loop's trace carry task I/O? */
+static int profile_io_traced(const struct ctx *c)
+{
+    size_t i;
+
+    for (i = 0; i < c->m->nloops; i++) {
+        if (ctx_loop_selected(c, c->m->loops[i]) && mloop_has_io(c->m->loops[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int io_interesting(const struct mio *io)
+{
+    return mio_calls(io) > 0;
+}
+
+/* The "task I/O" table: tasks by name that did I/O, then I/O outside tasks. */
+static void text_io(const struct ctx *c, struct prof **v, size_t n)
+{
+    size_t i, traced = 0, shown = 0, untraced = 0;
+    char sb[256];
+
+    for (i = 0; i < c->m->nloops; i++) {
+        if (ctx_loop_selected(c, c->m->loops[i])) {
+            traced += mloop_has_io(c->m->loops[i]) != 0;
+            untraced += !mloop_has_io(c->m->loops[i]);
+        }
+    }
+    fprintf(c->out, "\ntask I/O by task name (loop_read/write/accept/connect attempts; accepts and connects "
+                    "that succeeded; again = EAGAIN or EINPROGRESS):\n");
+    if (traced == 0) {
+        fprintf(c->out, "  not traced: %s\n",
+                untraced ? "the loops come from a libloop before trace format 1.1 (no task_io events)"
+                         : "no loop");
+        return;
+    }
+    fprintf(c->out, "  %-16s %8s %8s %7s %8s %13s %13s %8s %6s %6s  %s\n", "name", "reads", "writes", "accepts",
+            "connects", "bytes read", "bytes written", "again", "eof", "errors", "spawned at");
+    for (i = 0; i < n; i++) {
+        const char *name;
+        if (v[i]->kind != KIND_TASK || !v[i]->io_traced || !io_interesting(&v[i]->io)) {
+            continue;
+        }
+        name = model_str(c->m, v[i]->name);
+        fprintf(c->out, "  %-16.16s ", name[0] ? name : "(unnamed)");
+        text_io_row(c->out, &v[i]->io);
+        fprintf(c->out, "  %s", model_site_str(c->m, v[i]->site, sb, sizeof sb));
+        text_io_errors(c->out, &v[i]->io);
+        fputc('\n', c->out);
+        shown++;
+    }
+    if (io_interesting(&c->m->io_outside)) {
+        fprintf(c->out, "  %-16s ", "(outside tasks)");
+        text_io_row(c->out, &c->m->io_outside);
+        text_io_errors(c->out, &c->m->io_outside);
+        fputc('\n', c->out);
+        shown++;
+    }
+    if (shown == 0) {
+        fprintf(c->out, "  none: no task called loop_read, loop_write, loop_accept or loop_connect\n");
+    }
+    if (untraced > 0) {
+        fprintf(c->out, "  (%zu loop(s) from a libloop before trace format 1.1: their tasks' I/O is not traced)\n",
+                untraced);
+    }
+}
+
 /* A folded frame: no ';' (the separator) and no newline. */
 static void folded_frame(FILE *f, const char *s)
 {
@@ -166,6 +301,7 @@ static void json_loops(const struct ctx *c, struct jw *w)
         jw_dbl(w, "utilization", loop_util(l));
         jw_u64(w, "iterations", l->iters);
         jw_u64(w, "callbacks", l->callbacks);
+        json_io(w, "io", &l->io, mloop_has_io(l));
         json_hist(w, "iteration", &l->iter_hist);
         jw_obj(w, "series");
         jw_u64(w, "start_ns", l->util.t0);
@@ -210,6 +346,15 @@ static void text_loops(const struct ctx *c)
                 l->iters, fmt_dur(e, sizeof e, hist_quantile(&l->iter_hist, 0.5)),
                 fmt_dur(g, sizeof g, hist_quantile(&l->iter_hist, 0.99)),
                 fmt_dur(k, sizeof k, l->iter_hist.max), l->callbacks);
+        if (mloop_has_io(l)) {
+            fprintf(c->out,
+                    "    task I/O: %" PRIu64 " attempts (%" PRIu64 " found nothing), %" PRIu64
+                    " bytes read, %" PRIu64 " written, %" PRIu64 " accepted, %" PRIu64 " errors\n",
+                    mio_calls(&l->io), mio_again(&l->io), l->io.bytes_read, l->io.bytes_written,
+                    mio_ok(&l->io, IO_ACCEPT), mio_failed(&l->io));
+        } else {
+            fprintf(c->out, "    task I/O: not traced (trace format minor 0)\n");
+        }
         if (l->util.width == 0) {
             continue;
         }
@@ -270,9 +415,11 @@ int report_profile(const struct ctx *c)
             json_hist(&w, "step", &v[i]->step);
             json_hist(&w, "delay", &v[i]->delay);
             jw_u64(&w, "over_threshold", v[i]->over);
+            json_io(&w, "io", &v[i]->io, v[i]->io_traced);
             jw_end_obj(&w);
         }
         jw_end_arr(&w);
+        json_io(&w, "io_outside_tasks", &c->m->io_outside, profile_io_traced(c));
         jw_end_obj(&w);
         free(v);
         return 0;
@@ -309,6 +456,7 @@ int report_profile(const struct ctx *c)
         text_delay(c->out, &v[i]->delay);
         fprintf(c->out, "  %s\n", model_site_str(c->m, v[i]->site, sb, sizeof sb));
     }
+    text_io(c, v, n);
     free(v);
     return 0;
 }

@@ -2,7 +2,7 @@
  * summary.c — `loop-analyze summary`: one screen about the trace.
  *
  * Processes and their loops (versions, policy, life, counts of tasks and
- * handles, busy fraction), the slowest callback sites and task names, and
+ * handles, task I/O totals, busy fraction), the slowest callback sites and task names, and
  * one line for every hang, deadlock, stall and leak finding; the other
  * reports give the details.
  */
@@ -94,6 +94,14 @@ static void text_loop(const struct ctx *c, const struct mloop *l)
     } else {
         fprintf(c->out, "    no join or sync-object events (trace format minor 0): joins and sync "
                         "objects are not analyzed\n");
+    }
+    if (mloop_has_io(l)) {
+        fprintf(c->out,
+                "    task I/O: %" PRIu64 " reads, %" PRIu64 " writes, %" PRIu64 " accepts, %" PRIu64
+                " connects; %" PRIu64 " bytes read, %" PRIu64 " written; %" PRIu64 " found nothing, %" PRIu64
+                " errors\n",
+                l->io.calls[IO_READ], l->io.calls[IO_WRITE], mio_ok(&l->io, IO_ACCEPT), mio_ok(&l->io, IO_CONNECT),
+                l->io.bytes_read, l->io.bytes_written, mio_again(&l->io), mio_failed(&l->io));
     }
     fprintf(c->out,
             "    busy %.1f%% (%s of %s in loop_run), %" PRIu64 " iterations, %" PRIu64
@@ -316,6 +324,20 @@ static int json_summary(const struct ctx *c)
                 jw_end_obj(&w);
             } else {
                 jw_null(&w, "sync");
+            }
+            if (mloop_has_io(l)) {
+                jw_obj(&w, "task_io");
+                jw_u64(&w, "reads", l->io.calls[IO_READ]);
+                jw_u64(&w, "writes", l->io.calls[IO_WRITE]);
+                jw_u64(&w, "accepts", mio_ok(&l->io, IO_ACCEPT));
+                jw_u64(&w, "connects", mio_ok(&l->io, IO_CONNECT));
+                jw_u64(&w, "bytes_read", l->io.bytes_read);
+                jw_u64(&w, "bytes_written", l->io.bytes_written);
+                jw_u64(&w, "again", mio_again(&l->io));
+                jw_u64(&w, "failed", mio_failed(&l->io));
+                jw_end_obj(&w);
+            } else {
+                jw_null(&w, "task_io");
             }
             jw_obj(&w, "handles");
             jw_u64(&w, "created", l->handles_new);

@@ -12,6 +12,8 @@
 #  - a stall shows the watchdog's backtrace with the blocking function;
 #  - a program killed -9 inside a task step: the trace ends inside it and
 #    the report names the task and where it resumed;
+#  - task I/O (task_io): examples/fanout's clients, echo connections and
+#    acceptor read, wrote and accepted exactly what the program sent;
 #  - two processes in one trace are kept apart (--pid);
 #  - events lost to full buffers are counted and the loops marked;
 #  - the babeltrace2 plugin (sink.libloop.*) gives the same reports;
@@ -543,6 +545,14 @@ capture joins -- "$tmp/bin/ad_joins"
 LOOP_STALL_MS=100 LOOP_DEBUG=1 capture stall -- "$tmp/bin/ad_stall"
 capture two -- sh -c "'$tmp/bin/ad_deadlock'; '$tmp/bin/ad_leak'"
 capture version -- "$tmp/bin/fake_libloop" 99
+# Task I/O: examples/fanout (its own echo server task in the same loop), when built
+fanout_tasks=20
+traces="deadlock leak clean joins stall crash"
+if [ -x "$BUILD/bin/fanout" ]; then
+    capture fanout -- "$BUILD/bin/fanout" --tasks $fanout_tasks
+    [ $cst = 0 ] || fail "examples/fanout failed under loop-trace (status $cst): $(tail -n 3 "$tmp/cap-fanout.err")"
+    traces="$traces fanout"
+fi
 
 # A trace with no libloop event: plain lttng, every user-space event.
 lttng create notloop --output="$tmp/t-notloop" >/dev/null || fail "lttng create failed"
@@ -699,6 +709,42 @@ an check "$tmp/t-stall"
 expect_status 1 "check (stall)"
 
 # ---------------------------------------------------------------------------
+# Task I/O, exact: each fanout "client" task connects, writes "hello I\n" and
+# reads it back; each "echo-conn" task reads it, writes it back, then reads the
+# end of file; the "echo-server" task accepts every connection.
+
+if [ -x "$BUILD/bin/fanout" ]; then
+    bytes=$(awk -v n=$fanout_tasks 'BEGIN { for (i = 0; i < n; i++) s += length("hello " i "\n"); print s }')
+    an profile --json "$tmp/t-fanout"
+    expect_status 0 "profile --json (examples/fanout)"
+    json_check "
+io={t['name']:t['io'] for t in d['tasks']}
+n=$fanout_tasks; b=$bytes
+c=io['client']; e=io['echo-conn']; s=io['echo-server']
+assert (c['bytes_written'],c['bytes_read'],c['connect']['ok'],c['eof'])==(b,b,n,0), c
+assert (e['bytes_read'],e['bytes_written'],e['eof'])==(b,b,n), e
+assert s['accept']['ok']==n and s['bytes_read']==0, s
+assert all(x['errors']==[] and x[op]['failed']==0 for x in (c,e,s) for op in ('read','write','accept','connect')), io
+assert io['fanout']['read']['calls']==0 and d['io_outside_tasks']['connect']['calls']==0, io
+l=d['loops'][0]['io']
+assert (l['bytes_read'],l['bytes_written'])==(2*b,2*b), l
+# a task suspends once per attempt that found nothing (it waits for the fd, then tries again)
+st={t['name']:t['step']['count'] for t in d['tasks']}
+for name,x in (('client',c),('echo-conn',e)):
+    assert st[name]==n+sum(x[op]['again'] for op in ('read','write','accept','connect')), (name,st,x)
+" "profile --json (examples/fanout: $fanout_tasks echoes of $bytes bytes in all)"
+    an profile "$tmp/t-fanout"
+    # name, reads, writes, accepts, connects, bytes read, bytes written, again, eof, errors
+    out_has "^  echo-conn  *[0-9]*  *[0-9]*  *0  *0  *$bytes  *$bytes  *[0-9]*  *$fanout_tasks  *0  " \
+        "profile (examples/fanout): the task I/O table"
+    an summary --json "$tmp/t-fanout"
+    json_check "
+io=d['processes'][0]['loops'][0]['task_io']
+assert (io['bytes_read'],io['bytes_written'],io['accepts'],io['connects'],io['failed'])==(2*$bytes,2*$bytes,$fanout_tasks,$fanout_tasks,0), io
+" "summary --json (examples/fanout): task I/O totals"
+fi
+
+# ---------------------------------------------------------------------------
 # Killed -9 inside a task step
 
 rl=$(line_of ad_crash.c SITE_RESUME)
@@ -727,7 +773,7 @@ expect_status 1 "check (two processes)"
 # ---------------------------------------------------------------------------
 # Every command, text and JSON
 
-for t in deadlock leak clean joins stall crash; do
+for t in $traces; do
     for cmd in summary timeline hangs lints leaks profile check; do
         an "$cmd" "$tmp/t-$t"
         [ "$st" = 0 ] || [ "$st" = 1 -a "$cmd" = check ] || fail "$cmd $t exited $st: $(cat "$tmp/err")"

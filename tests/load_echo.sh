@@ -20,9 +20,19 @@
 #    "client" tasks in `loop-analyze profile --json` must equal
 #    messages + connections + the extra waits loadgen counted (echoes read in
 #    pieces, full socket buffers; normally 0). One lost event and it differs.
-#  - the server's "conn" steps lie between connections and
-#    messages + 2 x connections (one step per readiness, and a message can
-#    already be there when the task reads again: not exact, so a bound).
+#  - the server's side, exact, from its task I/O (task_io events, in
+#    `loop-analyze profile --json`): the "conn" tasks read and wrote exactly
+#    messages x LOAD_SIZE bytes (default 64, passed to loadgen --size), read
+#    one end of file each, and no read or write failed; the "acceptor"
+#    accepted exactly `connections` connections; and the "conn" steps are
+#    exactly connections + the attempts that found nothing (EAGAIN): a
+#    task suspends once per such attempt, never otherwise. (The old bound,
+#    connections <= steps <= messages + 2 x connections, is still checked.)
+#  - loadgen's "client" tasks read with read(2) and write with write(2)
+#    (tools/loadgen.c; only the rest of a message after a full socket buffer
+#    goes through loop_write): the trace shows no loop_read of theirs, and
+#    no loop_write when loadgen counted no write wait. Their bytes are
+#    loadgen's own count (echoed, each echo checked byte for byte).
 # The same again with chaos scheduling (LOOP_CHAOS=LOAD_CHAOS_SEED, default
 # 1234, in both processes).
 # Under SANITIZE builds the default is 20,000 messages. Uses a private
@@ -51,6 +61,7 @@ else
     messages=${LOAD_MESSAGES:-200000}
 fi
 seed=${LOAD_CHAOS_SEED:-1234}
+size=${LOAD_SIZE:-64}
 # loop-trace preloads liblttng-ust-fork.so before a program it runs through a
 # shell, so an ASan runtime cannot come first: let ASan accept that.
 case ",${SANITIZE:-}," in
@@ -71,8 +82,8 @@ at_exit "rm -rf '$tmp'"
 # The program loop-trace runs: the server in the background, the generator,
 # then the server's own exit (it stops after --max-conns connections).
 cat >"$tmp/drive.sh" <<'EOF'
-# drive.sh BUILD DIR CONNS MESSAGES [SEED]
-B=$1 D=$2 C=$3 M=$4 S=${5:-}
+# drive.sh BUILD DIR CONNS MESSAGES SIZE [SEED]
+B=$1 D=$2 C=$3 M=$4 Z=$5 S=${6:-}
 if [ -n "$S" ]; then LOOP_CHAOS=$S; export LOOP_CHAOS; fi
 "$B/bin/echo_server" --max-conns "$C" --idle-ms 60000 >"$D/server.out" 2>"$D/server.err" &
 srv=$!
@@ -83,7 +94,7 @@ until grep -q '^port ' "$D/server.out" 2>/dev/null; do
     sleep 0.05
 done
 if [ -n "$S" ]; then LOOP_CHAOS=$((S + 1)); fi
-"$B/bin/loadgen" --port "$(sed -n 's/^port //p' "$D/server.out")" --conns "$C" --messages "$M" \
+"$B/bin/loadgen" --port "$(sed -n 's/^port //p' "$D/server.out")" --conns "$C" --messages "$M" --size "$Z" \
     --timeout-ms 60000 >"$D/loadgen.out" 2>"$D/loadgen.err"
 lg=$?
 wait $srv
@@ -109,6 +120,19 @@ task_steps() {
         intasks && name == n && $1 == "\"step\":" { instep = 1 }
         instep && $1 == "\"count\":" { v = $2; sub(/,$/, "", v); print v; exit }' "$1"
 }
+# task_io FILE NAME OP KEY: from the "io" object of the tasks named NAME in
+# profile --json, KEY of OP (read, write, accept, connect), or KEY of io
+# itself when OP is "-" (bytes_read, bytes_written, eof). Nothing when the
+# trace has no task I/O for them (null).
+task_io() {
+    awk -v n="\"$2\"," -v op="\"$3\":" -v k="$4" '
+        /^  "tasks": \[/ { intasks = 1 }
+        intasks && /^      "name": / { name = $2; io = 0; o = "" }
+        intasks && name == n && /^      "io": \{/ { io = 1 }
+        io && /^        "[a-z]*": \{/ { o = $1 }
+        io && op == "\"-\":" && $0 ~ "^        \"" k "\": " { v = $2; sub(/,$/, "", v); print v; exit }
+        io && o == op && $0 ~ "^          \"" k "\": " { v = $2; sub(/,$/, "", v); print v; exit }' "$1"
+}
 # field LINE KEY: KEY=value from loadgen's result line.
 field() {
     printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
@@ -121,7 +145,7 @@ run() {
     mkdir -p "$d"
     t0=$(date +%s)
     "$BUILD/bin/loop-trace" --blocking --subbuf-size 4M --num-subbuf 16 -o "$d/trace" \
-        -- sh "$tmp/drive.sh" "$BUILD" "$d" "$conns" "$messages" "${2:-}" 2>"$d/loop-trace.err"
+        -- sh "$tmp/drive.sh" "$BUILD" "$d" "$conns" "$messages" "$size" "${2:-}" 2>"$d/loop-trace.err"
     st=$?
     t1=$(date +%s)
     [ $st = 0 ] || fail "$name: the traced run failed ($st): $(cat "$d/loop-trace.err" "$d/server.err" \
@@ -171,10 +195,41 @@ run() {
     conn=$(task_steps "$d/profile.json" conn)
     [ "${conn:-0}" -ge "$conns" ] && [ "$conn" -le $((messages + 2 * conns)) ] ||
         fail "$name: the conn tasks took $conn steps: not within [$conns, $((messages + 2 * conns))]"
+    # The server's side, exact, from its task I/O (task_io): the "conn" tasks
+    # read and wrote every byte loadgen sent, each read its end of file once,
+    # nothing failed; the acceptor accepted every connection.
+    bytes=$((messages * size))
+    for k in bytes_read bytes_written; do
+        v=$(task_io "$d/profile.json" conn - $k)
+        [ "$v" = "$bytes" ] ||
+            fail "$name: the conn tasks' $k is ${v:-absent}, loadgen sent $bytes ($messages x $size bytes)"
+    done
+    v=$(task_io "$d/profile.json" conn - eof)
+    [ "$v" = "$conns" ] || fail "$name: the conn tasks read ${v:-no} ends of file, want $conns"
+    for op in read write; do
+        v=$(task_io "$d/profile.json" conn $op failed)
+        [ "$v" = 0 ] || fail "$name: ${v:-?} conn ${op}s failed"
+    done
+    v=$(task_io "$d/profile.json" acceptor accept ok)
+    [ "$v" = "$conns" ] || fail "$name: the acceptor accepted ${v:-?} connections, want $conns"
+    # and its steps: a conn task suspends exactly once per attempt that found
+    # nothing (EAGAIN: it waits for the fd), after its first step.
+    again=$(($(task_io "$d/profile.json" conn read again) + $(task_io "$d/profile.json" conn write again)))
+    [ "$conn" = $((conns + again)) ] ||
+        fail "$name: the conn tasks took $conn steps, want $conns connections + $again attempts that found nothing"
+    # loadgen's clients read and write with read(2)/write(2) (only the rest of
+    # a message after a full socket buffer goes through loop_write): no task
+    # I/O of theirs is traced but those rests.
+    v=$(task_io "$d/profile.json" client read calls)
+    [ "$v" = 0 ] || fail "$name: the client tasks made ${v:-?} loop_read calls, loadgen makes none"
+    v=$(task_io "$d/profile.json" client write calls)
+    [ "$(field "$result" write_waits)" != 0 ] || [ "$v" = 0 ] ||
+        fail "$name: the client tasks made ${v:-?} loop_write calls without a write wait"
     echo "$me: $name: $conns connections, $messages messages echoed" \
         "($(field "$result" rate) msg/s traced, run $((t1 - t0)) s, analysis $((t2 - t1)) s);" \
         "$events events, 0 discarded; analyzer: $((conns + 1)) server tasks, $conns client tasks," \
-        "$client client steps = messages + connections + $extra; $conn server conn steps"
+        "$client client steps = messages + connections + $extra; $conn server conn steps" \
+        "= connections + $again EAGAIN; server read and wrote $bytes bytes each way, accepted $conns"
 }
 
 sessiond_start

@@ -5,10 +5,13 @@
  * callbacks and stalls, lock hand-offs, filters, and garbage in any order;
  * with trace format minor 1: joins and detaches, tasks never joined, sync
  * objects (futures never resolved, locks never freed, a wait on a freed
- * object), memory bounded by live objects, and minor-0 loops left alone.
+ * object), memory bounded by live objects, and minor-0 loops left alone;
+ * task I/O (task_io): sums per task name and per loop, EAGAIN, end of file,
+ * errors by errno, I/O outside tasks, and minor-0 loops shown as not traced.
  */
 #include <criterion/criterion.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -654,6 +657,8 @@ Test(analyze_model, random_event_sequences_never_crash, .timeout = 20)
             e.sync_kind = (uint8_t)(rand_r(&seed) % 7);
             e.group_id = (uint64_t)(rand_r(&seed) % 12);
             e.err = -(int32_t)(rand_r(&seed) % 3);
+            e.op = (uint8_t)(rand_r(&seed) % (IO_OP_MAX + 2));
+            e.result = rand_r(&seed) % 3 == 0 ? -(int64_t)(rand_r(&seed) % 140) : (int64_t)rand_r(&seed);
             cr_assert_eq(model_feed(m, &e), 0);
         }
         model_finish(m);
@@ -1055,6 +1060,277 @@ Test(analyze_model, minor0_loops_report_no_join_or_sync_findings_and_say_so, .ti
     cr_assert_not_null(strstr(out, "leaks: none"), "%s", out);
     cr_assert_not_null(strstr(out, "format_minor 0"), "%s", out);
     cr_assert_eq(strstr(strstr(out, "format_minor 0") + 1, "format_minor 0"), NULL, "said once: %s", out);
+    free(out);
+    model_free(m);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Task I/O (task_io, minor 1)                                            */
+
+static void io(struct model *m, uint64_t task, int op, int64_t result)
+{
+    struct event e = ev(EV_TASK_IO, task);
+
+    e.fd = 7;
+    e.op = (uint8_t)op;
+    e.result = result;
+    feed(m, e);
+}
+
+/* The task profile named name ("" and line: the unnamed tasks spawned at that line). */
+static const struct prof *task_prof(const struct model *m, const char *name, int line)
+{
+    size_t it = 0;
+    void *cur = NULL;
+
+    while ((cur = model_agg_next(&m->profs, &it, cur)) != NULL) {
+        const struct prof *p = cur;
+        if (p->kind == KIND_TASK && strcmp(model_str(m, p->name), name) == 0 &&
+            (name[0] != '\0' || model_site(m, p->site)->line == line)) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+static char *report_to_string(struct model *m, int (*report)(const struct ctx *), int json)
+{
+    struct aopts o = opts;
+    struct ctx c = ctx_of(m);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+
+    cr_assert_not_null(f);
+    o.json = json;
+    c.o = &o;
+    c.out = f;
+    cr_assert_eq(report(&c), 0);
+    fclose(f);
+    return out;
+}
+
+Test(analyze_model, minor1_task_io_is_summed_per_task_name_with_again_eof_and_errnos, .timeout = 5)
+{
+    struct model *m = new_model();
+    const struct prof *conn, *acc, *unnamed, *unknown;
+    const struct mloop *l;
+    char *out;
+
+    loop_start_minor(m, 1);
+    spawn(m, 10, "conn", "srv.c", 20);
+    spawn(m, 20, "conn", "srv.c", 20);
+    spawn(m, 30, "acceptor", "srv.c", 30);
+    spawn(m, 40, "", "cli.c", 77);
+    run(m, 30);
+    io(m, 30, IO_ACCEPT, -EAGAIN);
+    io(m, 30, IO_ACCEPT, 8);
+    io(m, 30, IO_ACCEPT, 9);
+    io(m, 30, IO_ACCEPT, -EMFILE);
+    suspend(m, 30, WAIT_FD, 0, -1, "srv.c", 31, "acceptor");
+    run(m, 10);
+    io(m, 10, IO_READ, 100);
+    io(m, 10, IO_READ, -EAGAIN);
+    suspend(m, 10, WAIT_FD, 0, -1, "srv.c", 21, "serve");
+    ready(m, 10, KIND_IO, 0);
+    run(m, 10);
+    io(m, 10, IO_READ, 50);
+    io(m, 10, IO_WRITE, 150);
+    io(m, 10, IO_READ, 0);
+    done(m, 10, TS_DONE, 0);
+    run(m, 20);
+    io(m, 20, IO_READ, 64);
+    io(m, 20, IO_WRITE, 64);
+    io(m, 20, IO_WRITE, -EPIPE);
+    io(m, 20, IO_READ, -ECONNRESET);
+    done(m, 20, TS_FAILED, -ECONNRESET);
+    run(m, 40);
+    io(m, 40, IO_CONNECT, -EINPROGRESS);
+    io(m, 40, IO_CONNECT, 0);
+    io(m, 40, IO_CONNECT, -ECONNREFUSED);
+    done(m, 40, TS_DONE, 0);
+    io(m, 99, IO_WRITE, 5); /* a task the trace never introduced */
+    {
+        struct event e = ev(EV_TASK_IO, 0); /* outside any task: loop id 0 */
+        e.loop_id = 0;
+        e.op = IO_CONNECT;
+        e.result = 0;
+        feed(m, e);
+    }
+    loop_end(m);
+    model_finish(m);
+
+    cr_assert_eq(m->nloops, 1, "I/O outside tasks makes no loop 0");
+    cr_assert_eq(m->io_outside.calls[IO_CONNECT], 1);
+    l = model_loop(m, 100, 1);
+    cr_assert(mloop_has_io(l));
+
+    conn = task_prof(m, "conn", 0);
+    cr_assert_not_null(conn);
+    cr_assert(conn->io_traced);
+    cr_assert_eq(conn->io.calls[IO_READ], 6);
+    cr_assert_eq(conn->io.calls[IO_WRITE], 3);
+    cr_assert_eq(conn->io.bytes_read, 100 + 50 + 64);
+    cr_assert_eq(conn->io.bytes_written, 150 + 64);
+    cr_assert_eq(conn->io.again[IO_READ], 1);
+    cr_assert_eq(conn->io.eof, 1);
+    cr_assert_eq(conn->io.failed[IO_READ], 1);
+    cr_assert_eq(conn->io.failed[IO_WRITE], 1);
+    cr_assert_eq(mio_ok(&conn->io, IO_READ), 4, "EOF is a successful read");
+    cr_assert_eq(conn->io.errs[0].err, EPIPE);
+    cr_assert_eq(conn->io.errs[0].count, 1);
+    cr_assert_eq(conn->io.errs[1].err, ECONNRESET);
+    cr_assert_eq(conn->io.errs[1].count, 1);
+    cr_assert_eq(mio_calls(&conn->io), 9);
+
+    acc = task_prof(m, "acceptor", 0);
+    cr_assert_not_null(acc);
+    cr_assert_eq(acc->io.calls[IO_ACCEPT], 4);
+    cr_assert_eq(mio_ok(&acc->io, IO_ACCEPT), 2);
+    cr_assert_eq(acc->io.again[IO_ACCEPT], 1);
+    cr_assert_eq(acc->io.errs[0].err, EMFILE);
+    cr_assert_eq(acc->io.bytes_read + acc->io.bytes_written, 0, "an accepted fd is not bytes");
+
+    unnamed = task_prof(m, "", 77);
+    cr_assert_not_null(unnamed, "unnamed tasks are grouped by spawn site");
+    cr_assert_eq(unnamed->io.calls[IO_CONNECT], 3);
+    cr_assert_eq(unnamed->io.again[IO_CONNECT], 1, "a connect in progress found nothing yet");
+    cr_assert_eq(mio_ok(&unnamed->io, IO_CONNECT), 1);
+    cr_assert_eq(unnamed->io.errs[0].err, ECONNREFUSED);
+
+    unknown = task_prof(m, "", 0);
+    cr_assert_not_null(unknown);
+    cr_assert_eq(unknown->io.bytes_written, 5);
+
+    /* the loop's totals are the sum of its tasks' */
+    cr_assert_eq(l->io.bytes_read, 214);
+    cr_assert_eq(l->io.bytes_written, 214 + 5);
+    cr_assert_eq(mio_calls(&l->io), 9 + 4 + 3 + 1);
+    cr_assert_eq(mio_again(&l->io), 3);
+    cr_assert_eq(mio_failed(&l->io), 4);
+
+    out = report_to_string(m, report_profile, 0);
+    cr_assert_not_null(strstr(out, "task I/O by task name"), "%s", out);
+    cr_assert_not_null(strstr(out, "errors: EPIPE 1, ECONNRESET 1"), "%s", out);
+    cr_assert_not_null(strstr(out, "(outside tasks)"), "%s", out);
+    cr_assert_null(strstr(out, "not traced"), "%s", out);
+    free(out);
+    out = report_to_string(m, report_profile, 1);
+    cr_assert_not_null(strstr(out, "\"bytes_read\": 214"), "%s", out);
+    cr_assert_not_null(strstr(out, "\"errno\": \"ECONNREFUSED\""), "%s", out);
+    free(out);
+    out = report_to_string(m, report_summary, 0);
+    cr_assert_not_null(strstr(out, "task I/O: 6 reads, 4 writes, 2 accepts, 1 connects; 214 bytes read, 219 written; "
+                                   "3 found nothing, 4 errors"), "%s", out);
+    free(out);
+    model_free(m);
+}
+
+Test(analyze_model, task_io_errnos_past_the_slots_are_counted_as_other, .timeout = 5)
+{
+    struct model *m = new_model();
+    const struct prof *p;
+    int i;
+
+    loop_start_minor(m, 1);
+    spawn(m, 10, "w", "w.c", 1);
+    run(m, 10);
+    for (i = 1; i <= MIO_ERRS + 3; i++) {
+        io(m, 10, IO_WRITE, -(int64_t)(100 + i));
+        io(m, 10, IO_WRITE, -(int64_t)(100 + i));
+    }
+    done(m, 10, TS_DONE, 0);
+    loop_end(m);
+    model_finish(m);
+    p = task_prof(m, "w", 0);
+    cr_assert_not_null(p);
+    cr_assert_eq(p->io.failed[IO_WRITE], 2 * (MIO_ERRS + 3));
+    for (i = 0; i < MIO_ERRS; i++) {
+        cr_assert_eq(p->io.errs[i].err, 101 + i);
+        cr_assert_eq(p->io.errs[i].count, 2);
+    }
+    cr_assert_eq(p->io.errs_other, 2 * 3);
+    model_free(m);
+}
+
+Test(analyze_model, task_io_memory_grows_with_names_not_events, .timeout = 10)
+{
+    struct model *m = new_model();
+    const struct prof *p;
+    size_t profs_before;
+    uint64_t id;
+    int k;
+
+    loop_start_minor(m, 1);
+    life(m, 2, "warmup", 1, TS_DONE, 0);
+    profs_before = m->profs.len;
+    for (id = 10; id < 10 + 3 * 2000; id += 3) {
+        spawn(m, id, "conn", "s.c", 5);
+        run(m, id);
+        for (k = 0; k < 20; k++) {
+            io(m, id, IO_READ, 64);
+            io(m, id, IO_WRITE, 64);
+        }
+        io(m, id, IO_READ, 0);
+        done(m, id, TS_DONE, 0);
+    }
+    loop_end(m);
+    model_finish(m);
+    cr_assert_eq(m->profs.len, profs_before + 1, "one profile for 2000 tasks of one name");
+    p = task_prof(m, "conn", 0);
+    cr_assert_not_null(p);
+    cr_assert_eq(p->io.bytes_read, 2000 * 20 * 64);
+    cr_assert_eq(p->io.bytes_written, 2000 * 20 * 64);
+    cr_assert_eq(p->io.eof, 2000);
+    model_free(m);
+}
+
+Test(analyze_model, minor0_loops_show_task_io_as_not_traced_and_minor1_without_io_as_none, .timeout = 5)
+{
+    struct model *m = new_model();
+    const struct mloop *l;
+    const struct prof *p;
+    char *out;
+
+    loop_start_minor(m, 0);
+    life(m, 10, "old", 10, TS_DONE, 0);
+    loop_end(m);
+    model_finish(m);
+    l = model_loop(m, 100, 1);
+    cr_assert_not(mloop_has_io(l));
+    p = task_prof(m, "old", 0);
+    cr_assert_not_null(p);
+    cr_assert_not(p->io_traced, "a minor-0 task's I/O is unknown, not zero");
+    out = report_to_string(m, report_profile, 0);
+    cr_assert_not_null(strstr(out, "task I/O: not traced (trace format minor 0)"), "%s", out);
+    cr_assert_not_null(strstr(out, "  not traced: the loops come from a libloop before trace format 1.1"), "%s", out);
+    free(out);
+    out = report_to_string(m, report_profile, 1);
+    cr_assert_not_null(strstr(out, "\"io\": null"), "%s", out);
+    cr_assert_not_null(strstr(out, "\"io_outside_tasks\": null"), "%s", out);
+    cr_assert_null(strstr(out, "\"bytes_read\""), "no zero where nothing is known: %s", out);
+    free(out);
+    out = report_to_string(m, report_summary, 1);
+    cr_assert_not_null(strstr(out, "\"task_io\": null"), "%s", out);
+    free(out);
+    out = report_to_string(m, report_summary, 0);
+    cr_assert_null(strstr(out, "task I/O"), "%s", out);
+    free(out);
+    model_free(m);
+
+    m = new_model();
+    loop_start_minor(m, 1);
+    life(m, 10, "quiet", 10, TS_DONE, 0);
+    loop_end(m);
+    model_finish(m);
+    p = task_prof(m, "quiet", 0);
+    cr_assert_not_null(p);
+    cr_assert(p->io_traced, "a minor-1 task without task_io did no I/O");
+    out = report_to_string(m, report_profile, 0);
+    cr_assert_not_null(strstr(out, "none: no task called loop_read"), "%s", out);
+    free(out);
+    out = report_to_string(m, report_summary, 0);
+    cr_assert_not_null(strstr(out, "task I/O: 0 reads, 0 writes"), "%s", out);
     free(out);
     model_free(m);
 }

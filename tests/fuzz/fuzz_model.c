@@ -17,10 +17,15 @@
  * Seeds (tests/fuzz/corpus/model/): the traces of the examples (deadlock,
  * leak, stall, race, fanout) converted into this format, and hand-made
  * sequences (joins.ev: format minor 1 — joins, detaches, sync objects,
- * future settles, a wait on an object that is then freed). The minor-1
- * fields come from bytes those events leave unused: format_minor from the
- * top bits of byte 11 (0 there reads as minor 1), sync_kind from byte 7,
- * group_id from byte 16 when byte 18 is odd.
+ * future settles, a wait on an object that is then freed; taskio.ev: a
+ * task's reads, writes, accepts and connects with EAGAIN, EINPROGRESS, end
+ * of file and errors, an attempt outside any task (loop id 0) and one of an
+ * unknown task). The minor-1 fields come from bytes those events leave
+ * unused: format_minor from the top bits of byte 11 (0 there reads as
+ * minor 1), sync_kind from byte 7, group_id from byte 16 when byte 18 is
+ * odd; task_io's op from byte 28 (out-of-range ops occur) and its result
+ * from byte 27 as a signed byte (so -EAGAIN, -EINPROGRESS...), times
+ * 1,000,003 when bit 2 of byte 31 is set.
  *
  *   make fuzz FUZZ_TARGETS=model FUZZ_SECONDS=60     (tests/fuzz/fuzz.mk)
  */
@@ -111,7 +116,8 @@ static void decode(const uint8_t *p, struct event *e, uint64_t *ts)
     e->format_minor = (uint16_t)(((p[11] >> 6) ^ 1) & 3);
     e->sync_kind = p[7]; /* raw: out-of-range kinds occur */
     e->group_id = p[18] & 1 ? p[16] % 24 : 0;
-    e->result = (int8_t)p[27];
+    /* task_io: small results (-errno, a few bytes) raw, or scaled to large byte counts */
+    e->result = (int64_t)(int8_t)p[27] * (p[31] & 4 ? 1000003 : 1);
     e->op = p[28] & 7;
     e->random_seed = u16(p + 21);
 }
