@@ -9,7 +9,7 @@
  *  never_yielding_step  task steps that ran over the threshold without awaiting
  *  cancel_unobserved    tasks cancelled whose outcome nobody retrieved
  *  error_unretrieved    tasks that failed whose error nobody retrieved
- *  future_error_unawaited  futures that failed that no task ever awaited
+ *  future_error_unretrieved  futures that failed whose error nobody retrieved
  *  lock_held_at_exit    a task finished while owning a lock
  *  error_event          libloop reported an error (libloop:error)
  *  trace_anomaly        events that break the trace-format rules (lost events?)
@@ -22,8 +22,8 @@
  * join events (format_minor 0) the model falls back to "no task waited to
  * join it", and a join of an already finished task leaves no event there,
  * so those two lints may name tasks that were joined after the fact.
- * An await or loop_future_result() of an already failed future leaves no
- * event either: future_error_unawaited says "no task waited on it".
+ * A future's outcome is retrieved by loop_future_result() or an await that
+ * returns it (the future_result event).
  */
 #include "report.h"
 
@@ -142,8 +142,8 @@ static int collect(const struct ctx *c, struct lints *ls)
         case AGG_HELD_LOCK_AT_END:
             what = "lock_held_at_exit";
             break;
-        case AGG_FUTURE_ERR_UNAWAITED:
-            what = "future_error_unawaited";
+        case AGG_FUTURE_ERR_UNRETRIEVED:
+            what = "future_error_unretrieved";
             break;
         case AGG_WAIT_ON_FREED:
             what = "lost_wakeup";
@@ -181,12 +181,12 @@ static int collect(const struct ctx *c, struct lints *ls)
                      a->count, name[0] ? " \"" : "", name, name[0] ? "\"" : "", sb, a->example_id,
                      mloop_has_joins(l) ? "nobody joined them" : "no task waited to join them");
             break;
-        case AGG_FUTURE_ERR_UNAWAITED:
+        case AGG_FUTURE_ERR_UNRETRIEVED:
             x->err = (int32_t)(int64_t)a->value;
             snprintf(x->msg, sizeof x->msg,
                      "%" PRIu64 " future(s) created at %s failed (e.g. future %" PRIu64
-                     " with %s) and no task ever waited on them: the error was likely never retrieved "
-                     "(a loop_future_result() or an await after the failure leaves no event)",
+                     " with %s) and nobody retrieved the error (no loop_future_result() or await "
+                     "returned it)",
                      a->count, sb, a->example_id, err_name(x->err, eb, sizeof eb));
             break;
         case AGG_WAIT_ON_FREED:

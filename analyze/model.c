@@ -200,6 +200,9 @@ static void on_loop_event(struct model *m, struct mloop *l, const struct event *
     case EV_FUTURE_SETTLE:
         model__on_future_settle(m, l, ev);
         break;
+    case EV_FUTURE_RESULT:
+        model__on_future_result(m, l, ev);
+        break;
     case EV_SLOW_CALLBACK:
         model__on_slow_callback(m, l, ev);
         break;

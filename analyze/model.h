@@ -123,6 +123,7 @@ struct mlock {
 #define SF_SETTLED 0x02   /* future_settle seen */
 #define SF_FAILED 0x04    /* settled with an error */
 #define SF_AWAITED 0x08   /* a task waited on it (task_suspend naming it) */
+#define SF_RETRIEVED 0x10 /* its outcome was retrieved (future_result) */
 
 /*
  * A future, event, lock, channel or task group (sync_new .. sync_free). In
@@ -376,7 +377,7 @@ enum agg_what {
     AGG_SELF_WAKE,        /* tasks woken mostly by themselves, per name */
     AGG_LONG_STEP,        /* task steps over the threshold (never yielding), per name */
     AGG_HELD_LOCK_AT_END, /* tasks finished while owning a lock */
-    AGG_FUTURE_ERR_UNAWAITED, /* futures failed that no task ever waited on, per creation site */
+    AGG_FUTURE_ERR_UNRETRIEVED, /* failed futures whose error nobody retrieved, per creation site */
     AGG_WAIT_ON_FREED,    /* tasks waiting on a sync object when it was freed, per await site */
 };
 

@@ -79,6 +79,7 @@ void model__tasks_finish(struct model *m, struct mloop *l);
 void model__on_sync_new(struct model *m, struct mloop *l, const struct event *ev);
 void model__on_sync_free(struct model *m, struct mloop *l, const struct event *ev);
 void model__on_future_settle(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_future_result(struct model *m, struct mloop *l, const struct event *ev);
 /* A task began (t->wait_* set) or ended waiting: the awaited sync object's bookkeeping. */
 void model__sync_wait_begin(struct model *m, struct mloop *l, struct mtask *t);
 void model__sync_wait_end(struct mloop *l, struct mtask *t);

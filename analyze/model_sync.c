@@ -3,7 +3,8 @@
  * channels and task groups from sync_new to sync_free (kind, creation
  * site, creating task), futures settled or failed, tasks joined or
  * detached, and what goes wrong with them while the trace runs: a future
- * freed before anyone resolved it, a failed future no task ever awaited,
+ * freed before anyone resolved it, a failed future whose error nobody
+ * retrieved (no future_result),
  * a task left waiting on an object that was freed (a lost wakeup).
  *
  * Memory stays with live objects: a sync object's record goes at
@@ -183,8 +184,8 @@ void model__on_sync_free(struct model *m, struct mloop *l, const struct event *e
     if (s->kind == SYNC_FUTURE && !(s->flags & SF_SETTLED)) {
         freed_leak_add(m, l, s);
     }
-    if (s->kind == SYNC_FUTURE && (s->flags & SF_FAILED) && !(s->flags & SF_AWAITED)) {
-        agg_sync(m, l, AGG_FUTURE_ERR_UNAWAITED, s->site, s->kind, 0, s->o.id,
+    if (s->kind == SYNC_FUTURE && (s->flags & SF_FAILED) && !(s->flags & SF_RETRIEVED)) {
+        agg_sync(m, l, AGG_FUTURE_ERR_UNRETRIEVED, s->site, s->kind, 0, s->o.id,
                  (uint64_t)(int64_t)s->err, s->t_settle);
     }
     k = s->kind == SYNC_LOCK ? model_lock(l, s->o.id) : NULL;
@@ -224,7 +225,24 @@ void model__on_future_settle(struct model *m, struct mloop *l, const struct even
     }
 }
 
-/* The end of the trace: failed futures still alive that no task awaited. */
+/* Someone read a settled future's outcome (loop_future_result, an await). */
+void model__on_future_result(struct model *m, struct mloop *l, const struct event *ev)
+{
+    struct msync *s = model_sync(l, ev->id);
+
+    (void)m;
+    l->flags |= LF_MINOR1;
+    if (s == NULL) {
+        return;
+    }
+    if (!(s->flags & SF_SETTLED) || s->kind != SYNC_FUTURE) {
+        l->anomalies++; /* read before it settled, or not a future */
+        return;
+    }
+    s->flags |= SF_RETRIEVED;
+}
+
+/* The end of the trace: failed futures still alive whose error nobody read. */
 void model__sync_finish(struct model *m, struct mloop *l)
 {
     size_t it = 0;
@@ -236,10 +254,10 @@ void model__sync_finish(struct model *m, struct mloop *l)
     while (u64map_next(&l->objs, &it, NULL, &v)) {
         struct msync *s = v;
         if (s->o.type != OBJ_SYNC || s->kind != SYNC_FUTURE || !(s->flags & SF_FAILED) ||
-            (s->flags & SF_AWAITED)) {
+            (s->flags & SF_RETRIEVED)) {
             continue;
         }
-        agg_sync(m, l, AGG_FUTURE_ERR_UNAWAITED, s->site, s->kind, 0, s->o.id, (uint64_t)(int64_t)s->err,
+        agg_sync(m, l, AGG_FUTURE_ERR_UNRETRIEVED, s->site, s->kind, 0, s->o.id, (uint64_t)(int64_t)s->err,
                  s->t_settle);
     }
 }

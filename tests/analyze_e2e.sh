@@ -318,6 +318,10 @@ int main(void)
     loop_future_t *failed = loop_future_new(loop); /* SITE_FAILED_FUTURE */
     loop_future_fail(failed, -EPIPE);
     loop_future_unref(failed);
+    loop_future_t *read = loop_future_new(loop); /* a failure somebody read: not a lint */
+    loop_future_fail(read, -EIO);
+    (void)loop_future_result(read, NULL);
+    loop_future_unref(read);
     loop_future_t *ok = loop_future_new(loop);
     loop_future_resolve(ok, 1);
     loop_future_unref(ok);
@@ -665,9 +669,9 @@ an lints --json "$tmp/t-joins"
 expect_status 0 "lints (joins)"
 json_check "
 l={(x['lint'],x['site']['line'] if x['site'] else 0):x['count'] for x in d['lints']}
-want={('error_unretrieved',$bl):1,('cancel_unobserved',$vl):1,('future_error_unawaited',$ffl):1}
+want={('error_unretrieved',$bl):1,('cancel_unobserved',$vl):1,('future_error_unretrieved',$ffl):1}
 assert l==want, (l, want)
-e=[x for x in d['lints'] if x['lint']=='future_error_unawaited'][0]
+e=[x for x in d['lints'] if x['lint']=='future_error_unretrieved'][0]
 assert e['err']==-32, e
 " "lints --json (joins): joined, detached and group-owned tasks are observed; the failed future is not"
 an summary --json "$tmp/t-joins"
@@ -675,7 +679,7 @@ json_check "
 lp=d['processes'][0]['loops'][0]
 assert lp['format_minor']==1 and lp['join_data'], lp
 assert lp['tasks']['joined']==2 and lp['tasks']['detached']==2, lp['tasks']
-assert lp['sync']=={'created':7,'freed':5,'alive':2,'futures_resolved':1,'futures_failed':1}, lp['sync']
+assert lp['sync']=={'created':8,'freed':6,'alive':2,'futures_resolved':1,'futures_failed':2}, lp['sync']
 " "summary --json (joins)"
 
 # ---------------------------------------------------------------------------

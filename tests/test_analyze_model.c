@@ -733,6 +733,14 @@ static void settle(struct model *m, uint64_t id, int err)
     feed(m, e);
 }
 
+static void result(struct model *m, uint64_t id, int err)
+{
+    struct event e = ev(EV_FUTURE_RESULT, id);
+
+    e.err = err;
+    feed(m, e);
+}
+
 /* A task's whole life in one step. */
 static void life(struct model *m, uint64_t id, const char *name, int line, int state, int err)
 {
@@ -958,9 +966,9 @@ Test(analyze_model, minor1_futures_never_resolved_and_locks_never_freed_by_site,
     cr_assert_eq(findings_count(&c, &f), 0);
     cr_assert_eq(f.unresolved_futures, 3);
     cr_assert_eq(f.unfreed_sync, 1);
-    a = find_agg(m, AGG_FUTURE_ERR_UNAWAITED, 7);
+    a = find_agg(m, AGG_FUTURE_ERR_UNRETRIEVED, 7);
     cr_assert(a != NULL && a->count == 1 && a->example_id == 4 && (int64_t)a->value == -32);
-    cr_assert_eq(count_aggs(m, AGG_FUTURE_ERR_UNAWAITED), 1);
+    cr_assert_eq(count_aggs(m, AGG_FUTURE_ERR_UNRETRIEVED), 1);
     model_free(m);
 }
 
@@ -976,13 +984,43 @@ Test(analyze_model, minor1_a_failed_future_a_task_awaited_is_not_a_lint, .timeou
     settle(m, 1, -5);
     ready(m, 2, KIND_TASK, 0);
     run(m, 2);
+    result(m, 1, -5); /* the await returns the failure */
     done(m, 2, TS_FAILED, -5);
     join(m, 2, 0, -5);
     sync_free(m, 1);
     loop_end(m);
     model_finish(m);
-    cr_assert_eq(count_aggs(m, AGG_FUTURE_ERR_UNAWAITED), 0);
+    cr_assert_eq(count_aggs(m, AGG_FUTURE_ERR_UNRETRIEVED), 0);
     cr_assert_eq(count_aggs(m, AGG_FAILED_UNJOINED), 0);
+    model_free(m);
+}
+
+/* Retrieval, not waiting, is what counts: a read of the result with no await
+ * retrieves the error; an await that timed out before the failure does not. */
+Test(analyze_model, minor1_a_failed_future_is_unretrieved_until_someone_reads_it, .timeout = 5)
+{
+    struct model *m = new_model();
+
+    loop_start_minor(m, 1);
+    sync_new(m, 1, SYNC_FUTURE, "s.c", 5); /* read with loop_future_result, never awaited */
+    sync_new(m, 2, SYNC_FUTURE, "s.c", 6); /* awaited, the waiter timed out, then it failed */
+    spawn(m, 3, "waiter", "s.c", 7);
+    run(m, 3);
+    suspend(m, 3, WAIT_FUTURE, 2, 10 * (int64_t)MS, "s.c", 21, "waiter");
+    ready(m, 3, KIND_TIMER, 0);
+    run(m, 3);
+    done(m, 3, TS_DONE, 0);
+    join(m, 3, 0, 0);
+    settle(m, 1, -5);
+    result(m, 1, -5);
+    settle(m, 2, -32);
+    sync_free(m, 1);
+    sync_free(m, 2);
+    loop_end(m);
+    model_finish(m);
+    cr_assert_eq(count_aggs(m, AGG_FUTURE_ERR_UNRETRIEVED), 1);
+    const struct aggsite *a = find_agg(m, AGG_FUTURE_ERR_UNRETRIEVED, 6);
+    cr_assert(a != NULL && a->example_id == 2 && (int64_t)a->value == -32);
     model_free(m);
 }
 
