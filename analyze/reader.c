@@ -133,9 +133,17 @@ struct reader_decoder {
 struct reader {
     struct reader_opts opts;
     struct reader_decoder dec;
-    char **paths; /* trace directories or live URLs */
+    char **paths; /* trace directories or live URLs, those of one trace together */
     size_t npaths, cap_paths;
     int live;
+
+    /*
+     * Traces: trace t is directories [tfirst[t], tfirst[t + 1]) (the chunks
+     * of a rotated trace share its UUID), one src.ctf.fs each.
+     */
+    size_t *tfirst;
+    size_t ntraces;
+    int all_uuids; /* every directory's metadata gave its trace UUID */
 
     bt_graph *graph;
     const bt_plugin *ctf, *utils;
@@ -281,6 +289,112 @@ static void remove_tree(const char *dir)
         closedir(d);
     }
     rmdir(dir);
+}
+
+/* The trace UUID from a CTF metadata file (packetized or text); -1 if none. */
+static int metadata_uuid(const char *dir, uint8_t uuid[16])
+{
+    char path[4096];
+    unsigned char buf[8192];
+    const char *p;
+    uint32_t magic;
+    size_t n;
+    int i, k;
+    FILE *f;
+
+    if (join_path(path, sizeof path, dir, "metadata") < 0) {
+        return -1;
+    }
+    f = fopen(path, "rb");
+    if (f == NULL) {
+        return -1;
+    }
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    if (n >= 20) {
+        memcpy(&magic, buf, 4);
+        if (magic == 0x75D11D57u || magic == __builtin_bswap32(0x75D11D57u)) {
+            memcpy(uuid, buf + 4, 16); /* the metadata packet header's: the trace's */
+            return 0;
+        }
+    }
+    /* Text metadata: the uuid of the trace block. */
+    p = strstr((const char *)buf, "trace {");
+    p = p != NULL ? strstr(p, "uuid") : NULL;
+    if (p == NULL || (p = strchr(p, '"')) == NULL) {
+        return -1;
+    }
+    for (p++, i = 0; i < 32 && *p != '"' && *p != '\0'; p++) {
+        if (*p == '-') {
+            continue;
+        }
+        if (*p >= '0' && *p <= '9') {
+            k = *p - '0';
+        } else if ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'f') {
+            k = (*p | 0x20) - 'a' + 10;
+        } else {
+            return -1;
+        }
+        uuid[i / 2] = (uint8_t)(i % 2 ? (uuid[i / 2] | k) : k << 4);
+        i++;
+    }
+    return i == 32 ? 0 : -1;
+}
+
+/*
+ * Group the discovered directories into traces by their UUID: the chunks
+ * of a rotated trace (archives/CHUNK/ust/...) become one trace, read by
+ * one src.ctf.fs whose inputs are all of them (babeltrace2 merges them).
+ * Traces come in the order of their first directory, a trace's directories
+ * in discovery order; a directory whose UUID cannot be read (or a path
+ * given twice) is a trace of its own.
+ */
+static int group_traces(struct reader *r)
+{
+    size_t n = r->npaths, i, j, k = 0, t = 0;
+    uint8_t(*u)[16] = calloc(n ? n : 1, sizeof(*u));
+    int *has = calloc(n ? n : 1, sizeof(*has));
+    char **order = calloc(n ? n : 1, sizeof(*order));
+    unsigned char *done = calloc(n ? n : 1, 1);
+    int rc = 0;
+
+    r->tfirst = calloc(n + 1, sizeof(*r->tfirst));
+    if (u == NULL || has == NULL || order == NULL || done == NULL || r->tfirst == NULL) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    r->all_uuids = 1;
+    for (i = 0; i < n; i++) {
+        has[i] = !r->live && metadata_uuid(r->paths[i], u[i]) == 0;
+        if (!has[i]) {
+            r->all_uuids = 0;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (done[i]) {
+            continue;
+        }
+        r->tfirst[t++] = k;
+        order[k++] = r->paths[i];
+        done[i] = 1;
+        for (j = i + 1; has[i] && j < n; j++) {
+            if (!done[j] && has[j] && memcmp(u[i], u[j], 16) == 0 &&
+                strcmp(r->paths[i], r->paths[j]) != 0) {
+                order[k++] = r->paths[j];
+                done[j] = 1;
+            }
+        }
+    }
+    r->tfirst[t] = n;
+    r->ntraces = t;
+    memcpy(r->paths, order, n * sizeof(*order));
+out:
+    free(u);
+    free(has);
+    free(order);
+    free(done);
+    return rc;
 }
 
 /* Every directory at or below dir that holds a regular file named metadata. */
@@ -994,14 +1108,19 @@ static int find_plugins(struct reader *r)
     return 0;
 }
 
-/* {inputs: [path]} (+ session-not-found-action=end for live); NULL on ENOMEM. */
-static bt_value *source_params(const char *path, int live)
+/* {inputs: [paths...]} (+ session-not-found-action=end for live); NULL on ENOMEM. */
+static bt_value *source_params(char *const *paths, size_t n, int live)
 {
     bt_value *params = bt_value_map_create();
     bt_value *inputs = bt_value_array_create();
-    int ok = params != NULL && inputs != NULL &&
-             bt_value_array_append_string_element(inputs, path) ==
-                 BT_VALUE_ARRAY_APPEND_ELEMENT_STATUS_OK &&
+    size_t i;
+    int ok = params != NULL && inputs != NULL;
+
+    for (i = 0; i < n && ok; i++) {
+        ok = bt_value_array_append_string_element(inputs, paths[i]) ==
+             BT_VALUE_ARRAY_APPEND_ELEMENT_STATUS_OK;
+    }
+    ok = ok &&
              bt_value_map_insert_entry(params, "inputs", inputs) ==
                  BT_VALUE_MAP_INSERT_ENTRY_STATUS_OK &&
              (!live || bt_value_map_insert_string_entry(params, "session-not-found-action", "end") ==
@@ -1033,7 +1152,9 @@ static int keep_shadow(struct reader *r, char *shadow)
 /* Add the source of trace i. -EINVAL with the message set when babeltrace2 refuses it. */
 static int add_source(struct reader *r, size_t i, bt_logging_level level)
 {
-    const char *path = r->paths[i];
+    size_t first = r->tfirst[i], n = r->tfirst[i + 1] - first;
+    const char *path = r->paths[first];
+    char more[64] = "";
     const bt_component_class_source *cls;
     bt_value *params;
     char name[48], cause[512];
@@ -1045,7 +1166,7 @@ static int add_source(struct reader *r, size_t i, bt_logging_level level)
         set_err(r, "babeltrace2 has no source.ctf.%s component class", r->live ? "lttng-live" : "fs");
         return -ENOENT;
     }
-    params = source_params(path, r->live);
+    params = source_params(r->paths + first, n, r->live);
     if (params == NULL) {
         set_err(r, "out of memory");
         return -ENOMEM;
@@ -1057,10 +1178,13 @@ static int add_source(struct reader *r, size_t i, bt_logging_level level)
         return 0;
     }
     bt_err_text(cause, sizeof cause);
+    if (n > 1) {
+        snprintf(more, sizeof more, " (and %zu more chunk%s of that trace)", n - 1, n > 2 ? "s" : "");
+    }
     if (r->live) {
         set_err(r, "%s: cannot read this lttng-live session%s%s", path, cause[0] ? ": " : "", cause);
     } else {
-        set_err(r, "%s: not a readable CTF trace%s%s", path, cause[0] ? ": " : "", cause);
+        set_err(r, "%s%s: not a readable CTF trace%s%s", path, more, cause[0] ? ": " : "", cause);
     }
     return -EINVAL;
 }
@@ -1092,12 +1216,12 @@ static int build_graph(struct reader *r, size_t *failed)
         return rc;
     }
     r->graph = bt_graph_create(0);
-    r->sources = calloc(r->npaths, sizeof(*r->sources));
+    r->sources = calloc(r->ntraces, sizeof(*r->sources));
     if (r->graph == NULL || r->sources == NULL) {
         set_err(r, "out of memory");
         return -ENOMEM;
     }
-    for (i = 0; i < r->npaths; i++) {
+    for (i = 0; i < r->ntraces; i++) {
         rc = add_source(r, i, level);
         if (rc < 0) {
             *failed = i;
@@ -1117,7 +1241,7 @@ static int build_graph(struct reader *r, size_t *failed)
         return -EINVAL;
     }
     /* Each source output port to the muxer's next free input port. */
-    for (i = 0; i < r->npaths; i++) {
+    for (i = 0; i < r->ntraces; i++) {
         np = bt_component_source_get_output_port_count(r->sources[i]);
         for (p = 0; p < np; p++) {
             uint64_t nin = bt_component_filter_get_input_port_count(mux);
@@ -1143,35 +1267,43 @@ static void drop_graph(struct reader *r)
 }
 
 /*
- * Build the graph; when babeltrace2 refuses a trace directory because a
- * stream file is truncated, read a repaired shadow of it instead.
+ * Build the graph; when babeltrace2 refuses a trace because a stream file
+ * of one of its directories is truncated, read a repaired shadow of each
+ * such directory instead.
  */
 static int open_graph(struct reader *r)
 {
-    size_t failed = (size_t)-1;
+    size_t failed = (size_t)-1, d;
     char *shadow;
     char saved[sizeof r->err];
-    int rc;
+    int rc, repaired;
 
     for (;;) {
         rc = build_graph(r, &failed);
-        if (rc != -EINVAL || failed >= r->npaths || r->live) {
+        if (rc != -EINVAL || failed >= r->ntraces || r->live) {
             return rc;
         }
         memcpy(saved, r->err, sizeof saved);
         drop_graph(r);
-        if (repair_trace(r, r->paths[failed], &shadow) < 0) {
+        repaired = 0;
+        for (d = r->tfirst[failed]; d < r->tfirst[failed + 1]; d++) {
+            if (repair_trace(r, r->paths[d], &shadow) < 0) {
+                continue;
+            }
+            rc = keep_shadow(r, shadow);
+            if (rc < 0) {
+                return rc;
+            }
+            free(r->paths[d]);
+            r->paths[d] = strdup(shadow);
+            if (r->paths[d] == NULL) {
+                return -ENOMEM;
+            }
+            repaired++;
+        }
+        if (repaired == 0) {
             memcpy(r->err, saved, sizeof saved);
-            return rc;
-        }
-        rc = keep_shadow(r, shadow);
-        if (rc < 0) {
-            return rc;
-        }
-        free(r->paths[failed]);
-        r->paths[failed] = strdup(shadow);
-        if (r->paths[failed] == NULL) {
-            return -ENOMEM;
+            return -EINVAL;
         }
         r->dec.stats.truncated = 1;
         r->err[0] = '\0';
@@ -1254,8 +1386,13 @@ int reader_open(struct reader **out, const char *const *inputs, size_t n,
     if (rc < 0) {
         goto fail;
     }
-    r->dec.stats.traces = (uint32_t)r->npaths;
-    if (!r->live && r->npaths > 1 && r->opts.jobs > 1) {
+    rc = group_traces(r);
+    if (rc < 0) {
+        set_err(r, "out of memory");
+        goto fail;
+    }
+    r->dec.stats.traces = (uint32_t)r->ntraces;
+    if (!r->live && r->ntraces > 1 && r->opts.jobs > 1) {
         rc = reader__par_open(r, &r->opts, &r->par); /* 1: read them in one graph */
         if (rc < 0) {
             goto fail;
@@ -1378,6 +1515,7 @@ void reader_close(struct reader *r)
         free(r->paths[i]);
     }
     free(r->paths);
+    free(r->tfirst);
     for (i = 0; i < r->nshadows; i++) {
         remove_tree(r->shadows[i]);
         free(r->shadows[i]);
@@ -1435,6 +1573,7 @@ void reader_decoder_free(struct reader_decoder *d)
 
 int reader__sub_open(struct reader *parent, size_t first, size_t n, struct reader **out)
 {
+    size_t d0 = parent->tfirst[first], nd = parent->tfirst[first + n] - d0;
     struct reader *r;
     size_t i;
     int rc;
@@ -1456,8 +1595,19 @@ int reader__sub_open(struct reader *parent, size_t first, size_t n, struct reade
     r->utils = parent->utils;
     bt_plugin_get_ref(r->ctf);
     bt_plugin_get_ref(r->utils);
-    for (i = 0; i < n; i++) {
-        rc = add_path(r, parent->paths[first + i]);
+    r->all_uuids = parent->all_uuids;
+    r->ntraces = n;
+    r->tfirst = calloc(n + 1, sizeof(*r->tfirst));
+    if (r->tfirst == NULL) {
+        set_err(parent, "out of memory");
+        rc = -ENOMEM;
+        goto fail;
+    }
+    for (i = 0; i <= n; i++) {
+        r->tfirst[i] = parent->tfirst[first + i] - d0;
+    }
+    for (i = 0; i < nd; i++) {
+        rc = add_path(r, parent->paths[d0 + i]);
         if (rc < 0) {
             set_err(parent, "out of memory");
             goto fail;
@@ -1469,15 +1619,15 @@ int reader__sub_open(struct reader *parent, size_t first, size_t n, struct reade
         goto fail;
     }
     /* What open_graph did to read damaged traces is the parent's to tell. */
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < nd; i++) {
         char *p = strdup(r->paths[i]);
         if (p == NULL) {
             set_err(parent, "out of memory");
             rc = -ENOMEM;
             goto fail;
         }
-        free(parent->paths[first + i]);
-        parent->paths[first + i] = p;
+        free(parent->paths[d0 + i]);
+        parent->paths[d0 + i] = p;
     }
     for (i = 0; i < r->nnotes; i++) {
         rc = add_note(parent, "%s", r->notes[i]);
@@ -1519,6 +1669,21 @@ int reader__sub_run(struct reader *r, reader__msg_fn fn, void *arg, char *cause,
         bt_err_text(cause, len);
         return st == BT_GRAPH_RUN_STATUS_MEMORY_ERROR ? -ENOMEM : -EIO;
     }
+}
+
+size_t reader__ntraces(const struct reader *r)
+{
+    return r->ntraces;
+}
+
+size_t reader__trace_first(const struct reader *r, size_t t)
+{
+    return t <= r->ntraces ? r->tfirst[t] : r->npaths;
+}
+
+int reader__all_uuids(const struct reader *r)
+{
+    return r->all_uuids;
 }
 
 struct reader_stats *reader__stats(struct reader *r)

@@ -1,8 +1,10 @@
 /*
  * reader_int.h — what reader.c and reader_par.c share; not for other files.
  *
- * A sub-reader is a struct reader on a contiguous range of its parent's
- * trace directories, with its own graph but the parent's plugins, whose
+ * A trace is one or more trace directories sharing a UUID (the chunks of a
+ * rotated trace), contiguous in reader_trace_path's order, read by one
+ * src.ctf.fs. A sub-reader is a struct reader on a contiguous range of its
+ * parent's traces, with its own graph but the parent's plugins, whose
  * messages go to a hook (the worker thread's) instead of the decoder.
  * Thread rules: sub-readers are opened and closed in the parent's thread;
  * reader__sub_run runs in one worker thread at a time.
@@ -18,8 +20,14 @@ struct reader_par;
 /* Called for every message of a sub-reader's graph; < 0 stops the run with it. */
 typedef int (*reader__msg_fn)(const struct bt_message *msg, void *arg);
 
+/* Traces; trace t is directories [reader__trace_first(t), reader__trace_first(t + 1)). */
+size_t reader__ntraces(const struct reader *r);
+size_t reader__trace_first(const struct reader *r, size_t t);
+/* 1 when every directory's metadata gave its trace UUID. */
+int reader__all_uuids(const struct reader *r);
+
 /*
- * Open a sub-reader on parent's directories [first, first + n). On success
+ * Open a sub-reader on parent's traces [first, first + n). On success
  * the parent takes over what opening did to damaged traces: the repaired
  * paths, the notes, stats.truncated. On failure parent's error is set.
  */

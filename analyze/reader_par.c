@@ -1,8 +1,9 @@
 /*
- * reader_par.c — several trace directories decoded by several threads
- * (reader.h, "Parallel decoding").
+ * reader_par.c — several traces decoded by several threads (reader.h,
+ * "Parallel decoding").
  *
- * Owns: the split of the directories into groups, one worker thread per
+ * Owns: the split of the traces (each one or more directories sharing a
+ * UUID: the chunks of a rotated trace) into groups, one worker thread per
  * group running the group's own graph (a sub-reader, reader_int.h) and a
  * decoder, the bounded queues from the workers to the caller's thread, and
  * the merge there that calls the callback.
@@ -13,7 +14,8 @@
  * ties first on the trace UUID (babeltrace 2.0, plugins/common/muxing). A
  * worker's muxer orders its own traces that way; the merge orders the
  * workers' items by (timestamp, trace UUID), and traces of different
- * groups never share a UUID (reader__par_open checks), so the merged order
+ * groups never share a UUID (reader.c groups the directories of a UUID into
+ * one trace, and reader__par_open wants every UUID known), so the merged order
  * is the one muxer's. Everything the single reader derives from the order
  * is derived here, in the merge, from items carrying what it needs: the
  * trace index (first sight of each trace: an IT_TRACE item), the counts of
@@ -118,57 +120,6 @@ struct reader_par {
 /* ---------------------------------------------------------------------- */
 /* Groups                                                                  */
 
-/* The trace UUID from a CTF metadata file (packetized or text); -1 if none. */
-static int metadata_uuid(const char *dir, uint8_t uuid[16])
-{
-    char path[4096];
-    unsigned char buf[8192];
-    const char *p;
-    uint32_t magic;
-    size_t n;
-    int i, k;
-    FILE *f;
-
-    if (snprintf(path, sizeof path, "%s/metadata", dir) >= (int)sizeof path) {
-        return -1;
-    }
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        return -1;
-    }
-    n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    if (n >= 20) {
-        memcpy(&magic, buf, 4);
-        if (magic == 0x75D11D57u || magic == __builtin_bswap32(0x75D11D57u)) {
-            memcpy(uuid, buf + 4, 16); /* the metadata packet header's: the trace's */
-            return 0;
-        }
-    }
-    /* Text metadata: the uuid of the trace block. */
-    p = strstr((const char *)buf, "trace {");
-    p = p != NULL ? strstr(p, "uuid") : NULL;
-    if (p == NULL || (p = strchr(p, '"')) == NULL) {
-        return -1;
-    }
-    for (p++, i = 0; i < 32 && *p != '"' && *p != '\0'; p++) {
-        if (*p == '-') {
-            continue;
-        }
-        if (*p >= '0' && *p <= '9') {
-            k = *p - '0';
-        } else if ((*p | 0x20) >= 'a' && (*p | 0x20) <= 'f') {
-            k = (*p | 0x20) - 'a' + 10;
-        } else {
-            return -1;
-        }
-        uuid[i / 2] = (uint8_t)(i % 2 ? (uuid[i / 2] | k) : k << 4);
-        i++;
-    }
-    return i == 32 ? 0 : -1;
-}
-
 /* Bytes of the files of a trace directory: the work it will take. */
 static uint64_t dir_bytes(const char *dir)
 {
@@ -192,43 +143,24 @@ static uint64_t dir_bytes(const char *dir)
     return sum;
 }
 
-/* 0 when every directory has a UUID and no two share one. */
-static int distinct_uuids(struct reader *r, size_t n)
-{
-    uint8_t(*u)[16] = calloc(n, sizeof(*u));
-    size_t i, j;
-    int rc = 0;
-
-    if (u == NULL) {
-        return -1;
-    }
-    for (i = 0; i < n && rc == 0; i++) {
-        rc = metadata_uuid(reader_trace_path(r, i), u[i]);
-        for (j = 0; j < i && rc == 0; j++) {
-            if (memcmp(u[i], u[j], 16) == 0) {
-                rc = -1;
-            }
-        }
-    }
-    free(u);
-    return rc;
-}
-
 /*
- * first[g]: the first directory of group g (first[ngroups] = n). Groups
- * are contiguous in the directories' order (so that opening fails, and
- * notes come, as with one graph) and of about equal size.
+ * first[g]: the first trace of group g (first[ngroups] = n traces). Groups
+ * are contiguous in the traces' order (so that opening fails, and notes
+ * come, as with one graph) and of about equal size, a trace's size being
+ * the bytes of all its directories (chunks).
  */
 static int split(struct reader *r, size_t n, size_t ngroups, size_t *first)
 {
     uint64_t *bytes = calloc(n, sizeof(*bytes)), total = 0, acc = 0;
-    size_t i, g = 1;
+    size_t i, d, g = 1;
 
     if (bytes == NULL) {
         return -ENOMEM;
     }
     for (i = 0; i < n; i++) {
-        bytes[i] = dir_bytes(reader_trace_path(r, i));
+        for (d = reader__trace_first(r, i); d < reader__trace_first(r, i + 1); d++) {
+            bytes[i] += dir_bytes(reader_trace_path(r, d));
+        }
         total += bytes[i];
     }
     first[0] = 0;
@@ -847,7 +779,7 @@ static int worker_init(struct worker *w, const struct reader_opts *opts)
 
 int reader__par_open(struct reader *r, const struct reader_opts *opts, struct reader_par **out)
 {
-    size_t n = reader_trace_count(r), ngroups = (size_t)opts->jobs, *first = NULL, g;
+    size_t n = reader__ntraces(r), ngroups = (size_t)opts->jobs, *first = NULL, g;
     struct reader_par *p = NULL;
     int rc;
 
@@ -855,7 +787,7 @@ int reader__par_open(struct reader *r, const struct reader_opts *opts, struct re
     if (ngroups > n) {
         ngroups = n;
     }
-    if (ngroups < 2 || distinct_uuids(r, n) < 0) {
+    if (ngroups < 2 || !reader__all_uuids(r)) {
         return 1;
     }
     first = calloc(ngroups + 1, sizeof(*first));
