@@ -15,6 +15,10 @@
 #    warning is the same) and with a stream file whose packet is
 #    overwritten in the middle (decoding stops there: the same events are
 #    read, the same warning, the same exit status);
+#  - a rotated capture (--rotate 500ms, each process's trace in 2 chunks
+#    or more, one UUID per trace): --jobs 2 decodes with 2 threads and
+#    every command gives the same bytes as --jobs 1, also with a stream
+#    file of one chunk cut mid-packet;
 #  - an input that is not a trace: exit 2 and the same one line.
 # Run by `make check` (scripts/run-tests) from the repository root with sh;
 # BUILD is the build directory. tests/tsan/analyze_parallel.sh runs it
@@ -46,8 +50,10 @@ ln -s "$BUILD/lib/liblooptp.so" "$tmp/lib/liblooptp.so" # found via ../lib from 
 libs="-lpthread -ldl $(pkg-config --libs libzstd 2>/dev/null || echo -lzstd)"
 
 cat >"$tmp/src/par_prog.c" <<'EOF'
-/* par_prog N MODE: tasks under a lock, call-soon hops, timers; MODE leak
-   leaves timers open, MODE deadlock ends with two tasks in a lock cycle. */
+/* par_prog N MODE [MS]: tasks under a lock, call-soon hops, timers; MODE leak
+   leaves timers open, MODE deadlock ends with two tasks in a lock cycle; with
+   MS, a task also sleeps 10 ms at a time for MS ms (events in every chunk of
+   a rotated capture). */
 #include <string.h>
 #include <stdlib.h>
 #include <loop.h>
@@ -96,6 +102,14 @@ static void hop(loop_t *loop, void *arg)
 
 static void tick(loop_timer_t *t) { (void)t; }
 
+static intptr_t sleeper(void *arg)
+{
+    for (intptr_t i = 0; i < (intptr_t)arg / 10; i++) {
+        loop_sleep(10);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 1000;
@@ -114,7 +128,11 @@ int main(int argc, char **argv)
         loop_timer_start(&timers[i], tick, 1, 0);
     }
     loop_call_soon(loop, hop, NULL);
+    loop_task_t *sl = argc > 3 ? loop_spawn(loop, sleeper, (void *)(intptr_t)atoi(argv[3]), "sleeper") : NULL;
     loop_run(loop, LOOP_RUN_DEFAULT);
+    if (sl != NULL) {
+        loop_join(sl, NULL, 0);
+    }
     for (int i = 0; i < 4; i++) {
         loop_join(t[i], NULL, 0);
         if (strcmp(mode, "leak") != 0 || i < 2) {
@@ -220,6 +238,49 @@ for cmd in summary hangs leaks check; do
     same "$tmp/bad" $cmd --json
 done
 
+# A rotated capture (a chunk every 500 ms) of three processes running
+# 1.6 s each: every process's trace is in two chunks or more
+# (archives/CHUNK/ust/pid/PROC/...), the chunks of one trace share its UUID
+# and are read as one trace: decoded in parallel all the same (before, traces
+# sharing a UUID fell back to one thread), with the same bytes as one thread.
+sessiond_start
+"$LT" --pid-buffers --blocking --subbuf-size 256K --rotate 500ms -o "$tmp/r" -- \
+    sh -c "'$P' 12000 clean 1600 & '$P' 12000 leak 1600 & '$P' 12000 deadlock 1600 & wait" \
+    >"$tmp/rcap.out" 2>"$tmp/rcap.err" || true
+sessiond_stop
+# (the shells traced before their exec are traces too: only par_prog's counted)
+find "$tmp/r" -name metadata | sed -n 's|.*/ust/pid/\(par_prog-[^/]*\)/.*|\1|p' | sort | uniq -c >"$tmp/r.chunks"
+nproc_r=$(wc -l <"$tmp/r.chunks")
+[ "$nproc_r" -ge 3 ] || fail "rotated: $nproc_r per-process traces, want 3: $(cat "$tmp/r.chunks") $(tail -n 3 "$tmp/rcap.err")"
+awk '$1 < 2 { bad = 1 } END { exit bad }' "$tmp/r.chunks" ||
+    fail "rotated: a process's trace is in fewer than 2 chunks: $(cat "$tmp/r.chunks")"
+rdirs=$(find "$tmp/r" -name metadata | wc -l)
+run v summary -v --jobs 2 "$tmp/r"
+grep -q "reading $rdirs trace directories with 2 decoding threads" "$tmp/v.err" ||
+    fail "rotated: summary -v --jobs 2: not \"reading $rdirs trace directories with 2 decoding threads\": $(head -c 400 "$tmp/v.err")"
+run v summary --json "$tmp/r"
+if command -v python3 >/dev/null 2>&1; then
+    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d['processes'])==3, d['processes']" \
+        "$tmp/v.out" || fail "rotated: summary --json: not three processes: $(head -c 600 "$tmp/v.out")"
+fi
+run v hangs "$tmp/r"
+grep -q "DEADLOCK" "$tmp/v.out" || fail "rotated: hangs: no deadlock: $(head -c 600 "$tmp/v.out")"
+JOBS="2 3 default" same "$tmp/r" summary --json
+for cmd in summary timeline hangs leaks profile check; do
+    same "$tmp/r" $cmd
+    same "$tmp/r" $cmd --json
+done
+# ... and a stream file of one chunk cut mid-packet: that chunk repaired, the rest read.
+cp -r "$tmp/r" "$tmp/rcut"
+big=$(find "$tmp/rcut" -type f -name 'loop_*' ! -name '*.idx' -exec ls -S {} + | head -n 1)
+size=$(wc -c <"$big")
+truncate -s $((size / 2 + 1234)) "$big"
+for cmd in summary hangs leaks check; do
+    same "$tmp/rcut" $cmd
+    same "$tmp/rcut" $cmd --json
+done
+grep -q "truncated mid-packet" "$tmp/jn.err" || fail "rotated, cut: no warning about the cut stream file: $(cat "$tmp/jn.err")"
+
 # Bad input: the same single line and exit 2.
 mkdir -p "$tmp/notrace/a" "$tmp/notrace/b"
 same "$tmp/notrace" summary
@@ -228,4 +289,4 @@ same "$tmp/notrace" summary
 run v summary --jobs 0 "$tmp/t"
 [ "$(cat "$tmp/v.st")" = 2 ] && grep -q -- "--jobs" "$tmp/v.err" || fail "--jobs 0 was not refused: $(cat "$tmp/v.err")"
 
-echo "analyze_parallel: ok ($ntraces traces)"
+echo "analyze_parallel: ok ($ntraces trace directories; rotated: $rdirs directories, $nproc_r traces)"
