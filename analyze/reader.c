@@ -2,7 +2,8 @@
  * reader.c — the babeltrace2 graph and the libloop event decoder (reader.h).
  *
  * Owns: discovery of trace directories under the inputs, the graph
- * (src.ctf.fs per directory or src.ctf.lttng-live → utils.muxer → simple
+ * (src.ctf.fs per trace UUID, its inputs the trace's directories (a rotated
+ * trace's chunks), or src.ctf.lttng-live → utils.muxer → simple
  * sink), the per-event-class decoding cache, gap messages, and turning
  * libbabeltrace2 errors into one line. Ownership: the reader holds one
  * reference on the graph and the plugins; messages from the iterator are

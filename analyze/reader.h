@@ -12,11 +12,15 @@
  *
  * An input is a directory at any level of an LTTng output (the session
  * directory, ust/uid/0/64-bit, a per-pid directory...): every directory
- * below it that holds a `metadata` file is one CTF trace. An input that
+ * below it that holds a `metadata` file is a CTF trace directory; the
+ * directories whose metadata carry the same trace UUID (the chunks of a
+ * rotated session: archives/CHUNK/ust/...) are one trace, a directory whose
+ * UUID cannot be read a trace of its own. An input that
  * starts with `net://` (or net4://, net6://) is an lttng-live URL
  * (net://HOST[:PORT]/host/HOSTNAME/SESSION).
  *
- * The reader builds a babeltrace2 graph (one src.ctf.fs per trace directory,
+ * The reader builds a babeltrace2 graph (one src.ctf.fs per trace, its
+ * `inputs` the trace's directories, which babeltrace2 merges into one trace,
  * or src.ctf.lttng-live → utils.muxer → a simple sink), decodes the
  * libloop:* events into struct event (field indexes cached per event
  * class) in timestamp order, and reports gaps (discarded events and packets)
@@ -35,16 +39,16 @@
  *   -ENOMEM, or the callback's own negative value, which stops the run.
  * Not thread-safe: one reader per thread.
  *
- * Parallel decoding (reader_par.c): with opts.jobs > 1 and several trace
- * directories (not lttng-live), reader_open splits the directories, in
- * their order, into up to `jobs` groups of about equal size; each group
- * gets its own graph (src.ctf.fs per directory → muxer → sink) decoded by
+ * Parallel decoding (reader_par.c): with opts.jobs > 1 and several traces
+ * (not lttng-live), reader_open splits the traces, in their order, into up
+ * to `jobs` groups of about equal size; each group gets its own graph
+ * (src.ctf.fs per trace → muxer → sink) decoded by
  * its own thread into bounded queues, and reader_run merges the queues in
  * the calling thread in the order the single graph's muxer would give
  * (timestamp, then trace UUID), so that the callback sees the same events
  * in the same order, the same errors and the same stats as with jobs = 1.
- * The callback always runs in the thread that calls reader_run. Traces
- * whose UUIDs are missing or not distinct are read in one graph.
+ * The callback always runs in the thread that calls reader_run. When a
+ * directory's UUID cannot be read, all are read in one graph.
  */
 #ifndef LOOP_ANALYZE_READER_H
 #define LOOP_ANALYZE_READER_H
@@ -187,7 +191,9 @@ struct event {
     int64_t vpid;          /* -1 when the trace has no vpid context */
     int64_t vtid;          /* -1 when the trace has no vtid context */
     const char *procname;  /* "" when absent */
-    uint32_t trace;        /* index of the trace (input directory) it came from */
+    uint32_t trace;        /* index of the trace it came from, in order of first event:
+                              one per trace UUID (a process's, per-pid buffers), not
+                              per chunk of a rotated trace */
 
     uint64_t loop_id;
     uint64_t id;           /* handle / task / work id; the task for task_* events */
@@ -249,7 +255,8 @@ struct reader_stats {
     uint64_t discarded_events;
     uint64_t discarded_packets;
     uint64_t first_ts_ns, last_ts_ns;
-    uint32_t traces;          /* trace directories (or live inputs) read */
+    uint32_t traces;          /* traces read: one per trace UUID (a rotated trace's chunks
+                                 are one), or live inputs */
     int truncated;            /* a stream was cut short: repaired at open (see reader_note),
                                  or reader_run stopped with -EIO after delivering events */
     uint16_t max_format_version;
@@ -274,7 +281,8 @@ const char *reader_error(const struct reader *r);
 /* Counters so far. Owned by r. */
 const struct reader_stats *reader_stats(const struct reader *r);
 
-/* The trace directories found (after reader_open). Owned by r. */
+/* The trace directories found (after reader_open; a rotated trace's chunks are
+   several, adjacent), a repaired one's shadow copy in place. Owned by r. */
 size_t reader_trace_count(const struct reader *r);
 const char *reader_trace_path(const struct reader *r, size_t i);
 
