@@ -144,7 +144,7 @@ struct reader {
      */
     size_t *tfirst;
     size_t ntraces;
-    int all_uuids; /* every directory's metadata gave its trace UUID */
+    int all_uuids; /* every trace has a UUID of its own (reader_par.c needs it) */
 
     bt_graph *graph;
     const bt_plugin *ctf, *utils;
@@ -380,11 +380,15 @@ static int group_traces(struct reader *r)
         order[k++] = r->paths[i];
         done[i] = 1;
         for (j = i + 1; has[i] && j < n; j++) {
-            if (!done[j] && has[j] && memcmp(u[i], u[j], 16) == 0 &&
-                strcmp(r->paths[i], r->paths[j]) != 0) {
-                order[k++] = r->paths[j];
-                done[j] = 1;
+            if (done[j] || !has[j] || memcmp(u[i], u[j], 16) != 0) {
+                continue;
             }
+            if (strcmp(r->paths[i], r->paths[j]) == 0) {
+                r->all_uuids = 0; /* two traces with one UUID: only one graph orders them */
+                continue;
+            }
+            order[k++] = r->paths[j];
+            done[j] = 1;
         }
     }
     r->tfirst[t] = n;

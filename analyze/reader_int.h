@@ -23,7 +23,7 @@ typedef int (*reader__msg_fn)(const struct bt_message *msg, void *arg);
 /* Traces; trace t is directories [reader__trace_first(t), reader__trace_first(t + 1)). */
 size_t reader__ntraces(const struct reader *r);
 size_t reader__trace_first(const struct reader *r, size_t t);
-/* 1 when every directory's metadata gave its trace UUID. */
+/* 1 when every trace has a UUID, and no other trace has it. */
 int reader__all_uuids(const struct reader *r);
 
 /*
