@@ -7,9 +7,11 @@
 #
 # Captures, with a private session daemon, two traces of the call-soon
 # benchmark program (bench/trace_callsoon.c: N and 10 x N dispatches, about
-# 3 events each: 1 and 10 million events with the default 330000), then times
-# each reader on each trace (wall time, peak RSS from GNU time's %M) and
-# prints events per second and the ratios.
+# 3 events each: 3 and 30 million events with the default 330000), each with
+# loop-trace's default rotation (a chunk every 2 s) and with --no-rotate (one
+# chunk), then times each reader on each trace (wall time, peak RSS from GNU
+# time's %M) and prints events per second and the ratios (text output only
+# on the rotated pair).
 # Then the several-processes case: P (default 3) copies of the program run at
 # once, 3 x N dispatches each, under `loop-trace --pid-buffers` (one trace
 # directory per process), read by the counter sink, `loop-analyze summary
@@ -29,7 +31,11 @@ tmp=$(mktemp -d /tmp/loop-analyze-bench.XXXXXX)
 at_exit "rm -rf '$tmp'"
 sessiond_start
 for n in "$TASKS" "$((TASKS * 10))"; do
+    # loop-trace's default (a chunk every 2 s), and one chunk (--no-rotate):
+    # babeltrace2's own memory grows with the chunks of a trace
     "$BIN/loop-trace" --blocking --subbuf-size 8M -o "$tmp/t$n" -- "$PROG" "$n" >/dev/null 2>&1
+    "$BIN/loop-trace" --no-rotate --blocking --subbuf-size 8M -o "$tmp/t${n}n" -- "$PROG" "$n" \
+        >/dev/null 2>&1
 done
 multi=""
 i=0
@@ -49,11 +55,15 @@ measure() { # LABEL TRACE COMMAND...: prints "label events seconds peak_kib"
 }
 printf '| trace | events | reader | seconds | events/s | peak RSS (MiB) | rate vs counter sink |\n'
 printf '|---|---:|---|---:|---:|---:|---:|\n'
-for n in "$TASKS" "$((TASKS * 10))"; do
-    t="$tmp/t$n"
+for tn in "$TASKS" "$((TASKS * 10))" "${TASKS}n" "$((TASKS * 10))n"; do
+    n=${tn%n}
+    t="$tmp/t$tn"
+    chunks=$(find "$t" -name metadata | wc -l)
     events=$(babeltrace2 "$t" -c sink.utils.counter 2>/dev/null | awk '/ Event messages/ {n = $1} END {print n}')
     floor=""
-    for r in counter analyze text; do
+    readers="counter analyze text"
+    [ "$tn" != "$n" ] && readers="counter analyze" # the one-chunk pair: memory against length
+    for r in $readers; do
         case $r in
         counter) set -- babeltrace2 "$t" -c sink.utils.counter ;;
         analyze) set -- "$BIN/loop-analyze" summary "$t" ;;
@@ -66,7 +76,8 @@ for n in "$TASKS" "$((TASKS * 10))"; do
         [ "$r" = counter ] && floor=$rate
         ratio=$(awk -v a="$rate" -v b="$floor" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
         mib=$(awk -v k="$kib" 'BEGIN { printf "%.1f", k / 1024 }')
-        printf '| %s dispatches | %s | %s | %s | %s | %s | %s |\n' "$n" "$events" "$r" "$secs" "$rate" "$mib" "$ratio"
+        printf '| %s dispatches (%s chunk dirs) | %s | %s | %s | %s | %s | %s |\n' "$n" "$chunks" \
+            "$events" "$r" "$secs" "$rate" "$mib" "$ratio"
     done
 done
 t="$tmp/multi"
