@@ -360,12 +360,14 @@ uint64_t loop__rr_clock(loop_t *loop, int type, uint64_t real_now)
         }
     }
     if (rr->w != NULL) {
-        struct loop__rec r = {.type = type, .clock_ns = now};
         if (type == LOOP__REC_ITER) {
             record_flush(loop, false);
         }
         if (rr->w != NULL) { /* a failed flush stops the recording */
-            record(loop, &r);
+            int rc = loop__schedw_clock(rr->w, type, now);
+            if (LOOP_UNLIKELY(rc < 0)) {
+                record_failed(loop, rc);
+            }
         }
     }
     return now;

@@ -254,9 +254,9 @@ fail:
 }
 
 /* Room for one record (and a pending REPEAT before it) in w->in. */
-static int make_room(struct loop__sched_writer *w)
+static inline int make_room(struct loop__sched_writer *w)
 {
-    if (w->in_len + 48 > IN_CAP) {
+    if (__builtin_expect(w->in_len + 48 > IN_CAP, 0)) {
         int rc = compress_step(w, ZSTD_e_continue);
         if (rc < 0) {
             return rc;
@@ -266,7 +266,7 @@ static int make_room(struct loop__sched_writer *w)
 }
 
 /* Write the pending repeats of the last DISPATCH, and close its run. */
-static void close_run(struct loop__sched_writer *w)
+static inline void close_run(struct loop__sched_writer *w)
 {
     if (w->hot.run_n > 0) {
         uint8_t *p = w->in + w->in_len;
@@ -307,6 +307,23 @@ int loop__schedw_dispatch_new(struct loop__sched_writer *w, uint64_t id, int kin
 }
 
 
+int loop__schedw_clock(struct loop__sched_writer *w, int type, uint64_t clock_ns)
+{
+    uint8_t *p;
+    int rc = make_room(w);
+
+    if (rc < 0) {
+        return rc;
+    }
+    close_run(w);
+    p = w->in + w->in_len;
+    p[0] = (uint8_t)type;
+    w->in_len += 1 + put_varint(p + 1, zigzag((int64_t)(clock_ns - w->prev_clock)));
+    w->prev_clock = clock_ns;
+    w->hot.count++;
+    return 0;
+}
+
 int loop__schedw_put(struct loop__sched_writer *w, const struct loop__rec *r)
 {
     uint8_t *p;
@@ -315,6 +332,9 @@ int loop__schedw_put(struct loop__sched_writer *w, const struct loop__rec *r)
     if (r->type == LOOP__REC_DISPATCH) {
         return loop__schedw_dispatch(w, r->id, r->kind, r->kind == 2 ? r->revents : 0);
     }
+    if (r->type == LOOP__REC_ITER || r->type == LOOP__REC_CLOCK) {
+        return loop__schedw_clock(w, r->type, r->clock_ns);
+    }
     int rc = make_room(w);
     if (rc < 0) {
         return rc;
@@ -322,12 +342,6 @@ int loop__schedw_put(struct loop__sched_writer *w, const struct loop__rec *r)
     close_run(w);
     p = w->in + w->in_len;
     switch (r->type) {
-    case LOOP__REC_ITER:
-    case LOOP__REC_CLOCK:
-        p[n++] = (uint8_t)r->type;
-        n += put_varint(p + n, zigzag((int64_t)(r->clock_ns - w->prev_clock)));
-        w->prev_clock = r->clock_ns;
-        break;
     case LOOP__REC_END:
         p[n++] = LOOP__REC_END;
         break;

@@ -79,6 +79,8 @@ int loop__schedw_open(struct loop__sched_writer **out, const char *path,
                       const struct loop__sched_hdr *hdr, int level);
 /* Append one record (buffered). -errno when the file cannot be written. */
 int loop__schedw_put(struct loop__sched_writer *w, const struct loop__rec *r);
+/* The same for an ITER or CLOCK record (the recorder's per-iteration path). */
+int loop__schedw_clock(struct loop__sched_writer *w, int type, uint64_t clock_ns);
 /*
  * The same for a DISPATCH record: the recorder's hot path, inline. A
  * dispatch that repeats the last one's kind, id step and revents (the same
