@@ -53,6 +53,22 @@ measure() { # LABEL TRACE COMMAND...: prints "label events seconds peak_kib"
     /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" >/dev/null 2>"$tmp/err" || true
     printf '%s %s\n' "$label" "$(cat "$tmp/time")"
 }
+# row LABEL READER TRACE COMMAND...: time one reader, print its table row. Uses $events;
+# the counter sink's rate (the first reader of each trace) becomes $floor.
+row() {
+    label=$1
+    r=$2
+    shift
+    line=$(measure "$@")
+    secs=$(echo "$line" | awk '{print $2}')
+    kib=$(echo "$line" | awk '{print $3}')
+    rate=$(awk -v e="$events" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? e / s : 0) }')
+    [ "$r" = counter ] && floor=$rate
+    ratio=$(awk -v a="$rate" -v b="$floor" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+    mib=$(awk -v k="$kib" 'BEGIN { printf "%.1f", k / 1024 }')
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$label" "$events" "$r" "$secs" "$rate" \
+        "$mib" "$ratio"
+}
 printf '| trace | events | reader | seconds | events/s | peak RSS (MiB) | rate vs counter sink |\n'
 printf '|---|---:|---|---:|---:|---:|---:|\n'
 for tn in "$TASKS" "$((TASKS * 10))" "${TASKS}n" "$((TASKS * 10))n"; do
@@ -69,15 +85,7 @@ for tn in "$TASKS" "$((TASKS * 10))" "${TASKS}n" "$((TASKS * 10))n"; do
         analyze) set -- "$BIN/loop-analyze" summary "$t" ;;
         text) set -- babeltrace2 "$t" ;;
         esac
-        line=$(measure "$r" "$t" "$@")
-        secs=$(echo "$line" | awk '{print $2}')
-        kib=$(echo "$line" | awk '{print $3}')
-        rate=$(awk -v e="$events" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? e / s : 0) }')
-        [ "$r" = counter ] && floor=$rate
-        ratio=$(awk -v a="$rate" -v b="$floor" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-        mib=$(awk -v k="$kib" 'BEGIN { printf "%.1f", k / 1024 }')
-        printf '| %s dispatches (%s chunk dirs) | %s | %s | %s | %s | %s | %s |\n' "$n" "$chunks" \
-            "$events" "$r" "$secs" "$rate" "$mib" "$ratio"
+        row "$n dispatches ($chunks chunk dirs)" "$r" "$t" "$@"
     done
 done
 t="$tmp/multi"
@@ -90,13 +98,5 @@ for r in counter analyze-j1 analyze-j2; do
     analyze-j1) set -- "$BIN/loop-analyze" summary --jobs 1 "$t" ;;
     analyze-j2) set -- "$BIN/loop-analyze" summary --jobs 2 "$t" ;;
     esac
-    line=$(measure "$r" "$t" "$@")
-    secs=$(echo "$line" | awk '{print $2}')
-    kib=$(echo "$line" | awk '{print $3}')
-    rate=$(awk -v e="$events" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? e / s : 0) }')
-    [ "$r" = counter ] && floor=$rate
-    ratio=$(awk -v a="$rate" -v b="$floor" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-    mib=$(awk -v k="$kib" 'BEGIN { printf "%.1f", k / 1024 }')
-    printf '| %s processes x %s dispatches (%s trace dirs) | %s | %s | %s | %s | %s | %s |\n' \
-        "$PROCS" "$((TASKS * 3))" "$dirs" "$events" "$r" "$secs" "$rate" "$mib" "$ratio"
+    row "$PROCS processes x $((TASKS * 3)) dispatches ($dirs trace dirs)" "$r" "$t" "$@"
 done
