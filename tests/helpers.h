@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,6 +80,30 @@ static inline uint64_t thread_cpu_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Read one monitor reply (up to and including the "." line) into buf; its
+ * length, or -errno. */
+static inline ssize_t mon_read_reply(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+
+    for (;;) {
+        buf[len] = '\0';
+        if ((len == 2 && strcmp(buf, ".\n") == 0) ||
+            (len >= 3 && strcmp(buf + len - 3, "\n.\n") == 0)) {
+            return (ssize_t)len;
+        }
+        if (len + 1 >= cap) {
+            return -EMSGSIZE;
+        }
+        /* one byte at a time: never read past the end of this reply */
+        ssize_t n = recv(fd, buf + len, 1, 0);
+        if (n <= 0) {
+            return n == 0 ? -EPIPE : -errno;
+        }
+        len += (size_t)n;
+    }
 }
 
 /* Hold the calling thread for at least ns of monotonic time (simulates a slow callback). */

@@ -619,28 +619,6 @@ Test(fault_eintr, the_signalfd_read_loses_no_signal, .timeout = TIMEOUT)
     finish_loop(loop);
 }
 
-/* Read one monitor reply (up to the "." line); its length or -errno. */
-static ssize_t read_mon_reply(int fd, char *buf, size_t cap)
-{
-    size_t len = 0;
-
-    for (;;) {
-        buf[len] = '\0';
-        if ((len == 2 && strcmp(buf, ".\n") == 0) ||
-            (len >= 3 && strcmp(buf + len - 3, "\n.\n") == 0)) {
-            return (ssize_t)len;
-        }
-        if (len + 1 >= cap) {
-            return -EMSGSIZE;
-        }
-        ssize_t n = recv(fd, buf + len, 1, 0);
-        if (n <= 0) {
-            return n == 0 ? -EPIPE : -errno;
-        }
-        len += (size_t)n;
-    }
-}
-
 static intptr_t parked(void *arg)
 {
     return (intptr_t)arg;
@@ -673,13 +651,13 @@ Test(fault_eintr, the_monitor_answers_whole_replies_through_EINTR_on_every_call,
     cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0, "%s", strerror(errno));
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     cr_assert_eq(send(fd, "ps\n", 3, MSG_NOSIGNAL), 3);
-    ssize_t n = read_mon_reply(fd, reply, sizeof reply);
+    ssize_t n = mon_read_reply(fd, reply, sizeof reply);
     cr_assert_gt(n, 0, "no whole reply: %s", strerror((int)-n));
     cr_assert(strstr(reply, "parked-eintr") != NULL, "ps lists the task: %s", reply);
     cr_assert_neq(strncmp(reply, "error", 5), 0, "not an error: %s", reply);
     /* a second command on the same connection, with the faults used up */
     cr_assert_eq(send(fd, "stats\n", 6, MSG_NOSIGNAL), 6);
-    n = read_mon_reply(fd, reply, sizeof reply);
+    n = mon_read_reply(fd, reply, sizeof reply);
     cr_assert_gt(n, 0, "no whole stats reply: %s", strerror((int)-n));
     long accept_hits = loop__fault_hits("accept"), recv_hits = loop__fault_hits("recv");
     long send_hits = loop__fault_hits("send"), poll_hits = loop__fault_hits("poll");
@@ -729,7 +707,7 @@ Test(fault_emfile, the_monitor_rests_instead_of_spinning_when_out_of_descriptors
     cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0, "%s", strerror(errno));
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     cr_assert_eq(send(fd, "stats\n", 6, MSG_NOSIGNAL), 6);
-    ssize_t n = read_mon_reply(fd, reply, sizeof reply);
+    ssize_t n = mon_read_reply(fd, reply, sizeof reply);
     uint64_t waited_ms = (mono_ns() - t0) / 1000000u;
     long hits = loop__fault_hits("accept");
     loop__fault_clear(NULL);

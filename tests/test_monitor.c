@@ -58,29 +58,6 @@ static int send_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-/* Read one reply (up to and including the "." line) into buf; its length, or -errno. */
-static ssize_t read_reply(int fd, char *buf, size_t cap)
-{
-    size_t len = 0;
-
-    for (;;) {
-        buf[len] = '\0';
-        if ((len == 2 && strcmp(buf, ".\n") == 0) ||
-            (len >= 3 && strcmp(buf + len - 3, "\n.\n") == 0)) {
-            return (ssize_t)len;
-        }
-        if (len + 1 >= cap) {
-            return -EMSGSIZE;
-        }
-        /* one byte at a time: never read past the end of this reply */
-        ssize_t n = recv(fd, buf + len, 1, 0);
-        if (n <= 0) {
-            return n == 0 ? -EPIPE : -errno;
-        }
-        len += (size_t)n;
-    }
-}
-
 static ssize_t mon_cmd(int fd, const char *cmd, char *buf, size_t cap)
 {
     char line[256];
@@ -91,7 +68,7 @@ static ssize_t mon_cmd(int fd, const char *cmd, char *buf, size_t cap)
     if (rc < 0) {
         return rc;
     }
-    return read_reply(fd, buf, cap);
+    return mon_read_reply(fd, buf, cap);
 }
 
 /* After an error reply: the monitor closes the connection (EOF or reset). */
@@ -550,7 +527,7 @@ Test(monitor, over_long_and_binary_input_get_one_error_and_close, .timeout = 60)
     memset(big, 'a', 2000);
     big[2000] = '\n';
     cr_assert_eq(send_all(fd, big, 2001), 0);
-    cr_expect_gt(read_reply(fd, reply, REPLY_MAX), 0);
+    cr_expect_gt(mon_read_reply(fd, reply, REPLY_MAX), 0);
     cr_expect(strstr(reply, "error: line too long") != NULL, "%s", reply);
     cr_expect(closed_by_peer(fd), "closed after an over-long line");
     close(fd);
@@ -558,7 +535,7 @@ Test(monitor, over_long_and_binary_input_get_one_error_and_close, .timeout = 60)
     fd = mon_connect(sock_path());
     cr_assert_geq(fd, 0);
     cr_assert_eq(send_all(fd, "ps\0x\n", 5), 0);
-    cr_expect_gt(read_reply(fd, reply, REPLY_MAX), 0);
+    cr_expect_gt(mon_read_reply(fd, reply, REPLY_MAX), 0);
     cr_expect(strstr(reply, "error: binary input") != NULL, "%s", reply);
     cr_expect(closed_by_peer(fd), "closed after a NUL");
     close(fd);
@@ -566,7 +543,7 @@ Test(monitor, over_long_and_binary_input_get_one_error_and_close, .timeout = 60)
     fd = mon_connect(sock_path());
     cr_assert_geq(fd, 0);
     cr_assert_eq(send_all(fd, "\x01\x02\xff\n", 4), 0);
-    cr_expect_gt(read_reply(fd, reply, REPLY_MAX), 0);
+    cr_expect_gt(mon_read_reply(fd, reply, REPLY_MAX), 0);
     cr_expect(strstr(reply, "error: binary input") != NULL, "%s", reply);
     cr_expect(closed_by_peer(fd), "closed after control bytes");
     close(fd);
