@@ -4,7 +4,8 @@
 #   make bench              run the benchmarks side by side with libuv, libev, libevent
 #   make demo               the end-to-end demo
 #   make install PREFIX=/usr/local DESTDIR=
-# Conventions: every libloop/*.c and the arch's libloop/arch/*.S go into libloop;
+# Conventions: every libloop/PART/*.c and the arch's libloop/task/arch/*.S go into
+# libloop (docs/architecture.md names the parts);
 # examples/NAME.c, tools/NAME.c become build/bin/NAME; tests/test_*.c are Criterion
 # suites; other parts add rules in their own DIR/*.mk fragment.
 
@@ -25,13 +26,13 @@ comma := ,
 WARN     := -Wall -Wextra -Wshadow $(if $(filter 1,$(WERROR)),-Werror)
 OPT      ?= -O2 -g
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
-CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ilibloop
+CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ilibloop -I.
 CFLAGS   += -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
 LIBS     := -lpthread -ldl $(shell pkg-config --libs libzstd 2>/dev/null || echo -lzstd)
 
-LIB_SRC  := $(wildcard libloop/*.c)
-LIB_ASM  := $(wildcard libloop/arch/*_$(ARCH).S)
+LIB_SRC  := $(wildcard libloop/*/*.c)
+LIB_ASM  := $(wildcard libloop/task/arch/*_$(ARCH).S)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(LIB_ASM:%.S=$(BUILD)/obj/%.o)
 LIB_A    := $(BUILD)/lib/libloop.a
 LIB_SO   := $(BUILD)/lib/libloop.so
@@ -82,7 +83,9 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $< $(LIB_A) $(CRITERION_LIBS) $(LIBS)
 
--include $(wildcard */*.mk)
+# reader/ first: analyze/ and replay/ name its objects in their rules.
+include reader/reader.mk
+-include $(filter-out reader/reader.mk,$(wildcard */*.mk))
 
 # Every test: the Criterion suites, then the integration scripts (tests/*.sh).
 check: all $(TESTS) $(CHECK_DEPS)

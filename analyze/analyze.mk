@@ -1,16 +1,16 @@
 # analyze/ — loop-analyze: reads libloop's LTTng traces through libbabeltrace2,
 # rebuilds the model and prints the reports. Included by the top Makefile.
 #
-# The model objects (everything but main.c, reader.c and reader_par.c) do not need
-# libbabeltrace2: tests/test_analyze_model.c links them to feed synthetic
-# event sequences.
+# It reads traces only through reader/ (reader.mk). The model objects (everything
+# but main.c and plugin.c, plus reader/names.c) do not need libbabeltrace2:
+# tests/test_analyze_model.c links them to feed synthetic event sequences.
 
 ANALYZE_SRC   := $(wildcard analyze/*.c)
 ANALYZE_OBJ   := $(ANALYZE_SRC:%.c=$(BUILD)/obj/%.o)
 ANALYZE_PLUGIN_OBJ := $(BUILD)/obj/analyze/plugin.o
 ANALYZE_MAIN  := $(BUILD)/obj/analyze/main.o
-ANALYZE_CORE  := $(filter-out $(ANALYZE_MAIN) $(ANALYZE_PLUGIN_OBJ),$(ANALYZE_OBJ))
-ANALYZE_MODEL := $(filter-out $(BUILD)/obj/analyze/reader.o $(BUILD)/obj/analyze/reader_par.o,$(ANALYZE_CORE))
+ANALYZE_MODEL := $(filter-out $(ANALYZE_MAIN) $(ANALYZE_PLUGIN_OBJ),$(ANALYZE_OBJ)) $(READER_NAMES)
+ANALYZE_CORE  := $(ANALYZE_MODEL) $(READER_BT2)
 ANALYZE_BIN   := $(BUILD)/bin/loop-analyze
 # babeltrace2 --plugin-path=$(BUILD)/lib/babeltrace2 TRACE -c sink.libloop.summary
 ANALYZE_PLUGIN := $(BUILD)/lib/babeltrace2/babeltrace-plugin-libloop.so
@@ -24,7 +24,7 @@ INSTALL_PROGRAMS += $(ANALYZE_BIN)
 
 # The analyzer is a program, not part of the library: no -fvisibility games needed,
 # but it builds with the same warnings (and -Werror here: it has no excuse).
-$(ANALYZE_OBJ): CPPFLAGS += -Ianalyze $(BT2_CFLAGS)
+$(ANALYZE_OBJ): CPPFLAGS += -Ianalyze -Ireader $(BT2_CFLAGS)
 $(ANALYZE_OBJ): CFLAGS += -Werror
 
 $(ANALYZE_BIN): $(ANALYZE_MAIN) $(ANALYZE_CORE)
@@ -38,7 +38,7 @@ $(ANALYZE_PLUGIN): $(ANALYZE_PLUGIN_OBJ) $(ANALYZE_CORE)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(BT2_LIBS) -lpthread
 
 # The model test links the model objects on top of what every test links.
-$(BUILD)/obj/tests/test_analyze_model.o: CPPFLAGS += -Ianalyze
+$(BUILD)/obj/tests/test_analyze_model.o: CPPFLAGS += -Ianalyze -Ireader
 $(BUILD)/tests/test_analyze_model: $(ANALYZE_MODEL)
 $(BUILD)/tests/test_analyze_model: $(BUILD)/obj/tests/test_analyze_model.o $(LIB_A) $(ANALYZE_MODEL)
 	@mkdir -p $(@D)

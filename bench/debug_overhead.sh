@@ -19,8 +19,8 @@ CC=${CC:-cc}
 OUT=$BUILD/bench-debug
 mkdir -p "$OUT/obj"
 make -s lib >/dev/null
-CFLAGS="-std=gnu11 -O2 -g -D_GNU_SOURCE -Iinclude -Ilibloop -fvisibility=hidden"
-for f in libloop/*.c libloop/arch/*_"$(uname -m)".S; do
+CFLAGS="-std=gnu11 -O2 -g -D_GNU_SOURCE -Iinclude -Ilibloop -I. -fvisibility=hidden"
+for f in libloop/*/*.c libloop/task/arch/*_"$(uname -m)".S; do
     o="$OUT/obj/$(basename "$f").o"
     $CC $CFLAGS -DLOOP_NO_INSTRUMENT -c "$f" -o "$o"
 done

@@ -11,7 +11,7 @@
  *   tasks.libloop.idle_task_kib        resident memory per task waiting on an event
  */
 #include "bench.h"
-#include "ctx.h"
+#include "task/ctx.h"
 #include "loop.h"
 
 #include <sys/socket.h>

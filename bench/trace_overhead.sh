@@ -6,8 +6,8 @@
 #    `make bench-trace TRACE_BENCH_ARGS="--runs 9 --write"`)
 #
 # Builds, into $BUILD/bench-trace:
-#   - a libloop without tracepoints: every libloop/*.c compiled again with
-#     -DLOOP_NO_TRACE (libloop/trace.h makes each call site a no-op);
+#   - a libloop without tracepoints: every libloop/*/*.c compiled again with
+#     -DLOOP_NO_TRACE (libloop/core/trace.h makes each call site a no-op);
 #   - the workloads bench/trace_callsoon.c and bench/trace_timers.c, linked
 #     once against $BUILD/lib/libloop.a and once against that no-trace build;
 #   - bench/trace_minimal.c with the one-integer provider bench/trace_minimal_tp.[ch]
@@ -94,7 +94,7 @@ n_count=20000 # dispatches / timers of the run whose events are counted
 if [ $report_only = 0 ]; then
 # ---- build ----------------------------------------------------------------------
 
-CPPF="-D_GNU_SOURCE -Iinclude -Ilibloop"
+CPPF="-D_GNU_SOURCE -Iinclude -Ilibloop -I."
 # shellcheck disable=SC2086
 CFL="-std=gnu11 $OPT -Wall -Wextra -Wshadow -fPIC -fvisibility=hidden"
 LIBS="-lpthread -ldl $(pkg-config --libs libzstd 2>/dev/null || echo -lzstd)"
@@ -102,7 +102,7 @@ mkdir -p "$OUT/notrace/obj" || fail "cannot create $OUT"
 
 note "building the LOOP_NO_TRACE libloop and the programs in $OUT"
 objs=""
-for src in libloop/*.c libloop/arch/*_"$(uname -m)".S; do
+for src in libloop/*/*.c libloop/task/arch/*_"$(uname -m)".S; do
     [ -e "$src" ] || continue
     obj=$OUT/notrace/obj/$(basename "$src" | sed 's/\.[cS]$//').o
     # shellcheck disable=SC2086

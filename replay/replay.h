@@ -18,7 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "schedule.h"
+#include "record/schedule.h"
 
 #define EXIT_DIFFER 1 /* diff: the schedules differ; chaos: failures found */
 #define EXIT_BAD 2    /* bad input or usage */

@@ -1,15 +1,14 @@
 # replay/ — loop-replay: record, replay, chaos runs, minimize, and the schedule
 # tools (dump, info, diff, extract). Included by the top Makefile.
 #
-# It links libloop.a for the schedule file code (libloop/schedule.c) and the
-# one trace reader, analyze/reader.c (built by analyze/analyze.mk's rules or
-# the generic one), for extract.
+# It links libloop.a for the schedule file code (libloop/record/schedule.c) and
+# the one trace reader, reader/ (reader/reader.mk), for extract. It includes
+# nothing from analyze/.
 
 REPLAY_SRC    := $(wildcard replay/*.c)
 REPLAY_OBJ    := $(REPLAY_SRC:%.c=$(BUILD)/obj/%.o)
 REPLAY_BIN    := $(BUILD)/bin/loop-replay
-# the reader (with its parallel part) and its name tables
-REPLAY_READER := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard analyze/reader.c analyze/reader_par.c analyze/names.c))
+REPLAY_READER  = $(READER_OBJ)
 REPLAY_BT2_CFLAGS := $(shell pkg-config --cflags babeltrace2 2>/dev/null)
 REPLAY_BT2_LIBS   := $(shell pkg-config --libs babeltrace2 2>/dev/null || echo -lbabeltrace2)
 
@@ -18,7 +17,7 @@ CHECK_DEPS += $(REPLAY_BIN)
 DEMO_DEPS += $(REPLAY_BIN)
 INSTALL_PROGRAMS += $(REPLAY_BIN)
 
-$(REPLAY_OBJ): CPPFLAGS += -Ianalyze $(REPLAY_BT2_CFLAGS)
+$(REPLAY_OBJ): CPPFLAGS += -Ireader $(REPLAY_BT2_CFLAGS)
 $(REPLAY_OBJ): CFLAGS += -Werror
 
 $(REPLAY_BIN): $(REPLAY_OBJ) $(REPLAY_READER) $(LIB_A)

@@ -15,9 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ctx.h"
-#include "stack.h"
-#include "sys.h"
+#include "task/ctx.h"
+#include "task/stack.h"
+#include "core/sys.h"
 
 /* ---------------------------------------------------------------------- */
 /* Helpers                                                                 */

@@ -31,8 +31,8 @@
 #include <sys/un.h>
 
 #include "helpers.h"
-#include "schedule.h"
-#include "sys.h"
+#include "record/schedule.h"
+#include "core/sys.h"
 
 #define TIMEOUT 30
 

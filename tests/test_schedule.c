@@ -22,8 +22,8 @@
 
 #include "helpers.h"
 #include "loop_debug.h"
-#include "schedule.h"
-#include "sys.h"
+#include "record/schedule.h"
+#include "core/sys.h"
 
 #define T_TIMEOUT 60
 

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 
 #include "helpers.h"
-#include "sys.h"
+#include "core/sys.h"
 
 
 static volatile intptr_t stack_sink;

@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 
 #include "helpers.h"
-#include "sys.h"
+#include "core/sys.h"
 
 static loop_t *L;
 

@@ -13,7 +13,7 @@
 #include <fcntl.h>
 
 #include "helpers.h"
-#include "internal.h" /* loop->done: to know a pool completion is queued */
+#include "core/internal.h" /* loop->done: to know a pool completion is queued */
 
 static loop_t *L;
 

@@ -34,7 +34,7 @@
 
 #include <lttng/tracepoint.h>
 
-#include "internal.h"
+#include "core/internal.h"
 
 #ifndef LOOP_LIBLOOP_TP_ONCE
 #define LOOP_LIBLOOP_TP_ONCE

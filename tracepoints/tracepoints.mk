@@ -1,7 +1,7 @@
 # tracepoints/ — the LTTng-UST probe object of the "libloop" provider, and the
 # loop-trace capture wrapper. Included by the top Makefile.
 #
-# libloop itself never links liblttng-ust: libloop/trace.c defines the call
+# libloop itself never links liblttng-ust: libloop/core/trace.c defines the call
 # sites with dynamic probe linkage, and build/lib/liblooptp.so (this file)
 # holds the probes. It is loaded by LD_PRELOAD or by libloop when LOOP_TRACE=1.
 
@@ -18,7 +18,7 @@ INSTALL_PROGRAMS += $(LOOP_TRACE_BIN)
 # The provider header includes itself by this name (LTTNG_UST_TRACEPOINT_INCLUDE).
 $(TP_OBJ): CPPFLAGS += -Itracepoints -DLTTNG_UST_COMPAT_API_VERSION=1
 # Where an installed libloop looks for the probe (trace.c, after its own directory).
-$(BUILD)/obj/libloop/trace.o: CPPFLAGS += -DLOOP_LIBDIR='"$(PREFIX)/lib"'
+$(BUILD)/obj/libloop/core/trace.o: CPPFLAGS += -DLOOP_LIBDIR='"$(PREFIX)/lib"'
 
 # --no-as-needed: the probe calls into liblttng-ust only from its constructor.
 $(TP_SO): $(TP_OBJ)

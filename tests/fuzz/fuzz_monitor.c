@@ -25,8 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "internal.h"
-#include "monitor.h"
+#include "core/internal.h"
+#include "debug/monitor.h"
 
 static loop_t *loop;
 static struct loop__monitor *mon;

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <zstd.h>
 
-#include "schedule.h"
+#include "record/schedule.h"
 
 static void check(int rc)
 {

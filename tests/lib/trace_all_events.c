@@ -5,8 +5,8 @@
  * including events the core has no reason to emit in a small program (tasks,
  * stall, error, slow_callback). Links libloop.a for trace.o.
  */
-#include "internal.h"
-#include "trace.h"
+#include "core/internal.h"
+#include "core/trace.h"
 
 #include <signal.h>
 #include <string.h>

@@ -37,9 +37,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
-#include "task.h"
-#include "trace.h"
+#include "core/internal.h"
+#include "task/task.h"
+#include "core/trace.h"
 
 #define WD_SIGNAL (SIGRTMIN + 3)
 #define WD_SLOTS 64           /* watchdogs at once in a process */

@@ -27,10 +27,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "record.h"
-#include "sys.h"
+#include "record/record.h"
+#include "core/sys.h"
 #include "task.h"
-#include "trace.h"
+#include "core/trace.h"
 
 _Static_assert((int)LOOP__IO_READ == (int)LOOP__TP_IO_READ &&
                    (int)LOOP__IO_WRITE == (int)LOOP__TP_IO_WRITE &&

@@ -13,7 +13,7 @@
 #include <stdio.h>
 
 #include "record.h"
-#include "trace.h"
+#include "core/trace.h"
 
 static loop_handle_t *find_queued(loop_t *loop, uint64_t id, int kind)
 {

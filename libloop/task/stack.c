@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "ctx.h"
-#include "sys.h"
+#include "core/sys.h"
 
 /*
  * Under valgrind, every task stack is registered: valgrind then knows that a

@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "internal.h"
+#include "core/internal.h"
 #include "schedule.h"
 
 struct loop__rr {

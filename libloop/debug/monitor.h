@@ -10,7 +10,7 @@
 #include <sys/types.h>
 #include <sys/un.h>
 
-#include "internal.h"
+#include "core/internal.h"
 
 #define MON_LINE_MAX 1024          /* longest command line, bytes */
 #define MON_OUT_MAX (1024 * 1024)  /* a client's pending output, bytes */

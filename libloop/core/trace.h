@@ -87,7 +87,7 @@
  * builds (its loader has nothing to load into).
  */
 #include "internal.h"
-#include "../tracepoints/libloop_tp_enums.h"
+#include "tracepoints/libloop_tp_enums.h"
 
 static inline void loop__trace_none(int unused, ...)
 {
@@ -104,7 +104,7 @@ static inline void loop__trace_none(int unused, ...)
 #define LTTNG_UST_TRACEPOINT_HIDDEN_DEFINITION
 #endif
 
-#include "../tracepoints/libloop_tp.h"
+#include "tracepoints/libloop_tp.h"
 
 #define LOOP_TRACE(event, ...) lttng_ust_tracepoint(libloop, event, __VA_ARGS__)
 #define LOOP_TRACE_ENABLED(event) lttng_ust_tracepoint_enabled(libloop, event)

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "record.h"
+#include "record/record.h"
 
 static bool env_flag(const char *name)
 {

@@ -16,7 +16,7 @@
 #include <zstd.h>
 
 #include "schedule.h"
-#include "sys.h"
+#include "core/sys.h"
 
 #define IN_CAP (64 * 1024)
 

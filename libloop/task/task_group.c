@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "task.h"
-#include "trace.h"
+#include "core/trace.h"
 
 struct loop_group_s {
     loop_t *loop;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "task.h"
-#include "trace.h"
+#include "core/trace.h"
 
 struct sync_obj {
     loop_t *loop;

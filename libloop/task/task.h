@@ -11,7 +11,7 @@
 #define LOOP_TASK_INTERNAL_H
 
 #include "ctx.h"
-#include "internal.h"
+#include "core/internal.h"
 #include "stack.h"
 
 struct loop_task_s {

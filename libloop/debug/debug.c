@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "trace.h"
+#include "core/internal.h"
+#include "core/trace.h"
 
 #define BT_DEPTH 16
 #define BT_BUCKETS 1024

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "record.h"
+#include "record/record.h"
 #include "trace.h"
 
 static atomic_uint_fast64_t next_loop_id;

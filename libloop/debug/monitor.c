@@ -44,11 +44,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "internal.h"
-#include "task.h"
-#include "trace.h"
+#include "core/internal.h"
+#include "task/task.h"
+#include "core/trace.h"
 #include "monitor.h"
-#include "syscalls.h"
+#include "core/syscalls.h"
 
 /* Clients ---------------------------------------------------------------------- */
 

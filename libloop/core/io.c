@@ -19,7 +19,7 @@
 #include <sys/epoll.h>
 
 #include "internal.h"
-#include "record.h"
+#include "record/record.h"
 #include "trace.h"
 
 #define VERIFY_INTERVAL_NS ((uint64_t)LOOP__IO_VERIFY_MS * 1000000u)

@@ -13,7 +13,7 @@
  * item of the current round runs next: loop__sched_pick().
  */
 #include "internal.h"
-#include "record.h"
+#include "record/record.h"
 #include "trace.h"
 
 void loop__sched_push(loop_t *loop, loop_handle_t *h)

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "record.h"
-#include "task.h"
+#include "task/task.h"
 
 static atomic_int claimed; /* only the process's first loop records or replays */
 

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "task.h"
-#include "trace.h"
+#include "core/trace.h"
 
 static __thread loop_task_t *tl_current;
 
