@@ -33,6 +33,13 @@ struct loop__sched_hdr {
     char *program;        /* argv[0] as run */
     char *args;           /* the arguments, NUL-separated, args_len bytes */
     size_t args_len;
+    /* optional trailing fields (absent in older files: 0) */
+    uint32_t flags;         /* LOOP__SCHED_F_* */
+    uint32_t chaos_late_ms; /* mode chaos: LOOP_CHAOS_LATE_MS of the run, plus one (0: unknown) */
+};
+
+enum loop__sched_flags {
+    LOOP__SCHED_F_NOTES = 1u << 0, /* the recorder wrote NOTE records: replay checks them */
 };
 
 enum loop__rec_type {
@@ -47,7 +54,23 @@ enum loop__rec_type {
      * DISPATCH records; writers produce it by themselves from DISPATCH puts.
      */
     LOOP__REC_REPEAT = 6,
+    LOOP__REC_NOTE = 7,     /* an outcome of the run: what (enum loop__note), id, value */
 };
+
+/*
+ * NOTE records: outcomes the replay checks (and for a monitor cancel, carries
+ * out). id is the object, value the outcome; see docs/schedule-format.md.
+ */
+enum loop__note {
+    LOOP__NOTE_WORK_STATUS = 1, /* a work item's done callback: id the work, value its status */
+    LOOP__NOTE_WORK_CANCEL = 2, /* loop_work_cancel: id the work, value its result */
+    LOOP__NOTE_BLOCKING = 3,    /* loop_run_blocking's fn returned: id the task, value the result */
+    LOOP__NOTE_ASYNC_SENDS = 4, /* an async dispatch: id the handle, value the sends it coalesced */
+    LOOP__NOTE_MON_CANCEL = 5,  /* the monitor cancelled: id the task, value loop_task_cancel's result */
+    LOOP__NOTE_MAX = 15,
+};
+/* "work-status", ...; "?" otherwise. */
+const char *loop__note_name(int what);
 
 /* A REPEAT's N is at most this (more is corrupt): a few bytes never expand
  * into more than a million records. */
@@ -68,7 +91,9 @@ struct loop__rec {
     int op;         /* IO: enum loop__io_op */
     int64_t result; /* IO: see enum loop__io_op; errors are -errno (-4095..-1) */
     uint64_t clock_ns;
-    uint64_t id;    /* DISPATCH: the item; IO: the task */
+    uint64_t id;    /* DISPATCH: the item; IO: the task; NOTE: the object */
+    int what;       /* NOTE: enum loop__note */
+    int64_t value;  /* NOTE: the outcome */
 };
 
 struct loop__sched_writer;
