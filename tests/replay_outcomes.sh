@@ -8,6 +8,8 @@
 #  - an async wakeup whose 3 sends were coalesced into one callback,
 #    replayed with 2 sends (waited for, then one line) or 4 (one line);
 #  - a loop_run_blocking result recorded as 7, replayed as 8: one line;
+#  - a task cancelled from the monitor (loopctl): the replay cancels it at
+#    the same step, without a monitor;
 #  - a second loop: its own schedule (FILE.2) with its loop_random() seed,
 #    replayed to the same values; a changed second loop diverges "of loop 2";
 #    a schedule without the second loop's file diverges at its creation.
@@ -86,7 +88,26 @@ rc=$?
 expect_diverge "blocking 8" \
     "expected loop_run_blocking in kind=task id=[0-9]* name=\"blocker\" .* with the function's result 7, the program got 8 instead"
 
-# 4. a second loop
+# 4. a cancel from the monitor: recorded, and carried out again by the replay
+LOOP_MONITOR=1 LOOP_RECORD=$tmp/m.sch "$P" moncancel >"$tmp/m.out" 2>&1 &
+pid=$!
+i=0
+until "$BUILD/bin/loopctl" "$pid" ps 2>/dev/null | grep -q 'name="sleeper" state=waiting'; do
+    i=$((i + 1))
+    [ $i -lt 200 ] || { kill "$pid"; fail "the monitor never showed the sleeping task"; }
+    sleep 0.05
+done
+"$BUILD/bin/loopctl" "$pid" cancel 1 >/dev/null 2>&1 || { kill "$pid"; fail "loopctl cancel failed"; }
+wait "$pid" || fail "moncancel recording: $(cat "$tmp/m.out")"
+grep -q "^sleeper: join -125$" "$tmp/m.out" || fail "moncancel: $(cat "$tmp/m.out")"
+"$BUILD/bin/loop-replay" dump "$tmp/m.sch" | grep -q "note *monitor-cancel *id=1 value=0" ||
+    fail "no monitor-cancel note: $("$BUILD/bin/loop-replay" dump "$tmp/m.sch")"
+LOOP_REPLAY_WAIT_MS=3000 LOOP_REPLAY=$tmp/m.sch "$P" moncancel >"$tmp/out" 2>"$tmp/err" ||
+    fail "moncancel replay: $(cat "$tmp/err")"
+[ -s "$tmp/err" ] && fail "a faithful moncancel replay printed: $(cat "$tmp/err")"
+grep -q "^sleeper: join -125$" "$tmp/out" || fail "moncancel replay: $(cat "$tmp/out")"
+
+# 5. a second loop
 LOOP_RECORD=$tmp/l.sch "$P" loops >"$tmp/rec.out" 2>&1 || fail "loops recording: $(cat "$tmp/rec.out")"
 [ -s "$tmp/l.sch.2" ] || fail "the second loop wrote no schedule $tmp/l.sch.2"
 "$BUILD/bin/loop-replay" info "$tmp/l.sch.2" | grep -q "^loop: 2$" || fail "l.sch.2 is not loop 2's"

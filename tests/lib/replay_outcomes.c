@@ -10,6 +10,8 @@
  *   replay_outcomes coalesce N  a thread sends an async wakeup N times before
  *                               the loop runs: one callback for N sends.
  *   replay_outcomes blocking V  a task's loop_run_blocking function returns V.
+ *   replay_outcomes moncancel   a task sleeps 20 s; cancelled from the
+ *                               monitor (loopctl PID cancel 1), it ends at once.
  *   replay_outcomes loops       a second loop runs three ticks (and with
  *                               OUTCOME_EXTRA=1 one more timer); both loops'
  *                               loop_random() are printed.
@@ -153,6 +155,24 @@ static int blocking_main(loop_t *loop, char *v)
     return loop_join(t, NULL, 0) == 0 ? 0 : 1;
 }
 
+/* moncancel ------------------------------------------------------------------ */
+
+static intptr_t sleeper(void *arg)
+{
+    (void)arg;
+    return loop_sleep(20000);
+}
+
+static int moncancel_main(loop_t *loop)
+{
+    loop_task_t *t = loop_spawn(loop, sleeper, NULL, "sleeper");
+    intptr_t r = 0;
+
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    printf("sleeper: join %d\n", loop_join(t, &r, 0));
+    return 0;
+}
+
 /* loops ---------------------------------------------------------------------- */
 
 static int ticks;
@@ -205,10 +225,12 @@ int main(int argc, char **argv)
         rc = coalesce_main(loop, atoi(argv[2]));
     } else if (argc == 3 && strcmp(argv[1], "blocking") == 0) {
         rc = blocking_main(loop, argv[2]);
+    } else if (argc == 2 && strcmp(argv[1], "moncancel") == 0) {
+        rc = moncancel_main(loop);
     } else if (argc == 2 && strcmp(argv[1], "loops") == 0) {
         rc = loops_main(loop);
     } else {
-        fprintf(stderr, "usage: replay_outcomes cancel|coalesce N|blocking V|loops\n");
+        fprintf(stderr, "usage: replay_outcomes cancel|coalesce N|blocking V|moncancel|loops\n");
     }
     if (rc != 2 && loop_close(loop) != 0) {
         fprintf(stderr, "replay_outcomes: loop_close failed\n");
