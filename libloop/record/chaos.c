@@ -139,7 +139,11 @@ loop_handle_t *loop__chaos_pick(loop_t *loop)
     int n = 0, seen_defer = 0, seen_timer = 0;
     loop_queue_t *q;
 
-    loop__queue_foreach(q, &loop->round) {
+    int looked = 0;
+
+    /* the first WINDOW items of the round, whatever they are: O(1) per pick
+     * however many are ready (a round of 100,000 call-soons is not walked) */
+    for (q = loop->round.next; q != &loop->round && looked < WINDOW; q = q->next, looked++) {
         loop_handle_t *h = loop__queue_data(q, loop_handle_t, ready);
         if (h->kind == LOOP_KIND_DEFER) {
             if (seen_defer++) {
@@ -151,9 +155,6 @@ loop_handle_t *loop__chaos_pick(loop_t *loop)
             }
         }
         cand[n++] = h;
-        if (n == WINDOW) {
-            break;
-        }
     }
     uint64_t k = rnd(loop, (uint64_t)n);
     if (k != 0 && !perturb(loop, "ran %s id=%llu \"%s\" before %s id=%llu \"%s\" (%llu of %d)",
