@@ -3,16 +3,25 @@
  *
  * Chaos perturbs only what libloop does not promise:
  *   - which ready item runs next (any item of the round, not just the head),
- *   - I/O readiness, held back for up to 2 ms now and then,
- *   - timer lateness: a blocking poll oversleeps, mostly by up to 2 ms, one
- *     time in eight by up to LOOP_CHAOS_LATE_MS (default 80), so timers fire
- *     late and together as on a loaded machine,
+ *   - I/O readiness, held back now and then for 1 to 3 iterations,
+ *   - timer lateness: after a blocking poll the loop's clock jumps ahead,
+ *     mostly by up to 2 ms, one time in eight by up to LOOP_CHAOS_LATE_MS
+ *     (default 80), so timers fire late and together as on a loaded machine,
  *   - the order of thread-pool completions and of tasks woken by different
  *     events (both are ready items).
  * It keeps every documented promise: call-soons (defer handles and
  * loop_call_soon) run in FIFO order among themselves, timers run in due
  * order with ties in start order, a lock is handed to its waiters FIFO, and
  * close callbacks run in close order. Every choice comes from the seed.
+ *
+ * Both time perturbations are virtual: lateness is a jump of the loop's
+ * clock to the due time of the timer the poll waits for plus the lateness
+ * (rr->chaos_offset_ns, added to every clock read from then on; nothing
+ * sleeps longer),
+ * and held-back readiness is released by iteration number, not by time. So
+ * a seed makes the same choices at the same points whatever the machine's
+ * speed: re-running it reproduces its run (tests/chaos_repro.sh), and a
+ * run costs CPU, not waiting.
  *
  * Perturbations (for loop-replay minimize): every choice that differs from
  * what fifo would do is one, numbered from 1 in the order chaos makes them.
@@ -30,15 +39,16 @@
 
 #define WINDOW 16
 
-/* Only I/O watchers are held back; their release time lives in the watcher. */
-static uint64_t loop__chaos_release_ns(const loop_handle_t *h)
+/* Only I/O watchers are held back; the iteration that releases one lives in
+ * the watcher (the field is named for the time it once held). */
+static uint64_t release_iter(const loop_handle_t *h)
 {
     return ((const loop_io_t *)h)->chaos_release_ns;
 }
 
-static void loop__chaos_hold(loop_handle_t *h, uint64_t until_ns)
+static void hold(loop_handle_t *h, uint64_t iter)
 {
-    ((loop_io_t *)h)->chaos_release_ns = until_ns;
+    ((loop_io_t *)h)->chaos_release_ns = iter;
 }
 
 static uint64_t rnd(loop_t *loop, uint64_t n)
@@ -172,11 +182,12 @@ void loop__chaos_iteration_begin(loop_t *loop)
     struct loop__rr *rr = loop->rr;
     loop_queue_t *q, *next;
 
-    /* held-back readiness comes back once its loop-time deadline passed */
+    rr->chaos_iter++;
+    /* held-back readiness comes back in the iteration chosen for it */
     for (q = rr->delayed.next; q != &rr->delayed; q = next) {
         loop_handle_t *h = loop__queue_data(q, loop_handle_t, ready);
         next = q->next;
-        if (loop->now_ns >= loop__chaos_release_ns(h)) {
+        if (rr->chaos_iter >= release_iter(h)) {
             loop__queue_remove(&h->ready);
             loop__queue_insert_tail(&loop->pending, &h->ready);
         }
@@ -189,19 +200,15 @@ int64_t loop__chaos_timeout(loop_t *loop, int64_t timeout_ns)
     int64_t late;
 
     if (!loop__queue_empty(&rr->delayed)) {
-        /* wake up for the held-back items (they are still ready in the kernel) */
-        uint64_t first = UINT64_MAX;
-        loop_queue_t *q;
-        loop__queue_foreach(q, &rr->delayed) {
-            uint64_t r = loop__chaos_release_ns(loop__queue_data(q, loop_handle_t, ready));
-            first = r < first ? r : first;
-        }
-        int64_t until = first > loop->now_ns ? (int64_t)(first - loop->now_ns) : 0;
-        if (timeout_ns < 0 || until < timeout_ns) {
-            timeout_ns = until;
-        }
+        return 0; /* the held-back items come back after a few iterations: no blocking */
     }
-    if (timeout_ns <= 0 || rr->late_max_ns == 0) {
+    /*
+     * Late only where the loop waits for a timer: timers exist and nothing is
+     * ready. Not "timeout_ns > 0": whether the next timer is due already
+     * depends on the machine's speed, and the draws must not.
+     */
+    if (timeout_ns < 0 || rr->late_max_ns == 0 || !loop__queue_empty(&loop->pending) ||
+        !loop__queue_empty(&loop->closing) || loop->stop) {
         return timeout_ns;
     }
     /* mostly a little late, now and then very late, like a loaded machine */
@@ -214,10 +221,18 @@ int64_t loop__chaos_timeout(loop_t *loop, int64_t timeout_ns)
                              (double)late / 1e6, (double)timeout_ns / 1e6)) {
         late = 0;
     }
-    return timeout_ns + late;
+    if (late > 0) {
+        /* the poll "wakes" late past the timer it waits for: if the next clock
+         * read finds the poll reached that timer's due time (it was not woken
+         * by I/O first), it reads due + late (record.c): measured from the
+         * timer's due time, not from the real time the poll returns at */
+        rr->chaos_due_ns = loop->now_ns + (uint64_t)timeout_ns;
+        rr->chaos_late_ns = (uint64_t)late;
+    }
+    return timeout_ns;
 }
 
-/* Maybe hold back h's readiness for up to 2 ms of loop time: true when put aside. */
+/* Maybe hold back h's readiness for 1 to 3 iterations: true when put aside. */
 bool loop__chaos_delay_io(loop_t *loop, loop_handle_t *h)
 {
     struct loop__rr *rr = loop->rr;
@@ -228,12 +243,13 @@ bool loop__chaos_delay_io(loop_t *loop, loop_handle_t *h)
     if (rnd(loop, 4) != 0) {
         return false;
     }
-    uint64_t hold_ns = 1 + rnd(loop, 2000000);
-    if (!perturb(loop, "held back the readiness of io id=%llu \"%s\" for %.3f ms",
-                 (unsigned long long)h->id, h->name ? h->name : "", (double)hold_ns / 1e6)) {
+    uint64_t iters = 1 + rnd(loop, 3);
+    if (!perturb(loop, "held back the readiness of io id=%llu \"%s\" for %llu iteration%s",
+                 (unsigned long long)h->id, h->name ? h->name : "", (unsigned long long)iters,
+                 iters == 1 ? "" : "s")) {
         return false;
     }
-    loop__chaos_hold(h, loop->now_ns + hold_ns);
+    hold(h, rr->chaos_iter + iters);
     h->flags |= LOOP__H_QUEUED;
     loop__queue_insert_tail(&rr->delayed, &h->ready);
     return true;

@@ -450,6 +450,17 @@ uint64_t loop__rr_clock(loop_t *loop, int type, uint64_t real_now)
     struct loop__rr *rr = loop->rr;
     uint64_t now = rr->clock_shifted ? real_now + (uint64_t)rr->clock_shift_ns : real_now;
 
+    now += rr->chaos_offset_ns; /* chaos: virtual lateness (chaos.c) */
+    if (LOOP_UNLIKELY(rr->chaos_due_ns != 0)) {
+        /* after a late poll (chaos.c): it reached its timer, so it woke late */
+        uint64_t wake = rr->chaos_due_ns + rr->chaos_late_ns;
+        if (now >= rr->chaos_due_ns && wake > now) {
+            rr->chaos_offset_ns += wake - now;
+            now = wake;
+        }
+        rr->chaos_due_ns = 0;
+    }
+
     if (loop->policy == LOOP__POLICY_REPLAY && rr->r != NULL) {
         if (replay_expect(loop, type,
                           type == LOOP__REC_ITER ? "started a new iteration" : "read the clock")) {

@@ -34,6 +34,10 @@ struct loop__rr {
     /* chaos */
     uint64_t chaos_seed;
     uint32_t late_ms;        /* LOOP_CHAOS_LATE_MS (kept in the schedule's header) */
+    uint64_t chaos_offset_ns; /* virtual lateness so far: added to every clock read */
+    uint64_t chaos_due_ns;   /* a late poll: the due time it waits for, or 0 */
+    uint64_t chaos_late_ns;  /* and how late it wakes past it */
+    uint64_t chaos_iter;     /* iterations so far (held-back readiness is released by them) */
     uint64_t chaos_rng;
     uint64_t late_max_ns;    /* timers fire late by up to this */
     loop_queue_t delayed;    /* I/O readiness held back, in ready nodes */
