@@ -57,6 +57,8 @@ const char *sched_mode_name(uint32_t mode)
         return "trace";
     case LOOP__SCHED_MODE_REPLAY:
         return "replay";
+    case LOOP__SCHED_MODE_EXPLORE:
+        return "explore";
     default:
         return "unknown";
     }

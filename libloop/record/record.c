@@ -184,10 +184,12 @@ void loop__rr_env_init(loop_t *loop)
     const char *rec = getenv("LOOP_RECORD");
     const char *rep = getenv("LOOP_REPLAY");
     const char *chaos = getenv("LOOP_CHAOS");
+    const char *explore = getenv("LOOP_EXPLORE");
     struct loop__rr *rr;
     char *rec_k = NULL, *rep_k = NULL;
 
-    if ((rec == NULL || !*rec) && (rep == NULL || !*rep) && (chaos == NULL || !*chaos)) {
+    if ((rec == NULL || !*rec) && (rep == NULL || !*rep) && (chaos == NULL || !*chaos) &&
+        explore == NULL) {
         return;
     }
     rr = calloc(1, sizeof(*rr));
@@ -222,6 +224,10 @@ void loop__rr_env_init(loop_t *loop)
         if (start_replay(loop, rr, rep) == 0) {
             loop->policy = LOOP__POLICY_REPLAY;
         }
+    } else if (explore != NULL && rr->index == 1) {
+        /* explore: the first loop's choices scripted; the others run fifo */
+        loop->policy = LOOP__POLICY_CHAOS;
+        loop__explore_init(loop, explore);
     } else if (chaos != NULL && *chaos) {
         char *end;
         rr->chaos_seed = strtoull(chaos, &end, 0);
@@ -238,7 +244,8 @@ void loop__rr_env_init(loop_t *loop)
     }
     rr->random_state = rr->random_seed;
     if (rec != NULL && *rec) {
-        uint32_t mode = loop->policy == LOOP__POLICY_CHAOS    ? LOOP__SCHED_MODE_CHAOS
+        uint32_t mode = rr->explore                           ? LOOP__SCHED_MODE_EXPLORE
+                        : loop->policy == LOOP__POLICY_CHAOS  ? LOOP__SCHED_MODE_CHAOS
                         : loop->policy == LOOP__POLICY_REPLAY ? LOOP__SCHED_MODE_REPLAY
                                                               : LOOP__SCHED_MODE_FIFO;
         start_recording(loop, rr, rec, mode);

@@ -45,6 +45,12 @@ struct loop__rr {
     uint64_t *chaos_only;    /* LOOP_CHAOS_ONLY as [lo, hi] pairs; NULL: all apply */
     size_t chaos_only_n;     /* pairs */
     FILE *chaos_log;         /* LOOP_CHAOS_LOG, or NULL */
+    /* explore (LOOP_EXPLORE): chaos's choice points, decided by a script, not a seed */
+    bool explore;
+    uint64_t explore_points;  /* choice points met so far */
+    uint64_t *explore_spec;   /* (point, alternative) pairs, ascending points */
+    size_t explore_n;
+    FILE *explore_log;        /* LOOP_EXPLORE_LOG, or NULL */
     /* loop_random() */
     uint64_t random_state;
     uint64_t random_seed;
@@ -80,6 +86,8 @@ bool loop__chaos_delay_io(loop_t *loop, loop_handle_t *h);
 loop_handle_t *loop__chaos_pick(loop_t *loop);
 /* LOOP_CHAOS_ONLY, LOOP_CHAOS_LOG (loop-replay minimize); exits 2 on a bad list. */
 void loop__chaos_init(loop_t *loop);
+/* LOOP_EXPLORE=SPEC, LOOP_EXPLORE_LOG (loop-replay explore); exits 2 on a bad spec. */
+void loop__explore_init(loop_t *loop, const char *spec);
 void loop__chaos_free(struct loop__rr *rr);
 uint64_t loop__rr_rand(uint64_t *state);
 /* The end of recording (loop_close): END record and the stream closed. */

@@ -22,6 +22,7 @@ enum loop__sched_mode {
     LOOP__SCHED_MODE_CHAOS = 1,  /* recorded under chaos (chaos_seed) */
     LOOP__SCHED_MODE_TRACE = 2,  /* extracted from an LTTng trace */
     LOOP__SCHED_MODE_REPLAY = 3, /* recorded while replaying */
+    LOOP__SCHED_MODE_EXPLORE = 4, /* recorded under LOOP_EXPLORE (loop-replay explore) */
 };
 
 struct loop__sched_hdr {
