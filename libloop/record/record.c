@@ -165,7 +165,7 @@ static int start_replay(loop_t *loop, struct loop__rr *rr, const char *path)
         loop_log(LOOP_LOG_ERROR, "replay: %s", err);
         exit(2);
     }
-    if (hdr.loop_id != rr->index && hdr.loop_id != 0) {
+    if ((hdr.flags & LOOP__SCHED_F_NOTES) && hdr.loop_id != rr->index) {
         loop_log(LOOP_LOG_WARN, "replay: %s is the schedule of loop %llu, replayed for loop %llu",
                  path, (unsigned long long)hdr.loop_id, (unsigned long long)rr->index);
     }
