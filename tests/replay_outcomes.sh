@@ -6,7 +6,8 @@
 #    naming loop_work_cancel and both results, exit 3; with a pool of 1 it
 #    replays silently;
 #  - an async wakeup whose 3 sends were coalesced into one callback,
-#    replayed with 2 sends (waited for, then one line) or 4 (one line);
+#    replayed with 2 sends (waited for, then one line) or 4 (one line), and
+#    with 3 sends of which 2 come 50 ms late (waited for: replays silently);
 #  - a loop_run_blocking result recorded as 7, replayed as 8: one line;
 #  - a task cancelled from the monitor (loopctl): the replay cancels it at
 #    the same step, without a monitor;
@@ -78,6 +79,11 @@ expect_diverge "2 sends" "expected one run of kind=async id=[0-9]* .* for 3 loop
 LOOP_REPLAY=$tmp/a.sch "$P" coalesce 4 >"$tmp/out" 2>"$tmp/err"
 rc=$?
 expect_diverge "4 sends" "for 3 loop_async_send calls, the program got 4 instead"
+# sends that come later than recorded are waited for: the same single callback
+LOOP_REPLAY=$tmp/a.sch "$P" coalesce-late 3 >"$tmp/out" 2>"$tmp/err" ||
+    fail "late sends replay: $(cat "$tmp/err")"
+[ -s "$tmp/err" ] && fail "a replay with late sends printed: $(cat "$tmp/err")"
+grep -q "^1 callback(s)$" "$tmp/out" || fail "late sends replay: $(cat "$tmp/out")"
 
 # 3. loop_run_blocking's result
 LOOP_RECORD=$tmp/b.sch "$P" blocking 7 >"$tmp/out" 2>&1 || fail "blocking recording: $(cat "$tmp/out")"

@@ -9,6 +9,7 @@
  *                               until B runs (cancel -EBUSY, B 0).
  *   replay_outcomes coalesce N  a thread sends an async wakeup N times before
  *                               the loop runs: one callback for N sends.
+ *   replay_outcomes coalesce-late N  one send, then N-1 more 50 ms later.
  *   replay_outcomes blocking V  a task's loop_run_blocking function returns V.
  *   replay_outcomes moncancel   a task sleeps 20 s; cancelled from the
  *                               monitor (loopctl PID cancel 1), it ends at once.
@@ -120,6 +121,32 @@ static void *sender(void *arg)
     return NULL;
 }
 
+/* One send now, the rest 50 ms later: the loop has long seen the first. */
+static void *late_sender(void *arg)
+{
+    struct timespec ts = {0, 50000000};
+    (void)arg;
+    loop_async_send(&wake);
+    nanosleep(&ts, NULL);
+    for (int i = 1; i < sends; i++) {
+        loop_async_send(&wake);
+    }
+    return NULL;
+}
+
+static int coalesce_late_main(loop_t *loop, int n)
+{
+    pthread_t t;
+
+    sends = n;
+    loop_async_init(loop, &wake, on_wake);
+    pthread_create(&t, NULL, late_sender, NULL);
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    pthread_join(t, NULL);
+    printf("%d callback(s)\n", calls);
+    return 0;
+}
+
 static int coalesce_main(loop_t *loop, int n)
 {
     pthread_t t;
@@ -223,6 +250,8 @@ int main(int argc, char **argv)
         rc = cancel_main(loop);
     } else if (argc == 3 && strcmp(argv[1], "coalesce") == 0) {
         rc = coalesce_main(loop, atoi(argv[2]));
+    } else if (argc == 3 && strcmp(argv[1], "coalesce-late") == 0) {
+        rc = coalesce_late_main(loop, atoi(argv[2]));
     } else if (argc == 3 && strcmp(argv[1], "blocking") == 0) {
         rc = blocking_main(loop, argv[2]);
     } else if (argc == 2 && strcmp(argv[1], "moncancel") == 0) {
@@ -230,7 +259,7 @@ int main(int argc, char **argv)
     } else if (argc == 2 && strcmp(argv[1], "loops") == 0) {
         rc = loops_main(loop);
     } else {
-        fprintf(stderr, "usage: replay_outcomes cancel|coalesce N|blocking V|moncancel|loops\n");
+        fprintf(stderr, "usage: replay_outcomes cancel|coalesce N|coalesce-late N|blocking V|moncancel|loops\n");
     }
     if (rc != 2 && loop_close(loop) != 0) {
         fprintf(stderr, "replay_outcomes: loop_close failed\n");
