@@ -2,11 +2,13 @@
  * async.c — async wakeups: loop_async_send() from any thread makes the
  * handle's callback run on the loop thread.
  *
- * A send sets the handle's pending flag and, if it was clear, wakes the loop
- * (one eventfd write per wakeup of the loop, whatever the number of sends).
- * The loop clears its wake flag before it scans the handles, and each
- * handle's flag before queueing it, so a send that races with either is seen
- * by this scan or causes another wakeup: no send is lost.
+ * A send counts itself in the handle's pending count and, if it was 0,
+ * wakes the loop (one eventfd write per wakeup of the loop, whatever the
+ * number of sends). The loop clears its wake flag before it scans the
+ * handles, and the dispatch takes the count (resetting it to 0) before the
+ * callback runs, so a send that races with either is seen by this dispatch
+ * or causes another wakeup: no send is lost. The count taken is how many
+ * sends the callback answers; the recorder notes it (replay checks it).
  */
 #include <limits.h>
 #include <string.h>

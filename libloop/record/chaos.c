@@ -202,8 +202,7 @@ __attribute__((format(printf, 4, 5))) static uint64_t explore_point(loop_t *loop
         va_start(ap, fmt);
         vfprintf(rr->explore_log, fmt, ap);
         va_end(ap);
-        fputc('\n', rr->explore_log);
-        fflush(rr->explore_log);
+        fputc('\n', rr->explore_log); /* flushed when loop_run returns (record.c) */
     }
     return alt;
 }

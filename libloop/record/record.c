@@ -208,8 +208,15 @@ void loop__rr_env_init(loop_t *loop)
                                              (unsigned long long)rr->index) < 0) ||
             (rep != NULL && *rep && asprintf(&rep_k, "%s.%llu", rep,
                                              (unsigned long long)rr->index) < 0)) {
-            loop_log(LOOP_LOG_ERROR, "record/replay: out of memory");
-            exit(2);
+            loop_log(LOOP_LOG_ERROR, "record/replay: out of memory; loop %llu runs in fifo order",
+                     (unsigned long long)rr->index);
+            free(rec_k);
+            free(rep_k);
+            free(rr);
+            pthread_mutex_lock(&index_mu);
+            rr_open--;
+            pthread_mutex_unlock(&index_mu);
+            return;
         }
         rec = rec_k != NULL ? rec_k : rec;
         rep = rep_k != NULL ? rep_k : rep;
@@ -671,6 +678,9 @@ void loop__rr_run_end(loop_t *loop)
 {
     if (loop->rr != NULL) {
         record_flush(loop, true);
+        if (loop->rr->explore_log != NULL) {
+            fflush(loop->rr->explore_log);
+        }
     }
 }
 
