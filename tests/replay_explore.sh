@@ -3,7 +3,8 @@
 # and says what it covered when it finds none.
 #  - on examples/race and one example of each class (two items ready in one
 #    iteration, delayed readiness, timer vs I/O, pool completion order,
-#    channel close, an order of three tasks), whose fifo runs pass: exit 1,
+#    channel close, an order of three tasks, and one that takes two changes:
+#    race_three cba), whose fifo runs pass: exit 1,
 #    "explore: failure ... with D deviations from fifo, run N" within the
 #    issue's bounds (N <= 20; the three-task order N <= 50), and the written
 #    schedule replays to the same failure (LOOP_REPLAY, exit 1) — twice;
@@ -33,13 +34,18 @@ trap 'exit 143' TERM
 unset LOOP_REPLAY LOOP_RECORD LOOP_CHAOS LOOP_EXPLORE LOOP_EXPLORE_LOG LOOP_CHAOS_LATE_MS
 
 for spec in race:20 race_two_ready:20 race_delayed:20 race_timer_io:20 race_pool:20 \
-    race_chan_close:20 race_three:50; do
+    race_chan_close:20 race_three:50 race_three:50:cba; do
     p=${spec%%:*}
     bound=${spec#*:}
+    arg=${bound#*:}
+    bound=${bound%%:*}
+    [ "$arg" = "$bound" ] && arg=""
     prog=$BUILD/bin/$p
     [ -x "$prog" ] || fail "$prog is missing: run make first"
-    "$prog" >"$tmp/out" 2>&1 || fail "$p fails in fifo order: $(cat "$tmp/out")"
-    "$R" explore -o "$tmp/$p.sch" -- "$prog" >"$tmp/ex.out" 2>&1
+    # shellcheck disable=SC2086 # no argument or one
+    "$prog" $arg >"$tmp/out" 2>&1 || fail "$p fails in fifo order: $(cat "$tmp/out")"
+    # shellcheck disable=SC2086
+    "$R" explore -o "$tmp/$p.sch" -- "$prog" $arg >"$tmp/ex.out" 2>&1
     rc=$?
     [ $rc = 1 ] || fail "explore $p exited $rc, not 1: $(cat "$tmp/ex.out")"
     line=$(grep '^explore: failure' "$tmp/ex.out")
@@ -51,11 +57,13 @@ for spec in race:20 race_two_ready:20 race_delayed:20 race_timer_io:20 race_pool
     grep -q "^  replay: loop-replay run $tmp/$p.sch -- " "$tmp/ex.out" ||
         fail "explore $p: no replay command: $(cat "$tmp/ex.out")"
     for i in 1 2; do
-        LOOP_REPLAY=$tmp/$p.sch "$prog" >"$tmp/out" 2>&1
+        # shellcheck disable=SC2086
+        LOOP_REPLAY=$tmp/$p.sch "$prog" $arg >"$tmp/out" 2>&1
         rc=$?
         [ $rc = 1 ] || fail "the schedule explore wrote for $p replays to exit $rc: $(cat "$tmp/out")"
     done
-    echo "$me: $p: $dev deviation(s), run $runs: $(grep '^  C' "$tmp/ex.out" | tr '\n' ' ')" >&2
+    [ "$arg" = cba ] && [ "$dev" != 2 ] && fail "race_three cba needs 2 deviations, explore says $dev"
+    echo "$me: $p $arg: $dev deviation(s), run $runs: $(grep '^  C' "$tmp/ex.out" | tr '\n' ' ')" >&2
 done
 
 "$R" explore -- "$BUILD/bin/race_fixed" >"$tmp/ex.out" 2>&1
