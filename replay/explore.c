@@ -15,9 +15,10 @@
  * delay/preemption bounding do), breadth first: the failure found first is
  * one with the fewest deviations.
  *
- * Equivalence: a run whose dispatch records (everything in the schedule but
- * the clock values) equal an earlier run's took the same path; it and the
- * schedules that would extend it are counted as pruned, not explored again.
+ * Equivalence: a run whose dispatches, I/O results and outcomes (the
+ * schedule without its ITER and CLOCK records) equal an earlier run's took
+ * the same path as far as the program can tell; it and the schedules that
+ * would extend it are counted as pruned, not explored again.
  *
  * It stops at the first failing run (a non-zero exit, a signal, a timeout),
  * writes that run's schedule (replayable with loop-replay run) and says
@@ -108,7 +109,7 @@ static int read_points(const char *path, struct node *nd)
     return 0;
 }
 
-/* FNV-1a over the records but the clock values: the path the run took. */
+/* FNV-1a over the dispatches, I/O results and outcomes: the order the program saw. */
 static int signature(const char *sch, uint64_t *sig)
 {
     struct sched_file f;
@@ -119,6 +120,9 @@ static int signature(const char *sch, uint64_t *sig)
     }
     for (size_t i = 0; i < f.n; i++) {
         const struct loop__rec *r = &f.recs[i];
+        if (r->type == LOOP__REC_ITER || r->type == LOOP__REC_CLOCK) {
+            continue; /* where iterations begin is not an order the program sees */
+        }
         int64_t v[8] = {r->type, r->kind, (int64_t)r->id, r->revents, r->op, r->result, r->what,
                         r->value};
         for (int k = 0; k < 8; k++) {
