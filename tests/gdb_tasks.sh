@@ -5,6 +5,8 @@
 #    state, wait and sites; `loop-task N` + `bt` shows the task's own function
 #    on its suspended stack; `loop-task 0` + `bt` is the thread's stack again;
 #    `info loop-handles` says what is internal; a bad id is one clear line;
+#  - attached (gdb -p) to a running echo_server stopped with SIGSTOP: its
+#    acceptor task, waiting on the listening socket, and its stack;
 #  - a core file written by gcore (stacks guarded with mprotect: gcore of gdb
 #    13 cannot read MADV_GUARD_INSTALL guards, see libloop_gdb.py);
 #  - a kernel core dump (when core_pattern writes a plain file).
@@ -85,6 +87,29 @@ grep -Eq '^  timer +[0-9]+ .* internal .*examples/deadlock\.c' live.out ||
     { cat live.out; fail "live: info loop-handles all does not list the task timers"; }
 grep -q 'no task 999 in any live loop' live.out || { cat live.out; fail "live: bad id"; }
 echo "gdb_tasks.sh: live process ok"
+
+# 1b. Attached to a running server stopped with SIGSTOP: its acceptor task
+# waits on the listening socket.
+server=$here/$BUILD/bin/echo_server
+mkfifo port.fifo
+"$server" --port 0 > port.fifo 2> server.err &
+spid=$!
+trap 'kill -CONT $spid 2>/dev/null; kill $spid 2>/dev/null; rm -rf "$tmp"' EXIT
+exec 8< port.fifo
+read -r _ port <&8 || fail "echo_server did not start: $(cat server.err)"
+kill -STOP $spid
+gdb -q -batch -p $spid -ex "source $ext" -ex 'info loop-tasks' > attach-list.out 2>&1
+acc=$(awk '$2 == "acceptor" { print $1 }' attach-list.out)
+[ -n "$acc" ] || { cat attach-list.out; fail "attach: no acceptor task listed"; }
+grep -Eq "^ +$acc acceptor +waiting +fd obj=" attach-list.out || { cat attach-list.out; fail "attach: acceptor row"; }
+gdb -q -batch -p $spid -ex "source $ext" -ex "loop-task $acc" -ex bt -ex 'loop-task 0' > attach.out 2>&1
+grep -Eq '^#[0-9]+ .* acceptor \(arg=.*examples/echo_server\.c' attach.out ||
+    { cat attach.out; fail "attach: loop-task + bt does not show acceptor()"; }
+kill -CONT $spid
+kill $spid
+wait $spid 2>/dev/null
+exec 8<&-
+echo "gdb_tasks.sh: attached to a stopped process ok"
 
 case "${SANITIZE:-}" in
 ?*) echo "gdb_tasks.sh: ok (cores skipped under SANITIZE=$SANITIZE)"; exit 0 ;;
