@@ -6,7 +6,8 @@
 #    on its suspended stack; `loop-task 0` + `bt` is the thread's stack again;
 #    `info loop-handles` says what is internal; a bad id is one clear line;
 #  - attached (gdb -p) to a running echo_server stopped with SIGSTOP: its
-#    acceptor task, waiting on the listening socket, and its stack;
+#    acceptor task (once it served one echo), waiting on the listening
+#    socket, and its stack;
 #  - a core file written by gcore (stacks guarded with mprotect: gcore of gdb
 #    13 cannot read MADV_GUARD_INSTALL guards, see libloop_gdb.py);
 #  - a kernel core dump (when core_pattern writes a plain file).
@@ -97,6 +98,9 @@ spid=$!
 trap 'kill -CONT $spid 2>/dev/null; kill $spid 2>/dev/null; rm -rf "$tmp"' EXIT
 exec 8< port.fifo
 read -r _ port <&8 || fail "echo_server did not start: $(cat server.err)"
+# One echo served: the acceptor has run and waits on the socket again.
+"$here/$BUILD/bin/loadgen" --port "$port" --conns 1 --messages 1 > loadgen.out 2>&1 ||
+    fail "loadgen: $(cat loadgen.out)"
 kill -STOP $spid
 gdb -q -batch -p $spid -ex "source $ext" -ex 'info loop-tasks' > attach-list.out 2>&1
 acc=$(awk '$2 == "acceptor" { print $1 }' attach-list.out)

@@ -447,13 +447,14 @@ Test(debug, a_detached_task_that_failed_is_reported_with_its_site_and_error, .ti
     loop_task_t *detached = loop_spawn(loop, fail_eio, NULL, "fire-and-forget");
     loop_task_t *joined = loop_spawn(loop, fail_eio, NULL, "joined");
     loop_task_t *parent = loop_spawn(loop, group_parent, NULL, "parent");
+    uint64_t detached_id = loop_task_id(detached); /* freed when it finishes */
     cr_assert_eq(loop_task_detach(detached), 0);
     cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
     /* reported when it finished (and was freed), not at loop_close */
     snprintf(want, sizeof(want),
              "Task error never retrieved: task id=%llu name=\"fire-and-forget\" state=failed "
              "err=EIO created=tests/test_debug.c:%d",
-             (unsigned long long)loop_task_id(detached), line);
+             (unsigned long long)detached_id, line);
     cr_assert(logs_contain(want), "%s", logs_text());
     cr_assert(logs_contain("created by id="), "no creation backtrace:\n%s", logs_text());
     /* one joined, the group child's error went to its group: neither reported */

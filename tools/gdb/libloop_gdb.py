@@ -279,7 +279,8 @@ class HideThreadFrame(object):
         self.enabled = True
 
     def filter(self, frame_iter):
-        if UNWINDER.regs is None:
+        th = gdb.selected_thread()
+        if UNWINDER.regs is None or th is None or th.ptid != UNWINDER.thread:
             return frame_iter
         return self._skip_first(frame_iter)
 
