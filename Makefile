@@ -96,7 +96,7 @@ check: all $(TESTS) $(CHECK_DEPS)
 demo: all $(DEMO_DEPS)
 	@BUILD=$(BUILD) scripts/demo
 
-# Install like a package (docs/install in README): the tools only in bin/, the
+# Install like a package (README: "Installing, man pages, gdb"): the tools only in bin/, the
 # headers in include/libloop/ (libloop.pc's Cflags keep `#include <loop.h>`),
 # share/libloop/ for the JSON schema, the Trace Compass XML and the gdb
 # extension (auto-loaded for libloop.so), man pages, docs. `make uninstall`
