@@ -52,6 +52,8 @@ static void usage(FILE *f)
             "  --html FILE        timeline: write a self-contained HTML page\n"
             "  --width N          timeline: Gantt width in columns (default 72)\n"
             "  --all              timeline: every task (default: the first 100 per loop)\n"
+            "  --from T, --to T   timeline: only [T, T] from the trace's start (1.5s, 200ms)\n"
+            "  --max-events N     timeline --chrome: at most N events (default 500000)\n"
             "  --folded           profile: folded stacks (flamegraph.pl, speedscope)\n"
             "  --ignore-version   read traces of an unknown trace-format version anyway\n"
             "  --no-symbolize     print stall backtraces as recorded (default: addr2line\n"
@@ -248,6 +250,24 @@ int main(int argc, char **argv)
                 goto out;
             }
             o.width = (int)wv;
+        } else if (strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) {
+            uint64_t tv;
+            NEED_VAL();
+            if (parse_duration(val, &tv) < 0 || tv > INT64_MAX) {
+                status = bad(a[2] == 'f' ? "--from: a time from the trace's start (1.5s, 200ms): %s"
+                                         : "--to: a time from the trace's start (1.5s, 200ms): %s",
+                             val);
+                goto out;
+            }
+            *(a[2] == 'f' ? &o.from_ns : &o.to_ns) = (int64_t)tv;
+        } else if (strcmp(a, "--max-events") == 0) {
+            int64_t mv;
+            NEED_VAL();
+            if (parse_i64(val, &mv) < 0 || mv < 1) {
+                status = bad("--max-events: a positive number of events: %s", val);
+                goto out;
+            }
+            o.max_events = (uint64_t)mv;
         } else if (strcmp(a, "--chrome") == 0) {
             NEED_VAL();
             o.chrome = val;
@@ -271,6 +291,10 @@ int main(int argc, char **argv)
     }
     if (ninputs == 0) {
         status = bad("%s: no trace given (loop-analyze COMMAND [options] TRACE...)", o.command);
+        goto out;
+    }
+    if (o.to_ns != 0 && o.to_ns <= o.from_ns) {
+        status = bad("--to must be after --from%s", "");
         goto out;
     }
     if ((o.chrome || o.html) && strcmp(o.command, "timeline") != 0) {

@@ -28,6 +28,8 @@ struct aopts {
     int width;                 /* timeline Gantt columns */
     int all;                   /* timeline: every task, not the first 100 per loop */
     int verbose;
+    int64_t from_ns, to_ns;    /* timeline outputs: window from the trace's start (to 0: the end) */
+    uint64_t max_events;       /* --chrome: cap (0: the default cap) */
     int ignore_version;
     int no_symbolize;          /* keep stall backtraces as recorded */
 };
