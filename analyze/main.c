@@ -22,8 +22,8 @@
 #define EXIT_BADINPUT 2
 #define EXIT_INTERNAL 3
 
-static const char *const commands[] = {"summary", "timeline", "hangs", "lints",
-                                       "leaks",   "profile",  "check", NULL};
+static const char *const commands[] = {"summary", "timeline", "hangs", "lints", "leaks",
+                                       "profile", "check",    "tree",  "why",   NULL};
 
 static void usage(FILE *f)
 {
@@ -34,7 +34,10 @@ static void usage(FILE *f)
             "commands:\n"
             "  summary    processes, loops, counts, utilization, the worst findings\n"
             "  timeline   each task's life as intervals: table and ASCII Gantt;\n"
-            "             --chrome FILE (Chrome/Perfetto JSON), --html FILE (SVG page)\n"
+            "             --chrome FILE (Chrome/Perfetto JSON), --html FILE (a page to zoom)\n"
+            "  tree       each loop's tasks as a spawn tree: state, time, what each waits on\n"
+            "  why TASK   the chain of wakeups and waits that decided when TASK (an id or a\n"
+            "             name) ran and finished, and where its time went\n"
             "  hangs      deadlock cycles, tasks blocked at the end with their wait-for chain,\n"
             "             long waits, stalls with their backtrace\n"
             "  lints      lost wakeups, self-wakes, never-yielding steps, unobserved cancels/errors\n"
@@ -54,6 +57,9 @@ static void usage(FILE *f)
             "  --all              timeline: every task (default: the first 100 per loop)\n"
             "  --from T, --to T   timeline: only [T, T] from the trace's start (1.5s, 200ms)\n"
             "  --max-events N     timeline --chrome: at most N events (default 500000)\n"
+            "  --flame FILE       profile: an SVG flame graph of CPU time by task and site\n"
+            "  --wait-flame FILE  profile: an SVG flame graph of waiting time by await site\n"
+            "  --speedscope FILE  profile: the CPU profile for speedscope (speedscope.app)\n"
             "  --folded           profile: folded stacks (flamegraph.pl, speedscope)\n"
             "  --ignore-version   read traces of an unknown trace-format version anyway\n"
             "  --no-symbolize     print stall backtraces as recorded (default: addr2line\n"
@@ -274,6 +280,15 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--html") == 0) {
             NEED_VAL();
             o.html = val;
+        } else if (strcmp(a, "--flame") == 0) {
+            NEED_VAL();
+            o.flame = val;
+        } else if (strcmp(a, "--wait-flame") == 0) {
+            NEED_VAL();
+            o.wait_flame = val;
+        } else if (strcmp(a, "--speedscope") == 0) {
+            NEED_VAL();
+            o.speedscope = val;
         } else if (strcmp(a, "--live") == 0) {
             NEED_VAL();
             inputs[ninputs++] = val;
@@ -284,6 +299,8 @@ int main(int argc, char **argv)
         } else if (a[0] == '-' && a[1] != '\0') {
             status = bad("unknown option %s (see loop-analyze --help)", a);
             goto out;
+        } else if (strcmp(o.command, "why") == 0 && o.task == NULL) {
+            o.task = a; /* why TASK TRACE... */
         } else {
             inputs[ninputs++] = a;
         }
@@ -295,6 +312,14 @@ int main(int argc, char **argv)
     }
     if (o.to_ns != 0 && o.to_ns <= o.from_ns) {
         status = bad("--to must be after --from%s", "");
+        goto out;
+    }
+    if ((o.flame || o.wait_flame || o.speedscope) && strcmp(o.command, "profile") != 0) {
+        status = bad("--flame, --wait-flame and --speedscope belong to the profile command (not %s)", o.command);
+        goto out;
+    }
+    if (strcmp(o.command, "why") == 0 && o.task == NULL) {
+        status = bad("why: which task? (loop-analyze why TASK TRACE..., TASK an id or a name)%s", "");
         goto out;
     }
     if ((o.chrome || o.html) && strcmp(o.command, "timeline") != 0) {
@@ -322,7 +347,8 @@ int main(int argc, char **argv)
     }
     memset(&mo, 0, sizeof mo);
     mo.threshold_ns = o.threshold_ns;
-    mo.keep_intervals = strcmp(o.command, "timeline") == 0;
+    mo.keep_intervals = strcmp(o.command, "timeline") == 0 || strcmp(o.command, "tree") == 0 ||
+                        strcmp(o.command, "why") == 0;
     mo.pid = o.pid;
     mo.loop = o.loop;
     m = model_new(&mo);
@@ -398,6 +424,10 @@ int main(int argc, char **argv)
         rc = report_leaks(&c);
     } else if (strcmp(o.command, "profile") == 0) {
         rc = report_profile(&c);
+    } else if (strcmp(o.command, "tree") == 0) {
+        rc = report_tree(&c);
+    } else if (strcmp(o.command, "why") == 0) {
+        rc = report_why(&c);
     } else {
         rc = report_check(&c, &findings);
         if (rc == 0 && findings > 0) {

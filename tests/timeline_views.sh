@@ -14,7 +14,12 @@
 #    without a script error, holds every row (3000+ tasks: no cap) but draws
 #    only the rows on screen (virtualized),
 #    renders the 1% task at most 2% running, lists and marks the deadlock and
-#    jumps to it; a screenshot is left in $BUILD/test-artifacts/.
+#    jumps to it; a screenshot is left in $BUILD/test-artifacts/;
+#  - tree shows busy's child under busy and folds the 3000 tiny tasks;
+#    why sleeper walks from its end back through the waker's wakeup and
+#    sleep to the root, and puts the waker's sleep first (text and --json);
+#  - profile --flame/--wait-flame write well-formed SVG, --speedscope a file
+#    whose weights add up to the CPU time of the folded stacks.
 . tests/lib/sessiond.sh
 sessiond_isolate "$0" "$@"
 
@@ -153,4 +158,52 @@ view=$(attr "$tmp/dl.dom" view)
 span=$(python3 -c 'import json,re,sys; print(json.loads(re.search(r"id=\"tl-data\">(.*?)</script>", open(sys.argv[1]).read(), re.S).group(1))["span"])' "$tmp/dl.html")
 python3 -c 'import sys; a, b = map(int, sys.argv[1].split(",")); sys.exit(0 if b - a < int(sys.argv[2]) / 2 else 1)' \
     "$view" "$span" || fail "dl.html: clicking the finding did not zoom to it (view $view of $span ns)"
+
+# ---- causality: tree and why -------------------------------------------------
+"$A" tree "$tmp/t-one" >"$tmp/tree" 2>"$tmp/err" || fail "tree failed: $(cat "$tmp/err")"
+awk '/ busy done/ { b = index($0, "task") } / child done/ && b { c = index($0, "task"); exit !(c > b) }
+     END { if (!b) exit 1 }' "$tmp/tree" || fail "tree: child is not under busy: $(head -n 8 "$tmp/tree")"
+grep -Eq '\.\.\. 29[0-9][0-9] more task\(s\), all "tiny"' "$tmp/tree" ||
+    fail "tree did not fold the 3000 tiny tasks: $(grep -c tiny "$tmp/tree") lines name them"
+"$A" why sleeper "$tmp/t-one" >"$tmp/why" 2>"$tmp/err" || fail "why failed: $(cat "$tmp/err")"
+grep -Eq 'task [0-9]+ waker woke task [0-9]+ sleeper' "$tmp/why" || fail "why sleeper: no wakeup by waker: $(cat "$tmp/why")"
+grep -Eq 'task [0-9]+ root spawned task [0-9]+ waker' "$tmp/why" || fail "why sleeper: the chain does not reach root: $(cat "$tmp/why")"
+sed -n '/^where the/{n;p;}' "$tmp/why" | grep -q 'sleep at tests/lib/tl_onepercent.c:[0-9]* (waker)' ||
+    fail "why sleeper: the waker's sleep is not where most time went: $(cat "$tmp/why")"
+"$A" why --json sleeper "$tmp/t-one" >"$tmp/why.json" || fail "why --json failed"
+python3 - "$tmp/why.json" <<'EOF2' || fail "why --json is inconsistent"
+import json, sys
+d = json.load(open(sys.argv[1]))
+segs = [s for s in d["path"] if s["what"] in ("running", "ready", "waiting")]
+covered = sum(s["end_ns"] - s["begin_ns"] for s in segs)
+length = d["path_end_ns"] - d["path_begin_ns"]
+assert covered == length, "segments cover %d ns of a %d ns path" % (covered, length)
+assert sum(t["ns"] for t in d["totals"]) == length
+for a, b in zip(d["path"], d["path"][1:]):
+    assert a["end_ns"] <= b["begin_ns"] or a["what"] in ("spawned", "woke"), "path out of order at %s" % a
+EOF2
+"$A" why nosuchtask "$tmp/t-one" >/dev/null 2>"$tmp/err" && fail "why on an unknown task succeeded"
+[ "$(wc -l <"$tmp/err")" = 1 ] && grep -q 'no task "nosuchtask"' "$tmp/err" || fail "why nosuchtask: $(cat "$tmp/err")"
+
+# ---- flame graphs ------------------------------------------------------------
+"$A" profile --flame "$tmp/cpu.svg" --wait-flame "$tmp/wait.svg" --speedscope "$tmp/ss.json" \
+    --folded "$tmp/t-one" >"$tmp/folded" 2>"$tmp/err" || fail "profile graphs failed: $(cat "$tmp/err")"
+python3 - "$tmp/cpu.svg" "$tmp/wait.svg" "$tmp/ss.json" "$tmp/folded" <<'EOF2' || fail "flame graph check failed"
+import json, sys
+import xml.etree.ElementTree as ET
+ns = "{http://www.w3.org/2000/svg}"
+cpu = ET.parse(sys.argv[1]).getroot()
+titles = [t.text for t in cpu.iter(ns + "title")]
+assert any(t.startswith("task busy ") for t in titles), "no frame for task busy: %s" % titles[:5]
+wait = ET.parse(sys.argv[2]).getroot()
+assert any("event;" not in t and t.startswith("event ") or t.startswith("join ") for t in (x.text for x in wait.iter(ns + "title"))), \
+    "no event or join wait in the wait flame graph"
+ss = json.load(open(sys.argv[3]))
+folded = sum(int(l.rsplit(" ", 1)[1]) for l in open(sys.argv[4]) if l.strip())
+p = ss["profiles"][0]
+assert p["type"] == "sampled" and p["unit"] == "nanoseconds"
+assert sum(p["weights"]) == folded == p["endValue"], "speedscope weights %d, folded %d" % (sum(p["weights"]), folded)
+assert len(p["samples"]) == len(p["weights"])
+assert all(0 <= i < len(ss["shared"]["frames"]) for s in p["samples"] for i in s)
+EOF2
 note "ok (screenshots in $BUILD/test-artifacts/)"
