@@ -182,6 +182,17 @@ assert sum(t["ns"] for t in d["totals"]) == length
 for a, b in zip(d["path"], d["path"][1:]):
     assert a["end_ns"] <= b["begin_ns"] or a["what"] in ("spawned", "woke"), "path out of order at %s" % a
 EOF2
+"$A" tree --json "$tmp/t-one" >"$tmp/tree.json" || fail "tree --json failed"
+if python3 -c 'import jsonschema' 2>/dev/null; then
+    python3 - analyze/loop-analyze.schema.json "$tmp/tree.json" "$tmp/why.json" <<'EOF2' || fail "tree/why JSON does not validate against the schema"
+import json, sys, jsonschema
+v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+for f in sys.argv[2:]:
+    v.validate(json.load(open(f)))
+EOF2
+else
+    note "python3 jsonschema is missing: the schema check of tree/why is skipped"
+fi
 "$A" why nosuchtask "$tmp/t-one" >/dev/null 2>"$tmp/err" && fail "why on an unknown task succeeded"
 [ "$(wc -l <"$tmp/err")" = 1 ] && grep -q 'no task "nosuchtask"' "$tmp/err" || fail "why nosuchtask: $(cat "$tmp/err")"
 
