@@ -9,6 +9,7 @@
  * (out of memory).
  */
 #include "report.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -67,6 +68,7 @@ static void usage(FILE *f)
             "  --jobs N           threads decoding the traces of several processes (default:\n"
             "                     the online CPUs, at most one per trace; 1: one thread)\n"
             "  -v, --verbose      babeltrace2 warnings on stderr\n"
+            "  -q, --quiet        no progress line (it is shown only when stderr is a terminal)\n"
             "exit status: 0 ok, 1 check found problems, 2 bad usage or input, 3 internal error\n");
 }
 
@@ -127,6 +129,7 @@ struct feed {
     struct model *m;
     const struct ctx *c;
     struct live_state *live; /* hangs on an lttng-live session: report as they appear */
+    struct progress progress;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -145,6 +148,7 @@ static int on_event(const struct event *ev, void *arg)
     if (interrupted) {
         return -EINTR;
     }
+    progress_event(&f->progress, ev->ts_ns);
     rc = model_feed(f->m, ev);
     if (rc == 0 && f->live != NULL && ev->ts_ns != 0) {
         rc = hangs_live_poll(f->c, f->live, ev->ts_ns);
@@ -172,7 +176,7 @@ int main(int argc, char **argv)
     char err[1024];
     size_t ninputs = 0, i;
     uint64_t findings = 0;
-    int rc, status = 0, argi, jobs = 0;
+    int rc, status = 0, argi, jobs = 0, quiet = 0;
 
     memset(&o, 0, sizeof o);
     o.threshold_ns = 100 * 1000 * 1000;
@@ -215,6 +219,8 @@ int main(int argc, char **argv)
             o.all = 1;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             o.verbose = 1;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            quiet = 1;
         } else if (strcmp(a, "--no-symbolize") == 0) {
             o.no_symbolize = 1;
         } else if (strcmp(a, "--ignore-version") == 0) {
@@ -369,7 +375,9 @@ int main(int argc, char **argv)
     feed.c = &c;
     feed.live = strcmp(o.command, "hangs") == 0 && !o.json && is_url(inputs[0]) ? &live : NULL;
     signal(SIGINT, on_sigint);
+    progress_open(&feed.progress, inputs, ninputs, !quiet && !is_url(inputs[0]));
     rc = reader_run(r, on_event, &feed);
+    progress_close(&feed.progress);
     hangs_live_free(&live);
     if (rc == -ENOMEM) {
         fprintf(stderr, "loop-analyze: out of memory while reading the trace\n");
