@@ -68,6 +68,13 @@ drag or ←/→: pan</span></div>
     legend.appendChild(k);
     legend.appendChild(document.createTextNode(NAMES[s]));
   }
+  for (const [s, what] of [[4, "loop: a callback"], [1, "loop: polling"]]) {
+    const k = document.createElement("span");
+    k.className = "k";
+    k.style.background = LOOP_COLORS[s];
+    legend.appendChild(k);
+    legend.appendChild(document.createTextNode(what));
+  }
 
   const view = document.getElementById("view");
   const cv = document.getElementById("cv");
