@@ -26,6 +26,11 @@
 static const char *const commands[] = {"summary", "timeline", "hangs", "lints", "leaks",
                                        "profile", "check",    "tree",  "why",   NULL};
 
+/* Where make install puts the JSON schema (the top Makefile passes it). */
+#ifndef LOOP_DATADIR
+#define LOOP_DATADIR "/usr/local/share/libloop"
+#endif
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -47,7 +52,9 @@ static void usage(FILE *f)
             "             percentiles, loop utilization; --folded for flame graphs\n"
             "  check      exit 1 when any hang, deadlock, stall or leak is found, else 0\n"
             "options:\n"
-            "  --json             one JSON document (schema: docs/analyze.md)\n"
+            "  --json             one JSON document; its schema: "
+            LOOP_DATADIR "/loop-analyze.schema.json\n"
+            "                     (analyze/loop-analyze.schema.json in the source tree)\n"
             "  --pid PID          only this process (vpid)\n"
             "  --loop ID          only this loop id\n"
             "  --threshold DUR    slow steps, long waits, hangs (default 100ms; 2s, 500us, 10ms)\n"

@@ -178,6 +178,20 @@ static void resolve(long pid, char *path, size_t len)
 
     if (n == 0) {
         if (pid >= 0) {
+            char proc[64];
+            struct stat st;
+
+            snprintf(proc, sizeof(proc), "/proc/%ld", pid);
+            if (stat(proc, &st) != 0) {
+                die("no process %ld", pid);
+            }
+            /* Its socket is in its owner's directories, and a monitor serves
+             * its own uid only (root included): say so, not "is it set?". */
+            if (st.st_uid != geteuid()) {
+                die("pid %ld: permission denied (it runs as uid %ld; a monitor answers its own "
+                    "uid only: run loopctl as that user)",
+                    pid, (long)st.st_uid);
+            }
             die("no monitor socket for pid %ld (is LOOP_MONITOR=1 set in it?)", pid);
         }
         die("no monitor sockets found (try: loopctl list)");

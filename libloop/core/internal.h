@@ -97,6 +97,7 @@ struct loop_s {
     unsigned running : 1; /* inside loop_run */
     unsigned stop : 1;
     unsigned debug : 1;
+    unsigned leaks_reported : 1; /* loop_close() refused and said why: not again at exit */
     int rounds_per_poll;
     loop__policy_t policy;
 
@@ -189,6 +190,8 @@ void loop__run_closing(loop_t *loop);
 /* Log every open handle and unfinished task (grouped by site); their count. */
 size_t loop__report_open(loop_t *loop);
 void loop__report_handles(loop_t *loop, size_t total); /* report.c */
+/* report.c: debug mode, a finished task: a failure nobody will retrieve. */
+void loop__report_unretrieved(const loop_task_t *t);
 /* A misuse of the API on a handle: reported in debug mode, silent otherwise. */
 void loop__misuse(loop_t *loop, const loop_handle_t *h, const char *api, const char *what);
 /* task.c: unfinished tasks logged at loop_close; their count. */

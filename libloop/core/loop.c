@@ -209,6 +209,7 @@ int loop_close(loop_t *loop)
         return -EBUSY;
     }
     if (loop__report_open(loop) > 0) {
+        loop->leaks_reported = 1;
         return -EBUSY;
     }
     loop__monitor_free(loop);

@@ -234,7 +234,7 @@ static void cmd_handles(struct loop__monitor *m, struct mon_out *o)
 {
     loop_t *loop = m->loop;
     loop_queue_t *q;
-    size_t n = 0;
+    size_t n = 0, internal = 0, internal_active = 0;
 
     loop__inspect_lock(loop);
     loop__mon_out(o, "loop id=%" PRIu64 " active-handles=%zu (* keeps the loop alive)\n", loop->id,
@@ -245,11 +245,20 @@ static void cmd_handles(struct loop__monitor *m, struct mon_out *o)
         if (!(h->flags & LOOP__H_INTERNAL)) {
             out_handle_line(o, h);
             n++;
+        } else {
+            internal++;
+            internal_active += (h->flags & LOOP__H_ACTIVE) != 0;
         }
     }
     loop__inspect_unlock(loop);
     if (n == 0) {
-        loop__mon_out(o, "(no handles)\n");
+        loop__mon_out(o, "(no handles of the program)\n");
+    }
+    /* active-handles (and stats) count them too: say what they are */
+    if (internal > 0) {
+        loop__mon_out(o, "(%zu internal handle(s) not listed, %zu active: libloop's own, such as "
+                         "the timers of waiting tasks and the dump signal)\n",
+                      internal, internal_active);
     }
 }
 
