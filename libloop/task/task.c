@@ -268,6 +268,7 @@ static void task_finished(loop_task_t *t)
         loop__inspect_unlock(loop);
     }
     LOOP_TRACE(task_done, loop, t->hdr.id, (int)t->state, t->error);
+    loop__task_locks_abandon(t);
     kind = LOOP_KIND_TASK;
     id = t->hdr.id;
     loop__task_wake_all(&t->joiners, 0, kind, id);
