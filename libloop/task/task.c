@@ -268,13 +268,13 @@ static void task_finished(loop_task_t *t)
         loop__inspect_unlock(loop);
     }
     LOOP_TRACE(task_done, loop, t->hdr.id, (int)t->state, t->error);
-    loop__task_locks_abandon(t);
     kind = LOOP_KIND_TASK;
     id = t->hdr.id;
     loop__task_wake_all(&t->joiners, 0, kind, id);
     if (t->group != NULL) {
         loop__group_child_done(t);
     }
+    loop__task_locks_abandon(t); /* its locks go to their next owners (task_sync.c) */
     task_maybe_free(t);
 }
 
