@@ -687,6 +687,37 @@ Test(lock, waiters_of_an_abandoned_lock_are_woken_in_order_and_told_once, .timeo
     close_loop(loop);
 }
 
+static intptr_t take_lock_sleep_until_cancelled(void *arg)
+{
+    (void)arg;
+    int rc = loop_lock_acquire(lk, LOOP_FOREVER);
+    if (rc == 0) {
+        rc = loop_sleep(10000); /* -ECANCELED: returns without releasing */
+    }
+    return rc;
+}
+
+Test(lock, a_cancelled_owner_abandons_its_lock_too, .timeout = 5)
+{
+    loop_t *loop = L = new_loop();
+    trace_reset();
+    lk = loop_lock_new(loop);
+    loop_task_t *a = loop_spawn(loop, take_lock_sleep_until_cancelled, NULL, "cancelled");
+    loop_task_t *w = loop_spawn(loop, acquire_and_release, (void *)1, "waiter");
+    RUN_UNTIL(loop, loop_task_state(w) == LOOP_TASK_WAITING);
+    cr_assert_eq(loop_lock_owner(lk), a);
+    cr_assert_eq(loop_task_cancel(a), 0);
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_eq(loop_join(a, NULL, 0), -ECANCELED);
+    cr_assert_eq(abandon_rc[1], -EOWNERDEAD, "%d (%s)", abandon_rc[1],
+                 loop_strerror(abandon_rc[1]));
+    cr_assert_eq(owner_seen[1], w);
+    join_ok(w);
+    cr_assert_null(loop_lock_owner(lk));
+    cr_assert_eq(loop_lock_free(lk), 0);
+    close_loop(loop);
+}
+
 /* ======================================================================== */
 /* Channels                                                                 */
 
