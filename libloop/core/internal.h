@@ -83,9 +83,11 @@ struct loop__heap_ent {
     loop_timer_t *timer;
 };
 
-/* Per-fd table entry: which watcher owns an fd in this loop. */
+/* Per-fd table entry: which watcher owns an fd in this loop (io.c). */
 struct loop__fd_ent {
     loop_io_t *io;
+    uint32_t streak;     /* consecutive iterations io was reported ready */
+    uint64_t ready_iter; /* the iteration (n_iterations) it last was */
 };
 
 struct loop_s {
@@ -117,6 +119,8 @@ struct loop_s {
     int nfds;
     int io_watchers;      /* started I/O watchers */
     int epoll_stale;      /* a registration cannot be removed: rebuild the set */
+    uint32_t io_gen;      /* last registration generation (io.c) */
+    int io_sweep_fd;      /* where the next sweep step starts (io.c) */
 
     /* wakeups: one eventfd serves async handles, pool completions, signals */
     int wakefd;
@@ -140,7 +144,7 @@ struct loop_s {
     uint64_t random_state; /* loop_random() when not recording */
     uint64_t random_seed;  /* loop_random()'s first state, in the trace's loop_new */
     uint64_t current_task; /* id of the running task, 0 outside tasks */
-    uint64_t io_verify_ns; /* last check that watched fds still exist */
+    uint64_t io_verify_ns; /* last sweep step checking that watched fds still exist */
 
     /* instrumentation (debug.c): nonzero sends dispatch through the slow path */
     unsigned instrument;
@@ -218,7 +222,7 @@ void loop__poll_free(loop_t *loop);
 int loop__poll(loop_t *loop, int64_t timeout_ns);
 void loop__io_dispatch(loop_io_t *io);
 void loop__io_ready(loop_t *loop, int fd, uint32_t gen, uint32_t epoll_events);
-void loop__io_verify(loop_t *loop);
+void loop__io_sweep(loop_t *loop);
 /* One-shot registrations for tasks waiting on fds (io.c, used by task_io.c). */
 #define LOOP__IO_ONESHOT 0x100 /* in loop_io_t.events */
 int loop__io_arm(loop_io_t *io, loop_io_cb cb, int events);
@@ -230,8 +234,11 @@ int loop__signal_start_internal(loop_t *loop, loop_signal_t *s, loop_signal_cb c
 void loop__signal_stop_internal(loop_signal_t *s);
 void loop__signal_read(loop_t *loop); /* signal.c: the process signalfd is readable */
 
-/* How often every fd registration is checked (io.c), ms. */
+/* A sweep step checks at most SWEEP_MAX registrations among SWEEP_SCAN fd
+ * table slots every VERIFY_MS of loop time (io.c). */
 #define LOOP__IO_VERIFY_MS 1000
+#define LOOP__IO_SWEEP_MAX 64
+#define LOOP__IO_SWEEP_SCAN 4096
 
 /* epoll_event.data tags (bits 32..39) */
 enum { LOOP__TAG_IO = 0, LOOP__TAG_WAKE = 1, LOOP__TAG_SIGNAL = 2 };

@@ -275,6 +275,7 @@ static void task_finished(loop_task_t *t)
     if (t->group != NULL) {
         loop__group_child_done(t);
     }
+    loop__task_locks_abandon(t); /* its locks go to their next owners (task_sync.c) */
     task_maybe_free(t);
 }
 
