@@ -20,6 +20,10 @@
 #define MON_ACCEPT_BACKOFF_MS 100  /* out of descriptors: the listening socket rests this long */
 #define MON_DRAIN_MS 5000          /* a client with output pending and no progress this long is dropped */
 #define MON_CHAIN_MAX 32           /* hops of a wait-for chain */
+#define MON_CHUNK_ROWS 128         /* nodes copied per hold of inspect_mu, at most */
+#define MON_NAME_MAX 64            /* a name in a snapshot row, bytes with the NUL */
+#define MON_ROW_OUT_MAX 512        /* reply bytes allowed per snapshot row beyond MON_OUT_MAX */
+#define MON_SLOW_MAX 64            /* slow-callback rows copied */
 
 struct mon_out {
     char *buf;
@@ -27,6 +31,7 @@ struct mon_out {
     size_t cap;
     bool overflow; /* the reply went over MON_OUT_MAX: the client is dropped */
     bool nomem;    /* ... or its buffer could not grow (overflow is set too) */
+    size_t max;    /* this reply's bound (0: MON_OUT_MAX); snapshots allow more per row */
 };
 
 struct mon_client {

@@ -186,9 +186,9 @@ loop_task_t *loop_spawn_at(loop_t *loop, loop_task_fn fn, void *arg, const char 
     loop__ctx_make(&t->ctx, t->stack->base, t->stack->size, task_entry, t);
     LOOP_TRACE(task_new, loop, t->hdr.id, t->hdr.parent_task, name, site);
 
+    /* the task's own timer: internal and owned by the task before it is listed */
+    loop__handle_next_internal(loop, t->hdr.id);
     loop_timer_init_at(loop, &t->timer, site);
-    t->timer.handle.flags |= LOOP__H_INTERNAL;
-    t->timer.handle.parent_task = t->hdr.id;
 
     LOOP_TRACE(task_ready, loop, t->hdr.id, LOOP_KIND_NONE, (uint64_t)0);
     loop__sched_push(loop, &t->hdr);
@@ -202,8 +202,8 @@ static void task_free(loop_task_t *t)
     loop_timer_stop(&t->timer);
     LOOP_TRACE(handle_close, &t->timer.handle); /* the task's own timer goes with it */
     loop__inspect_lock(loop);
-    loop__queue_remove(&t->timer.handle.all);
-    loop__queue_remove(&t->task_node);
+    loop__inspect_unlink(loop, &t->timer.handle.all);
+    loop__inspect_unlink(loop, &t->task_node);
     loop__inspect_unlock(loop);
     if (LOOP_UNLIKELY(loop->debug)) {
         loop__debug_handle_gone(loop, t->hdr.id);
@@ -286,9 +286,9 @@ void loop__task_dispatch(loop_handle_t *h)
 
     if (t->state == LOOP_TASK_NEW && t->cancel_requested) {
         loop__inspect_lock(loop);
+        t->error = -ECANCELED;
         t->state = LOOP_TASK_CANCELLED;
         loop__inspect_unlock(loop);
-        t->error = -ECANCELED;
         task_finished(t);
         return;
     }
@@ -307,7 +307,10 @@ void loop__task_dispatch(loop_handle_t *h)
     if (LOOP__INSTRUMENTED(loop)) {
         t0 = loop__hrtime_ns();
         if (t->hists == NULL) {
-            t->hists = calloc(1, sizeof(*t->hists));
+            struct loop__task_hists *hs = calloc(1, sizeof(*hs));
+            loop__inspect_lock(loop); /* the monitor reads the pointer */
+            t->hists = hs;
+            loop__inspect_unlock(loop);
         }
         if (t->hists != NULL && t->hists->ready_hr != 0) {
             loop__inspect_lock(loop);
@@ -360,8 +363,10 @@ int loop__task_suspend(loop_task_t *t, loop_wait_kind_t kind, uint64_t obj, int6
         int rc = loop_timer_start(&t->timer, task_timeout_cb, (uint64_t)timeout_ms, 0);
         if (rc < 0) {
             loop__queue_remove(&t->wait_node);
+            loop__inspect_lock(loop);
             t->state = LOOP_TASK_RUNNING;
             t->wait_kind = LOOP_WAIT_NONE;
+            loop__inspect_unlock(loop);
             return rc;
         }
     }
