@@ -166,6 +166,8 @@ struct loop_s {
      * inspect_mu in short chunks and formats them outside the lock. */
     atomic_int inspect_waiting;   /* threads blocked on inspect_mu: a chunk ends at once */
     loop_queue_t *inspect_cursor; /* a chunked walk's next node; unlinks move it; inspect_mu */
+    uint64_t inspect_wait_ns;     /* the loop thread's time waiting for inspect_mu; inspect_mu */
+    uint64_t inspect_wait_max_ns; /* ... its longest wait; inspect_mu */
     unsigned init_internal : 1;   /* the next loop__handle_init() makes an internal handle */
     uint64_t init_parent;         /* ... owned by this task */
     loop_queue_t registry_node;   /* in the process's list of live loops */

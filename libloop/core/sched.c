@@ -24,6 +24,8 @@
  */
 void loop__inspect_lock_wait(loop_t *loop)
 {
+    uint64_t t0 = loop__hrtime_ns(), waited;
+
     atomic_fetch_add_explicit(&loop->inspect_waiting, 1, memory_order_relaxed);
     for (int i = 0; i < 2000; i++) {
         if (pthread_mutex_trylock(&loop->inspect_mu) == 0) {
@@ -38,6 +40,11 @@ void loop__inspect_lock_wait(loop_t *loop)
     pthread_mutex_lock(&loop->inspect_mu);
 locked:
     atomic_fetch_sub_explicit(&loop->inspect_waiting, 1, memory_order_relaxed);
+    waited = loop__hrtime_ns() - t0; /* what the monitor cost: its stats say it */
+    loop->inspect_wait_ns += waited;
+    if (waited > loop->inspect_wait_max_ns) {
+        loop->inspect_wait_max_ns = waited;
+    }
 }
 
 void loop__sched_push(loop_t *loop, loop_handle_t *h)

@@ -61,6 +61,35 @@ static void out_vprintf(struct mon_out *o, const char *fmt, va_list ap)
     o->len += (size_t)n;
 }
 
+/* Append n bytes (no formatting). */
+static void out_write(struct mon_out *o, const char *p, size_t n)
+{
+    if (o->overflow) {
+        return;
+    }
+    if (o->len + n + 1 > o->cap) {
+        size_t cap = o->cap ? o->cap : 4096;
+        while (cap < o->len + n + 1) {
+            cap *= 2;
+        }
+        if (o->len + n > (o->max ? o->max : MON_OUT_MAX)) {
+            o->overflow = true;
+            return;
+        }
+        char *buf = realloc(o->buf, cap);
+        if (buf == NULL) {
+            o->overflow = true;
+            o->nomem = true;
+            return;
+        }
+        o->buf = buf;
+        o->cap = cap;
+    }
+    memcpy(o->buf + o->len, p, n);
+    o->len += n;
+    o->buf[o->len] = '\0';
+}
+
 void loop__mon_out(struct mon_out *o, const char *fmt, ...)
 {
     va_list ap;
@@ -390,28 +419,112 @@ static void out_allow_rows(struct mon_out *o, size_t rows)
     o->max = MON_OUT_MAX + rows * MON_ROW_OUT_MAX;
 }
 
+/*
+ * A task line is built without printf: ps prints one per task (20,000 tasks
+ * make 3 MB), and the monitor thread's CPU is taken from the loop's on a busy
+ * machine. The text is what "%.1f" and PRIu64 would give.
+ */
+struct line {
+    char b[3 * MON_NAME_MAX + 512];
+    size_t n;
+};
+
+static void line_str(struct line *l, const char *s)
+{
+    size_t n = s != NULL ? strnlen(s, sizeof(l->b) - 1 - l->n) : 0;
+
+    memcpy(l->b + l->n, s, n);
+    l->n += n;
+}
+
+static void line_u64(struct line *l, uint64_t v)
+{
+    char d[20];
+    int i = 0;
+
+    do {
+        d[i++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (i > 0 && l->n < sizeof(l->b) - 1) {
+        l->b[l->n++] = d[--i];
+    }
+}
+
+static void line_i64(struct line *l, int64_t v)
+{
+    if (v < 0) {
+        line_str(l, "-");
+        line_u64(l, (uint64_t)0 - (uint64_t)v);
+    } else {
+        line_u64(l, (uint64_t)v);
+    }
+}
+
+/* Milliseconds with one decimal, rounded. */
+static void line_ms1(struct line *l, uint64_t ns)
+{
+    uint64_t tenths = (ns + 50000) / 100000;
+
+    line_u64(l, tenths / 10);
+    line_str(l, ".");
+    line_u64(l, tenths % 10);
+}
+
+static void line_site(struct line *l, const char *label, const loop_site_t *s)
+{
+    if (s != NULL) {
+        line_str(l, " ");
+        line_str(l, label);
+        line_str(l, "=");
+        line_str(l, s->file ? s->file : "?");
+        line_str(l, ":");
+        line_i64(l, s->line);
+        line_str(l, " (");
+        line_str(l, s->func ? s->func : "?");
+        line_str(l, ")");
+    }
+}
+
 static void out_task_line(struct mon_out *o, const loop_task_info_t *ti, uint64_t now_ns)
 {
-    loop__mon_out(o, "task id=%" PRIu64 " name=\"%s\" state=%s", ti->id, ti->name ? ti->name : "",
-        loop_task_state_name(ti->state));
+    struct line l;
+
+    l.n = 0;
+    line_str(&l, "task id=");
+    line_u64(&l, ti->id);
+    line_str(&l, " name=\"");
+    line_str(&l, ti->name ? ti->name : "");
+    line_str(&l, "\" state=");
+    line_str(&l, loop_task_state_name(ti->state));
     if (ti->state == LOOP_TASK_WAITING) {
-        loop__mon_out(o, " wait=%s obj=%" PRIu64, loop_wait_kind_name(ti->wait_kind), ti->wait_obj_id);
+        line_str(&l, " wait=");
+        line_str(&l, loop_wait_kind_name(ti->wait_kind));
+        line_str(&l, " obj=");
+        line_u64(&l, ti->wait_obj_id);
         if (ti->wait_task_id != 0) {
-            loop__mon_out(o, " %s=%" PRIu64, ti->wait_kind == LOOP_WAIT_LOCK ? "owner" : "task",
-                ti->wait_task_id);
+            line_str(&l, ti->wait_kind == LOOP_WAIT_LOCK ? " owner=" : " task=");
+            line_u64(&l, ti->wait_task_id);
         }
         if (ti->timeout_ms >= 0) {
-            loop__mon_out(o, " timeout-ms=%" PRId64, ti->timeout_ms);
+            line_str(&l, " timeout-ms=");
+            line_i64(&l, ti->timeout_ms);
         }
     }
     if (ti->state == LOOP_TASK_FAILED) {
-        loop__mon_out(o, " err=%s", loop_err_name(ti->error));
+        line_str(&l, " err=");
+        line_str(&l, loop_err_name(ti->error));
     }
-    loop__mon_out(o, " age-ms=%.1f parent=%" PRIu64 " steps=%" PRIu64, ms_since(now_ns, ti->since_ns),
-        ti->parent_id, ti->steps);
-    out_site(o, "at", ti->wait_site);
-    out_site(o, "created", ti->create_site);
-    loop__mon_out(o, "\n");
+    line_str(&l, " age-ms=");
+    line_ms1(&l, now_ns > ti->since_ns ? now_ns - ti->since_ns : 0);
+    line_str(&l, " parent=");
+    line_u64(&l, ti->parent_id);
+    line_str(&l, " steps=");
+    line_u64(&l, ti->steps);
+    line_site(&l, "at", ti->wait_site);
+    line_site(&l, "created", ti->create_site);
+    line_str(&l, "\n");
+    out_write(o, l.b, l.n);
 }
 
 struct task_rows_ctx {
@@ -750,6 +863,7 @@ static void cmd_stats(struct loop__monitor *m, struct mon_out *o)
     struct mon_rows rows = {.size = sizeof(struct mon_task_row), .max = 51};
     struct task_rows_ctx x = {&rows, true};
     struct loop__hist lag;
+    uint64_t wait_ns, wait_max_ns;
     loop_stats_t s;
     size_t open = 0;
     uint64_t now_ns = loop__hrtime_ns();
@@ -759,6 +873,8 @@ static void cmd_stats(struct loop__monitor *m, struct mon_out *o)
     s.tasks_alive = loop->tasks_alive;
     s.handles_active = loop->active;
     lag = loop->lag;
+    wait_ns = loop->inspect_wait_ns;
+    wait_max_ns = loop->inspect_wait_max_ns;
     mon_unlock(loop);
     s.callbacks = atomic_load_explicit(&loop->n_callbacks, memory_order_relaxed);
     s.iterations = atomic_load_explicit(&loop->n_iterations, memory_order_relaxed);
@@ -789,6 +905,8 @@ static void cmd_stats(struct loop__monitor *m, struct mon_out *o)
                       (double)loop__hist_pct(&lag, 50) / 1e6, (double)loop__hist_pct(&lag, 99) / 1e6,
                       (double)lag.max_ns / 1e6);
     }
+    loop__mon_out(o, "monitor-wait-ms total=%.3f max=%.3f (the loop thread waiting for the monitor)\n",
+                  (double)wait_ns / 1e6, (double)wait_max_ns / 1e6);
     out_nomem(o, &rows);
     for (size_t i = 0; i < rows.n; i++) {
         struct mon_task_row *r = (struct mon_task_row *)rows.v + i;
