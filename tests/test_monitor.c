@@ -921,3 +921,47 @@ Test(monitor, walks_survive_tasks_ending_between_chunks, .timeout = 120)
     free(big_reply);
     remove_tmpdir();
 }
+
+/* Idle clients (issue 13, item 12) ---------------------------------------------- */
+
+/* Before: a client that connected and never sent anything kept its slot for
+ * ever; 8 of them locked everybody else out ("too many monitor clients"). */
+Test(monitor, idle_clients_time_out_and_free_their_slots, .timeout = 60)
+{
+    enum { IDLE_MS = 300 };
+    loop_t *loop = new_loop();
+    static char reply[REPLY_MAX];
+    int silent[8], ninth;
+    uint64_t t0;
+
+    cr_assert_eq(loop_monitor_start(loop, sock_path()), 0);
+    cr_assert_eq(loop_monitor_set_idle_timeout(loop, IDLE_MS), 0);
+    t0 = mono_ns();
+    for (int i = 0; i < 8; i++) {
+        silent[i] = mon_connect(sock_path());
+        cr_assert_geq(silent[i], 0);
+    }
+    /* the 9th waits in the backlog while the silent ones hold every slot, and
+     * is served once they time out (mon_connect: a 5 s receive timeout) */
+    ninth = mon_connect(sock_path());
+    cr_assert_geq(ninth, 0);
+    cr_assert_gt(mon_cmd(ninth, "ps", reply, REPLY_MAX), 0, "the 9th client was never served");
+    uint64_t waited_ns = mono_ns() - t0;
+    cr_expect(strstr(reply, "loop id=") != NULL, "%s", reply);
+    cr_expect_geq(waited_ns, (uint64_t)IDLE_MS * MS_NS, "served after %.1f ms: before the "
+                  "silent clients timed out?", (double)waited_ns / 1e6);
+    for (int i = 0; i < 8; i++) {
+        cr_expect_gt(mon_read_reply(silent[i], reply, REPLY_MAX), 0);
+        cr_expect(strstr(reply, "error: idle for 300 ms") != NULL, "%s", reply);
+        cr_expect(closed_by_peer(silent[i]));
+        close(silent[i]);
+    }
+    /* a client that talks is not idle: the 9th still answers */
+    cr_expect_gt(mon_cmd(ninth, "stats", reply, REPLY_MAX), 0);
+    close(ninth);
+    cr_expect_eq(loop_monitor_set_idle_timeout(loop, 0), 0, "0: never");
+    cr_expect_eq(loop_monitor_stop(loop), 0);
+    cr_expect_eq(loop_monitor_set_idle_timeout(loop, 10), -EINVAL, "no monitor");
+    close_loop(loop);
+    remove_tmpdir();
+}
