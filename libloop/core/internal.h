@@ -341,6 +341,9 @@ void loop__watchdog_free(loop_t *loop);
 
 /* task.c */
 void loop__task_dispatch(loop_handle_t *h);
+/* Around loop_run(): the thread's current task is none inside, the caller's after. */
+void *loop__task_run_enter(void);
+void loop__task_run_exit(void *outer);
 
 /* log.c */
 void loop__logv(loop_log_level_t level, const char *fmt, va_list ap);

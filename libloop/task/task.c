@@ -57,6 +57,24 @@ static bool debug_env(void)
     return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
 }
 
+/*
+ * loop_run() may be called from a task (a loop nested in a task of another
+ * loop): the inner loop's callbacks run in no task, and the outer task must
+ * be current again when loop_run() returns.
+ */
+void *loop__task_run_enter(void)
+{
+    loop_task_t *outer = tl_current;
+
+    tl_current = NULL;
+    return outer;
+}
+
+void loop__task_run_exit(void *outer)
+{
+    tl_current = outer;
+}
+
 loop_task_t *loop__task_self(void)
 {
     return tl_current;
@@ -300,6 +318,7 @@ void loop__task_dispatch(loop_handle_t *h)
     t->since_ns = loop->now_ns;
     t->steps++;
     loop__inspect_unlock(loop);
+    loop_task_t *outer = tl_current; /* NULL, unless loop_run() is nested (see above) */
     tl_current = t;
     loop->current_task = t->hdr.id;
     LOOP_TRACE(task_run, loop, t->hdr.id);
@@ -328,7 +347,7 @@ void loop__task_dispatch(loop_handle_t *h)
         }
         loop__inspect_unlock(loop);
     }
-    tl_current = NULL;
+    tl_current = outer;
     loop->current_task = 0;
     if (loop__task_finished(t)) {
         task_finished(t);
