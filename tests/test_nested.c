@@ -65,8 +65,9 @@ Test(nested, a_loop_run_inside_a_task_leaves_the_task_current, .timeout = 30)
     t = loop_spawn(outer_loop, outer_task, NULL, "outer");
     cr_assert_not_null(t);
     cr_assert_eq(loop_run(outer_loop, LOOP_RUN_DEFAULT), 0);
-    cr_assert_eq(loop_join(t, &r, 0), 0);
-    cr_expect_eq(r, 0, "outer task: %ld", (long)r);
+    int jrc = loop_join(t, &r, 0);
+    cr_expect_eq(jrc, 0, "the outer task failed with %d (-12: not current after the inner "
+                 "loop ran)", jrc);
     cr_expect_eq(inner_run_rc, 0);
     cr_expect_eq(inner_steps, 2, "the inner task ran to its end");
     cr_expect_eq(inner_cb_await_rc, -EPERM, "an inner callback is in no task");
