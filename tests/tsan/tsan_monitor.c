@@ -6,7 +6,8 @@
  * ping-ponging bytes over a socketpair with loop_read/loop_write (task_io.c's
  * shared watchers come and go). A client thread meanwhile sends every monitor
  * command — ps, ps-done, where N, handles, stats, slow, cancel N — for
- * ROUNDS rounds. Under `make check SANITIZE=thread` a data race between the
+ * ROUNDS rounds, while a silent client waits to be closed by the idle timeout
+ * (which the loop thread changes meanwhile). Under `make check SANITIZE=thread` a data race between the
  * two threads fails the run (TSAN_OPTIONS=halt_on_error=1); in every build it
  * checks that each reply is complete. A plain program: Criterion does not
  * start under ThreadSanitizer (Snaipe/Criterion#274). Exit 0, or 1 with a
@@ -14,6 +15,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -120,6 +122,13 @@ static void *client_main(void *arg)
         atomic_store(&client_failed, 1);
         goto out;
     }
+    /* a silent client: the idle timeout (200-250 ms, changed by the loop thread
+     * while this runs) must close it */
+    int silent = mon_connect();
+    if (silent < 0) {
+        atomic_store(&client_failed, 5);
+        goto out;
+    }
     for (int round = 0; round < ROUNDS || atomic_load(&loop_ticks) < MIN_TICKS; round++) {
         for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
             if (ask(fd, plain[i], buf, REPLY_MAX) < 0) {
@@ -147,6 +156,12 @@ static void *client_main(void *arg)
             goto out;
         }
     }
+    struct pollfd pfd = {.fd = silent, .events = POLLIN};
+    if (poll(&pfd, 1, 10000) != 1 || recv(silent, buf, REPLY_MAX - 1, 0) <= 0 ||
+        strstr(buf, "error: idle") == NULL) {
+        atomic_store(&client_failed, 6); /* never told it was idle */
+    }
+    close(silent);
 out:
     if (fd >= 0) {
         close(fd);
@@ -199,6 +214,9 @@ static void on_tick(loop_timer_t *t)
 
     ticks++;
     atomic_store(&loop_ticks, ticks);
+    if (ticks % 100 == 0) {
+        loop_monitor_set_idle_timeout(loop, ticks % 200 ? 250 : 200);
+    }
     for (int i = 0; i < 4; i++) {
         loop_call_soon(loop, on_call, NULL);
     }
@@ -299,7 +317,7 @@ int main(void)
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sp) != 0) {
         fail("socketpair");
     }
-    if (loop_monitor_start(loop, sock_path) != 0) {
+    if (loop_monitor_start(loop, sock_path) != 0 || loop_monitor_set_idle_timeout(loop, 200) != 0) {
         fail("loop_monitor_start");
     }
     loop_timer_init(loop, &tick);
