@@ -69,9 +69,18 @@ const char *loop__rec_type_name(int type)
         return "io";
     case LOOP__REC_REPEAT:
         return "repeat";
+    case LOOP__REC_NOTE:
+        return "note";
     default:
         return "unknown";
     }
+}
+
+const char *loop__note_name(int what)
+{
+    static const char *const names[] = {"?", "work-status", "work-cancel", "blocking",
+                                        "async-sends", "monitor-cancel"};
+    return what > 0 && what <= LOOP__NOTE_MON_CANCEL ? names[what] : "?";
 }
 
 const char *loop__io_op_name(int op)
@@ -225,6 +234,8 @@ int loop__schedw_open(struct loop__sched_writer **out, const char *path,
     n += put_varint(h + n, hdr->loop_id);
     put_str(h, &n, hdr->program ? hdr->program : "", plen);
     put_str(h, &n, hdr->args ? hdr->args : "", hdr->args_len);
+    n += put_varint(h + n, hdr->flags);
+    n += put_varint(h + n, hdr->chaos_late_ms);
     uint8_t fixed[16];
     memcpy(fixed, LOOP__SCHED_MAGIC, 8);
     uint32_t v = LOOP__SCHED_VERSION, hl = (uint32_t)n;
@@ -324,6 +335,23 @@ int loop__schedw_clock(struct loop__sched_writer *w, int type, uint64_t clock_ns
     return 0;
 }
 
+/*
+ * NOTE records: tag = 7 | what << 3 (bit 7 clear), varint zigzag(id - the
+ * last DISPATCH's id), varint zigzag(value). The bytes used, 0 for a bad what.
+ */
+static size_t put_note(const struct loop__sched_writer *w, uint8_t *p, const struct loop__rec *r)
+{
+    size_t n = 0;
+
+    if (r->what < 1 || r->what > LOOP__NOTE_MAX) {
+        return 0;
+    }
+    p[n++] = (uint8_t)(LOOP__REC_NOTE | r->what << 3);
+    n += put_varint(p + n, zigzag((int64_t)(r->id - w->hot.prev_id)));
+    n += put_varint(p + n, zigzag(r->value));
+    return n;
+}
+
 int loop__schedw_put(struct loop__sched_writer *w, const struct loop__rec *r)
 {
     uint8_t *p;
@@ -366,6 +394,12 @@ int loop__schedw_put(struct loop__sched_writer *w, const struct loop__rec *r)
         }
         break;
     }
+    case LOOP__REC_NOTE:
+        n = put_note(w, p, r);
+        if (n == 0) {
+            return -EINVAL;
+        }
+        break;
     default:
         return -EINVAL;
     }
@@ -449,6 +483,19 @@ static int parse_header(struct loop__sched_reader *r, const uint8_t *h, size_t n
         get_str(&p, end, &r->hdr.args, &r->hdr.args_len) < 0) {
         snprintf(err, errlen, "corrupt schedule header");
         return -EBADMSG;
+    }
+    /* optional trailing fields: flags, chaos_late_ms (absent: 0) */
+    for (int i = 0; i < 2 && p < end; i++) {
+        if (get_varint(p, end, &v[i], &used) != 1 || v[i] > UINT32_MAX) {
+            snprintf(err, errlen, "corrupt schedule header");
+            return -EBADMSG;
+        }
+        p += used;
+        if (i == 0) {
+            r->hdr.flags = (uint32_t)v[0];
+        } else {
+            r->hdr.chaos_late_ms = (uint32_t)v[1];
+        }
     }
     return 0;
 }
@@ -655,6 +702,34 @@ static int get_io(const struct loop__sched_reader *r, uint8_t tag, const uint8_t
     return 1;
 }
 
+/* The rest of a NOTE record after its tag: 1 and the bytes used, 0 incomplete, -1 corrupt. */
+static int get_note(const struct loop__sched_reader *r, uint8_t tag, const uint8_t *p,
+                    const uint8_t *end, struct loop__rec *rec, size_t *used)
+{
+    uint64_t v;
+    size_t u, n = 0;
+    int ok;
+
+    rec->what = (tag >> 3) & 0xf;
+    if ((tag & 0x80) || rec->what == 0) {
+        return -1;
+    }
+    ok = get_varint(p, end, &v, &u);
+    if (ok != 1) {
+        return ok;
+    }
+    n += u;
+    rec->id = r->prev_id + (uint64_t)unzigzag(v);
+    ok = get_varint(p + n, end, &v, &u);
+    if (ok != 1) {
+        return ok;
+    }
+    n += u;
+    rec->value = unzigzag(v);
+    *used = n;
+    return 1;
+}
+
 static int next_decoded(struct loop__sched_reader *r, struct loop__rec *rec, char *err,
                         size_t errlen);
 
@@ -749,6 +824,10 @@ static __attribute__((noinline)) int next_decoded(struct loop__sched_reader *r,
                 break;
             case LOOP__REC_IO:
                 ok = get_io(r, tag, p + 1, end, rec, &used);
+                n += ok == 1 ? used : 0;
+                break;
+            case LOOP__REC_NOTE:
+                ok = get_note(r, tag, p + 1, end, rec, &used);
                 n += ok == 1 ? used : 0;
                 break;
             default:
