@@ -1,6 +1,6 @@
 /*
  * names.c — the names of event types and trace enumerations (reader.h),
- * as the trace spells them. Apart from reader.c so that the model and the
+ * as the trace spells them. Apart from the libbabeltrace2 files so that the model and the
  * reports link without libbabeltrace2 (tests, fuzz targets).
  */
 #include "reader.h"

@@ -42,7 +42,7 @@ sed 's/^field task_cancel by_id /field task_cancel by_idx /' "$tmp/schema.txt" >
 if python3 tests/lib/schema_check.py "$tmp/renamed.txt" >"$tmp/self.out" 2>&1; then
     fail "the checker accepted a dump with task_cancel.by_id renamed"
 fi
-for where in reader/reader.c docs/trace-format.md tracecompass/libloop.xml; do
+for where in reader/decode.c docs/trace-format.md tracecompass/libloop.xml; do
     grep -q "$where" "$tmp/self.out" || fail "the checker did not see $where disagree with a renamed field"
 done
 

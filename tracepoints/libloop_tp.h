@@ -4,7 +4,7 @@
  * This one header is the whole schema: event names, fields, types, field
  * order and the enumerations (their values come from libloop_tp_types.h, with
  * the format's version). tests/schema_check.sh compares what the compiled
- * probe declares with the reader's event table (reader/names.c, reader.c's
+ * probe declares with the reader's event table (reader/names.c, reader/decode.c's
  * field table), docs/trace-format.md's tables and tracecompass/libloop.xml;
  * change them with it (bump LOOP_TRACE_FORMAT_VERSION when a field is removed,
  * renamed, retyped or changes meaning; adding an event or appending a field

@@ -6,7 +6,7 @@ against it:
   reader/names.c       the event names (both ways) and the enumerations'
                        labels in value order;
   reader/reader.h      READER_FORMAT_VERSION is the provider's format version;
-  reader/reader.c      every field of every event is in the decoder's field
+  reader/decode.c      every field of every event is in the decoder's field
                        table with a matching width, and every name in the
                        table is a field of some event (or listed as legacy);
   docs/trace-format.md every event has a heading; every field a table names
@@ -29,7 +29,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, "tests/lib")
 import tc_xml  # noqa: E402
 
-NAMES, READER_H, READER_C = "reader/names.c", "reader/reader.h", "reader/reader.c"
+NAMES, READER_H, READER_C = "reader/names.c", "reader/reader.h", "reader/decode.c"
 DOC, XML = "docs/trace-format.md", "tracecompass/libloop.xml"
 # Names the decoder accepts that the current provider does not emit, and why.
 LEGACY_FIELDS = {
