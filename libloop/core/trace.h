@@ -77,7 +77,7 @@
  * A new event: define it at the end of tracepoints/libloop_tp.h (scalar
  * arguments), then add its wrapper at the end of the list below.
  *
- * Linkage: libloop/trace.c defines the call sites with dynamic probe linkage;
+ * Linkage: libloop/core/trace.c defines the call sites with dynamic probe linkage;
  * libloop links only libc/libdl. The probe (build/lib/liblooptp.so) is loaded
  * by LD_PRELOAD or, when LOOP_TRACE=1, by trace.c at start-up. Not loaded, a
  * call site costs one predicted-not-taken load and branch.
