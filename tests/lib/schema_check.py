@@ -42,6 +42,7 @@ NAME_TABLES = {"kind": "kind_names", "task_state": "state_names", "wait_kind": "
 DEST_TYPES = {"D_U8": {"uint8", "uint8-hex"}, "D_U16": {"uint16"}, "D_I32": {"int32"},
               "D_U64": {"uint64", "int64"}, "D_STR": {"string"}}
 # The doc's spelling of a type, as the dump prints it.
+# (a sequence of T is written "T[]")
 DOC_TYPES = {"uint8": "uint8", "uint16": "uint16", "uint32": "uint32", "uint64": "uint64",
              "int8": "int8", "int16": "int16", "int32": "int32", "int64": "int64",
              "string": "string", "uint8 (hex)": "uint8-hex"}
@@ -69,6 +70,8 @@ def read_dump(path):
             typ = w[3]
             if typ.startswith("enum:"):
                 typ = "enum:" + typ.split(":")[1].replace("libloop_", "", 1)
+            if w[2].startswith("_"):
+                continue  # LTTng's own: a sequence's length field (_NAME_length)
             events[w[1]].append((w[2], typ))
         elif w[0] == "enum":
             enums[w[1].replace("libloop_", "", 1)] = [(l.split("=")[0], int(l.split("=")[1]))
@@ -117,8 +120,8 @@ def check_reader(fmt, events, enums):
     if not m or int(m.group(1)) != fmt[0]:
         problem("%s: READER_FORMAT_VERSION is %s; the provider writes format_version %d"
                 % (READER_H, m.group(1) if m else "missing", fmt[0]))
-    fm = dict((n, d) for n, d in re.findall(r'FM\("(\w+)",\s*[\w.]+,\s*(D_\w+)\)',
-                                             open(READER_C, encoding="utf-8").read()))
+    decoder = open(READER_C, encoding="utf-8").read()
+    fm = dict((n, d) for n, d in re.findall(r'FM\("(\w+)",\s*[\w.]+,\s*(D_\w+)\)', decoder))
     if not fm:
         problem("%s: cannot read the field table (FM(...) lines)" % READER_C)
         return
@@ -127,7 +130,11 @@ def check_reader(fmt, events, enums):
         for name, typ in fields:
             all_fields.setdefault(name, set()).add(typ)
             base = "uint8" if typ.startswith("enum:") else typ
-            if name not in fm:
+            if typ.startswith(("sequence:", "array")):
+                if not re.search(r'"%s"' % name, decoder):
+                    problem("%s: %s (a %s of %s) is never named: the reader would drop it"
+                            % (READER_C, name, typ, ev))
+            elif name not in fm:
                 problem("%s: the field table has no %s (a field of %s): the reader would drop it"
                         % (READER_C, name, ev))
             elif base not in DEST_TYPES.get(fm[name], ()):
@@ -212,7 +219,13 @@ def check_doc(fmt, events, enums):
                     if k < len(types) and types[k]:
                         want = types[k]
                         em = re.fullmatch(r"enum `(\w+)`", want)
-                        want = "enum:" + em.group(1) if em else DOC_TYPES.get(want, want)
+                        sm = re.fullmatch(r"(\w+)\[\]", want)
+                        if em:
+                            want = "enum:" + em.group(1)
+                        elif sm:
+                            want = "sequence:" + DOC_TYPES.get(sm.group(1), sm.group(1))
+                        else:
+                            want = DOC_TYPES.get(want, want)
                         if want != got:
                             problem("%s: %s.%s is documented as %r, the provider says %s"
                                     % (where, ev, name, types[k], got))

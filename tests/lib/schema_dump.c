@@ -12,7 +12,9 @@
  *   format VERSION MINOR
  *   event NAME
  *   field EVENT NAME TYPE     TYPE: uint8..int64 (with -hex when printed in
- *                             hex), string, or enum:ENUM
+ *                             hex), string, enum:ENUM:INT, sequence:TYPE or
+ *                             arrayN:TYPE (a sequence's length is the field
+ *                             before it, _NAME_length)
  *   enum NAME LABEL=VALUE...
  */
 #define LTTNG_UST_TRACEPOINT_CREATE_PROBES
@@ -35,6 +37,7 @@ static void print_int(const struct lttng_ust_type_common *t)
 
 static int print_type(const struct lttng_ust_type_common *t)
 {
+    /* sequences and arrays recurse into their element type */
     const struct lttng_ust_type_enum *et;
     unsigned i;
 
@@ -55,6 +58,12 @@ static int print_type(const struct lttng_ust_type_common *t)
             enums[nenums++] = et->desc;
         }
         return 0;
+    case lttng_ust_type_sequence:
+        printf("sequence:");
+        return print_type(((const struct lttng_ust_type_sequence *)t)->elem_type);
+    case lttng_ust_type_array:
+        printf("array%u:", ((const struct lttng_ust_type_array *)t)->length);
+        return print_type(((const struct lttng_ust_type_array *)t)->elem_type);
     default:
         printf("type%d", (int)t->type);
         return -1;
