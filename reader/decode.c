@@ -72,6 +72,7 @@ static const struct field_map field_maps[] = {
     FM("obj_id", obj_id, D_U64),
     FM("wait_task", wait_task, D_U64),
     FM("owner_task", wait_task, D_U64),
+    FM("owner_id", wait_task, D_U64), /* lock_abandoned */
     FM("timeout_ns", timeout_ns, D_U64),
     FM("now_ns", now_ns, D_U64),
     FM("due_ns", due_ns, D_U64),

@@ -44,6 +44,7 @@ static const char *const type_names[EV_TYPE_MAX] = {
     [EV_SLOW_CALLBACK] = "slow_callback",
     [EV_STALL] = "stall",
     [EV_ERROR] = "error",
+    [EV_LOCK_ABANDONED] = "lock_abandoned",
     [EV_DISCARDED] = "(discarded)",
     [EV_TICK] = "(tick)",
 };

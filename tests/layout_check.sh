@@ -8,7 +8,8 @@
 # tests/ and bench/ are white-box and exempt. Resolves "X" as the build does
 # (the including file's folder, then include/, libloop/, the root, and the
 # -I folders of the .mk fragments: reader/, analyze/, tracepoints/) and <X>
-# against include/ only. One line per violation, then a non-zero exit.
+# against include/ only; a header the build generates ($(BUILD)/gen/NAME.h in
+# a .mk fragment) is the including part's own. One line per violation, then a non-zero exit.
 # Run by `make check` (scripts/run-tests) from the repository root.
 set -u
 exec python3 - "$@" <<'PYEOF'
@@ -71,6 +72,15 @@ def resolve(src, name, angle):
     return None
 
 
+# Headers the build generates (into $(BUILD)/gen): named in a .mk fragment.
+generated = set()
+for dirpath, dirnames, files in os.walk("."):
+    dirnames[:] = [d for d in dirnames if d not in ("build", ".git")]
+    for f in files:
+        if f.endswith(".mk") or f == "Makefile":
+            generated |= set(re.findall(r"/gen/([\w.]+\.h)\b",
+                                        open(os.path.join(dirpath, f), encoding="utf-8").read()))
+
 count = 0
 for top in sorted(parts):
     for dirpath, dirnames, files in os.walk(top):
@@ -87,7 +97,7 @@ for top in sorted(parts):
                 angle = m.group(1) == "<"
                 target = resolve(src, m.group(2), angle)
                 if target is None:
-                    if not angle:
+                    if not angle and m.group(2) not in generated:
                         problems.append("%s:%d: #include \"%s\" is no file of the tree"
                                         % (src, no, m.group(2)))
                     continue
