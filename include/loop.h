@@ -315,10 +315,14 @@ LOOP_API int loop_io_stop(loop_io_t *io);
 /* Signals ---------------------------------------------------------------- */
 
 /*
- * Signals are read with signalfd: starting a watcher blocks the signal in the
- * calling thread. Block watched signals before creating other threads (or in
- * every thread), as with any signalfd user. Several watchers, in several
- * loops, may watch one signal: each of them sees it.
+ * The first watcher of a signal installs a process-wide handler (sigaction)
+ * that only wakes the loops; callbacks run on each loop's own thread. It works
+ * whatever threads exist and whichever thread the kernel picks. Starting a
+ * watcher unblocks the signal in the calling thread; a signal blocked in every
+ * thread is never seen. When the last watcher of a signal stops (in any loop),
+ * the disposition found before the first one started is restored. Several
+ * watchers, in several loops on several threads, may watch one signal: each of
+ * them sees it. Deliveries not yet dispatched coalesce into one callback.
  */
 LOOP_API int loop_signal_init_at(loop_t *loop, loop_signal_t *s, const loop_site_t *site);
 #define loop_signal_init(loop, s) loop_signal_init_at((loop), (s), LOOP_SITE())

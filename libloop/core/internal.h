@@ -255,6 +255,7 @@ void loop__io_forget(loop_io_t *io);
 /* signal.c */
 int loop__signal_loop_init(loop_t *loop);
 void loop__signal_loop_free(loop_t *loop);
+int loop__signal_fork(loop_t *loop); /* loop_fork: register again in a child */
 void loop__signal_collect(loop_t *loop);
 void loop__signal_dispatch(loop_signal_t *s);
 
