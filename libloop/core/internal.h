@@ -187,6 +187,12 @@ struct loop_s {
 /* loop.c */
 bool loop__on_loop_thread(const loop_t *loop);
 void loop__env_init(loop_t *loop); /* env.c: LOOP_* variables */
+/* env.c: the one parser of LOOP_* variables (docs/environment.md). Unset or
+ * empty: *out = dflt, 0. A bad value: one error line (once per variable),
+ * *out = dflt, -EINVAL. Thread-safe. */
+int loop__env_long(const char *name, long min, long max, long dflt, long *out);
+bool loop__env_flag(const char *name); /* 0/1, yes/no, on/off, true/false */
+int loop__env_signal(const char *name, int dflt, int *out); /* USR1, RTMIN+3, 10 */
 void loop__random_init(loop_t *loop); /* record.c: loop_random()'s seed, after env init */
 /* Read the clock into loop->now_ns: a record of type LOOP__REC_ITER or _CLOCK
  * when recording, the recorded value when replaying (record.c). */

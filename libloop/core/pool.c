@@ -64,13 +64,10 @@ static void *worker(void *arg)
 
 static int pool_size(void)
 {
-    const char *s = getenv("LOOP_THREADPOOL_SIZE");
-    long n = s != NULL ? strtol(s, NULL, 10) : 4;
+    long n;
 
-    if (n < 1) {
-        n = s != NULL ? 1 : 4;
-    }
-    return n > 256 ? 256 : (int)n;
+    loop__env_long("LOOP_THREADPOOL_SIZE", 1, 256, 4, &n);
+    return (int)n;
 }
 
 /* Start the workers (pool_mu held). -EAGAIN when not even one can start. */
