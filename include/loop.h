@@ -220,6 +220,20 @@ LOOP_API void loop_stop(loop_t *loop);
  */
 LOOP_API int loop_close(loop_t *loop);
 
+/*
+ * In the child of fork(), on the thread that forked: give loop what the
+ * child cannot share with the parent (as libuv's uv_loop_fork): a new epoll
+ * set with every started I/O watcher registered again, a new wakeup fd, its
+ * signal watchers listening to the child's signals, the stall watchdog
+ * restarted. The thread pool starts again on the child's next
+ * loop_work_submit; work of this loop that was queued or running at the fork
+ * completes in the child with -ECANCELED (it runs, or ran, in the parent).
+ * Call it before using the loop in the child; without it the child's loop
+ * shares the parent's epoll set. The monitor does not follow (start it again).
+ * 0, -EINVAL, -EBUSY inside loop_run, or the errno of the failed call.
+ */
+LOOP_API int loop_fork(loop_t *loop);
+
 /* Monotonic time in ns, cached at the start of each iteration. */
 LOOP_API uint64_t loop_now(const loop_t *loop);
 /* Refresh the cached time. */

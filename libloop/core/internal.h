@@ -262,6 +262,8 @@ void loop__io_forget(loop_io_t *io);
 int loop__signal_loop_init(loop_t *loop);
 void loop__signal_loop_free(loop_t *loop);
 int loop__signal_fork(loop_t *loop); /* loop_fork: register again in a child */
+void loop__pool_fork(loop_t *loop);    /* pool.c: cancel this loop's work in a child */
+int loop__watchdog_fork(loop_t *loop); /* watchdog.c: restart in a child */
 void loop__signal_collect(loop_t *loop);
 void loop__signal_dispatch(loop_signal_t *s);
 

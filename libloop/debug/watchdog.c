@@ -536,6 +536,30 @@ int loop_watchdog_stop(loop_t *loop)
     return 0;
 }
 
+/*
+ * loop_fork(), in the child: the watchdog thread stayed in the parent. Drop
+ * its state without joining it (its mutex may have been held at the fork)
+ * and start a new one with the same threshold.
+ */
+int loop__watchdog_fork(loop_t *loop)
+{
+    struct loop__watchdog *w = loop->watchdog;
+    uint64_t stall_ms;
+
+    if (w == NULL) {
+        return 0;
+    }
+    stall_ms = w->stall_ns / 1000000u;
+    loop->watchdog = NULL;
+    loop__update_instrument(loop);
+    loop__async_free_internal(loop, &w->async);
+    atomic_store(&w->cap->state, CAP_IDLE);
+    sem_init(&w->cap->done, 0, 0);
+    atomic_store(&w->cap->used, false);
+    free(w);
+    return loop_watchdog_start(loop, stall_ms > 0 ? stall_ms : 1);
+}
+
 /* loop_close(): stop the thread. */
 void loop__watchdog_free(loop_t *loop)
 {
