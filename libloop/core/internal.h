@@ -293,6 +293,7 @@ size_t loop__debug_slow_list(loop_t *loop,
                              void *arg);
 void loop__debug_handle_new(loop_t *loop, uint64_t id);   /* creation backtrace */
 void loop__debug_handle_gone(loop_t *loop, uint64_t id);
+size_t loop__debug_backtrace_count(const loop_t *loop); /* live creation backtraces */
 void loop__debug_print_backtrace(loop_t *loop, uint64_t id, loop_log_level_t level);
 void loop__debug_init(loop_t *loop);
 void loop__debug_free(loop_t *loop);

@@ -241,6 +241,9 @@ void loop__work_dispatch(loop_work_t *w)
     loop->work_inflight--;
     loop__handle_stop(&w->handle);
     loop__handle_unlink(&w->handle); /* core-c: moves a paused monitor walk off it */
+    if (LOOP_UNLIKELY(loop->dbg != NULL)) {
+        loop__debug_handle_gone(loop, w->handle.id); /* its creation backtrace */
+    }
     w->handle.magic = LOOP__MAGIC_CLOSED;
     atomic_store((atomic_int *)&w->state, WORK_IDLE);
     LOOP_TRACE(pool_done, w, status);
