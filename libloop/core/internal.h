@@ -364,6 +364,9 @@ void loop__task_dispatch(loop_handle_t *h);
 /* Around loop_run(): the thread's current task is none inside, the caller's after. */
 void *loop__task_run_enter(void);
 void loop__task_run_exit(void *outer);
+/* task/stack.c (also in stack.h): this thread's alternate signal stack for
+ * task overflow reports; loop_run calls it on the thread that runs tasks. */
+int loop__stack_thread_init(void);
 
 /* log.c */
 void loop__logv(loop_log_level_t level, const char *fmt, va_list ap);

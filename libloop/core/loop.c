@@ -174,6 +174,12 @@ int loop_run(loop_t *loop, loop_run_mode_t mode)
     loop->running = 1;
     loop->thread = pthread_self();
     void *outer_task = loop__task_run_enter(); /* nested in a task of another loop? */
+    if (loop->tasks != NULL) {
+        /* Tasks run on this thread: it needs its own alternate signal stack
+         * for their overflow report, even if they were spawned on another
+         * thread (the stack is per thread; cheap once installed). */
+        (void)loop__stack_thread_init();
+    }
     LOOP_TRACE(run_begin, loop, (int)mode);
     alive = loop_alive(loop);
     while (alive && !loop->stop) {
