@@ -246,7 +246,7 @@ void loop__io_rebuild(loop_t *loop, int epfd);
 void loop__signal_rebuild(loop_t *loop, int epfd);
 int loop__signal_start_internal(loop_t *loop, loop_signal_t *s, loop_signal_cb cb, int signum);
 void loop__signal_stop_internal(loop_signal_t *s);
-void loop__signal_read(loop_t *loop); /* signal.c: the process signalfd is readable */
+void loop__signal_read(loop_t *loop); /* signal.c: the signal self-pipe is readable */
 
 /* A sweep step checks at most SWEEP_MAX registrations among SWEEP_SCAN fd
  * table slots every VERIFY_MS of loop time (io.c). */
