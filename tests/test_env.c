@@ -177,3 +177,18 @@ Test(env, pool_size_and_slow_ms_refuse_bad_values, .timeout = 10)
     cr_assert_eq(loop__env_long("LOOP_THREADPOOL_SIZE", 1, 256, 4, &n), -EINVAL);
     finish_loop(loop);
 }
+
+Test(env, choices_refuse_unknown_words, .timeout = 10)
+{
+    static const char *const modes[] = {"stop", "continue", NULL};
+    capture_logs();
+    unsetenv("LOOP_TEST_MODE");
+    cr_assert_eq(loop__env_choice("LOOP_TEST_MODE", modes, 0), 0);
+    setenv("LOOP_TEST_MODE", "continue", 1);
+    cr_assert_eq(loop__env_choice("LOOP_TEST_MODE", modes, 0), 1);
+    setenv("LOOP_TEST_MODE", "contiue", 1);
+    cr_assert_eq(loop__env_choice("LOOP_TEST_MODE", modes, 0), 0);
+    cr_assert_eq(count_lines_with("LOOP_TEST_MODE=\"contiue\" refused: not one of stop, "
+                                  "continue; using stop"),
+                 1, "%s", log_capture()->buf);
+}

@@ -123,6 +123,27 @@ bool loop__env_flag(const char *name)
     return false;
 }
 
+int loop__env_choice(const char *name, const char *const *choices, int dflt)
+{
+    const char *v = getenv(name);
+    char list[256];
+    size_t len = 0;
+
+    if (v == NULL || *v == '\0') {
+        return dflt;
+    }
+    for (int i = 0; choices[i] != NULL; i++) {
+        if (strcmp(v, choices[i]) == 0) {
+            return i;
+        }
+        len += (size_t)snprintf(list + len, len < sizeof(list) ? sizeof(list) - len : 0, "%s%s",
+                                i > 0 ? ", " : "", choices[i]);
+    }
+    refuse(name, v, "%s=\"%s\" refused: not one of %s; using %s", name, v, list,
+           choices[dflt]);
+    return dflt;
+}
+
 static const struct {
     const char *name;
     int signum;

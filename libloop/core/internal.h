@@ -193,6 +193,8 @@ void loop__env_init(loop_t *loop); /* env.c: LOOP_* variables */
 int loop__env_long(const char *name, long min, long max, long dflt, long *out);
 bool loop__env_flag(const char *name); /* 0/1, yes/no, on/off, true/false */
 int loop__env_signal(const char *name, int dflt, int *out); /* USR1, RTMIN+3, 10 */
+/* The index of the value in the NULL-terminated choices (dflt if unset or refused). */
+int loop__env_choice(const char *name, const char *const *choices, int dflt);
 void loop__random_init(loop_t *loop); /* record.c: loop_random()'s seed, after env init */
 /* Read the clock into loop->now_ns: a record of type LOOP__REC_ITER or _CLOCK
  * when recording, the recorded value when replaying (record.c). */

@@ -145,10 +145,10 @@ static int start_replay(loop_t *loop, struct loop__rr *rr, const char *path)
 {
     struct loop__sched_hdr hdr;
     char err[256];
-    const char *d = getenv("LOOP_REPLAY_DIVERGE");
+    static const char *const diverge[] = {"stop", "continue", NULL};
     int rc;
 
-    rr->diverge_continue = d != NULL && strcmp(d, "continue") == 0;
+    rr->diverge_continue = loop__env_choice("LOOP_REPLAY_DIVERGE", diverge, 0) == 1;
     rc = loop__schedr_open(&rr->r, path, &hdr, err, sizeof(err));
     if (rc == -ENOENT && rr->index > 1) {
         /* the recording had fewer loops: a divergence, not a bad file */
