@@ -444,6 +444,9 @@ int loop__signal_fork(loop_t *loop)
         rc = loop_add(loop, &sl);
     }
     if (rc == 0) {
+        for (int i = 1; i <= SIG_MAX; i++) {
+            sig_slots[i].refs -= sl->watchers[i]; /* loop_fork called twice */
+        }
         memset(sl->watchers, 0, sizeof(sl->watchers));
         loop__queue_foreach(q, &loop->sigs) {
             loop_signal_t *s = loop__queue_data(q, loop_signal_t, sig_node);
