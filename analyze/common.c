@@ -212,6 +212,7 @@ int findings_count(const struct ctx *c, struct findings *f)
             f->deadlocks++;
         }
     }
+    hangs_count_ran_out(c, &f->ran_out, &f->lost_wakeups);
     f->stalls = c->m->stalls_total;
     f->slow_steps = c->m->slow_steps.total;
     f->slow_events = c->m->slow_events.total;
@@ -250,7 +251,7 @@ int findings_count(const struct ctx *c, struct findings *f)
     if (f->slow_events > f->stall_findings) {
         f->stall_findings = f->slow_events;
     }
-    f->total = f->deadlocks + f->stuck + f->long_waits + f->overdue + f->stall_findings +
+    f->total = f->deadlocks + f->ran_out + f->stuck + f->long_waits + f->overdue + f->stall_findings +
                f->leaked_handles + f->leaked_tasks + f->unjoined_tasks + f->unresolved_futures +
                f->unfreed_sync;
     return 0;
@@ -271,6 +272,8 @@ int report_check(const struct ctx *c, uint64_t *findings)
         jw_bool(&w, "ok", f.total == 0);
         jw_obj(&w, "findings");
         jw_u64(&w, "deadlocks", f.deadlocks);
+        jw_u64(&w, "ran_out_of_work", f.ran_out);
+        jw_u64(&w, "lost_wakeups", f.lost_wakeups);
         jw_u64(&w, "stuck_tasks", f.stuck);
         jw_u64(&w, "long_waits", f.long_waits);
         jw_u64(&w, "overdue_sleeps", f.overdue);
@@ -292,6 +295,12 @@ int report_check(const struct ctx *c, uint64_t *findings)
     text_trace_warnings(c);
     if (f.deadlocks) {
         fprintf(c->out, "check: FAIL: %" PRIu64 " deadlock cycle(s) (loop-analyze hangs)\n", f.deadlocks);
+    }
+    if (f.ran_out) {
+        fprintf(c->out,
+                "check: FAIL: %" PRIu64 " loop(s) ran out of work with tasks waiting, %" PRIu64
+                " lost wakeup(s) among them (loop-analyze hangs)\n",
+                f.ran_out, f.lost_wakeups);
     }
     if (f.stuck || f.long_waits || f.overdue) {
         fprintf(c->out,

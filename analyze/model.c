@@ -203,6 +203,12 @@ static void on_loop_event(struct model *m, struct mloop *l, const struct event *
     case EV_FUTURE_RESULT:
         model__on_future_result(m, l, ev);
         break;
+    case EV_LOCK_HANDOFF:
+        model__on_lock_handoff(m, l, ev);
+        break;
+    case EV_LOOP_STUCK:
+        model__on_loop_stuck(m, l, ev);
+        break;
     case EV_SLOW_CALLBACK:
         model__on_slow_callback(m, l, ev);
         break;
@@ -441,6 +447,7 @@ void model_free(struct model *m)
         free(m->cycles[i].edges);
     }
     free(m->cycles);
+    model__stucks_free(m);
     free(m->errors);
     free(m->gaps);
     free(m->crashes);

@@ -117,6 +117,13 @@ void model__on_task_ready(struct model *m, struct mloop *l, const struct event *
                 k->t_owner = ev->ts_ns;
             }
         }
+        /* a task woke a waiter on a sync object: it can complete such waits */
+        if (ev->kind == KIND_TASK && ev->by_id != 0 && ev->by_id != t->o.id &&
+            t->wait_kind != WAIT_LOCK && t->wait_kind != WAIT_JOIN &&
+            !((t->flags & TF_CANCEL_REQ) && t->cancel_by == ev->by_id && t->t_cancel >= t->t_state)) {
+            model__sync_user(model_sync(l, t->wait_obj), t->wait_kind == WAIT_CHAN_SEND, ev->by_id);
+        }
+        model__stuck_woken(m, l, t, ev->ts_ns);
         /* a lock/join wait broken by a timeout or a cancel: was it a deadlock? */
         if ((t->wait_kind == WAIT_LOCK || t->wait_kind == WAIT_JOIN) &&
             (ev->kind == KIND_TIMER || ((t->flags & TF_CANCEL_REQ) && t->t_cancel >= t->t_state))) {

@@ -47,8 +47,9 @@
  * task was never joined) only in traces that would have had it.
  *   1: task_join, task_detach, sync_new, sync_free, future_settle,
  *      future_result, task_io; loop_new's random_seed.
+ *   2: lock_handoff, loop_stuck (the block at the end of this header).
  */
-#define LOOP_TRACE_FORMAT_MINOR 1
+#define LOOP_TRACE_FORMAT_MINOR 2
 
 /* Task states and wait kinds as the trace encodes them (no LTTng inside). */
 #include "libloop_tp_enums.h"
@@ -588,6 +589,42 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, error,
 LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, slow_callback, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, stall, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, error, LTTNG_UST_TRACEPOINT_LOGLEVEL_ERR)
+
+/* ---------------------------------------------------------------------- */
+/* Format minor 2: facts the hang analysis needs (loop-analyze hangs).     */
+/* Scalars only: these events do not dereference libloop objects.          */
+
+/*
+ * loop_lock_release handed lock `id` to its first waiter `owner_task`: the
+ * remaining waiters now wait for it. by_id: the releasing task.
+ */
+LTTNG_UST_TRACEPOINT_EVENT(libloop, lock_handoff,
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, uint64_t, owner_task, uint64_t, by_id),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, loop_id, loop_id)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_integer(uint64_t, owner_task, owner_task)
+        lttng_ust_field_integer(uint64_t, by_id, by_id)
+    )
+)
+
+/*
+ * loop_run(LOOP_RUN_DEFAULT) ran out of work (no active handle, timer, fd
+ * or pool work) with `count` tasks unfinished: nothing can wake them. The
+ * first LOOP__TP_STUCK_IDS of their ids (creation order) in task_ids.
+ */
+#ifndef LOOP__TP_STUCK_IDS
+#define LOOP__TP_STUCK_IDS 64
+#endif
+LTTNG_UST_TRACEPOINT_EVENT(libloop, loop_stuck,
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, count, const uint64_t *, ids, uint32_t, nids),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, loop_id, loop_id)
+        lttng_ust_field_integer(uint64_t, count, count)
+        lttng_ust_field_sequence(uint64_t, task_ids, ids, uint32_t, nids)
+    )
+)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, loop_stuck, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
 
 #endif /* LOOP_LIBLOOP_TP_H */
 

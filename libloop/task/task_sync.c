@@ -439,6 +439,7 @@ int loop_lock_release(loop_lock_t *l)
         return 0;
     }
     l->owner = loop__queue_data(l->o.waiters.next, loop_task_t, wait_node);
+    LOOP_TRACE(lock_handoff, l->o.loop->id, l->o.id, l->owner->hdr.id, loop__task_self()->hdr.id);
     obj_wake_first(&l->o, 0, 0);
     loop_queue_t *q; /* the others now wait for the new owner */
     loop__inspect_lock(l->o.loop);
