@@ -160,6 +160,29 @@ void json_begin(const struct ctx *c, struct jw *w)
     json_trace_info(c, w);
 }
 
+/* A trace captured without the vpid / procname contexts: say so, and how to add them. */
+static void text_context_note(const struct ctx *c)
+{
+    size_t i;
+    int no_vpid = 0, no_name = 0, any = 0;
+
+    for (i = 0; i < c->m->nloops; i++) {
+        const struct mloop *l = c->m->loops[i];
+        any = 1;
+        no_vpid |= l->vpid < 0;
+        no_name |= l->proc == NULL || model_str(c->m, l->proc->procname)[0] == '\0';
+    }
+    if (!any || (!no_vpid && !no_name)) {
+        return;
+    }
+    fprintf(c->out,
+            "note: the trace has no %s context%s (%s): capture with loop-trace, or run `lttng add-context "
+            "-u -t vpid -t vtid -t procname` before `lttng start`\n",
+            no_vpid && no_name ? "vpid and procname" : no_vpid ? "vpid" : "procname", no_vpid && no_name ? "s" : "",
+            no_vpid ? "processes show as pid -1 and the loops of several processes are mixed up"
+                    : "processes are shown without their names");
+}
+
 void text_trace_warnings(const struct ctx *c)
 {
     const struct model *m = c->m;
@@ -173,6 +196,7 @@ void text_trace_warnings(const struct ctx *c)
     if (c->rs != NULL && c->rs->truncated) {
         fprintf(c->out, "warning: the trace is truncated; the analysis covers what could be read\n");
     }
+    text_context_note(c);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -123,7 +123,7 @@ int hangs_collect(const struct ctx *c, struct hang **out, size_t *n)
             if (t->o.type != OBJ_TASK || (t->flags & TF_FINISHED)) {
                 continue;
             }
-            cls = classify(c, l, t, &dead, c->m->t_last, &waited);
+            cls = classify(c, l, t, &dead, model_proc_end(c->m, l), &waited);
             if (nv == cap) {
                 size_t nc = cap ? cap * 2 : 32;
                 struct hang *nvp = realloc(v, nc * sizeof(*nvp));

@@ -224,6 +224,8 @@ int hangs__json_report(const struct ctx *c)
         json_dispatch_ref(c, &w, l, s->id, s->kind, s->name, s->site, s->site2);
         jw_u64(&w, "ts_ns", s->ts);
         jw_u64(&w, "duration_ns", s->duration_ns);
+        jw_u64(&w, "detected_ns", s->detected_ns);
+        jw_bool(&w, "returned", s->ended);
         jw_str(&w, "backtrace", s->backtrace ? s->backtrace : "");
         if (!c->o->no_symbolize && s->backtrace != NULL && s->backtrace[0] != '\0') {
             char first[512] = "";

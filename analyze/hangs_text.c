@@ -5,6 +5,11 @@
  */
 #include "hangs_int.h"
 
+static uint64_t since_ns(uint64_t from, uint64_t to)
+{
+    return to > from ? to - from : 0;
+}
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +40,7 @@ void hangs__text_cycles(const struct ctx *c, size_t *shown)
                     model_rel_s(c->m, cy->broken_ts));
         } else {
             fprintf(c->out, ", still there at the end of the trace (%s)",
-                    fmt_dur(db, sizeof db, c->m->t_last - formed));
+                    fmt_dur(db, sizeof db, since_ns(formed, model_proc_end(c->m, l))));
         }
         fprintf(c->out, "%s\n", cy->gap ? " (gap: events were lost)" : "");
         for (k = 0; k < cy->n; k++) {
@@ -142,8 +147,19 @@ void hangs__text_stalls(const struct ctx *c, size_t *shown)
         if (s->kind == KIND_TASK) {
             fprintf(c->out, ", resumed at %s", sb2);
         }
-        fprintf(c->out, ") blocked the loop for %s at +%.6f s\n", fmt_dur(db, sizeof db, s->duration_ns),
-                model_rel_s(c->m, s->ts));
+        if (s->ended && s->duration_ns > s->detected_ns) {
+            char db2[32];
+            fprintf(c->out, ") blocked the loop for %s from +%.6f s (the watchdog caught it after %s)\n",
+                    fmt_dur(db, sizeof db, s->duration_ns), model_rel_s(c->m, s->cb_begin),
+                    fmt_dur(db2, sizeof db2, s->detected_ns));
+        } else if (s->ended) {
+            fprintf(c->out, ") blocked the loop for %s from +%.6f s\n", fmt_dur(db, sizeof db, s->duration_ns),
+                    model_rel_s(c->m, s->cb_begin));
+        } else {
+            fprintf(c->out, ") blocked the loop for at least %s (caught at +%.6f s; it had not returned when "
+                            "the trace ends)\n",
+                    fmt_dur(db, sizeof db, s->duration_ns), model_rel_s(c->m, s->ts));
+        }
         if (s->backtrace != NULL && s->backtrace[0] != '\0') {
             char first[512] = "";
             char *sym = c->o->no_symbolize ? NULL : symbolize_backtrace(s->backtrace, s->ts, first, sizeof first);
@@ -187,7 +203,7 @@ void hangs__text_stalls(const struct ctx *c, size_t *shown)
 
 void hangs__text_crashes(const struct ctx *c, size_t *shown)
 {
-    char lb[256], sb[256], sb2[256], db[32];
+    char lb[256], sb[256], sb2[256];
     size_t i;
 
     for (i = 0; i < c->m->ncrashes; i++) {
@@ -210,8 +226,11 @@ void hangs__text_crashes(const struct ctx *c, size_t *shown)
         } else {
             fprintf(c->out, " (created at %s) was running", sb);
         }
-        fprintf(c->out, " for %s when the trace ends: the likely crash or hang site\n",
-                fmt_dur(db, sizeof db, c->m->t_last - cr->begin_ts));
+        /* nothing after its callback_begin: how long it really ran is not in the trace */
+        fprintf(c->out,
+                " since +%.6f s, and still when its process's trace ends at +%.6f s (how long it ran "
+                "after that is not in the trace): the likely crash or hang site\n",
+                model_rel_s(c->m, cr->begin_ts), model_rel_s(c->m, model_proc_end(c->m, l)));
     }
 }
 

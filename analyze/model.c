@@ -307,6 +307,26 @@ struct model *model_new(const struct model_opts *opts)
     return m;
 }
 
+uint64_t model_proc_end(const struct model *m, const struct mloop *l)
+{
+    const struct mproc *p = l->proc;
+    uint64_t end = l->t_last;
+    size_t i;
+
+    if (p == NULL) {
+        return mloop_running(l) ? m->t_last : end;
+    }
+    for (i = 0; i < p->nloops; i++) {
+        if (mloop_running(p->loops[i])) {
+            return m->t_last; /* it may still be alive, blocked: to the end of the trace */
+        }
+        if (p->loops[i]->t_last > end) {
+            end = p->loops[i]->t_last;
+        }
+    }
+    return end;
+}
+
 void model_scan_deadlocks(struct model *m, uint64_t now)
 {
     size_t i;

@@ -253,6 +253,7 @@ struct mloop {
     struct util_series util;
     uint32_t cb_row;       /* timeline row + 1 for its callbacks */
     uint32_t stuck_open;   /* index + 1 in model.stucks of its episode not yet ended, 0 none */
+    uint32_t stall_open;   /* index + 1 in model.stalls of a stall inside the open callback, 0 none */
 };
 
 struct mproc {
@@ -329,7 +330,10 @@ struct stall {
     uint64_t loop_id, id;
     uint8_t kind;          /* of the running callback, if known */
     uint32_t name, site, site2; /* task name / creation site / resume site */
-    uint64_t ts, duration_ns;
+    uint64_t ts, duration_ns; /* duration_ns: the whole callback once its end was seen, else so far */
+    uint64_t detected_ns;  /* how long it had run when the watchdog caught it (the event's) */
+    uint64_t cb_begin;     /* its callback_begin, 0 unknown */
+    uint8_t ended;         /* its callback_end was seen: duration_ns is the full blocked time */
     char *backtrace;
 };
 
@@ -610,6 +614,13 @@ const struct msite *model_site(const struct model *m, uint32_t idx);
 void *model_agg_next(const struct u64map *map, size_t *iter, void *cur);
 /* "file:line (func)" or "?" */
 const char *model_site_str(const struct model *m, uint32_t idx, char *buf, size_t len);
+/*
+ * The end of l's process as the trace shows it: its last event when none of
+ * its loops still runs (it exited or was about to), else the end of the
+ * trace (it may be alive and blocked). Waits are measured to it, so a
+ * process that exited early is not measured to a later process's end.
+ */
+uint64_t model_proc_end(const struct model *m, const struct mloop *l);
 /* Seconds from the trace start, for display. */
 double model_rel_s(const struct model *m, uint64_t ts);
 

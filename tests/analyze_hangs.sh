@@ -13,8 +13,15 @@
 #    only resolver) is cancelled; the program then cancels W and exits
 #    cleanly: hangs reports the lost wakeup from when the loop ran out of
 #    work, check exits 1;
-#  - a wait whose waker the trace cannot name: reported, with the unknown
-#    edge said.
+#  - two processes in one trace: the one that exited first has its stuck
+#    task measured to its own end, not to the other's (600 ms later);
+#  - a trace captured without the vpid/procname contexts says so and how
+#    to add them;
+#  - a stall in a callback blocked 300 ms inside parse() of a program built
+#    at -O2 in a folder named libloop and started by a relative path: the
+#    STALL line gives the whole 300 ms, "blocked in" names parse at the spin
+#    line (with what was inlined there), the caller's frame names the line
+#    of the call (return address - 1), not the function inlined after it.
 # Run by `make check` (scripts/run-tests) from the repository root with sh;
 # BUILD is the build directory.
 set -u
@@ -278,9 +285,113 @@ int main(void)
 }
 EOF
 
-for p in ah_handoff ah_chan ah_lost; do
+cat >"$tmp/src/ah_early.c" <<'EOF'
+/* a task waits on an event nobody sets; the program exits at once */
+#include <loop.h>
+
+static loop_event_t *ev;
+
+static intptr_t waiter(void *arg)
+{
+    (void)arg;
+    return loop_event_wait(ev, LOOP_FOREVER); /* SITE_WAIT */
+}
+
+int main(void)
+{
+    loop_t *loop = loop_new();
+    ev = loop_event_new(loop);
+    loop_spawn(loop, waiter, NULL, "waiter");
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    return 0;
+}
+EOF
+
+cat >"$tmp/src/ah_late.c" <<'EOF'
+/* runs 600 ms after ah_early ended, in the same trace */
+#include <loop.h>
+
+static void done(loop_timer_t *t)
+{
+    loop_handle_close(&t->handle, NULL);
+}
+
+int main(void)
+{
+    loop_t *loop = loop_new();
+    loop_timer_t t;
+    loop_timer_init(loop, &t);
+    loop_timer_start(&t, done, 600, 0);
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    return loop_close(loop) == 0 ? 0 : 1;
+}
+EOF
+
+for p in ah_handoff ah_chan ah_lost ah_early ah_late; do
     build $p
 done
+
+# The stall program: built at -O2, in a folder named libloop (the default
+# clone name: no path may be taken for libloop's own), started by a relative path.
+mkdir -p "$tmp/libloop/src" "$tmp/libloop/bin" "$tmp/libloop/lib"
+ln -s "$BUILD/lib/liblooptp.so" "$tmp/libloop/lib/liblooptp.so"
+cat >"$tmp/libloop/src/ah_stall.c" <<'EOF'
+/* a timer callback blocks 300 ms inside parse(); built at -O2 */
+#include <string.h>
+#include <time.h>
+#include <loop.h>
+
+static char input[64] = "key=value;other=thing";
+static int result;
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+__attribute__((noinline)) int parse(const char *s);
+__attribute__((noinline)) int parse(const char *s)
+{
+    long start = now_ms();
+    int n = 0;
+    while (now_ms() - start < 300) { /* SITE_SPIN */
+        n += s[n % 8] == '=';
+    }
+    return n;
+}
+
+static int checksum(const char *s)
+{
+    int h = 0;
+    while (*s) {
+        h = h * 31 + *s++;
+    }
+    return h;
+}
+
+static void on_tick(loop_timer_t *t)
+{
+    int n = parse(input); /* SITE_CALL */
+    result = checksum(input) + n;
+    loop_handle_close(&t->handle, NULL);
+}
+
+int main(void)
+{
+    loop_t *loop = loop_new();
+    loop_timer_t timer;
+    loop_timer_init(loop, &timer);
+    loop_handle_set_name(&timer.handle, "tick");
+    loop_timer_start(&timer, on_tick, 1, 0);
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    return loop_close(loop) == 0 && result != 0 ? 0 : 1;
+}
+EOF
+# shellcheck disable=SC2086 # libs is a list of options
+(cd "$tmp/libloop/src" && ${CC:-cc} -std=gnu11 -O2 -g -rdynamic ${SANFLAGS:-} -I"$OLDPWD/include" \
+    -o "$tmp/libloop/bin/ah_stall" ah_stall.c "$BUILD/lib/libloop.a" $libs) || fail "cannot build ah_stall.c"
 
 # ---------------------------------------------------------------------------
 # Traces
@@ -289,6 +400,16 @@ sessiond_start
 capture handoff -- "$tmp/bin/ah_handoff"
 capture chan -- "$tmp/bin/ah_chan"
 capture lost -- "$tmp/bin/ah_lost"
+capture two -- sh -c "'$tmp/bin/ah_early'; '$tmp/bin/ah_late'"
+# without the vpid / procname contexts (loop-trace adds them; a plain session does not)
+lttng create analyze-noctx -o "$tmp/t-noctx" >/dev/null 2>&1 || fail "lttng create failed"
+lttng enable-event -u 'libloop:*' -s analyze-noctx >/dev/null 2>&1 || fail "lttng enable-event failed"
+lttng start analyze-noctx >/dev/null 2>&1 || fail "lttng start failed"
+LOOP_TRACE=1 "$tmp/bin/ah_early" 2>/dev/null
+lttng stop analyze-noctx >/dev/null 2>&1
+lttng destroy analyze-noctx >/dev/null 2>&1
+(cd "$tmp/libloop/bin" && LOOP_STALL_MS=100 "$LT" -o "$tmp/t-stall" -- ./ah_stall \
+    >"$tmp/cap-stall.out" 2>"$tmp/cap-stall.err") || fail "ah_stall under loop-trace: $(tail -n 3 "$tmp/cap-stall.err")"
 
 # Lock hand-off: no deadlock
 an hangs "$tmp/t-handoff"
@@ -338,6 +459,36 @@ out_has "1 lost wakeup" "check (lost wakeup)"
 out_lacks "leaks" "check (lost wakeup): the program cleaned up"
 an lints "$tmp/t-lost"
 out_has "lost_wakeup" "lints (lost wakeup)"
+
+# The stall: the full blocked time, the right function, -O2, relative path, a folder named libloop
+spin=$(grep -n SITE_SPIN "$tmp/libloop/src/ah_stall.c" | cut -d: -f1)
+call=$(grep -n SITE_CALL "$tmp/libloop/src/ah_stall.c" | cut -d: -f1)
+(cd "$tmp/libloop/bin" && "$A" hangs "$tmp/t-stall" >"$tmp/out" 2>"$tmp/err")
+st=$?
+expect_status 0 "hangs (stall)"
+out_has "STALL: .*timer 1 \"tick\" .*blocked the loop for [23][0-9][0-9]\.[0-9] ms from +.* (the watchdog caught it after" \
+    "hangs (stall): the whole blocked time, not the detection time"
+out_has "blocked in .*parse at .*ah_stall.c:$spin" "hangs (stall): blocked in parse(), at the spin"
+out_has "= on_tick at .*ah_stall.c:$call\$" "hangs (stall): the caller's frame names the call's line (address - 1)"
+out_lacks "= checksum" "hangs (stall): not the function inlined after the call"
+an hangs --json "$tmp/t-stall"
+json_check "s=d['stalls'][0]; assert s['returned'] and s['duration_ns']>=290000000 and s['detected_ns']<s['duration_ns'], s" \
+    "hangs --json (stall)"
+
+# Two processes in one trace: the one that exited early is measured to its own end
+an hangs --json "$tmp/t-two"
+json_check "h=[x for x in d['hung_tasks'] if x['name']=='waiter']; assert len(h)==1, d['hung_tasks']
+assert h[0]['class']=='stuck' and h[0]['waited_ns']<300000000, h[0]" \
+    "hangs --json (two processes): the early process's wait ends with it, not 600 ms later"
+an hangs "$tmp/t-two"
+out_has "STUCK: .*(ah_early).*\"waiter\"" "hangs (two processes)"
+out_lacks "note: the trace has no" "hangs (two processes): the contexts are there"
+
+# No vpid/procname contexts: said, with how to add them
+an hangs "$tmp/t-noctx"
+expect_status 0 "hangs (no contexts)"
+out_has "note: the trace has no vpid and procname contexts .*lttng add-context -u -t vpid -t vtid -t procname" \
+    "hangs (no contexts)"
 
 # The JSON documents against the published schema (when python3 has jsonschema).
 for t in chan lost handoff; do
