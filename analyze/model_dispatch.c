@@ -77,6 +77,11 @@ void model__on_handle_close(struct model *m, struct mloop *l, const struct event
     if (h == NULL) {
         return;
     }
+    if (h->flags & HF_INTERNAL) {
+        /* a task's own timeout timer, closed when libloop frees the task: not the program's */
+        model__handle_free(l, h);
+        return;
+    }
     if (!(h->flags & HF_CLOSING)) {
         l->handles_closed++;
     }

@@ -335,17 +335,13 @@ static int lock_has_waiter(const struct mloop *l, const struct mtask *t, uint64_
     return 0;
 }
 
-/* The task finished: what it held goes (its timeout timer, locks it was known to hold). */
+/* The task finished: the locks it was known to hold go (its timer at its handle_close). */
 static void task_release(struct model *m, struct mloop *l, struct mtask *t)
 {
-    struct mhandle *tm = t->timer_id ? model_handle(l, t->timer_id) : NULL;
     size_t it = 0;
     void *v;
 
-    if (tm != NULL && (tm->flags & HF_INTERNAL)) {
-        model__handle_free(l, tm);
-    }
-    t->timer_id = 0;
+    /* its timeout timer stays until its handle_close (when libloop frees the task) */
     /* locks it was known to hold are now in an unknown state */
     while (u64map_next(&l->locks, &it, NULL, &v)) {
         struct mlock *k = v;

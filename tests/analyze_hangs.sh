@@ -13,6 +13,8 @@
 #    only resolver) is cancelled; the program then cancels W and exits
 #    cleanly: hangs reports the lost wakeup from when the loop ran out of
 #    work, check exits 1;
+#  - summary counts no handle for the tasks' own timers (it said "0
+#    created, 3 closed");
 #  - two processes in one trace: the one that exited first has its stuck
 #    task measured to its own end, not to the other's (600 ms later);
 #  - a trace captured without the vpid/procname contexts says so and how
@@ -419,6 +421,11 @@ out_lacks "STUCK" "hangs (lock hand-off)"
 an check "$tmp/t-handoff"
 expect_status 0 "check (lock hand-off)"
 out_has "check: ok" "check (lock hand-off)"
+
+# Counts: the tasks' own timeout timers are neither created nor closed handles
+an summary --json "$tmp/t-handoff"
+json_check "h=d['processes'][0]['loops'][0]['handles']; assert h['created']==0 and h['closed']==0, h" \
+    "summary --json (lock hand-off): handle counts"
 
 # Three-party deadlock through a channel, cleaned up by the program
 jl=$(line_of ah_chan.c SITE_JOIN)

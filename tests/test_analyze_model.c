@@ -1610,3 +1610,64 @@ Test(analyze_model, minor2_a_wait_with_no_known_waker_says_the_edge_is_unknown, 
     cr_assert_eq(m->stucks[0].ended_ts, 0);
     model_free(m);
 }
+
+/*
+ * babeltrace2 2.0 can decode an empty string field as an earlier event's
+ * value: an unnamed timer's handle_close may then carry another's name.
+ * Names come from handle_new / handle_name only.
+ */
+Test(analyze_model, a_close_event_never_renames_a_handle_seen_made, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct event e;
+    const struct mhandle *h;
+
+    loop_start(m);
+    handle(m, 10, KIND_TIMER, "n.c", 5); /* unnamed */
+    e = ev(EV_HANDLE_CLOSE, 10);
+    e.kind = KIND_TIMER;
+    e.name = "creator"; /* what the decoder made of "" */
+    feed(m, e);
+    h = model_handle(m->loops[0], 10);
+    cr_assert_not_null(h);
+    cr_assert_str_eq(model_str(m, h->name), "", "the close event's name is not taken");
+    /* a handle made before the trace started: its close is all there is */
+    e = ev(EV_HANDLE_CLOSE, 20);
+    e.kind = KIND_TIMER;
+    e.name = "old";
+    feed(m, e);
+    h = model_handle(m->loops[0], 20);
+    cr_assert_not_null(h);
+    cr_assert_str_eq(model_str(m, h->name), "old");
+    model_finish(m);
+    model_free(m);
+}
+
+/* The watchdog catches a callback after 100 ms; it returns after 300 ms: the stall is 300 ms. */
+Test(analyze_model, a_stall_lasts_until_its_callback_returns, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct event e;
+
+    loop_start(m);
+    handle(m, 1, KIND_TIMER, "st.c", 3);
+    at(1);
+    e = ev(EV_CALLBACK_BEGIN, 1);
+    e.kind = KIND_TIMER;
+    feed(m, e);
+    at(101);
+    e = ev(EV_STALL, 1);
+    e.duration_ns = 100 * MS;
+    e.backtrace = "#0 x";
+    feed(m, e);
+    at(301);
+    e = ev(EV_CALLBACK_END, 1);
+    e.kind = KIND_TIMER;
+    feed(m, e);
+    model_finish(m);
+    cr_assert_eq(m->nstalls, 1);
+    cr_assert_eq(m->stalls[0].detected_ns, 100 * MS);
+    cr_assert_eq(m->stalls[0].duration_ns, 300 * MS);
+    cr_assert(m->stalls[0].ended);
+    model_free(m);
+}
