@@ -15,6 +15,7 @@
 #include <babeltrace2/babeltrace.h>
 
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1070,8 +1071,12 @@ static int repair_trace(struct reader *r, const char *dir, char **shadow)
                               "%lld bytes (its complete packets)",
                               dir, de->d_name, (long long)good, (long long)st.st_size);
             }
-        } else if (symlink(from, to) < 0) {
-            rc = -errno;
+        } else {
+            /* the link lives in $TMPDIR: its target must not be relative to the cwd */
+            char abs[PATH_MAX];
+            if (realpath(from, abs) == NULL || symlink(abs, to) < 0) {
+                rc = -errno;
+            }
         }
     }
     closedir(d);

@@ -19,6 +19,8 @@
 #    task measured to its own end, not to the other's (600 ms later);
 #  - a trace captured without the vpid/procname contexts says so and how
 #    to add them;
+#  - a trace with a stream file cut mid-packet, given by a relative path,
+#    is repaired and read (the repair's links were relative to the cwd);
 #  - a stall in a callback blocked 300 ms inside parse() of a program built
 #    at -O2 in a folder named libloop and started by a relative path: the
 #    STALL line gives the whole 300 ms, "blocked in" names parse at the spin
@@ -329,7 +331,32 @@ int main(void)
 }
 EOF
 
-for p in ah_handoff ah_chan ah_lost ah_early ah_late; do
+cat >"$tmp/src/ah_many.c" <<'EOF'
+/* a task that yields 3000 times: a trace of many packets */
+#include <loop.h>
+
+static intptr_t spinner(void *arg)
+{
+    int i;
+    (void)arg;
+    for (i = 0; i < 3000; i++) {
+        loop_yield();
+    }
+    return 0;
+}
+
+int main(void)
+{
+    loop_t *loop = loop_new();
+    loop_task_t *t = loop_spawn(loop, spinner, NULL, "spinner");
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    loop_task_detach(t);
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    return loop_close(loop) == 0 ? 0 : 1;
+}
+EOF
+
+for p in ah_handoff ah_chan ah_lost ah_early ah_late ah_many; do
     build $p
 done
 
@@ -402,6 +429,7 @@ sessiond_start
 capture handoff -- "$tmp/bin/ah_handoff"
 capture chan -- "$tmp/bin/ah_chan"
 capture lost -- "$tmp/bin/ah_lost"
+capture many --subbuf-size 16K --num-subbuf 8 -- "$tmp/bin/ah_many"
 capture two -- sh -c "'$tmp/bin/ah_early'; '$tmp/bin/ah_late'"
 # without the vpid / procname contexts (loop-trace adds them; a plain session does not)
 lttng create analyze-noctx -o "$tmp/t-noctx" >/dev/null 2>&1 || fail "lttng create failed"
@@ -496,6 +524,18 @@ an hangs "$tmp/t-noctx"
 expect_status 0 "hangs (no contexts)"
 out_has "note: the trace has no vpid and procname contexts .*lttng add-context -u -t vpid -t vtid -t procname" \
     "hangs (no contexts)"
+
+# A truncated trace given by a relative path: the repaired copy links to absolute paths
+mkdir -p "$tmp/rel"
+cp -r "$tmp/t-many" "$tmp/rel/t-many"
+big=$(find "$tmp/rel/t-many" -type f -name 'loop_*' ! -name '*.idx' -exec ls -S {} + | head -n 1)
+size=$(wc -c <"$big")
+[ "$size" -gt 40000 ] || note "the trace to cut has only $size bytes in its largest stream"
+truncate -s $((size / 2 + 1234)) "$big"
+(cd "$tmp/rel" && "$A" summary t-many >"$tmp/out" 2>"$tmp/err")
+st=$?
+expect_status 0 "summary of a cut trace given by a relative path"
+grep -q "truncated mid-packet" "$tmp/err" || fail "no warning about the truncated stream: $(cat "$tmp/err")"
 
 # The JSON documents against the published schema (when python3 has jsonschema).
 for t in chan lost handoff; do
