@@ -890,7 +890,7 @@ done
 find "$tmp/t-cut2" -type f -name 'loop_*' ! -name '*.idx' | while read -r f; do
     truncate -s 100 "$f"
 done
-expect_bad "no libloop events" summary "$tmp/t-cut2"
+expect_bad "cut inside their first packet" summary "$tmp/t-cut2"
 ls "${TMPDIR:-/tmp}" | grep -q '^loop-analyze-[A-Za-z0-9]\{6\}$' && note "a repaired copy was left in ${TMPDIR:-/tmp}"
 
 # ---------------------------------------------------------------------------

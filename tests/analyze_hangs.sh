@@ -537,6 +537,15 @@ st=$?
 expect_status 0 "summary of a cut trace given by a relative path"
 grep -q "truncated mid-packet" "$tmp/err" || fail "no warning about the truncated stream: $(cat "$tmp/err")"
 
+# Every stream cut inside its first packet: said so, not blamed on the event rule
+cp -r "$tmp/t-many" "$tmp/rel/t-cut2"
+find "$tmp/rel/t-cut2" -type f -name 'loop_*' ! -name '*.idx' | while read -r f; do
+    truncate -s 100 "$f"
+done
+an summary "$tmp/rel/t-cut2"
+expect_status 2 "summary (every stream cut inside its first packet)"
+grep -q "cut inside their first packet" "$tmp/err" || fail "summary (cut to nothing): $(cat "$tmp/err")"
+
 # The JSON documents against the published schema (when python3 has jsonschema).
 for t in chan lost handoff; do
     for cmd in hangs check lints; do
