@@ -143,6 +143,7 @@ void json_trace_info(const struct ctx *c, struct jw *w)
     jw_bool(w, "truncated", c->rs ? c->rs->truncated : 0);
     jw_u64(w, "anomalies", c->m->anomalies);
     jw_u64(w, "threshold_ns", c->o->threshold_ns);
+    jw_u64(w, "names_folded", c->m->names_folded);
     jw_arr(w, "notes");
     for (i = 0; i < c->nnotes; i++) {
         jw_str(w, NULL, c->notes[i]);
@@ -197,6 +198,12 @@ void text_trace_warnings(const struct ctx *c)
         fprintf(c->out, "warning: the trace is truncated; the analysis covers what could be read\n");
     }
     text_context_note(c);
+    if (m->names_folded) {
+        fprintf(c->out,
+                "note: more than %d distinct task/handle names: %" PRIu64
+                " later ones are shown as \"(other)\" (the analyzer's memory stays bounded)\n",
+                MODEL_MAX_NAMES, m->names_folded);
+    }
 }
 
 /* ---------------------------------------------------------------------- */

@@ -133,7 +133,7 @@ static void on_loop_event(struct model *m, struct mloop *l, const struct event *
     case EV_HANDLE_NAME:
         h = model__handle_get(m, l, ev->id, ev->kind, ev->ts_ns);
         if (h != NULL) {
-            h->name = model__intern(m, ev->name);
+            h->name = model__intern_name(m, ev->name);
         }
         break;
     case EV_HANDLE_START:

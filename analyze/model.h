@@ -29,6 +29,7 @@
 
 #define MODEL_TOPK 32      /* worst instances kept per finding list */
 #define MODEL_MAX_LIST 256 /* stalls, gaps, cycles, errors kept */
+#define MODEL_MAX_NAMES 65536 /* distinct task/handle names and messages kept; more show as "(other)" */
 
 struct model_opts {
     uint64_t threshold_ns; /* long waits and slow steps; default 100 ms */
@@ -480,6 +481,9 @@ struct freedleak {
 struct model {
     struct model_opts opts;
     struct strtab strs;
+    uint64_t names;          /* distinct names interned through model__intern_name */
+    uint64_t names_folded;   /* names past MODEL_MAX_NAMES shown as "(other)" */
+    uint32_t name_other;     /* the index of "(other)", 0 until needed */
     struct msite *sites;
     size_t nsites, capsites;
     struct u64map site_idx;  /* hash(file, func, line) → chain of site indexes */

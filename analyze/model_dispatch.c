@@ -33,7 +33,7 @@ void model__on_handle_new(struct model *m, struct mloop *l, const struct event *
     }
     h->flags |= HF_SEEN_NEW;
     h->kind = ev->kind < KIND_MAX ? ev->kind : KIND_NONE;
-    h->name = model__intern(m, ev->name);
+    h->name = model__intern_name(m, ev->name);
     h->site = model__site_of(m, &ev->site);
     h->parent_task = ev->parent_task;
     h->t_new = ev->ts_ns;
@@ -95,7 +95,7 @@ void model__on_handle_close(struct model *m, struct mloop *l, const struct event
      * (created before tracing started) and that has no name yet.
      */
     if (ev->name[0] != '\0' && !(h->flags & HF_SEEN_NEW) && h->name == 0) {
-        h->name = model__intern(m, ev->name);
+        h->name = model__intern_name(m, ev->name);
     }
 }
 
@@ -321,7 +321,7 @@ void model__on_slow_callback(struct model *m, struct mloop *l, const struct even
     const struct mhandle *h = model_handle(l, ev->id);
     /* the handle's own name when the trace showed it made (see on_handle_close) */
     uint32_t site = model__site_of(m, &ev->site),
-             name = h != NULL && (h->flags & HF_SEEN_NEW) ? h->name : model__intern(m, ev->name);
+             name = h != NULL && (h->flags & HF_SEEN_NEW) ? h->name : model__intern_name(m, ev->name);
     struct instance in = {l->vpid, l->loop_id, ev->id, ev->kind, 0, name, site, 0,
                           ev->ts_ns > ev->duration_ns ? ev->ts_ns - ev->duration_ns : ev->ts_ns,
                           ev->duration_ns, 0, (uint8_t)((l->flags & LF_GAP) != 0)};
@@ -369,7 +369,7 @@ void model__on_error(struct model *m, struct mloop *l, const struct event *ev)
     if (m->nerrors >= MODEL_MAX_LIST) {
         return;
     }
-    msg = model__intern(m, ev->msg);
+    msg = model__intern_name(m, ev->msg);
     e = realloc(m->errors, (m->nerrors + 1) * sizeof(*e));
     if (e == NULL) {
         m->oom = 1;

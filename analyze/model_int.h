@@ -39,6 +39,8 @@ static inline uint64_t since(uint64_t from, uint64_t to)
 
 /* model_store.c: 0 (the empty string / unknown site) and m->oom on ENOMEM */
 uint32_t model__intern(struct model *m, const char *s);
+/* For task and handle names and messages: at most MODEL_MAX_NAMES distinct, then "(other)". */
+uint32_t model__intern_name(struct model *m, const char *s);
 uint32_t model__site_of(struct model *m, const struct ev_site *s);
 /* An aggregate keyed exactly by k; created zeroed (size bytes) when absent; NULL on ENOMEM. */
 void *model__agg_get(struct model *m, struct u64map *map, struct akey k, size_t size);

@@ -86,7 +86,7 @@ void model__on_task_new(struct model *m, struct mloop *l, const struct event *ev
     }
     t->flags |= TF_SEEN_NEW;
     t->parent = ev->parent_task;
-    t->name = model__intern(m, ev->name);
+    t->name = model__intern_name(m, ev->name);
     t->site = model__site_of(m, &ev->site);
     t->t_new = ev->ts_ns;
     if (t->row != 0) {

@@ -1671,3 +1671,34 @@ Test(analyze_model, a_stall_lasts_until_its_callback_returns, .timeout = 5)
     cr_assert(m->stalls[0].ended);
     model_free(m);
 }
+
+/* 100,000 uniquely named tasks: the name table stops at MODEL_MAX_NAMES, the rest is "(other)". */
+Test(analyze_model, distinct_task_names_are_bounded_and_the_tail_folds_into_other, .timeout = 30)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct findings f;
+    char name[32];
+    uint64_t id, n = 0;
+    const struct mtask *last;
+
+    loop_start(m);
+    for (id = 10; n < MODEL_MAX_NAMES + 1000; id += 2, n++) {
+        snprintf(name, sizeof name, "conn-%llu", (unsigned long long)n);
+        spawn(m, id, name, "s.c", 5);
+        run(m, id);
+        done(m, id, TS_DONE, 0);
+    }
+    spawn(m, id, "conn-0", "s.c", 5); /* a name already known keeps its name */
+    cr_assert_str_eq(model_str(m, model_task(m->loops[0], id)->name), "conn-0");
+    last = model_task(m->loops[0], id);
+    cr_assert_not_null(last);
+    cr_assert_leq(m->strs.len, MODEL_MAX_NAMES + 16, "names kept: %zu", m->strs.len);
+    cr_assert_geq(m->names_folded, 1000);
+    spawn(m, id + 2, "conn-new", "s.c", 5);
+    cr_assert_str_eq(model_str(m, model_task(m->loops[0], id + 2)->name), "(other)");
+    feed(m, ev(EV_RUN_END, 0));
+    model_finish(m);
+    cr_assert_eq(findings_count(&c, &f), 0);
+    model_free(m);
+}
