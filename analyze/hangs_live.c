@@ -50,6 +50,17 @@ int hangs_live_poll(const struct ctx *c, struct live_state *s, uint64_t now)
         fputc('\n', c->out);
     }
     s->cycles_shown = c->m->ncycles;
+    for (i = s->stucks_shown; i < c->m->nstucks; i++) {
+        const struct mstuck *e = &c->m->stucks[i];
+        const struct mloop *l = model_loop(c->m, e->vpid, e->loop_id);
+        if (l == NULL) {
+            continue;
+        }
+        fprintf(c->out, "live: HANG: %s: the loop ran out of work with %" PRIu64 " task%s waiting%s\n",
+                describe_loop(c, l, lb, sizeof lb), e->count, e->count == 1 ? "" : "s",
+                e->ncycle ? " (a cycle through them: see hangs)" : "");
+    }
+    s->stucks_shown = c->m->nstucks;
     for (i = 0; i < c->m->nloops; i++) {
         struct mloop *l = c->m->loops[i];
         it = 0;

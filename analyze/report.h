@@ -59,6 +59,7 @@ int report_profile(const struct ctx *c);
 struct live_state {
     struct u64map seen;
     size_t cycles_shown;
+    size_t stucks_shown;   /* loops out of work already printed */
     uint64_t last_scan;
 };
 int hangs_live_poll(const struct ctx *c, struct live_state *s, uint64_t now);
