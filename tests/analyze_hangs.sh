@@ -393,17 +393,17 @@ __attribute__((noinline)) int parse(const char *s)
 
 static int checksum(const char *s)
 {
-    int h = 0;
+    unsigned h = 0;
     while (*s) {
-        h = h * 31 + *s++;
+        h = h * 31 + (unsigned char)*s++;
     }
-    return h;
+    return (int)(h & 0x7fffffff);
 }
 
 static void on_tick(loop_timer_t *t)
 {
     int n = parse(input); /* SITE_CALL */
-    result = checksum(input) + n;
+    result = checksum(input) + (n & 1) + 1;
     loop_handle_close(&t->handle, NULL);
 }
 
