@@ -80,6 +80,10 @@ static void on_loop_event(struct model *m, struct mloop *l, const struct event *
         l->last_rc = ev->rc;
         /* the loop stopped: tasks blocked on each other stay so */
         model__check_deadlocks(m, l, ev->ts_ns, 0);
+        /* an older libloop (no loop_stuck): loop_run returned 0 (nothing alive) with tasks unfinished */
+        if (ev->rc == 0 && (l->flags & LF_SEEN_NEW) && l->format_minor < 2) {
+            model__stuck_from_run_end(m, l, ev->ts_ns);
+        }
         break;
     case EV_ITER_BEGIN:
         if (l->iters > 0 && l->t_iter != 0 && ev->ts_ns >= l->t_iter) {

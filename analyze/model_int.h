@@ -92,6 +92,8 @@ void model__sync_finish(struct model *m, struct mloop *l);
 /* model_stuck.c (format minor 2) */
 void model__on_lock_handoff(struct model *m, struct mloop *l, const struct event *ev);
 void model__on_loop_stuck(struct model *m, struct mloop *l, const struct event *ev);
+/* Older traces: a run_end with rc 0 while tasks are unfinished is the same fact as loop_stuck. */
+void model__stuck_from_run_end(struct model *m, struct mloop *l, uint64_t ts);
 /* A task of l was woken at ts: ends the loop's open stuck episode. */
 void model__stuck_woken(struct model *m, struct mloop *l, const struct mtask *t, uint64_t ts);
 /* Remember id among the tasks completing waits on side 0 (receive-like) or 1 (channel send) of s. */

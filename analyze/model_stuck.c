@@ -5,7 +5,9 @@
  *    (model_lock_owner_for);
  *  - loop_stuck: loop_run ran out of work with tasks waiting. Nothing can
  *    wake them: a hang by definition, recorded as an episode (struct
- *    mstuck) that stays a finding when the program then cancels them.
+ *    mstuck) that stays a finding when the program then cancels them. In a
+ *    loop whose loop_new says an older minor, the same fact is read from a
+ *    run_end with rc 0 (nothing alive) while tasks are unfinished.
  *
  * An episode keeps, per waiting task (the first STUCK_MAX_TASKS by id), the
  * tasks that could complete its wait as far as the trace tells (the joined
@@ -288,6 +290,28 @@ void model__on_loop_stuck(struct model *m, struct mloop *l, const struct event *
         }
     }
     l->stuck_open = (uint32_t)m->nstucks;
+}
+
+void model__stuck_from_run_end(struct model *m, struct mloop *l, uint64_t ts)
+{
+    struct event ev;
+    size_t it = 0;
+    uint64_t n = 0;
+    void *p;
+
+    while (u64map_next(&l->objs, &it, NULL, &p)) {
+        const struct mtask *t = p;
+        n += t->o.type == OBJ_TASK && !(t->flags & TF_FINISHED);
+    }
+    if (n == 0) {
+        return;
+    }
+    memset(&ev, 0, sizeof ev);
+    ev.type = EV_LOOP_STUCK;
+    ev.ts_ns = ts;
+    ev.loop_id = l->loop_id;
+    ev.count = n;
+    model__on_loop_stuck(m, l, &ev);
 }
 
 /* A task of loop l was woken: the loop's open episode (if any) ends here. */

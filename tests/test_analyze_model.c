@@ -1400,7 +1400,7 @@ static void handoff_then_join(struct model *m, int with_event)
 {
     struct event e;
 
-    loop_start(m);
+    loop_start_minor(m, 2);
     spawn(m, 3, "A", "h.c", 1);
     spawn(m, 5, "B", "h.c", 2);
     spawn(m, 7, "C", "h.c", 3);
@@ -1486,7 +1486,7 @@ Test(analyze_model, minor2_a_cycle_through_a_channel_is_found_when_the_loop_runs
     const struct mstuck *e;
     size_t i;
 
-    loop_start(m);
+    loop_start_minor(m, 2);
     sync_by(m, 1, SYNC_LOCK, 0, 1);
     spawn(m, 3, "A", "s.c", 10);
     spawn(m, 5, "D", "s.c", 11);
@@ -1556,7 +1556,7 @@ Test(analyze_model, minor2_a_lost_wakeup_is_kept_after_the_program_cleans_up, .t
     struct findings f;
     struct event x;
 
-    loop_start(m);
+    loop_start_minor(m, 2);
     spawn(m, 3, "R", "f.c", 1);
     run(m, 3);
     sync_by(m, 9, SYNC_FUTURE, 3, 2);
@@ -1598,7 +1598,7 @@ Test(analyze_model, minor2_a_wait_with_no_known_waker_says_the_edge_is_unknown, 
 {
     struct model *m = new_model();
 
-    loop_start(m);
+    loop_start_minor(m, 2);
     sync_by(m, 9, SYNC_CHANNEL, 0, 1);
     spawn(m, 3, "rx", "u.c", 1);
     run(m, 3);
@@ -1616,6 +1616,38 @@ Test(analyze_model, minor2_a_wait_with_no_known_waker_says_the_edge_is_unknown, 
  * value: an unnamed timer's handle_close may then carry another's name.
  * Names come from handle_new / handle_name only.
  */
+/* An older libloop (minor 1, no loop_stuck): run_end with rc 0 and a task waiting is the same fact. */
+Test(analyze_model, minor1_run_end_with_tasks_waiting_is_a_loop_out_of_work, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct findings f;
+    struct event e;
+
+    loop_start_minor(m, 1);
+    sync_by(m, 9, SYNC_EVENT, 0, 1);
+    spawn(m, 3, "w", "o.c", 1);
+    run(m, 3);
+    suspend(m, 3, WAIT_EVENT, 9, -1, "o.c", 5, "w");
+    e = ev(EV_RUN_END, 0);
+    e.rc = 0;
+    feed(m, e);
+    cr_assert_eq(m->nstucks, 1);
+    cr_assert_eq(m->stucks[0].count, 1);
+    /* the program cancels it: still a finding */
+    feed(m, ev(EV_RUN_BEGIN, 0));
+    feed(m, ev(EV_TASK_CANCEL, 3));
+    ready(m, 3, KIND_NONE, 0);
+    run(m, 3);
+    done(m, 3, TS_CANCELLED, -ECANCELED);
+    feed(m, ev(EV_RUN_END, 0));
+    model_finish(m);
+    cr_assert_eq(m->nstucks, 1, "the second run_end has nothing waiting");
+    cr_assert_eq(findings_count(&c, &f), 0);
+    cr_assert_eq(f.ran_out, 1);
+    model_free(m);
+}
+
 Test(analyze_model, a_close_event_never_renames_a_handle_seen_made, .timeout = 5)
 {
     struct model *m = new_model();
