@@ -119,7 +119,8 @@ void model__on_task_ready(struct model *m, struct mloop *l, const struct event *
         }
         /* a task woke a waiter on a sync object: it can complete such waits */
         if (ev->kind == KIND_TASK && ev->by_id != 0 && ev->by_id != t->o.id &&
-            t->wait_kind != WAIT_LOCK && t->wait_kind != WAIT_JOIN &&
+            (t->wait_kind == WAIT_FUTURE || t->wait_kind == WAIT_EVENT || t->wait_kind == WAIT_CHAN_SEND ||
+             t->wait_kind == WAIT_CHAN_RECV || t->wait_kind == WAIT_GROUP) &&
             !((t->flags & TF_CANCEL_REQ) && t->cancel_by == ev->by_id && t->t_cancel >= t->t_state)) {
             model__sync_user(model_sync(l, t->wait_obj), t->wait_kind == WAIT_CHAN_SEND, ev->by_id);
         }
