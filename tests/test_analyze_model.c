@@ -1616,6 +1616,53 @@ Test(analyze_model, minor2_a_wait_with_no_known_waker_says_the_edge_is_unknown, 
  * value: an unnamed timer's handle_close may then carry another's name.
  * Names come from handle_new / handle_name only.
  */
+/*
+ * P (3) waits on group 9; its child C (5, spawned into the group) waits on
+ * event 11 that only P was seen setting before: a cycle through a group edge
+ * and a "seen completing" edge.
+ */
+Test(analyze_model, minor2_cycles_close_through_groups_and_past_setters, .timeout = 5)
+{
+    struct model *m = new_model();
+    const struct mstuck *e;
+    struct event x;
+    size_t i;
+
+    loop_start_minor(m, 2);
+    sync_by(m, 11, SYNC_EVENT, 0, 1);
+    spawn(m, 7, "early", "g.c", 2);
+    run(m, 7);
+    suspend(m, 7, WAIT_EVENT, 11, -1, "g.c", 3, "early");
+    spawn(m, 3, "P", "g.c", 4);
+    run(m, 3);
+    ready(m, 7, KIND_TASK, 3); /* P set the event once: it can set it */
+    sync_by(m, 9, SYNC_GROUP, 3, 5);
+    spawn(m, 5, "C", "g.c", 6);
+    x = ev(EV_TASK_DETACH, 5);
+    x.group_id = 9;
+    feed(m, x);
+    suspend(m, 3, WAIT_GROUP, 9, -1, "g.c", 7, "P");
+    run(m, 7);
+    done(m, 7, TS_DONE, 0);
+    run(m, 5);
+    suspend(m, 5, WAIT_EVENT, 11, -1, "g.c", 8, "C");
+    stuck(m, 2);
+    model_finish(m);
+    cr_assert_eq(m->nstucks, 1);
+    e = &m->stucks[0];
+    cr_assert_eq(e->ncycle, 2);
+    for (i = 0; i < e->n; i++) {
+        if (e->tasks[i].task == 3) {
+            cr_assert_eq(e->tasks[i].next, 5);
+            cr_assert_eq(e->tasks[i].next_how, WK_CHILD);
+        } else {
+            cr_assert_eq(e->tasks[i].next, 3);
+            cr_assert_eq(e->tasks[i].next_how, WK_USER);
+        }
+    }
+    model_free(m);
+}
+
 /* An older libloop (minor 1, no loop_stuck): run_end with rc 0 and a task waiting is the same fact. */
 Test(analyze_model, minor1_run_end_with_tasks_waiting_is_a_loop_out_of_work, .timeout = 5)
 {
