@@ -3,7 +3,7 @@
 #   make check              run every test (SANITIZE=address,undefined or thread for sanitizers)
 #   make bench              run the benchmarks side by side with libuv, libev, libevent
 #   make demo               the end-to-end demo
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (make uninstall with the same variables)
 # Conventions: every libloop/PART/*.c and the arch's libloop/task/arch/*.S go into
 # libloop (docs/architecture.md names the parts);
 # examples/NAME.c, tools/NAME.c become build/bin/NAME; tests/test_*.c are Criterion
@@ -28,6 +28,11 @@ OPT      ?= -O2 -g
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ilibloop -I.
 CFLAGS   += -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden $(SANFLAGS)
+# Probe big frames page by page, so that a task frame larger than its stack's guard
+# hits the guard (the overflow report, libloop/task/stack.h) instead of jumping it.
+STACK_CLASH := $(shell $(CC) -fstack-clash-protection -Werror -x c -c /dev/null -o /dev/null \
+                 2>/dev/null && echo -fstack-clash-protection)
+CFLAGS   += $(STACK_CLASH)
 LDFLAGS  += $(SANFLAGS)
 LIBS     := -lpthread -ldl $(shell pkg-config --libs libzstd 2>/dev/null || echo -lzstd)
 
@@ -96,15 +101,65 @@ check: all $(TESTS) $(CHECK_DEPS)
 demo: all $(DEMO_DEPS)
 	@BUILD=$(BUILD) scripts/demo
 
+# Install like a package (README: "Installing, man pages, gdb"): the tools only in bin/, the
+# headers in include/libloop/ (libloop.pc's Cflags keep `#include <loop.h>`),
+# share/libloop/ for the JSON schema, the Trace Compass XML and the gdb
+# extension (auto-loaded for libloop.so), man pages, docs. `make uninstall`
+# removes exactly what `make install` wrote (INSTALLED_FILES).
+bindir     := $(PREFIX)/bin
+libdir     := $(PREFIX)/lib
+incdir     := $(PREFIX)/include/libloop
+datadir    := $(PREFIX)/share/libloop
+mandir     := $(PREFIX)/share/man
+docdir     := $(PREFIX)/share/doc/libloop
+gdbautodir := $(PREFIX)/share/gdb/auto-load$(libdir)
+INSTALL_BIN  = $(BUILD)/bin/loopctl $(INSTALL_PROGRAMS)
+INSTALL_HDRS := $(wildcard include/*.h)
+INSTALL_MAN1 := $(wildcard man/*.1)
+INSTALL_MAN7 := $(wildcard man/*.7)
+INSTALL_DOCS := README.md $(wildcard docs/*.md)
+INSTALLED_FILES = $(addprefix $(bindir)/,$(notdir $(INSTALL_BIN))) \
+    $(addprefix $(incdir)/,$(notdir $(INSTALL_HDRS))) \
+    $(libdir)/libloop.a $(libdir)/libloop.so.0 $(libdir)/libloop.so $(libdir)/liblooptp.so \
+    $(libdir)/pkgconfig/libloop.pc $(libdir)/babeltrace2/plugins/babeltrace-plugin-libloop.so \
+    $(datadir)/loop-analyze.schema.json $(datadir)/tracecompass/libloop.xml \
+    $(datadir)/gdb/libloop_gdb.py $(gdbautodir)/libloop.so.0-gdb.py \
+    $(addprefix $(mandir)/man1/,$(notdir $(INSTALL_MAN1))) \
+    $(addprefix $(mandir)/man7/,$(notdir $(INSTALL_MAN7))) \
+    $(addprefix $(docdir)/,$(notdir $(INSTALL_DOCS)))
+# loop-analyze --help names the installed schema.
+$(BUILD)/obj/analyze/main.o: CPPFLAGS += -DLOOP_DATADIR='"$(datadir)"'
+
+.PHONY: uninstall
 install: all
-	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
-	install -m 644 include/*.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libloop.so.0
-	ln -sf libloop.so.0 $(DESTDIR)$(PREFIX)/lib/libloop.so
-	for f in $(wildcard $(BUILD)/lib/liblooptp.so); do install -m 755 $$f $(DESTDIR)$(PREFIX)/lib/; done
-	for f in $(PROGRAMS) $(INSTALL_PROGRAMS) $(SCRIPTS); do install -m 755 $$f $(DESTDIR)$(PREFIX)/bin/; done
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBS@|$(LIBS)|g' libloop.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/libloop.pc
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(incdir) $(DESTDIR)$(libdir)/pkgconfig \
+	    $(DESTDIR)$(datadir)/gdb $(DESTDIR)$(datadir)/tracecompass $(DESTDIR)$(gdbautodir) \
+	    $(DESTDIR)$(mandir)/man1 $(DESTDIR)$(mandir)/man7 $(DESTDIR)$(docdir)
+	install -m 755 $(INSTALL_BIN) $(DESTDIR)$(bindir)/
+	install -m 644 $(INSTALL_HDRS) $(DESTDIR)$(incdir)/
+	install -m 644 $(LIB_A) $(DESTDIR)$(libdir)/
+	install -m 755 $(LIB_SO) $(DESTDIR)$(libdir)/libloop.so.0
+	ln -sf libloop.so.0 $(DESTDIR)$(libdir)/libloop.so
+	install -m 755 $(BUILD)/lib/liblooptp.so $(DESTDIR)$(libdir)/
+	install -d $(DESTDIR)$(libdir)/babeltrace2/plugins
+	install -m 755 $(ANALYZE_PLUGIN) $(DESTDIR)$(libdir)/babeltrace2/plugins/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBS@|$(LIBS)|g' libloop.pc.in \
+	    > $(DESTDIR)$(libdir)/pkgconfig/libloop.pc
+	install -m 644 analyze/loop-analyze.schema.json $(DESTDIR)$(datadir)/
+	install -m 644 tracecompass/libloop.xml $(DESTDIR)$(datadir)/tracecompass/
+	install -m 644 tools/gdb/libloop_gdb.py $(DESTDIR)$(datadir)/gdb/
+	sed -e 's|@DATADIR@|$(datadir)|g' tools/gdb/libloop.so-gdb.py.in \
+	    > $(DESTDIR)$(gdbautodir)/libloop.so.0-gdb.py
+	install -m 644 $(INSTALL_MAN1) $(DESTDIR)$(mandir)/man1/
+	install -m 644 $(INSTALL_MAN7) $(DESTDIR)$(mandir)/man7/
+	install -m 644 $(INSTALL_DOCS) $(DESTDIR)$(docdir)/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED_FILES))
+	-rmdir $(DESTDIR)$(incdir) $(DESTDIR)$(libdir)/babeltrace2/plugins \
+	    $(DESTDIR)$(libdir)/babeltrace2 $(DESTDIR)$(datadir)/gdb $(DESTDIR)$(datadir)/tracecompass \
+	    $(DESTDIR)$(datadir) $(DESTDIR)$(docdir) 2>/dev/null
+	-cd $(DESTDIR)$(PREFIX)/share/gdb/auto-load && rmdir -p .$(libdir) 2>/dev/null; true
 
 clean:
 	rm -rf build

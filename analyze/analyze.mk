@@ -52,3 +52,12 @@ install: analyze-install-plugin
 analyze-install-plugin: $(ANALYZE_PLUGIN)
 	install -d $(DESTDIR)$(PREFIX)/lib/babeltrace2/plugins
 	install -m 755 $(ANALYZE_PLUGIN) $(DESTDIR)$(PREFIX)/lib/babeltrace2/plugins/
+
+# The HTML timeline's viewer, compiled in as a string (timeline_html.c).
+ANALYZE_GEN := $(BUILD)/gen/timeline_view.h
+$(ANALYZE_GEN): analyze/timeline_view.js
+	@mkdir -p $(@D)
+	{ printf 'static const char TIMELINE_VIEW_JS[] =\n'; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $<; printf ';\n'; } > $@
+$(BUILD)/obj/analyze/timeline_html.o: $(ANALYZE_GEN)
+$(BUILD)/obj/analyze/timeline_html.o: CPPFLAGS += -I$(BUILD)/gen

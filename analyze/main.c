@@ -9,6 +9,7 @@
  * (out of memory).
  */
 #include "report.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -22,8 +23,13 @@
 #define EXIT_BADINPUT 2
 #define EXIT_INTERNAL 3
 
-static const char *const commands[] = {"summary", "timeline", "hangs", "lints",
-                                       "leaks",   "profile",  "check", NULL};
+static const char *const commands[] = {"summary", "timeline", "hangs", "lints", "leaks",
+                                       "profile", "check",    "tree",  "why",   NULL};
+
+/* Where make install puts the JSON schema (the top Makefile passes it). */
+#ifndef LOOP_DATADIR
+#define LOOP_DATADIR "/usr/local/share/libloop"
+#endif
 
 static void usage(FILE *f)
 {
@@ -34,7 +40,10 @@ static void usage(FILE *f)
             "commands:\n"
             "  summary    processes, loops, counts, utilization, the worst findings\n"
             "  timeline   each task's life as intervals: table and ASCII Gantt;\n"
-            "             --chrome FILE (Chrome/Perfetto JSON), --html FILE (SVG page)\n"
+            "             --chrome FILE (Chrome/Perfetto JSON), --html FILE (a page to zoom)\n"
+            "  tree       each loop's tasks as a spawn tree: state, time, what each waits on\n"
+            "  why TASK   the chain of wakeups and waits that decided when TASK (an id or a\n"
+            "             name) ran and finished, and where its time went\n"
             "  hangs      deadlock cycles, tasks blocked at the end with their wait-for chain,\n"
             "             long waits, stalls with their backtrace\n"
             "  lints      lost wakeups, self-wakes, never-yielding steps, unobserved cancels/errors\n"
@@ -43,7 +52,9 @@ static void usage(FILE *f)
             "             percentiles, loop utilization; --folded for flame graphs\n"
             "  check      exit 1 when any hang, deadlock, stall or leak is found, else 0\n"
             "options:\n"
-            "  --json             one JSON document (schema: docs/analyze.md)\n"
+            "  --json             one JSON document; its schema: "
+            LOOP_DATADIR "/loop-analyze.schema.json\n"
+            "                     (analyze/loop-analyze.schema.json in the source tree)\n"
             "  --pid PID          only this process (vpid)\n"
             "  --loop ID          only this loop id\n"
             "  --threshold DUR    slow steps, long waits, hangs (default 100ms; 2s, 500us, 10ms)\n"
@@ -52,6 +63,11 @@ static void usage(FILE *f)
             "  --html FILE        timeline: write a self-contained HTML page\n"
             "  --width N          timeline: Gantt width in columns (default 72)\n"
             "  --all              timeline: every task (default: the first 100 per loop)\n"
+            "  --from T, --to T   timeline: only [T, T] from the trace's start (1.5s, 200ms)\n"
+            "  --max-events N     timeline --chrome: at most N events (default 500000)\n"
+            "  --flame FILE       profile: an SVG flame graph of CPU time by task and site\n"
+            "  --wait-flame FILE  profile: an SVG flame graph of waiting time by await site\n"
+            "  --speedscope FILE  profile: the CPU profile for speedscope (speedscope.app)\n"
             "  --folded           profile: folded stacks (flamegraph.pl, speedscope)\n"
             "  --ignore-version   read traces of an unknown trace-format version anyway\n"
             "  --no-symbolize     print stall backtraces as recorded (default: addr2line\n"
@@ -59,6 +75,7 @@ static void usage(FILE *f)
             "  --jobs N           threads decoding the traces of several processes (default:\n"
             "                     the online CPUs, at most one per trace; 1: one thread)\n"
             "  -v, --verbose      babeltrace2 warnings on stderr\n"
+            "  -q, --quiet        no progress line (it is shown only when stderr is a terminal)\n"
             "exit status: 0 ok, 1 check found problems, 2 bad usage or input, 3 internal error\n");
 }
 
@@ -119,6 +136,7 @@ struct feed {
     struct model *m;
     const struct ctx *c;
     struct live_state *live; /* hangs on an lttng-live session: report as they appear */
+    struct progress progress;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -137,6 +155,7 @@ static int on_event(const struct event *ev, void *arg)
     if (interrupted) {
         return -EINTR;
     }
+    progress_event(&f->progress, ev->ts_ns);
     rc = model_feed(f->m, ev);
     if (rc == 0 && f->live != NULL && ev->ts_ns != 0) {
         rc = hangs_live_poll(f->c, f->live, ev->ts_ns);
@@ -164,7 +183,7 @@ int main(int argc, char **argv)
     char err[1024];
     size_t ninputs = 0, i;
     uint64_t findings = 0;
-    int rc, status = 0, argi, jobs = 0;
+    int rc, status = 0, argi, jobs = 0, quiet = 0;
 
     memset(&o, 0, sizeof o);
     o.threshold_ns = 100 * 1000 * 1000;
@@ -207,6 +226,8 @@ int main(int argc, char **argv)
             o.all = 1;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             o.verbose = 1;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            quiet = 1;
         } else if (strcmp(a, "--no-symbolize") == 0) {
             o.no_symbolize = 1;
         } else if (strcmp(a, "--ignore-version") == 0) {
@@ -248,12 +269,39 @@ int main(int argc, char **argv)
                 goto out;
             }
             o.width = (int)wv;
+        } else if (strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) {
+            uint64_t tv;
+            NEED_VAL();
+            if (parse_duration(val, &tv) < 0 || tv > INT64_MAX) {
+                status = bad(a[2] == 'f' ? "--from: a time from the trace's start (1.5s, 200ms): %s"
+                                         : "--to: a time from the trace's start (1.5s, 200ms): %s",
+                             val);
+                goto out;
+            }
+            *(a[2] == 'f' ? &o.from_ns : &o.to_ns) = (int64_t)tv;
+        } else if (strcmp(a, "--max-events") == 0) {
+            int64_t mv;
+            NEED_VAL();
+            if (parse_i64(val, &mv) < 0 || mv < 1) {
+                status = bad("--max-events: a positive number of events: %s", val);
+                goto out;
+            }
+            o.max_events = (uint64_t)mv;
         } else if (strcmp(a, "--chrome") == 0) {
             NEED_VAL();
             o.chrome = val;
         } else if (strcmp(a, "--html") == 0) {
             NEED_VAL();
             o.html = val;
+        } else if (strcmp(a, "--flame") == 0) {
+            NEED_VAL();
+            o.flame = val;
+        } else if (strcmp(a, "--wait-flame") == 0) {
+            NEED_VAL();
+            o.wait_flame = val;
+        } else if (strcmp(a, "--speedscope") == 0) {
+            NEED_VAL();
+            o.speedscope = val;
         } else if (strcmp(a, "--live") == 0) {
             NEED_VAL();
             inputs[ninputs++] = val;
@@ -264,6 +312,8 @@ int main(int argc, char **argv)
         } else if (a[0] == '-' && a[1] != '\0') {
             status = bad("unknown option %s (see loop-analyze --help)", a);
             goto out;
+        } else if (strcmp(o.command, "why") == 0 && o.task == NULL) {
+            o.task = a; /* why TASK TRACE... */
         } else {
             inputs[ninputs++] = a;
         }
@@ -271,6 +321,18 @@ int main(int argc, char **argv)
     }
     if (ninputs == 0) {
         status = bad("%s: no trace given (loop-analyze COMMAND [options] TRACE...)", o.command);
+        goto out;
+    }
+    if (o.to_ns != 0 && o.to_ns <= o.from_ns) {
+        status = bad("--to must be after --from%s", "");
+        goto out;
+    }
+    if ((o.flame || o.wait_flame || o.speedscope) && strcmp(o.command, "profile") != 0) {
+        status = bad("--flame, --wait-flame and --speedscope belong to the profile command (not %s)", o.command);
+        goto out;
+    }
+    if (strcmp(o.command, "why") == 0 && o.task == NULL) {
+        status = bad("why: which task? (loop-analyze why TASK TRACE..., TASK an id or a name)%s", "");
         goto out;
     }
     if ((o.chrome || o.html) && strcmp(o.command, "timeline") != 0) {
@@ -298,7 +360,8 @@ int main(int argc, char **argv)
     }
     memset(&mo, 0, sizeof mo);
     mo.threshold_ns = o.threshold_ns;
-    mo.keep_intervals = strcmp(o.command, "timeline") == 0;
+    mo.keep_intervals = strcmp(o.command, "timeline") == 0 || strcmp(o.command, "tree") == 0 ||
+                        strcmp(o.command, "why") == 0;
     mo.pid = o.pid;
     mo.loop = o.loop;
     m = model_new(&mo);
@@ -319,7 +382,9 @@ int main(int argc, char **argv)
     feed.c = &c;
     feed.live = strcmp(o.command, "hangs") == 0 && !o.json && is_url(inputs[0]) ? &live : NULL;
     signal(SIGINT, on_sigint);
+    progress_open(&feed.progress, inputs, ninputs, !quiet && !is_url(inputs[0]));
     rc = reader_run(r, on_event, &feed);
+    progress_close(&feed.progress);
     hangs_live_free(&live);
     if (rc == -ENOMEM) {
         fprintf(stderr, "loop-analyze: out of memory while reading the trace\n");
@@ -384,6 +449,10 @@ int main(int argc, char **argv)
         rc = report_leaks(&c);
     } else if (strcmp(o.command, "profile") == 0) {
         rc = report_profile(&c);
+    } else if (strcmp(o.command, "tree") == 0) {
+        rc = report_tree(&c);
+    } else if (strcmp(o.command, "why") == 0) {
+        rc = report_why(&c);
     } else {
         rc = report_check(&c, &findings);
         if (rc == 0 && findings > 0) {

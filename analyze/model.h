@@ -83,6 +83,8 @@ struct mtask {
     uint64_t timer_id;     /* its internal timeout timer (a handle id) */
     uint64_t group_id;     /* task_detach: the owning group, 0 for loop_task_detach */
     uint64_t t_freed;      /* TF_WAIT_FREED: when the awaited object was freed */
+    uint64_t wake_by;      /* who made it ready last (task or handle id), with wake_kind */
+    uint8_t wake_kind;     /* KIND_TASK, KIND_TIMER...: what kind wake_by is; 0 unknown */
     int32_t err;
     uint32_t row;          /* timeline row + 1, 0 if none */
 };
@@ -535,7 +537,7 @@ struct model {
 /* Timeline */
 enum row_type { ROW_TASK = 1, ROW_LOOP = 2 };
 enum ival_state {
-    IV_READY = 1,
+    IV_READY = 1,    /* kind, obj: what woke it (wake_kind, wake_by) */
     IV_RUN = 2,
     IV_WAIT = 3,
     IV_CALLBACK = 4, /* on a loop row */
@@ -553,6 +555,7 @@ struct trow {
     uint32_t end_site;
     uint32_t end_obj_site; /* the awaited object's creation site, 0 unknown */
     uint64_t end_obj;
+    uint64_t parent;       /* the spawning task, 0 when spawned outside tasks */
 };
 
 struct ival {
@@ -560,7 +563,8 @@ struct ival {
     uint64_t obj;          /* wait object, or the callback's id */
     uint32_t row;          /* index */
     uint32_t site;         /* await site, or the callback handle's site */
-    uint32_t obj_site;     /* IV_WAIT: the awaited sync object's creation site, 0 unknown */
+    uint32_t obj_site;     /* IV_WAIT: the awaited sync object's creation site, 0 unknown;
+                              IV_CALLBACK: the handle's or task's name (strtab) */
     uint8_t state;         /* enum ival_state */
     uint8_t kind;          /* wait kind, or callback kind */
 };

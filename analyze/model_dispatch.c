@@ -211,7 +211,13 @@ void model__on_callback_end(struct model *m, struct mloop *l, const struct event
             h->callbacks++;
         }
     }
-    model__ival_add(m, model__loop_row(m, l), IV_CALLBACK, ev->kind, l->cb_begin, ev->ts_ns, ev->id, site);
+    {
+        struct ival *v = model__ival_add(m, model__loop_row(m, l), IV_CALLBACK, ev->kind, l->cb_begin,
+                                         ev->ts_ns, ev->id, site);
+        if (v != NULL) {
+            v->obj_site = name; /* IV_CALLBACK: the handle's or task's name (strtab) */
+        }
+    }
     if (p != NULL && hist_add(&p->step, d) < 0) {
         m->oom = 1;
     }

@@ -21,7 +21,7 @@ void model__task_close_state(struct model *m, struct mtask *t, uint64_t ts)
     switch (t->state) {
     case TS_READY:
         t->ready_ns += since(t->t_state, ts);
-        model__ival_add(m, t->row, IV_READY, 0, t->t_state, ts, 0, 0);
+        model__ival_add(m, t->row, IV_READY, t->wake_kind, t->t_state, ts, t->wake_by, 0);
         break;
     case TS_RUNNING:
         model__ival_add(m, t->row, IV_RUN, 0, t->t_state, ts, 0, t->wait_site);
@@ -93,6 +93,7 @@ void model__on_task_new(struct model *m, struct mloop *l, const struct event *ev
         m->rows[t->row - 1].name = t->name;
         m->rows[t->row - 1].site = t->site;
         m->rows[t->row - 1].t_begin = ev->ts_ns;
+        m->rows[t->row - 1].parent = ev->parent_task;
     }
     l->tasks_new++;
     l->last_task_new_id = ev->id;
@@ -141,6 +142,8 @@ void model__on_task_ready(struct model *m, struct mloop *l, const struct event *
         t->self_wakes++;
     }
     model__task_close_state(m, t, ev->ts_ns);
+    t->wake_kind = ev->kind;
+    t->wake_by = ev->by_id;
     t->state = TS_READY;
     t->t_state = ev->ts_ns;
     t->t_ready = ev->ts_ns;

@@ -19,6 +19,7 @@
 #include <babeltrace2/babeltrace.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -226,6 +227,13 @@ static bt_component_class_sink_consume_method_status report(bt_self_component *c
         return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
     }
     if (findings > 0) {
+        /* The line that matters, before babeltrace2's error stack (the only
+         * way a sink can make babeltrace2 exit non-zero). */
+        fprintf(stderr,
+                "sink.libloop.check: FAIL: %llu finding(s), listed on stdout (babeltrace2's "
+                "error report below only says that the check failed)\n",
+                (unsigned long long)findings);
+        fflush(stderr);
         BT_CURRENT_THREAD_ERROR_APPEND_CAUSE_FROM_COMPONENT(comp, "libloop check: %llu finding(s)",
                                                             (unsigned long long)findings);
         return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_ERROR;
@@ -268,18 +276,38 @@ static bt_component_class_sink_consume_method_status sink_consume(bt_self_compon
     return BT_COMPONENT_CLASS_SINK_CONSUME_METHOD_STATUS_OK;
 }
 
-#define LIBLOOP_SINK(_name, _descr)                                                       \
+/* babeltrace2 help sink.libloop.NAME: the parameters (all optional). */
+#define PARAMS_HELP                                                                         \
+    "Parameters (all optional; --params='threshold=\"2s\",pid=42'):\n"                    \
+    "  threshold=DUR   slow steps, long waits, hangs: a string \"2s\", \"100ms\", \"500us\"\n" \
+    "                  or an integer in ns (default 100ms)\n"                                \
+    "  pid=PID         only this process (vpid)\n"                                          \
+    "  loop=ID         only this loop id\n"                                                 \
+    "  json=true       one JSON document (the schema of loop-analyze --json)\n"
+#define PARAMS_TIMELINE                                                                     \
+    "  width=N         Gantt width in columns (default 72)\n"                               \
+    "  all=true        every task (default: the first 100 per loop)\n"                      \
+    "  chrome=\"FILE\"   also write Chrome trace event JSON\n"                              \
+    "  html=\"FILE\"     also write a self-contained HTML page\n"
+#define PARAMS_PROFILE "  folded=true     folded stacks for flame graphs\n"
+#define SEE_ALSO(_name) "Same report as `loop-analyze " #_name "` (man loop-analyze)."
+
+#define LIBLOOP_SINK_HELP(_name, _descr, _help)                                           \
     BT_PLUGIN_SINK_COMPONENT_CLASS(_name, sink_consume);                                  \
     BT_PLUGIN_SINK_COMPONENT_CLASS_DESCRIPTION(_name, _descr);                            \
-    BT_PLUGIN_SINK_COMPONENT_CLASS_HELP(_name, "See docs/analyze.md (loop-analyze " #_name ")."); \
+    BT_PLUGIN_SINK_COMPONENT_CLASS_HELP(_name, _help SEE_ALSO(_name));                    \
     BT_PLUGIN_SINK_COMPONENT_CLASS_INITIALIZE_METHOD(_name, sink_init);                   \
     BT_PLUGIN_SINK_COMPONENT_CLASS_FINALIZE_METHOD(_name, sink_finalize);                 \
     BT_PLUGIN_SINK_COMPONENT_CLASS_GRAPH_IS_CONFIGURED_METHOD(_name, sink_graph_is_configured)
 
+#define LIBLOOP_SINK(_name, _descr) LIBLOOP_SINK_HELP(_name, _descr, PARAMS_HELP)
+
 LIBLOOP_SINK(summary, "libloop: processes, loops, counts and every finding");
-LIBLOOP_SINK(timeline, "libloop: each task's life as intervals (text, json, chrome, html)");
+LIBLOOP_SINK_HELP(timeline, "libloop: each task's life as intervals (text, json, chrome, html)",
+                  PARAMS_HELP PARAMS_TIMELINE);
 LIBLOOP_SINK(hangs, "libloop: deadlocks, blocked tasks with their wait-for chain, stalls");
 LIBLOOP_SINK(lints, "libloop: lost wakeups, self-wakes, never-yielding steps, unobserved errors");
 LIBLOOP_SINK(leaks, "libloop: handles never closed, tasks never finished, by creation site");
-LIBLOOP_SINK(profile, "libloop: step time and scheduling delay percentiles, utilization");
+LIBLOOP_SINK_HELP(profile, "libloop: step time and scheduling delay percentiles, utilization",
+                  PARAMS_HELP PARAMS_PROFILE);
 LIBLOOP_SINK(check, "libloop: fails when any hang, deadlock, stall or leak is found");

@@ -17,6 +17,7 @@
  * for flamegraph.pl or speedscope.
  */
 #include "report.h"
+#include "flame.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -238,7 +239,8 @@ static void folded_frame(FILE *f, const char *s)
     }
 }
 
-static int report_folded(const struct ctx *c)
+/* The CPU time folded stacks: process;loop N;task NAME;after SITE, or process;loop N;KIND;SITE. */
+static int write_folded(const struct ctx *c, FILE *out)
 {
     size_t it = 0;
     void *cur = NULL;
@@ -258,28 +260,81 @@ static int report_folded(const struct ctx *c)
         if (!selected || f->ns == 0) {
             continue;
         }
-        folded_frame(c->out, pn[0] ? pn : "?");
+        folded_frame(out, pn[0] ? pn : "?");
         snprintf(lb, sizeof lb, ";loop %" PRIu64 ";", f->loop_id);
-        fputs(lb, c->out);
+        fputs(lb, out);
         if (f->kind == KIND_TASK) {
             const char *name = model_str(c->m, f->name);
-            fputs("task ", c->out);
-            folded_frame(c->out, name[0] ? name : model_site_str(c->m, f->spawn_site, sb, sizeof sb));
-            fputc(';', c->out);
+            fputs("task ", out);
+            folded_frame(out, name[0] ? name : model_site_str(c->m, f->spawn_site, sb, sizeof sb));
+            fputc(';', out);
             if (f->site != 0) {
-                fputs("after ", c->out);
-                folded_frame(c->out, model_site_str(c->m, f->site, sb, sizeof sb));
+                fputs("after ", out);
+                folded_frame(out, model_site_str(c->m, f->site, sb, sizeof sb));
             } else {
-                fputs("(start)", c->out);
+                fputs("(start)", out);
             }
         } else {
-            fputs(ev_kind_name(f->kind), c->out);
-            fputc(';', c->out);
-            folded_frame(c->out, model_site_str(c->m, f->site, sb, sizeof sb));
+            fputs(ev_kind_name(f->kind), out);
+            fputc(';', out);
+            folded_frame(out, model_site_str(c->m, f->site, sb, sizeof sb));
         }
-        fprintf(c->out, " %" PRIu64 "\n", f->ns);
+        fprintf(out, " %" PRIu64 "\n", f->ns);
     }
     return 0;
+}
+
+/* The waiting time folded stacks: wait;KIND;AWAIT SITE (all tasks; sleeps and yields left out). */
+static int write_wait_folded(const struct ctx *c, FILE *out)
+{
+    size_t it = 0;
+    void *cur = NULL;
+    char sb[256];
+
+    while ((cur = model_agg_next(&c->m->waits, &it, cur)) != NULL) {
+        const struct waitstat *w = cur;
+        if (w->wait.sum == 0 || w->wait_kind == WAIT_SLEEP || w->wait_kind == WAIT_YIELD) {
+            continue;
+        }
+        fprintf(out, "wait;%s;", ev_wait_kind_name(w->wait_kind));
+        folded_frame(out, model_site_str(c->m, w->site, sb, sizeof sb));
+        fprintf(out, " %" PRIu64 "\n", w->wait.sum);
+    }
+    return 0;
+}
+
+/* Write FILE from folded stacks made by fn: an SVG flame graph, or speedscope JSON. */
+static int write_graph(const struct ctx *c, const char *path, int (*fn)(const struct ctx *, FILE *), int kind)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len), *f;
+    int rc;
+
+    if (mem == NULL) {
+        return -ENOMEM;
+    }
+    rc = fn(c, mem);
+    if (fclose(mem) != 0 && rc == 0) {
+        rc = -ENOMEM;
+    }
+    f = rc == 0 ? fopen(path, "w") : NULL;
+    if (rc == 0 && f == NULL) {
+        rc = -errno;
+        fprintf(stderr, "loop-analyze: %s: %s\n", path, strerror(errno));
+        free(buf);
+        return -ECANCELED; /* reported */
+    }
+    if (rc == 0) {
+        rc = kind == 2 ? flame_speedscope(buf, f, "libloop CPU time by task and site")
+                       : flame_svg(buf, f, kind == 1 ? "libloop: time tasks waited, by await site"
+                                                     : "libloop: CPU time by task and site", kind == 1);
+        if (fclose(f) != 0 && rc == 0) {
+            rc = -errno;
+        }
+    }
+    free(buf);
+    return rc;
 }
 
 static void json_loops(const struct ctx *c, struct jw *w)
@@ -377,8 +432,17 @@ int report_profile(const struct ctx *c)
     char sb[256];
     int rc;
 
+    if (c->o->flame != NULL && (rc = write_graph(c, c->o->flame, write_folded, 0)) < 0) {
+        return rc;
+    }
+    if (c->o->wait_flame != NULL && (rc = write_graph(c, c->o->wait_flame, write_wait_folded, 1)) < 0) {
+        return rc;
+    }
+    if (c->o->speedscope != NULL && (rc = write_graph(c, c->o->speedscope, write_folded, 2)) < 0) {
+        return rc;
+    }
     if (c->o->folded && !c->o->json) {
-        return report_folded(c);
+        return write_folded(c, c->out);
     }
     rc = profs_sorted(c, &v, &n);
     if (rc < 0) {

@@ -25,9 +25,13 @@ struct aopts {
     int64_t pid, loop;
     const char *chrome, *html; /* timeline outputs */
     int folded;                /* profile */
+    const char *flame, *wait_flame, *speedscope; /* profile: graph files */
     int width;                 /* timeline Gantt columns */
     int all;                   /* timeline: every task, not the first 100 per loop */
     int verbose;
+    int64_t from_ns, to_ns;    /* timeline outputs: window from the trace's start (to 0: the end) */
+    uint64_t max_events;       /* --chrome: cap (0: the default cap) */
+    const char *task;          /* why: the task (id or name) */
     int ignore_version;
     int no_symbolize;          /* keep stall backtraces as recorded */
 };
@@ -50,6 +54,8 @@ int report_hangs(const struct ctx *c);
 int report_lints(const struct ctx *c);
 int report_leaks(const struct ctx *c);
 int report_profile(const struct ctx *c);
+int report_tree(const struct ctx *c);  /* causality.c */
+int report_why(const struct ctx *c);   /* causality.c */
 /*
  * Live: report hangs as they appear while the trace is still being read.
  * Call with the current trace time; prints each new deadlock and each task

@@ -2,14 +2,13 @@
  * timeline.c — `loop-analyze timeline`: each task's life as intervals
  * (ready, running, waiting on X at site), and each loop's callbacks.
  *
- * Outputs: a per-task table and an ASCII Gantt (text), --json (rows with
- * their intervals), --chrome FILE (Chrome trace event JSON for Perfetto or
- * chrome://tracing), --html FILE (one self-contained page, an SVG, no
- * network). The model keeps the intervals (opts.keep_intervals); a Gantt
- * cell shows the most important state that touches it:
- * running > ready > waiting on a task/lock/sync object > waiting on time/io.
+ * Outputs: a per-task table and an ASCII Gantt (text) and --json (rows with
+ * their intervals) here; --chrome FILE (timeline_chrome.c) and --html FILE
+ * (timeline_html.c). The model keeps the intervals (opts.keep_intervals); a Gantt
+ * cell shows the state its row spent most of the cell's time in (ties:
+ * running > ready > waiting on a task/lock/sync object > waiting on time/io).
  */
-#include "report.h"
+#include "timeline.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -17,44 +16,6 @@
 #include <string.h>
 
 #define TEXT_ROWS_PER_LOOP 100
-#define HTML_MAX_ROWS 2000
-#define HTML_COLS 1000
-
-enum { P_NONE = 0, P_WAIT, P_SYNC, P_READY, P_RUN };
-
-struct cell {
-    uint8_t prio;
-    uint32_t ival; /* index + 1 of the interval that set it */
-};
-
-static int prio_of(const struct ival *v)
-{
-    switch (v->state) {
-    case IV_RUN:
-    case IV_CALLBACK:
-        return P_RUN;
-    case IV_POLL:
-        return P_WAIT;
-    case IV_READY:
-        return P_READY;
-    case IV_WAIT:
-        return v->kind == WAIT_SLEEP || v->kind == WAIT_FD || v->kind == WAIT_YIELD ? P_WAIT : P_SYNC;
-    default:
-        return P_NONE;
-    }
-}
-
-/* Per-row totals. */
-struct rowstat {
-    uint64_t run, ready, wait, steps;
-};
-
-struct tl {
-    const struct ctx *c;
-    size_t *order;       /* interval indexes sorted by (row, start) */
-    size_t *first;       /* per row: first position in order, or SIZE_MAX */
-    struct rowstat *st;
-};
 
 static const struct model *g_model; /* for qsort only */
 
@@ -69,7 +30,182 @@ static int cmp_ival(const void *a, const void *b)
     return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static int tl_init(struct tl *t, const struct ctx *c)
+void tl_free(struct tl *t)
+{
+    free(t->order);
+    free(t->first);
+    free(t->st);
+    free(t->marks);
+    u64map_free(&t->rowof);
+}
+
+static uint64_t row_key(int64_t vpid, uint64_t loop_id, uint64_t id)
+{
+    uint64_t k = (uint64_t)vpid * 0x9e3779b97f4a7c15ULL ^ loop_id * 0xc2b2ae3d27d4eb4fULL ^ id;
+    return k ? k : 1;
+}
+
+size_t tl_row_of(const struct tl *t, int64_t vpid, uint64_t loop_id, uint64_t id)
+{
+    const struct model *m = t->c->m;
+    uintptr_t r = (uintptr_t)u64map_get(&t->rowof, row_key(vpid, loop_id, id));
+    const struct trow *row;
+
+    if (r == 0) {
+        return SIZE_MAX;
+    }
+    row = &m->rows[r - 1];
+    if (row->vpid == vpid && row->loop_id == loop_id && (row->type == ROW_LOOP ? 0 : row->id) == id) {
+        return r - 1;
+    }
+    for (r = 0; r < m->nrows; r++) { /* a hash collision: look it up the slow way */
+        row = &m->rows[r];
+        if (row->vpid == vpid && row->loop_id == loop_id && (row->type == ROW_LOOP ? 0 : row->id) == id) {
+            return r;
+        }
+    }
+    return SIZE_MAX;
+}
+
+const char *mark_kind_name(uint8_t k)
+{
+    static const char *const names[] = {"?", "stall", "deadlock", "hang", "error", "crash"};
+    return k <= MARK_CRASH ? names[k] : "?";
+}
+
+static int mark_add(struct tl *t, size_t *cap, size_t row, uint64_t ts, uint64_t dur, uint8_t kind)
+{
+    if (row == SIZE_MAX) {
+        return 0;
+    }
+    if (t->nmarks == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        struct mark *nv = realloc(t->marks, nc * sizeof(*nv));
+        if (nv == NULL) {
+            return -ENOMEM;
+        }
+        t->marks = nv;
+        *cap = nc;
+    }
+    memset(&t->marks[t->nmarks], 0, sizeof(t->marks[0]));
+    t->marks[t->nmarks].row = row;
+    t->marks[t->nmarks].ts = ts;
+    t->marks[t->nmarks].dur_ns = dur;
+    t->marks[t->nmarks].kind = kind;
+    t->nmarks++;
+    return 1;
+}
+
+#define LAST_MARK(t) ((t)->marks[(t)->nmarks - 1].text)
+
+static int cmp_mark(const void *a, const void *b)
+{
+    const struct mark *x = a, *y = b;
+    return x->ts < y->ts ? -1 : x->ts > y->ts ? 1 : (x->row > y->row) - (x->row < y->row);
+}
+
+/* The findings of hangs, summary and check, placed on their rows. */
+static int collect_marks(struct tl *t)
+{
+    const struct ctx *c = t->c;
+    const struct model *m = c->m;
+    struct hang *hs = NULL;
+    size_t cap = 0, nh = 0, i, k;
+    char sb[256], db[32], wb[512];
+    int rc;
+
+    for (i = 0; i < m->nstalls; i++) {
+        const struct stall *s = &m->stalls[i];
+        size_t r = tl_row_of(t, s->vpid, s->loop_id, s->kind == KIND_TASK ? s->id : 0);
+        if ((rc = mark_add(t, &cap, r, s->ts, s->duration_ns, MARK_STALL)) < 0) {
+            return rc;
+        }
+        if (rc > 0) {
+            snprintf(LAST_MARK(t), sizeof LAST_MARK(t), "stall: %s %" PRIu64 " blocked the loop %s at %s",
+                     ev_kind_name(s->kind), s->id, fmt_dur(db, sizeof db, s->duration_ns),
+                     model_site_str(m, s->site, sb, sizeof sb));
+        }
+    }
+    for (i = 0; i < m->ncycles; i++) {
+        const struct cycle *cy = &m->cycles[i];
+        for (k = 0; k < cy->n; k++) {
+            const struct cycle_edge *e = &cy->edges[k];
+            const struct cycle_edge *nx = &cy->edges[(k + 1) % cy->n];
+            size_t r = tl_row_of(t, cy->vpid, cy->loop_id, e->task);
+            uint64_t end = cy->broken_ts ? cy->broken_ts : m->t_last;
+            if ((rc = mark_add(t, &cap, r, e->since_ns, end > e->since_ns ? end - e->since_ns : 0,
+                               MARK_DEADLOCK)) < 0) {
+                return rc;
+            }
+            if (rc > 0) {
+                snprintf(LAST_MARK(t), sizeof LAST_MARK(t),
+                         "deadlock: task %" PRIu64 " waits (%s %" PRIu64 " at %s) for task %" PRIu64 "%s",
+                         e->task, ev_wait_kind_name(e->wait_kind), e->obj,
+                         model_site_str(m, e->wait_site, sb, sizeof sb), nx->task,
+                         cy->broken_ts ? ", broken later" : "");
+            }
+        }
+    }
+    rc = hangs_collect(c, &hs, &nh);
+    if (rc < 0) {
+        return rc;
+    }
+    for (i = 0; i < nh; i++) {
+        const struct hang *h = &hs[i];
+        if (!hang_is_finding(h->cls) || h->cls == HANG_DEADLOCK || h->t == NULL || h->t->row == 0) {
+            continue;
+        }
+        if ((rc = mark_add(t, &cap, h->t->row - 1, h->t->t_state, h->waited_ns, MARK_HANG)) < 0) {
+            free(hs);
+            return rc;
+        }
+        if (rc > 0) {
+            snprintf(LAST_MARK(t), sizeof LAST_MARK(t), "%s: task %" PRIu64 " waits %s on %s",
+                     hang_class_name(h->cls), h->t->o.id, fmt_dur(db, sizeof db, h->waited_ns),
+                     describe_wait(c, h->l, h->t, wb, sizeof wb));
+        }
+    }
+    free(hs);
+    for (i = 0; i < m->nerrors; i++) {
+        const struct merror *e = &m->errors[i];
+        size_t r = tl_row_of(t, e->vpid, e->loop_id, e->kind == KIND_TASK ? e->id : 0);
+        if ((rc = mark_add(t, &cap, r, e->ts_first, 0, MARK_ERROR)) < 0) {
+            return rc;
+        }
+        if (rc > 0) {
+            snprintf(LAST_MARK(t), sizeof LAST_MARK(t), "error %s x%" PRIu64 ": %s", err_name(e->err, db, sizeof db),
+                     e->count, model_str(m, e->msg));
+        }
+    }
+    for (i = 0; i < m->ncrashes; i++) {
+        const struct crash *cr = &m->crashes[i];
+        size_t r = tl_row_of(t, cr->vpid, cr->loop_id, cr->kind == KIND_TASK ? cr->id : 0);
+        if ((rc = mark_add(t, &cap, r, cr->begin_ts, m->t_last - cr->begin_ts, MARK_CRASH)) < 0) {
+            return rc;
+        }
+        if (rc > 0) {
+            snprintf(LAST_MARK(t), sizeof LAST_MARK(t), "the trace ends inside %s %" PRIu64 " at %s",
+                     ev_kind_name(cr->kind), cr->id, model_site_str(m, cr->site, sb, sizeof sb));
+        }
+    }
+    if (t->nmarks > 1) {
+        qsort(t->marks, t->nmarks, sizeof(*t->marks), cmp_mark);
+    }
+    return 0;
+}
+
+void tl_window(const struct ctx *c, uint64_t *t0, uint64_t *t1)
+{
+    const struct model *m = c->m;
+    uint64_t span = m->t_last - m->t_first;
+    uint64_t a = (uint64_t)c->o->from_ns < span ? (uint64_t)c->o->from_ns : span;
+    uint64_t b = c->o->to_ns > 0 && (uint64_t)c->o->to_ns < span ? (uint64_t)c->o->to_ns : span;
+
+    *t0 = m->t_first + a;
+    *t1 = m->t_first + (b > a ? b : a);
+}
+
+int tl_init(struct tl *t, const struct ctx *c)
 {
     const struct model *m = c->m;
     size_t i;
@@ -106,51 +242,108 @@ static int tl_init(struct tl *t, const struct ctx *c)
             s->wait += d;
         }
     }
-    return 0;
+    for (i = 0; i < m->nrows; i++) {
+        const struct trow *row = &m->rows[i];
+        uint64_t k = row_key(row->vpid, row->loop_id, row->type == ROW_LOOP ? 0 : row->id);
+        if (u64map_get(&t->rowof, k) == NULL && u64map_put(&t->rowof, k, (void *)(uintptr_t)(i + 1)) < 0) {
+            return -ENOMEM;
+        }
+    }
+    return collect_marks(t);
 }
 
-static void tl_free(struct tl *t)
-{
-    free(t->order);
-    free(t->first);
-    free(t->st);
-}
-
-/* Fill ncols cells of row r over [t0, t1]. */
-static void row_cells(const struct tl *t, size_t r, uint64_t t0, uint64_t t1, struct cell *cells, int ncols)
+/*
+ * Fill ncols cells of row r over [t0, t1]: each cell shows the state the row
+ * spent most of the cell's time in (time outside any interval counts as
+ * "nothing"), and the interval that contributed most of it. A task that ran
+ * 1% of a long cell is shown waiting there, never running.
+ */
+void row_cells(const struct tl *t, size_t r, uint64_t t0, uint64_t t1, struct cell *cells, int ncols)
 {
     const struct model *m = t->c->m;
-    double span = t1 > t0 ? (double)(t1 - t0) : 1.0;
+    double span = t1 > t0 ? (double)(t1 - t0) : 1.0, colw = span / ncols;
+    double *share = calloc((size_t)ncols * (P_RUN + 1), sizeof(*share));
+    double *best = calloc((size_t)ncols, sizeof(*best));
     size_t i;
+    int k, p;
 
     memset(cells, 0, (size_t)ncols * sizeof(*cells));
-    if (t->first[r] == SIZE_MAX) {
+    if (share == NULL || best == NULL || t->first[r] == SIZE_MAX) {
+        free(share);
+        free(best);
         return;
     }
     for (i = t->first[r]; i < m->nivals && m->ivals[t->order[i]].row == r; i++) {
         const struct ival *v = &m->ivals[t->order[i]];
-        int p = prio_of(v), a, b, k;
-        if (v->end < t0 || v->start > t1) {
+        double a, b;
+        int ka, kb;
+        p = prio_of(v);
+        if (p == P_NONE || v->end < t0 || v->start > t1) {
             continue;
         }
-        a = (int)((double)(v->start > t0 ? v->start - t0 : 0) / span * ncols);
-        b = (int)((double)((v->end < t1 ? v->end : t1) - t0) / span * ncols);
-        if (a >= ncols) {
-            a = ncols - 1;
+        a = (double)(v->start > t0 ? v->start - t0 : 0);
+        b = (double)((v->end < t1 ? v->end : t1) - t0);
+        ka = (int)(a / colw);
+        kb = (int)(b / colw);
+        if (ka >= ncols) {
+            ka = ncols - 1;
         }
-        if (b >= ncols) {
-            b = ncols - 1;
+        if (kb >= ncols) {
+            kb = ncols - 1;
         }
-        for (k = a; k <= b; k++) {
-            if (p >= cells[k].prio) {
-                cells[k].prio = (uint8_t)p;
+        for (k = ka; k <= kb; k++) {
+            double lo = k * colw > a ? k * colw : a, hi = (k + 1) * colw < b ? (k + 1) * colw : b;
+            /* an instant (a zero-length interval) still weighs something in its own cell */
+            double w = hi > lo ? hi - lo : (ka == kb ? 1e-3 : 0);
+            share[(size_t)k * (P_RUN + 1) + (size_t)p] += w;
+        }
+    }
+    for (k = 0; k < ncols; k++) {
+        double *sh = &share[(size_t)k * (P_RUN + 1)], covered = 0, top = 0;
+        int win = P_NONE;
+        for (p = 1; p <= P_RUN; p++) {
+            covered += sh[p];
+            /* ties go to the more important state */
+            if (sh[p] > 0 && sh[p] >= top) {
+                top = sh[p];
+                win = p;
+            }
+        }
+        if (colw - covered > top) {
+            win = P_NONE; /* mostly nothing: not alive, or between slices */
+        }
+        cells[k].prio = (uint8_t)win;
+    }
+    /* the interval of the winning state that covers most of each cell */
+    for (i = t->first[r]; i < m->nivals && m->ivals[t->order[i]].row == r; i++) {
+        const struct ival *v = &m->ivals[t->order[i]];
+        double a, b;
+        int ka, kb;
+        p = prio_of(v);
+        if (p == P_NONE || v->end < t0 || v->start > t1) {
+            continue;
+        }
+        a = (double)(v->start > t0 ? v->start - t0 : 0);
+        b = (double)((v->end < t1 ? v->end : t1) - t0);
+        ka = (int)(a / colw);
+        kb = (int)(b / colw);
+        if (kb >= ncols) {
+            kb = ncols - 1;
+        }
+        for (k = ka < ncols ? ka : ncols - 1; k <= kb; k++) {
+            double lo = k * colw > a ? k * colw : a, hi = (k + 1) * colw < b ? (k + 1) * colw : b;
+            double w = hi > lo ? hi - lo : 1e-3;
+            if (cells[k].prio == p && w > best[k]) {
+                best[k] = w;
                 cells[k].ival = (uint32_t)(t->order[i] + 1);
             }
         }
     }
+    free(share);
+    free(best);
 }
 
-static const char *row_label(const struct ctx *c, const struct trow *r, char *buf, size_t len)
+const char *row_label(const struct ctx *c, const struct trow *r, char *buf, size_t len)
 {
     const char *name = model_str(c->m, r->name);
 
@@ -164,7 +357,7 @@ static const char *row_label(const struct ctx *c, const struct trow *r, char *bu
     return buf;
 }
 
-static const char *ival_label(const struct ctx *c, const struct ival *v, char *buf, size_t len)
+const char *ival_label(const struct ctx *c, const struct ival *v, char *buf, size_t len)
 {
     char sb[256];
 
@@ -198,12 +391,56 @@ static const char *ival_label(const struct ctx *c, const struct ival *v, char *b
     return buf;
 }
 
+/*
+ * A name shared by every instance of the same thing, so that Perfetto groups
+ * them: no ids (they go to args), the task's name or spawn site, the await
+ * or callback site.
+ */
+const char *ival_name(const struct ctx *c, const struct ival *v, char *buf, size_t len)
+{
+    const struct model *m = c->m;
+    const struct trow *row = &m->rows[v->row];
+    char sb[256], nb[256];
+    const char *who = model_str(m, row->name);
+
+    if (row->type == ROW_TASK && who[0] == '\0') {
+        who = model_site_str(m, row->site, nb, sizeof nb);
+    }
+    model_site_str(m, v->site, sb, sizeof sb);
+    switch (v->state) {
+    case IV_READY:
+        snprintf(buf, len, "ready %s", who);
+        break;
+    case IV_RUN:
+        snprintf(buf, len, "run %s", who);
+        break;
+    case IV_WAIT:
+        snprintf(buf, len, "%s%s at %s", v->kind == WAIT_SLEEP || v->kind == WAIT_YIELD ? "" : "wait ",
+                 ev_wait_kind_name(v->kind), sb);
+        break;
+    case IV_CALLBACK:
+        if (model_str(m, v->obj_site)[0] != '\0') {
+            snprintf(buf, len, "%s %s", ev_kind_name(v->kind), model_str(m, v->obj_site));
+        } else {
+            snprintf(buf, len, "%s %s", ev_kind_name(v->kind), v->site ? sb : "(internal)");
+        }
+        break;
+    case IV_POLL:
+        snprintf(buf, len, "poll");
+        break;
+    default:
+        snprintf(buf, len, "?");
+    }
+    return buf;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Text                                                                    */
 
 static int text_timeline(const struct ctx *c, const struct tl *t)
 {
     const struct model *m = c->m;
+    uint64_t g0, g1;
     char lb[256], rb[128], a[32], b[32], d[32], wb[512];
     struct cell *cells = malloc((size_t)c->o->width * sizeof(*cells));
     size_t i, r;
@@ -255,8 +492,14 @@ static int text_timeline(const struct ctx *c, const struct tl *t)
             fprintf(c->out, "  ... %zu more task(s) (--all shows them, --json has them all)\n", ntasks - shown);
         }
         /* Gantt */
-        fprintf(c->out, "  %-22s +%-*.6f+%.6f s\n", "", c->o->width - 9, model_rel_s(m, l->t_first),
-                model_rel_s(m, l->t_last));
+        tl_window(c, &g0, &g1);
+        g0 = g0 > l->t_first ? g0 : l->t_first;
+        g1 = g1 < l->t_last ? g1 : l->t_last;
+        if (g1 <= g0) {
+            fprintf(c->out, "  (no time of this loop in the window)\n\n");
+            continue;
+        }
+        fprintf(c->out, "  %-22s +%-*.6f+%.6f s\n", "", c->o->width - 9, model_rel_s(m, g0), model_rel_s(m, g1));
         shown = 0;
         for (r = 0; r < m->nrows; r++) {
             const struct trow *row = &m->rows[r];
@@ -266,7 +509,7 @@ static int text_timeline(const struct ctx *c, const struct tl *t)
             if (row->type == ROW_TASK && !c->o->all && shown++ >= TEXT_ROWS_PER_LOOP) {
                 continue;
             }
-            row_cells(t, r, l->t_first, l->t_last, cells, c->o->width);
+            row_cells(t, r, g0, g1, cells, c->o->width);
             fprintf(c->out, "  %-22.22s |", row_label(c, row, rb, sizeof rb));
             for (k = 0; k < c->o->width; k++) {
                 static const char ch[] = {' ', '-', '=', '.', '#'};
@@ -291,7 +534,7 @@ static int text_timeline(const struct ctx *c, const struct tl *t)
 /* JSON                                                                    */
 
 /* The names of docs/trace-format.md, "Task and loop states" (shared with Trace Compass). */
-static const char *state_name(uint8_t s)
+const char *state_name(uint8_t s)
 {
     return s == IV_READY ? "ready" : s == IV_RUN ? "running" : s == IV_WAIT ? "waiting"
          : s == IV_CALLBACK ? "dispatching" : s == IV_POLL ? "polling" : "?";
@@ -353,187 +596,20 @@ static int json_timeline(const struct ctx *c, const struct tl *t)
     return 0;
 }
 
-/* ---------------------------------------------------------------------- */
-/* Chrome trace event JSON                                                 */
-
-static int chrome_timeline(const struct ctx *c, const struct tl *t, const char *path)
-{
-    const struct model *m = c->m;
-    FILE *f = fopen(path, "w");
-    char lb[256], ib[512];
-    size_t r, i, k;
-    int first = 1;
-
-    (void)t;
-    if (f == NULL) {
-        return -errno;
-    }
-    fprintf(f, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n");
-    for (i = 0; i < m->nloops; i++) {
-        const struct mloop *l = m->loops[i];
-        for (k = 0; k < i && m->loops[k]->proc != l->proc; k++) {
-        }
-        if (k != i) {
-            continue;
-        }
-        snprintf(lb, sizeof lb, "%s (pid %" PRId64 ")", model_str(m, l->proc->procname), l->vpid);
-        fprintf(f, "%s{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%" PRId64 ",\"tid\":0,\"args\":{\"name\":",
-                first ? "" : ",\n", l->vpid);
-        json_escape(f, lb);
-        fprintf(f, "}}");
-        first = 0;
-    }
-    for (r = 0; r < m->nrows; r++) {
-        const struct trow *row = &m->rows[r];
-        fprintf(f, "%s{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%" PRId64 ",\"tid\":%zu,\"args\":{\"name\":",
-                first ? "" : ",\n", row->vpid, r + 1);
-        json_escape(f, row_label(c, row, lb, sizeof lb));
-        fprintf(f, "}},\n{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":%" PRId64
-                   ",\"tid\":%zu,\"args\":{\"sort_index\":%zu}}",
-                row->vpid, r + 1, row->type == ROW_LOOP ? 0 : r + 1);
-        first = 0;
-    }
-    for (i = 0; i < m->nivals; i++) {
-        const struct ival *v = &m->ivals[i];
-        const struct trow *row = &m->rows[v->row];
-        char sb[256];
-        fprintf(f, "%s{\"ph\":\"X\",\"cat\":\"%s\",\"name\":", first ? "" : ",\n",
-                row->type == ROW_LOOP ? "loop" : state_name(v->state));
-        json_escape(f, ival_label(c, v, ib, sizeof ib));
-        fprintf(f, ",\"pid\":%" PRId64 ",\"tid\":%u,\"ts\":%.3f,\"dur\":%.3f,\"args\":{\"site\":", row->vpid,
-                v->row + 1, (double)(v->start - m->t_first) / 1e3, (double)(v->end - v->start) / 1e3);
-        json_escape(f, model_site_str(m, v->site, sb, sizeof sb));
-        fprintf(f, ",\"obj\":%" PRIu64 "}}", v->obj);
-        first = 0;
-    }
-    fprintf(f, "\n]}\n");
-    if (fclose(f) != 0) {
-        return -errno;
-    }
-    return 0;
-}
-
-/* ---------------------------------------------------------------------- */
-/* HTML                                                                    */
-
-static void html_text(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
-}
-
-static int html_timeline(const struct ctx *c, const struct tl *t, const char *path)
-{
-    static const char *const colors[] = {"none", "#9ecae1", "#fd8d3c", "#fdd835", "#2ca02c"};
-    const struct model *m = c->m;
-    const int label_w = 240, row_h = 16, top = 30;
-    size_t nrows = m->nrows < HTML_MAX_ROWS ? m->nrows : HTML_MAX_ROWS, r, i;
-    struct cell *cells = malloc(HTML_COLS * sizeof(*cells));
-    char lb[256], ib[512], db[32];
-    FILE *f;
-    int k;
-
-    if (cells == NULL) {
-        return -ENOMEM;
-    }
-    f = fopen(path, "w");
-    if (f == NULL) {
-        free(cells);
-        return -errno;
-    }
-    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>libloop timeline</title>\n"
-               "<style>body{font:13px sans-serif;margin:16px}svg text{font:11px monospace}"
-               ".k{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}"
-               "</style></head><body>\n<h1>libloop timeline</h1>\n<p>");
-    for (i = 0; i < c->ninputs; i++) {
-        html_text(f, c->inputs[i]);
-        fputc(' ', f);
-    }
-    fprintf(f, "&mdash; %" PRIu64 " events over %s, %zu rows", m->events,
-            fmt_dur(db, sizeof db, m->t_last - m->t_first), m->nrows);
-    if (nrows < m->nrows) {
-        fprintf(f, " (the first %zu shown)", nrows);
-    }
-    fprintf(f, "</p>\n<p>");
-    for (k = 1; k <= P_RUN; k++) {
-        static const char *const names[] = {"", "waiting on time or I/O", "waiting on a task, lock or sync object",
-                                            "ready", "running / callback"};
-        fprintf(f, "<span class=\"k\" style=\"background:%s\"></span>%s", colors[k], names[k]);
-    }
-    fprintf(f, "</p>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%zu\">\n",
-            label_w + HTML_COLS + 10, top + nrows * (size_t)row_h + 10);
-    for (k = 0; k <= 10; k++) {
-        int x = label_w + k * HTML_COLS / 10;
-        fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%zu\" stroke=\"#ddd\"/>"
-                   "<text x=\"%d\" y=\"%d\">+%.3fs</text>\n",
-                x, top - 4, x, top + nrows * (size_t)row_h, x + 2, top - 8,
-                (double)(m->t_last - m->t_first) * k / 10 / 1e9);
-    }
-    for (r = 0; r < nrows; r++) {
-        const struct trow *row = &m->rows[r];
-        int y = top + (int)r * row_h;
-        fprintf(f, "<text x=\"2\" y=\"%d\">", y + row_h - 4);
-        html_text(f, row_label(c, row, lb, sizeof lb));
-        fprintf(f, "</text>\n");
-        row_cells(t, r, m->t_first, m->t_last, cells, HTML_COLS);
-        for (k = 0; k < HTML_COLS;) {
-            int e = k + 1;
-            if (cells[k].prio == P_NONE) {
-                k++;
-                continue;
-            }
-            while (e < HTML_COLS && cells[e].prio == cells[k].prio && cells[e].ival == cells[k].ival) {
-                e++;
-            }
-            fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"><title>",
-                    label_w + k, y + 2, e - k, row_h - 3, colors[cells[k].prio]);
-            if (cells[k].ival != 0) {
-                const struct ival *v = &m->ivals[cells[k].ival - 1];
-                html_text(f, ival_label(c, v, ib, sizeof ib));
-                fprintf(f, " (+%.6f s, %s)", model_rel_s(m, v->start), fmt_dur(db, sizeof db, v->end - v->start));
-            }
-            fprintf(f, "</title></rect>\n");
-            k = e;
-        }
-    }
-    fprintf(f, "</svg>\n</body></html>\n");
-    free(cells);
-    if (fclose(f) != 0) {
-        return -errno;
-    }
-    return 0;
-}
-
 int report_timeline(const struct ctx *c)
 {
     struct tl t;
     int rc = tl_init(&t, c);
 
     if (rc == 0 && c->o->chrome != NULL) {
-        rc = chrome_timeline(c, &t, c->o->chrome);
+        rc = timeline_chrome(c, &t, c->o->chrome);
         if (rc < 0) {
             fprintf(stderr, "loop-analyze: %s: %s\n", c->o->chrome, strerror(-rc));
             rc = -ECANCELED; /* reported */
         }
     }
     if (rc == 0 && c->o->html != NULL) {
-        rc = html_timeline(c, &t, c->o->html);
+        rc = timeline_html(c, &t, c->o->html);
         if (rc < 0) {
             fprintf(stderr, "loop-analyze: %s: %s\n", c->o->html, strerror(-rc));
             rc = -ECANCELED; /* reported */

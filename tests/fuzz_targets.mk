@@ -8,7 +8,7 @@
 
 # analyze/analyze.mk's ANALYZE_MODEL: the model objects, as sources (deferred: any include order)
 FUZZ_EXTRA_model     = $(patsubst $(BUILD)/obj/%.o,%.c,$(ANALYZE_MODEL))
-FUZZ_CPPFLAGS_model := -Ianalyze -Ireader
+FUZZ_CPPFLAGS_model := -Ianalyze -Ireader -I$(BUILD)/gen
 
 FUZZ_EXTRA_trace_version    := reader/reader.c reader/reader_par.c reader/names.c
 FUZZ_CPPFLAGS_trace_version := -Ireader $(shell pkg-config --cflags babeltrace2 2>/dev/null)
@@ -16,6 +16,6 @@ FUZZ_LIBS_trace_version     := $(shell pkg-config --libs babeltrace2 2>/dev/null
 
 # Rebuild a target when the sources it compiles in change (fuzz.mk's pattern
 # rule knows only the target's own file and libloop-fuzz.a).
-$(FUZZ_OUT)/fuzz_model: $(FUZZ_EXTRA_model) $(wildcard analyze/*.h)
+$(FUZZ_OUT)/fuzz_model: $(FUZZ_EXTRA_model) $(wildcard analyze/*.h) $(ANALYZE_GEN)
 $(FUZZ_OUT)/fuzz_trace_version: reader/reader.c reader/reader_par.c reader/names.c $(wildcard reader/*.h)
 $(FUZZ_OUT)/fuzz_monitor: $(wildcard libloop/debug/monitor.h libloop/core/internal.h)

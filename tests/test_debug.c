@@ -9,6 +9,7 @@
 #include <execinfo.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -413,4 +414,133 @@ Test(debug, tasks_have_step_and_delay_histograms, .timeout = 10)
     loop_join(k, NULL, 0);
     loop_join(other, NULL, 0);
     cr_assert_eq(loop_close(loop), 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Errors nobody retrieves; the leak report once                           */
+
+static intptr_t fail_eio(void *arg)
+{
+    (void)arg;
+    return -EIO;
+}
+
+static intptr_t group_parent(void *arg)
+{
+    loop_group_t *g = loop_group_new(loop_task_loop(loop_task_current()));
+    (void)arg;
+    loop_group_spawn(g, fail_eio, NULL, "group-child");
+    int rc = loop_group_wait(g, LOOP_FOREVER);
+    loop_group_free(g);
+    return rc == -EIO ? 0 : -EINVAL; /* the group handed the child's error over */
+}
+
+Test(debug, a_detached_task_that_failed_is_reported_with_its_site_and_error, .timeout = 10)
+{
+    capture_logs();
+    loop_t *loop = loop_new();
+    char want[256];
+    intptr_t res = -1;
+
+    loop_set_debug(loop, 1);
+    int line = __LINE__ + 1;
+    loop_task_t *detached = loop_spawn(loop, fail_eio, NULL, "fire-and-forget");
+    loop_task_t *joined = loop_spawn(loop, fail_eio, NULL, "joined");
+    loop_task_t *parent = loop_spawn(loop, group_parent, NULL, "parent");
+    uint64_t detached_id = loop_task_id(detached); /* freed when it finishes */
+    cr_assert_eq(loop_task_detach(detached), 0);
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    /* reported when it finished (and was freed), not at loop_close */
+    snprintf(want, sizeof(want),
+             "Task error never retrieved: task id=%llu name=\"fire-and-forget\" state=failed "
+             "err=EIO created=tests/test_debug.c:%d",
+             (unsigned long long)detached_id, line);
+    cr_assert(logs_contain(want), "%s", logs_text());
+    cr_assert(logs_contain("created by id="), "no creation backtrace:\n%s", logs_text());
+    /* one joined, the group child's error went to its group: neither reported */
+    cr_assert_eq(loop_join(joined, NULL, 0), -EIO);
+    cr_assert_eq(loop_join(parent, &res, 0), 0);
+    cr_assert_eq(res, 0);
+    cr_assert(!logs_contain("name=\"joined\""), "%s", logs_text());
+    cr_assert(!logs_contain("name=\"group-child\""), "%s", logs_text());
+    cr_assert_eq(loop_close(loop), 0);
+}
+
+Test(debug, a_failed_task_never_joined_is_reported_at_loop_close, .timeout = 10)
+{
+    capture_logs();
+    loop_t *loop = loop_new();
+    char want[256];
+
+    loop_set_debug(loop, 1);
+    int line = __LINE__ + 1;
+    loop_task_t *t = loop_spawn(loop, fail_eio, NULL, "forgotten");
+    uint64_t id = loop_task_id(t);
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert(!logs_contain("never retrieved"), "reported before loop_close:\n%s", logs_text());
+    cr_assert_eq(loop_close(loop), 0);
+    snprintf(want, sizeof(want),
+             "Task error never retrieved: task id=%llu name=\"forgotten\" state=failed err=EIO "
+             "created=tests/test_debug.c:%d",
+             (unsigned long long)id, line);
+    cr_assert(logs_contain(want), "%s", logs_text());
+}
+
+/* The child: a debug loop with a leak whose loop_close() is refused, then exit(). */
+static void leak_then_exit(void)
+{
+    static loop_timer_t t;
+    loop_t *loop = loop_new();
+
+    loop_set_debug(loop, 1);
+    loop_timer_init(loop, &t);
+    if (loop_close(loop) != -EBUSY) {
+        _exit(2);
+    }
+    exit(0); /* the atexit report runs */
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle)) {
+        n++;
+    }
+    return n;
+}
+
+Test(debug, the_leak_report_is_printed_once_not_at_close_and_again_at_exit, .timeout = 10)
+{
+    char out[8192];
+    size_t len = 0;
+    int fds[2], status;
+
+    cr_assert_eq(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[1]);
+        loop_log_set_sink(NULL, NULL);
+        leak_then_exit();
+    }
+    close(fds[1]);
+    for (;;) {
+        ssize_t n = read(fds[0], out + len, sizeof(out) - 1 - len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        len += (size_t)n;
+    }
+    out[len] = '\0';
+    close(fds[0]);
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d:\n%s", status, out);
+    cr_assert_eq(count_of(out, "Unclosed handle: kind=timer"), 1, "%s", out);
+    cr_assert_eq(count_of(out, "Loop still open at exit"), 1, "%s", out);
 }

@@ -181,7 +181,7 @@ procs=$(grep 'libloop:loop_new:' "$tmp/events-plain.txt" | grep -o 'vpid = [0-9]
 # 6. The whole schema: every event of the provider, through the real call
 #    sites, decodes to the expected fields and labels; each one is documented.
 # shellcheck disable=SC2086 # libs is a list of options
-cc -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Ilibloop \
+cc -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Ilibloop -I. \
     -o "$tmp/bin/trace_all_events" tests/lib/trace_all_events.c "$BUILD/lib/libloop.a" $libs ||
     fail "cannot build tests/lib/trace_all_events.c"
 "$BUILD/bin/loop-trace" -o "$tmp/trace-all" -- "$tmp/bin/trace_all_events" 2>/dev/null ||

@@ -100,7 +100,9 @@ flight: keep the trace in a ring buffer only; write a snapshot of it to disk at
                         docs/trace-format.md)
   -h, --help            this text
 Starts a session daemon when none answers (and says so).
-Exit status: PROGRAM's, or 125 when loop-trace itself fails.
+Exit status: PROGRAM's; 127 when PROGRAM is not found, 126 when it is not
+executable (nothing is recorded, no directory is left); 125 when loop-trace
+itself fails.
 USAGE
 }
 
@@ -188,6 +190,27 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ $# -gt 0 ] || die "no program given (usage: loop-trace [record|flight] [options] -- PROGRAM [ARGS...])"
+
+# The program must be runnable before any session or directory exists: one
+# line and the shell's statuses (127 not found, 126 not executable), nothing
+# left behind.
+case $1 in
+    */*)
+        if [ ! -e "$1" ]; then
+            echo "$me: $1: no such file" >&2
+            exit 127
+        elif [ -d "$1" ] || [ ! -x "$1" ]; then
+            echo "$me: $1: not an executable file" >&2
+            exit 126
+        fi
+        ;;
+    *)
+        if ! command -v "$1" >/dev/null 2>&1; then
+            echo "$me: $1: command not found" >&2
+            exit 127
+        fi
+        ;;
+esac
 
 if [ $mode = flight ]; then
     [ $live = 0 ] || die "--live and flight exclude each other (a flight recording stays in memory until a snapshot)"
@@ -543,10 +566,12 @@ if [ $mode = flight ]; then
 elif [ $live = 1 ]; then
     echo "$me: live session $name ended; the relay daemon kept the trace" >&2
 else
-    if [ $rotate = 1 ]; then
+    _chunks=$(count_chunks)
+    # A short capture has nothing archived yet: nothing to say about chunks.
+    if [ $rotate = 1 ] && [ "$_chunks" != 0 ]; then
         _every="every $rotate_timer or $rotate_size"
         [ "$rotate_timer" = none ] && _every="every $rotate_size"
-        echo "$me: $(count_chunks) trace chunk(s) in archives/ (rotation $_every):" \
+        echo "$me: $_chunks trace chunk(s) in archives/ (rotation $_every):" \
             "babeltrace2 and loop-analyze read the directory as one trace" >&2
     fi
     echo "$me: trace: ${trace_path:-unknown (see lttng list)}" >&2

@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <editline/readline.h>
+
+#include "loopctl/loopctl.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -176,6 +178,20 @@ static void resolve(long pid, char *path, size_t len)
 
     if (n == 0) {
         if (pid >= 0) {
+            char proc[64];
+            struct stat st;
+
+            snprintf(proc, sizeof(proc), "/proc/%ld", pid);
+            if (stat(proc, &st) != 0) {
+                die("no process %ld", pid);
+            }
+            /* Its socket is in its owner's directories, and a monitor serves
+             * its own uid only (root included): say so, not "is it set?". */
+            if (st.st_uid != geteuid()) {
+                die("pid %ld: permission denied (it runs as uid %ld; a monitor answers its own "
+                    "uid only: run loopctl as that user)",
+                    pid, (long)st.st_uid);
+            }
             die("no monitor socket for pid %ld (is LOOP_MONITOR=1 set in it?)", pid);
         }
         die("no monitor sockets found (try: loopctl list)");
@@ -200,7 +216,7 @@ static uint64_t now_ms(void)
 }
 
 /* A monitor served on loopback TCP: "tcp:PORT" or "tcp:127.0.0.1:PORT". */
-static int connect_tcp(const char *spec)
+static int connect_tcp(const char *spec, char *err, size_t len)
 {
     const char *p = spec + 4;
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -212,45 +228,61 @@ static int connect_tcp(const char *spec)
     sa.sin_port = htons((uint16_t)atoi(p));
     fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        die("socket: %s", strerror(errno));
+        snprintf(err, len, "socket: %s", strerror(errno));
+        return -1;
     }
     if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        die("%s: %s", spec, strerror(errno));
+        snprintf(err, len, "%s: %s", spec, strerror(errno));
+        close(fd);
+        return -1;
     }
     return fd;
 }
 
-static int connect_to(const char *path)
+int loopctl_connect_quiet(const char *path, char *err, size_t len)
 {
     struct sockaddr_un sa;
-    int fd;
+    int fd, e;
 
     if (strncmp(path, "tcp:", 4) == 0) {
-        return connect_tcp(path);
+        return connect_tcp(path, err, len);
     }
-
     if (strlen(path) >= sizeof(sa.sun_path)) {
-        die("%s: path too long", path);
+        snprintf(err, len, "%s: path too long", path);
+        return -1;
     }
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
     strcpy(sa.sun_path, path);
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        die("socket: %s", strerror(errno));
+        snprintf(err, len, "socket: %s", strerror(errno));
+        return -1;
     }
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        int e = errno;
-        if (e == ENOENT) {
-            die("%s: no such socket", path);
-        }
-        if (e == ECONNREFUSED) {
-            die("%s: connection refused (the process is gone? a stale socket)", path);
-        }
-        if (e == EACCES || e == EPERM) {
-            die("%s: permission denied (monitors serve their own uid only)", path);
-        }
-        die("%s: %s", path, strerror(e));
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        return fd;
+    }
+    e = errno;
+    close(fd);
+    if (e == ENOENT) {
+        snprintf(err, len, "%s: no such socket", path);
+    } else if (e == ECONNREFUSED) {
+        snprintf(err, len, "%s: connection refused (the process is gone? a stale socket)", path);
+    } else if (e == EACCES || e == EPERM) {
+        snprintf(err, len, "%s: permission denied (monitors serve their own uid only)", path);
+    } else {
+        snprintf(err, len, "%s: %s", path, strerror(e));
+    }
+    return -1;
+}
+
+static int connect_to(const char *path)
+{
+    char err[300];
+    int fd = loopctl_connect_quiet(path, err, sizeof err);
+
+    if (fd < 0) {
+        die("%s", err);
     }
     return fd;
 }
@@ -395,7 +427,8 @@ static int run_interactive(const char *path)
     }
     fd = connect_to(path);
     if (tty) {
-        fprintf(stderr, "connected to %s; help lists the commands, ^D ends\n", path);
+        loopctl_complete_init(fd);
+        fprintf(stderr, "connected to %s; help lists the commands, Tab completes, ^D ends\n", path);
     }
     for (;;) {
         if (read_command(line, sizeof(line), tty) == NULL) {
@@ -446,6 +479,9 @@ int main(int argc, char **argv)
     }
     if (i == argc) {
         return run_interactive(path);
+    }
+    if (argc - i == 1 && strcmp(argv[i], "top") == 0) {
+        return loopctl_top(path);
     }
     return run_one(path, argc - i, argv + i);
 }

@@ -47,7 +47,8 @@
  * task was never joined) only in traces that would have had it.
  *   1: task_join, task_detach, sync_new, sync_free, future_settle,
  *      future_result, task_io; loop_new's random_seed.
- *   2: lock_handoff, loop_stuck (the block at the end of this header).
+ *   2: lock_handoff, loop_stuck (the block at the end of this header);
+ *      lock_abandoned came in the same release.
  */
 #define LOOP_TRACE_FORMAT_MINOR 2
 
@@ -586,17 +587,32 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, error,
     )
 )
 
+/* ---------------------------------------------------------------------- */
+/* Abandoned locks (task_sync.c; docs/trace-format.md, lock_abandoned)     */
+
+/* A task ended holding a lock: the lock's next owner gets -EOWNERDEAD. */
+LTTNG_UST_TRACEPOINT_EVENT(libloop, lock_abandoned,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, uint64_t, owner_id),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_integer(uint64_t, owner_id, owner_id)
+    )
+)
+
 LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, slow_callback, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, stall, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, error, LTTNG_UST_TRACEPOINT_LOGLEVEL_ERR)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, lock_abandoned, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
 
 /* ---------------------------------------------------------------------- */
 /* Format minor 2: facts the hang analysis needs (loop-analyze hangs).     */
 /* Scalars only: these events do not dereference libloop objects.          */
 
 /*
- * loop_lock_release handed lock `id` to its first waiter `owner_task`: the
- * remaining waiters now wait for it. by_id: the releasing task.
+ * Lock `id` was handed to its first waiter `owner_task` (loop_lock_release,
+ * or its owner ended holding it: lock_abandoned): the remaining waiters now
+ * wait for it. by_id: the previous owner.
  */
 LTTNG_UST_TRACEPOINT_EVENT(libloop, lock_handoff,
     LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, uint64_t, owner_task, uint64_t, by_id),

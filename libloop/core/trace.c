@@ -163,6 +163,10 @@ static void load_probe(void)
                                                  : NULL;
     if (h == NULL && explicit_path != NULL && explicit_path[0] != '\0') {
         h = try_open(explicit_path, why, sizeof why);
+        if (h == NULL) { /* said, not silently replaced by another probe */
+            loop_log(LOOP_LOG_WARN, "LOOP_TRACE_PROBE=%s could not be loaded (%s); looking for "
+                     PROBE_NAME " in the usual places", explicit_path, why);
+        }
     }
     if (h == NULL && self_dir(dir, sizeof dir) == 0) {
         snprintf(path, sizeof path, "%s/%s", dir, PROBE_NAME);

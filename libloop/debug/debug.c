@@ -52,7 +52,11 @@ static void report_at_exit(void)
     pthread_mutex_lock(&registry_mu);
     loop__queue_foreach(q, &registry) {
         loop_t *loop = loop__queue_data(q, loop_t, registry_node);
-        if (loop->debug && !loop->running) {
+        if (loop->debug && !loop->running && loop->leaks_reported) {
+            /* loop_close() refused and listed what was open: once is enough */
+            loop_log(LOOP_LOG_WARN, "Loop still open at exit: loop=%llu (loop_close() "
+                     "reported what keeps it open)", (unsigned long long)loop->id);
+        } else if (loop->debug && !loop->running) {
             loop_log(LOOP_LOG_WARN, "Loop still open at exit: loop=%llu",
                      (unsigned long long)loop->id);
             loop__report_open(loop);

@@ -1,11 +1,13 @@
 /*
  * report.c — what loop_close() says when it refuses: every open handle,
  * grouped by kind and creation site so that a thousand leaked timers make one
- * line, not a thousand.
+ * line, not a thousand; and, in debug mode, a failed task whose error nobody
+ * will retrieve (asyncio's "Task exception was never retrieved").
  */
 #include <stdlib.h>
 
 #include "core/internal.h"
+#include "task/task.h"
 
 struct group {
     int kind;
@@ -93,4 +95,27 @@ void loop__report_handles(loop_t *loop, size_t total)
         report_group(loop, &groups[i]);
     }
     free(groups);
+}
+
+/*
+ * Debug mode, when a task finishes (task.c): a failed task that is detached
+ * (nobody will ever join it) had its error dropped. Group children are not
+ * reported: their group's wait returns the first failure. A failed task
+ * that is not detached and never joined is reported when loop_close() frees
+ * it (task.c: loop__tasks_free), debug mode or not.
+ */
+void loop__report_unretrieved(const loop_task_t *t)
+{
+    loop_t *loop = t->hdr.loop;
+    const loop_site_t *c = t->hdr.site;
+
+    if (!loop->debug || t->state != LOOP_TASK_FAILED || !t->detached || t->group != NULL) {
+        return;
+    }
+    loop_log(LOOP_LOG_WARN,
+             "Task error never retrieved: task id=%llu name=\"%s\" state=failed err=%s "
+             "created=%s:%d (%s) (detached: nobody joins it)",
+             (unsigned long long)t->hdr.id, t->hdr.name ? t->hdr.name : "",
+             loop_err_name(t->error), site_file(c), site_line(c), site_func(c));
+    loop__debug_print_backtrace(loop, t->hdr.id, LOOP_LOG_WARN);
 }
