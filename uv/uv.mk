@@ -1,0 +1,35 @@
+# uv/ — libloop-uv: libuv 1.44.2's API over libloop (see docs/uv.md).
+# Builds build/lib/libloop-uv.a (the uv objects plus libloop's own, so that a
+# program links one archive) and build/lib/pkgconfig/libloop-uv.pc for
+#   cc app.c $(pkg-config --cflags --libs libloop-uv)
+# examples/uv_*.c are libuv programs: built here against uv/include and
+# libloop-uv.a (a more specific rule than the top Makefile's examples rule).
+# Included by the top Makefile.
+
+UV_SRC := $(wildcard uv/*.c)
+UV_OBJ := $(UV_SRC:%.c=$(BUILD)/obj/%.o)
+UV_LIB := $(BUILD)/lib/libloop-uv.a
+UV_PC  := $(BUILD)/lib/pkgconfig/libloop-uv.pc
+UV_EXAMPLES := $(patsubst examples/%.c,$(BUILD)/bin/%,$(wildcard examples/uv_*.c))
+
+$(UV_OBJ): CPPFLAGS += -Iuv/include -Iuv
+$(BUILD)/obj/examples/uv_%.o: CPPFLAGS += -Iuv/include
+
+$(UV_LIB): $(UV_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(UV_PC): uv/uv.mk
+	@mkdir -p $(@D)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+	    'Name: libloop-uv' 'Description: libuv 1.44.2 API over libloop (traced, inspectable, replayable)' \
+	    'Version: 1.44.2' 'Libs: $${libdir}/libloop-uv.a $(LIBS)' \
+	    'Cflags: -I$${includedir}/libloop-uv -I$${includedir}' > $@
+
+$(BUILD)/bin/uv_%: $(BUILD)/obj/examples/uv_%.o $(UV_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $< $(UV_LIB) $(LIBS)
+
+lib: $(UV_LIB) $(UV_PC)
+CHECK_DEPS += $(UV_LIB)
+INSTALL_UV := $(UV_LIB) $(UV_PC)
