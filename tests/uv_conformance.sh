@@ -19,7 +19,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$here/$BUILD" ;; esac
 VENDOR="$here/../shared/vendor/libuv-1.44.2"
-UV_CONFORMANCE_MIN=${UV_CONFORMANCE_MIN:-150}
+UV_CONFORMANCE_MIN=${UV_CONFORMANCE_MIN:-162}
 CC=${CC:-cc}
 
 if [ ! -f "$VENDOR/test/runner.c" ]; then

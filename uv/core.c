@@ -303,7 +303,7 @@ static void uv__io_poll(uv_loop_t *loop, int timeout);
 
 int uv_run(uv_loop_t *loop, uv_run_mode mode)
 {
-    int timeout, r, ran_pending;
+    int timeout, r, can_sleep;
 
     loop->ll->thread = pthread_self();
     r = uv__loop_alive(loop);
@@ -315,14 +315,21 @@ int uv_run(uv_loop_t *loop, uv_run_mode mode)
         loop__count(&loop->ll->n_iterations);
         LOOP_TRACE(iter_begin, loop->ll);
         uv__run_timers(loop);
-        ran_pending = uv__run_pending(loop);
+        /* decided before pending and idle run: UV_RUN_ONCE never blocks when
+         * they had work, even if their callbacks stopped it */
+        can_sleep = uv__q_empty(&loop->pending_queue) && uv__q_empty(&loop->idle_handles);
+        uv__run_pending(loop);
         uv__run_idle(loop);
         uv__run_prepare(loop);
         timeout = 0;
-        if ((mode == UV_RUN_ONCE && !ran_pending) || mode == UV_RUN_DEFAULT) {
+        if ((mode == UV_RUN_ONCE && can_sleep) || mode == UV_RUN_DEFAULT) {
             timeout = uv_backend_timeout(loop);
         }
         uv__io_poll(loop, timeout);
+        /* immediate callbacks (write_cb, connect errors) a few times, not forever */
+        for (r = 0; r < 8 && !uv__q_empty(&loop->pending_queue); r++) {
+            uv__run_pending(loop);
+        }
         uv__run_check(loop);
         loop__run_closing(loop->ll);
         if (mode == UV_RUN_ONCE) {
