@@ -1,0 +1,63 @@
+#!/bin/sh
+# uv_example.sh — examples/uv_echo.c, a libuv program, built unchanged
+# against libloop-uv (build/bin/uv_echo) and against Debian's libuv: both
+# print the same lines. Then, under a private lttng-sessiond, loop-trace
+# records the libloop-uv build, and the trace names the program's own
+# handles: their uv type (handle_new name "uv_tcp", "uv_timer") and the
+# source line of their uv_*_init call, with callbacks on them.
+# Run by `make check` from the repository root; BUILD is the build directory.
+set -u
+
+. tests/lib/sessiond.sh
+sessiond_isolate "$0" "$@"
+
+BUILD=${BUILD:-build}
+case $BUILD in
+    /*) ;;
+    *) BUILD=$PWD/$BUILD ;;
+esac
+src=examples/uv_echo.c
+[ -x "$BUILD/bin/uv_echo" ] || fail "$BUILD/bin/uv_echo is missing: run make first"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/uv-example.XXXXXX") || fail "mktemp failed"
+at_exit "rm -rf '$tmp'"
+
+# 1. The same program against both libraries prints the same lines.
+"$BUILD/bin/uv_echo" 9127 4 >"$tmp/libloop-uv.out" 2>&1 || fail "uv_echo (libloop-uv) failed: $(cat "$tmp/libloop-uv.out")"
+grep -q '^done: ok$' "$tmp/libloop-uv.out" || fail "uv_echo (libloop-uv) did not finish: $(cat "$tmp/libloop-uv.out")"
+if [ -f /usr/include/uv.h ] && [ -z "${SANITIZE:-}" ]; then
+    # shellcheck disable=SC2046 # pkg-config prints a list of options
+    cc -std=gnu11 -Wall -Wextra -Werror -o "$tmp/uv_echo_libuv" "$src" \
+        $(pkg-config --cflags --libs libuv 2>/dev/null || echo -luv) || fail "$src does not build against libuv"
+    "$tmp/uv_echo_libuv" 9127 4 >"$tmp/libuv.out" 2>&1 || fail "uv_echo (libuv) failed: $(cat "$tmp/libuv.out")"
+    diff -u "$tmp/libuv.out" "$tmp/libloop-uv.out" >"$tmp/diff" ||
+        fail "libloop-uv and libuv print different lines: $(cat "$tmp/diff")"
+    echo "uv_example: the same $(wc -l <"$tmp/libuv.out") lines with libuv and libloop-uv"
+else
+    echo "uv_example: libuv1-dev not installed (or a sanitizer build): comparison with libuv skipped"
+fi
+
+# 2. Traced: handles and callbacks carry the program's sites.
+for tool in babeltrace2 lttng lttng-sessiond; do
+    command -v "$tool" >/dev/null 2>&1 || { echo "uv_example: $tool not found: trace check skipped"; exit 0; }
+done
+sessiond_start
+"$BUILD/bin/loop-trace" -o "$tmp/trace" -- "$BUILD/bin/uv_echo" 9127 2 >"$tmp/traced.out" 2>"$tmp/loop-trace.err" ||
+    fail "loop-trace -- uv_echo failed: $(cat "$tmp/loop-trace.err" "$tmp/traced.out")"
+babeltrace2 "$tmp/trace" >"$tmp/events.txt" 2>"$tmp/bt.err" ||
+    fail "babeltrace2 cannot read the trace: $(head -n 3 "$tmp/bt.err")"
+timer_line=$(grep -n 'uv_timer_init(' "$src" | head -n 1 | cut -d: -f1)
+grep 'libloop:handle_new' "$tmp/events.txt" | grep 'site_file = "examples/uv_echo.c"' |
+    grep -q "site_line = $timer_line," ||
+    fail "no handle_new at $src:$timer_line (the uv_timer) in the trace: $(grep -m 3 handle_new "$tmp/events.txt")"
+for name in uv_timer uv_tcp; do
+    grep 'libloop:handle_name' "$tmp/events.txt" | grep -q "name = \"$name\"" ||
+        fail "no handle named $name in the trace: $(grep -m 3 handle_name "$tmp/events.txt")"
+done
+n=$(grep -c 'libloop:callback_begin' "$tmp/events.txt")
+[ "$n" -ge 10 ] || fail "only $n callback_begin events in the trace"
+timer_id=$(grep 'libloop:handle_new' "$tmp/events.txt" | grep "site_line = $timer_line," |
+    sed -n 's/.* id = \([0-9]*\),.*/\1/p' | head -n 1)
+grep 'libloop:callback_begin' "$tmp/events.txt" | grep -q "loop_id = 1, id = $timer_id," ||
+    fail "no callback of the uv_timer (id $timer_id, $src:$timer_line) in the trace"
+echo "uv_example: traced: $n callbacks, uv handles named with their $src lines"
