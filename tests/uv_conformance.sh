@@ -112,7 +112,9 @@ for h in "$here"/uv/include/uv.h "$here"/uv/include/uv/*.h "$here"/include/*.h; 
 done
 [ -f "$work/libloop-uv.stamp" ] || touch "$work/libloop-uv.stamp"
 zstd_libs=$(pkg-config --libs libzstd 2>/dev/null || echo -lzstd)
-if ! build "$work/libloop-uv" "-I$here/uv/include -I$here/include" "$UVLIB" -ldl $zstd_libs; then
+# A sanitizer build's library needs its runtime in the runner (make check passes SANFLAGS).
+SANFLAGS=${SANFLAGS:-}
+if ! build "$work/libloop-uv" "-I$here/uv/include -I$here/include $SANFLAGS" "$UVLIB" -ldl $zstd_libs $SANFLAGS; then
     echo "uv_conformance: FAILED: the runner does not build against libloop-uv" >&2
     exit 1
 fi

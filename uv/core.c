@@ -181,6 +181,10 @@ int uv_loop_close(uv_loop_t *loop)
     for (q = UV__HQ(loop)->next; q != UV__HQ(loop); q = q->next) {
         uv_handle_t *h = uv__container_of((void *)q, uv_handle_t, handle_queue);
         if (!(h->flags & UV_HANDLE_INTERNAL)) {
+            /* debug mode names what is still open, with its creation site */
+            if (loop->ll->debug) {
+                loop__report_open(loop->ll);
+            }
             return UV_EBUSY;
         }
     }

@@ -954,6 +954,22 @@ UV_EXTERN int uv_fs_fchown(uv_loop_t *loop, uv_fs_t *req, uv_file file, uv_uid_t
 /* ---------------------------------------------------------------------- */
 /* Creating calls capture the call site                                    */
 
+/* The plain functions, for callers that take their address (their site is
+ * then libloop-uv's own); the macros below shadow them in ordinary calls. */
+UV_EXTERN int(uv_timer_init)(uv_loop_t *loop, uv_timer_t *handle);
+UV_EXTERN int(uv_idle_init)(uv_loop_t *loop, uv_idle_t *idle);
+UV_EXTERN int(uv_prepare_init)(uv_loop_t *loop, uv_prepare_t *prepare);
+UV_EXTERN int(uv_check_init)(uv_loop_t *loop, uv_check_t *check);
+UV_EXTERN int(uv_async_init)(uv_loop_t *loop, uv_async_t *async, uv_async_cb async_cb);
+UV_EXTERN int(uv_poll_init)(uv_loop_t *loop, uv_poll_t *handle, int fd);
+UV_EXTERN int(uv_poll_init_socket)(uv_loop_t *loop, uv_poll_t *handle, uv_os_sock_t socket);
+UV_EXTERN int(uv_signal_init)(uv_loop_t *loop, uv_signal_t *handle);
+UV_EXTERN int(uv_queue_work)(uv_loop_t *loop, uv_work_t *req, uv_work_cb work_cb,
+                             uv_after_work_cb after_work_cb);
+UV_EXTERN int(uv_tcp_init)(uv_loop_t *loop, uv_tcp_t *handle);
+UV_EXTERN int(uv_tcp_init_ex)(uv_loop_t *loop, uv_tcp_t *handle, unsigned int flags);
+UV_EXTERN int(uv_pipe_init)(uv_loop_t *loop, uv_pipe_t *handle, int ipc);
+
 #define uv_timer_init(loop, h) uv_timer_init_at((loop), (h), UV__SITE())
 #define uv_idle_init(loop, h) uv_idle_init_at((loop), (h), UV__SITE())
 #define uv_prepare_init(loop, h) uv_prepare_init_at((loop), (h), UV__SITE())
