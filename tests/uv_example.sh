@@ -37,7 +37,24 @@ else
     echo "uv_example: libuv1-dev not installed (or a sanitizer build): comparison with libuv skipped"
 fi
 
-# 2. Traced: handles and callbacks carry the program's sites.
+# 2. loopctl shows the uv handles of a running libuv program, active, with sites.
+timer_line=$(grep -n 'uv_timer_init(' "$src" | head -n 1 | cut -d: -f1)
+LOOP_MONITOR=1 "$BUILD/bin/uv_echo" 9127 400 >"$tmp/mon.out" 2>&1 &
+mon_pid=$!
+at_exit "kill $mon_pid 2>/dev/null"
+i=0
+until "$BUILD/bin/loopctl" "$mon_pid" handles >"$tmp/handles.txt" 2>&1 &&
+    grep -q "active created=$src:$timer_line " "$tmp/handles.txt"; do
+    i=$((i + 1))
+    [ $i -le 50 ] || fail "loopctl never showed the active uv_timer of $src:$timer_line: $(cat "$tmp/handles.txt")"
+    sleep 0.1
+done
+grep -q 'name="uv_timer" active' "$tmp/handles.txt" || fail "loopctl: no active uv_timer: $(cat "$tmp/handles.txt")"
+kill "$mon_pid" 2>/dev/null
+wait "$mon_pid" 2>/dev/null
+echo "uv_example: loopctl shows the uv handles with their $src lines"
+
+# 3. Traced: handles and callbacks carry the program's sites.
 for tool in babeltrace2 lttng lttng-sessiond; do
     command -v "$tool" >/dev/null 2>&1 || { echo "uv_example: $tool not found: trace check skipped"; exit 0; }
 done

@@ -96,7 +96,11 @@ void uv__dispatch(uv_handle_t *h, void (*fn)(uv_handle_t *, void *), void *arg)
     loop->dispatch_fn = fn;
     loop->dispatch_arg = arg;
     lh->cb = (void (*)(void))shadow_trampoline;
+    /* Marked queued while it runs: libloop's defer dispatch then leaves the
+     * active state (the uv handle's, mirrored) as the callback left it. */
+    lh->flags |= LOOP__H_QUEUED;
     loop__dispatch(loop->ll, lh);
+    lh->flags &= (uint8_t)~LOOP__H_QUEUED;
     loop->dispatch_fn = saved_fn;
     loop->dispatch_arg = saved_arg;
 }

@@ -100,6 +100,14 @@ static inline void uv__q_move(uv__queue_t *src, uv__queue_t *dst)
 #define uv__is_closing(h) (((h)->flags & (UV_HANDLE_CLOSING | UV_HANDLE_CLOSED)) != 0)
 #define uv__has_ref(h) (((h)->flags & UV_HANDLE_REF) != 0)
 
+/* The libloop handle of a defer shadow mirrors the uv handle's active state
+ * (loopctl shows it, the trace has handle_start/stop); async and signal
+ * shadows keep their own. */
+static inline int uv__shadow_is_defer(const uv_handle_t *h)
+{
+    return h->ll.handle.kind == LOOP_KIND_DEFER && h->ll.handle.magic == LOOP__MAGIC_OPEN &&
+           !(h->ll.handle.flags & (LOOP__H_CLOSING | LOOP__H_CLOSED));
+}
 static inline void uv__handle_start(void *p)
 {
     uv_handle_t *h = p;
@@ -109,6 +117,9 @@ static inline void uv__handle_start(void *p)
     h->flags |= UV_HANDLE_ACTIVE;
     if (h->flags & UV_HANDLE_REF) {
         h->loop->active_handles++;
+    }
+    if (uv__shadow_is_defer(h)) {
+        loop__handle_start(&h->ll.handle);
     }
 }
 static inline void uv__handle_stop(void *p)
@@ -120,6 +131,9 @@ static inline void uv__handle_stop(void *p)
     h->flags &= ~UV_HANDLE_ACTIVE;
     if (h->flags & UV_HANDLE_REF) {
         h->loop->active_handles--;
+    }
+    if (uv__shadow_is_defer(h)) {
+        loop__handle_stop(&h->ll.handle);
     }
 }
 #define uv__req_register(loop) ((loop)->active_reqs.count++)

@@ -33,3 +33,15 @@ $(BUILD)/bin/uv_%: $(BUILD)/obj/examples/uv_%.o $(UV_LIB)
 lib: $(UV_LIB) $(UV_PC)
 CHECK_DEPS += $(UV_LIB)
 INSTALL_UV := $(UV_LIB) $(UV_PC)
+
+# The libuv benchmarks built against libloop-uv: bench/X_libuv.c, unchanged,
+# becomes $(BUILD)/bench/X_libloopuv. `make bench-uv` runs each next to the
+# real-libuv build (BENCH_SCALE shrinks the counts).
+UV_BENCH := $(patsubst bench/%_libuv.c,$(BUILD)/bench/%_libloopuv,$(wildcard bench/*_libuv.c))
+$(BUILD)/bench/%_libloopuv: bench/%_libuv.c bench/bench.h $(UV_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iuv/include $(CFLAGS) $(LDFLAGS) -o $@ $< $(UV_LIB) $(LIBS)
+
+.PHONY: bench-uv
+bench-uv: $(UV_BENCH) $(UV_BENCH:%_libloopuv=%_libuv)
+	@for b in $(UV_BENCH); do $${b%_libloopuv}_libuv; $$b; done
