@@ -45,3 +45,14 @@ $(BUILD)/bench/%_libloopuv: bench/%_libuv.c bench/bench.h $(UV_LIB)
 .PHONY: bench-uv
 bench-uv: $(UV_BENCH) $(UV_BENCH:%_libloopuv=%_libuv)
 	@for b in $(UV_BENCH); do $${b%_libloopuv}_libuv; $$b; done
+
+# make install: the header under include/libloop-uv (it must not shadow a
+# system libuv's uv.h), the archive and the pkg-config file.
+.PHONY: install-uv
+install: install-uv
+install-uv: $(UV_LIB) $(UV_PC)
+	install -d $(DESTDIR)$(PREFIX)/include/libloop-uv/uv $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 uv/include/uv.h $(DESTDIR)$(PREFIX)/include/libloop-uv/
+	install -m 644 uv/include/uv/*.h $(DESTDIR)$(PREFIX)/include/libloop-uv/uv/
+	install -m 644 $(UV_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(UV_PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/
