@@ -43,7 +43,13 @@ errors error_message sys_error
 idle idle_starvation idle_check
 async async async_null_cb
 '
-FILES='test-active.c test-async-null-cb.c test-async.c test-callback-stack.c test-close-order.c test-connect-unspecified.c test-connection-fail.c test-default-loop-close.c test-delayed-accept.c test-embed.c test-emfile.c test-error.c test-getsockname.c test-getters-setters.c test-hrtime.c test-idle.c test-ip-name.c test-ip4-addr.c test-ip6-addr.c test-loop-alive.c test-loop-close.c test-loop-configure.c test-loop-handles.c test-loop-stop.c test-loop-time.c test-multiple-listen.c test-not-readable-nor-writable-on-read-error.c test-not-writable-after-shutdown.c test-ping-pong.c test-pipe-bind-error.c test-pipe-close-stdout-read-stdin.c test-pipe-connect-error.c test-pipe-connect-multiple.c test-pipe-connect-prepare.c test-pipe-getsockname.c test-pipe-pending-instances.c test-pipe-server-close.c test-pipe-set-fchmod.c test-poll-close.c test-poll-multiple-handles.c test-poll-oob.c test-poll.c test-readable-on-eof.c test-ref.c test-run-nowait.c test-run-once.c test-shutdown-close.c test-shutdown-eof.c test-shutdown-simultaneous.c test-shutdown-twice.c test-signal-multiple-loops.c test-signal-pending-on-close.c test-signal.c test-tcp-alloc-cb-fail.c test-tcp-bind-error.c test-tcp-bind6-error.c test-tcp-close-accept.c test-tcp-close-after-read-timeout.c test-tcp-close-reset.c test-tcp-close-while-connecting.c test-tcp-close.c test-tcp-connect-error-after-write.c test-tcp-connect-error.c test-tcp-connect-timeout.c test-tcp-create-socket-early.c test-tcp-flags.c test-tcp-oob.c test-tcp-open.c test-tcp-read-stop-start.c test-tcp-read-stop.c test-tcp-rst.c test-tcp-shutdown-after-write.c test-tcp-try-write-error.c test-tcp-try-write.c test-tcp-unexpected-read.c test-tcp-write-after-connect.c test-tcp-write-fail.c test-tcp-write-queue-order.c test-tcp-write-to-half-open-connection.c test-tcp-writealot.c test-threadpool-cancel.c test-threadpool.c test-timer-again.c test-timer-from-check.c test-timer.c test-walk-handles.c'
+# Beyond the judged 163: tests that need only the small OS and thread
+# wrappers. Reported in their own rows, not counted in the floor.
+EXTRA='
+extra-os uname kill_invalid_signum ip6_addr_link_local signal_close_loop_alive
+extra-threads barrier_1 barrier_2 barrier_3 barrier_serial_thread barrier_serial_thread_single condvar_1 condvar_2 condvar_3 condvar_4 condvar_5 semaphore_1 semaphore_2 semaphore_3 thread_create thread_local_storage thread_stack_size thread_stack_size_explicit thread_equal thread_mutex thread_mutex_recursive thread_rwlock thread_rwlock_trylock
+'
+FILES='test-active.c test-async-null-cb.c test-async.c test-callback-stack.c test-close-order.c test-connect-unspecified.c test-connection-fail.c test-default-loop-close.c test-delayed-accept.c test-embed.c test-emfile.c test-error.c test-getsockname.c test-getters-setters.c test-hrtime.c test-idle.c test-ip-name.c test-ip4-addr.c test-ip6-addr.c test-loop-alive.c test-loop-close.c test-loop-configure.c test-loop-handles.c test-loop-stop.c test-loop-time.c test-multiple-listen.c test-not-readable-nor-writable-on-read-error.c test-not-writable-after-shutdown.c test-ping-pong.c test-pipe-bind-error.c test-pipe-close-stdout-read-stdin.c test-pipe-connect-error.c test-pipe-connect-multiple.c test-pipe-connect-prepare.c test-pipe-getsockname.c test-pipe-pending-instances.c test-pipe-server-close.c test-pipe-set-fchmod.c test-poll-close.c test-poll-multiple-handles.c test-poll-oob.c test-poll.c test-readable-on-eof.c test-ref.c test-run-nowait.c test-run-once.c test-shutdown-close.c test-shutdown-eof.c test-shutdown-simultaneous.c test-shutdown-twice.c test-signal-multiple-loops.c test-signal-pending-on-close.c test-signal.c test-tcp-alloc-cb-fail.c test-tcp-bind-error.c test-tcp-bind6-error.c test-tcp-close-accept.c test-tcp-close-after-read-timeout.c test-tcp-close-reset.c test-tcp-close-while-connecting.c test-tcp-close.c test-tcp-connect-error-after-write.c test-tcp-connect-error.c test-tcp-connect-timeout.c test-tcp-create-socket-early.c test-tcp-flags.c test-tcp-oob.c test-tcp-open.c test-tcp-read-stop-start.c test-tcp-read-stop.c test-tcp-rst.c test-tcp-shutdown-after-write.c test-tcp-try-write-error.c test-tcp-try-write.c test-tcp-unexpected-read.c test-tcp-write-after-connect.c test-tcp-write-fail.c test-tcp-write-queue-order.c test-tcp-write-to-half-open-connection.c test-tcp-writealot.c test-threadpool-cancel.c test-threadpool.c test-timer-again.c test-timer-from-check.c test-timer.c test-walk-handles.c test-barrier.c test-condvar.c test-mutexes.c test-semaphore.c test-thread.c test-thread-equal.c test-uname.c'
 
 work="$BUILD/uv-conformance"
 gen="$work/gen"
@@ -51,7 +57,7 @@ mkdir -p "$gen" "$work/run/test"
 ln -sfn "$VENDOR/test/fixtures" "$work/run/test/fixtures"
 
 # --- the generated test list: only the selected tests and their helpers ---
-names=$(echo "$TESTS" | awk 'NF > 1 { for (i = 2; i <= NF; i++) print $i }')
+names=$(printf '%s\n%s\n' "$TESTS" "$EXTRA" | awk 'NF > 1 { for (i = 2; i <= NF; i++) print $i }')
 {
     echo "/* generated by tests/uv_conformance.sh from libuv's test-list.h */"
     for n in $names; do echo "TEST_DECLARE ($n)"; done
@@ -137,7 +143,7 @@ only=",${UV_ONLY:-},"
 results="$work/results.txt"
 : > "$results"
 t0=$(date +%s)
-echo "$TESTS" | while read -r group rest; do
+printf '%s\n%s\n' "$TESTS" "$EXTRA" | while read -r group rest; do
     [ -n "$group" ] || continue
     for n in $rest; do
         case "$only" in ",,") ;; *",$n,"*) ;; *) continue ;; esac
@@ -157,21 +163,31 @@ t1=$(date +%s)
 awk -v secs=$((t1 - t0)) -v has_control="$control" '
 {
     g = $1; if (!(g in seen)) { seen[g] = 1; order[++ng] = g }
-    total[g]++; all++
-    if ($3 == 0) { pass[g]++; passed++ } else { fails[g] = fails[g] " " $2 }
-    if ($4 == 0) { cpass[g]++; cpassed++ }
+    extra = (g ~ /^extra/)
+    total[g]++
+    if (!extra) all++
+    if (extra) xall++
+    if ($3 == 0) { pass[g]++; if (!extra) passed++; else xpassed++ } else { fails[g] = fails[g] " " $2 }
+    if ($4 == 0) { cpass[g]++; if (!extra) cpassed++ }
 }
 END {
     printf "\n| group | tests | libloop-uv | libuv 1.44.2 (control) |\n|---|---|---|---|\n"
     for (i = 1; i <= ng; i++) {
         g = order[i]
+        if (g ~ /^extra/) continue
         printf "| %s | %d | %d | %s |\n", g, total[g], pass[g] + 0, has_control ? cpass[g] + 0 : "n/a"
     }
-    printf "| **all** | %d | %d | %s |\n\n", all, passed, has_control ? cpassed + 0 : "n/a"
+    printf "| **all** | %d | %d | %s |\n", all, passed, has_control ? cpassed + 0 : "n/a"
+    for (i = 1; i <= ng; i++) {
+        g = order[i]
+        if (g !~ /^extra/) continue
+        printf "| %s (not judged) | %d | %d | %s |\n", g, total[g], pass[g] + 0, has_control ? cpass[g] + 0 : "n/a"
+    }
+    printf "\n"
     for (i = 1; i <= ng; i++) if (fails[order[i]] != "") printf "failing in %s:%s\n", order[i], fails[order[i]]
-    printf "uv_conformance: libloop-uv passed %d of %d in %d s\n", passed, all, secs
+    printf "uv_conformance: libloop-uv passed %d of %d (and %d of %d beyond the judged set) in %d s\n", passed, all, xpassed, xall, secs
 }' "$results"
-passed=$(awk '$3 == 0' "$results" | wc -l)
+passed=$(awk '$1 !~ /^extra/ && $3 == 0' "$results" | wc -l)
 if [ "${UV_ONLY:-}" = "" ] && [ "$passed" -lt "$UV_CONFORMANCE_MIN" ]; then
     echo "uv_conformance: FAILED: $passed passed, fewer than the floor $UV_CONFORMANCE_MIN" >&2
     exit 1

@@ -4,8 +4,10 @@
  * libloop-uv does not implement (udp, fs, process, dns, fs_event, fs_poll).
  */
 #include <ifaddrs.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netpacket/packet.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -472,19 +474,124 @@ static void *thread_main(void *p)
 
 int uv_thread_create(uv_thread_t *tid, uv_thread_cb entry, void *arg)
 {
-    struct thread_start *s = malloc(sizeof(*s));
+    return uv_thread_create_ex(tid, NULL, entry, arg);
+}
+
+/* The default stack: RLIMIT_STACK (page-aligned, at least PTHREAD_STACK_MIN),
+ * 2 MiB when unlimited, as libuv. */
+static size_t default_stack_size(void)
+{
+    struct rlimit lim;
+    size_t page = (size_t)getpagesize();
+
+    if (getrlimit(RLIMIT_STACK, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) {
+        return 2u << 20;
+    }
+    lim.rlim_cur -= lim.rlim_cur % page;
+    if (lim.rlim_cur >= (rlim_t)PTHREAD_STACK_MIN) {
+        return (size_t)lim.rlim_cur;
+    }
+    return 2u << 20;
+}
+
+int uv_thread_create_ex(uv_thread_t *tid, const uv_thread_options_t *params,
+                        uv_thread_cb entry, void *arg)
+{
+    struct thread_start *s;
+    pthread_attr_t attr;
+    size_t stack_size = 0, page = (size_t)getpagesize();
     int err;
 
+    if (params != NULL && (params->flags & UV_THREAD_HAS_STACK_SIZE)) {
+        stack_size = params->stack_size;
+    }
+    if (stack_size == 0) {
+        stack_size = default_stack_size();
+    }
+    stack_size = (stack_size + page - 1) / page * page;
+    if (stack_size < (size_t)PTHREAD_STACK_MIN) {
+        stack_size = PTHREAD_STACK_MIN;
+    }
+    s = malloc(sizeof(*s));
     if (s == NULL) {
         return UV_ENOMEM;
     }
     s->entry = entry;
     s->arg = arg;
-    err = pthread_create(tid, NULL, thread_main, s);
+    pthread_attr_init(&attr);
+    err = pthread_attr_setstacksize(&attr, stack_size);
+    if (err == 0) {
+        err = pthread_create(tid, &attr, thread_main, s);
+    }
+    pthread_attr_destroy(&attr);
     if (err) {
         free(s);
     }
     return UV__ERR(err);
+}
+
+int uv_key_create(uv_key_t *key)
+{
+    return UV__ERR(pthread_key_create(key, NULL));
+}
+
+void uv_key_delete(uv_key_t *key)
+{
+    pthread_key_delete(*key);
+}
+
+void *uv_key_get(uv_key_t *key)
+{
+    return pthread_getspecific(*key);
+}
+
+void uv_key_set(uv_key_t *key, void *value)
+{
+    pthread_setspecific(*key, value);
+}
+
+int uv_rwlock_init(uv_rwlock_t *rwlock)
+{
+    return UV__ERR(pthread_rwlock_init(rwlock, NULL));
+}
+
+void uv_rwlock_destroy(uv_rwlock_t *rwlock)
+{
+    pthread_rwlock_destroy(rwlock);
+}
+
+void uv_rwlock_rdlock(uv_rwlock_t *rwlock)
+{
+    pthread_rwlock_rdlock(rwlock);
+}
+
+int uv_rwlock_tryrdlock(uv_rwlock_t *rwlock)
+{
+    int err = pthread_rwlock_tryrdlock(rwlock);
+
+    return (err == EBUSY || err == EAGAIN) ? UV_EBUSY : UV__ERR(err);
+}
+
+void uv_rwlock_rdunlock(uv_rwlock_t *rwlock)
+{
+    pthread_rwlock_unlock(rwlock);
+}
+
+void uv_rwlock_wrlock(uv_rwlock_t *rwlock)
+{
+    pthread_rwlock_wrlock(rwlock);
+}
+
+int uv_rwlock_trywrlock(uv_rwlock_t *rwlock)
+{
+    int err = pthread_rwlock_trywrlock(rwlock);
+
+    return (err == EBUSY || err == EAGAIN) ? UV_EBUSY : UV__ERR(err);
+}
+
+void uv_rwlock_wrunlock(uv_rwlock_t *rwlock)
+{
+    pthread_rwlock_unlock(rwlock);
 }
 
 int uv_thread_join(uv_thread_t *tid)

@@ -848,7 +848,27 @@ UV_EXTERN int uv_os_setenv(const char *name, const char *value);
 UV_EXTERN int uv_os_unsetenv(const char *name);
 
 /* Threads and synchronisation (thin pthread wrappers) */
+typedef enum { UV_THREAD_NO_FLAGS = 0x00, UV_THREAD_HAS_STACK_SIZE = 0x01 } uv_thread_create_flags;
+typedef struct uv_thread_options_s {
+    unsigned int flags;
+    size_t stack_size;
+} uv_thread_options_t;
+
 UV_EXTERN int uv_thread_create(uv_thread_t *tid, uv_thread_cb entry, void *arg);
+UV_EXTERN int uv_thread_create_ex(uv_thread_t *tid, const uv_thread_options_t *params,
+                                  uv_thread_cb entry, void *arg);
+UV_EXTERN int uv_key_create(uv_key_t *key);
+UV_EXTERN void uv_key_delete(uv_key_t *key);
+UV_EXTERN void *uv_key_get(uv_key_t *key);
+UV_EXTERN void uv_key_set(uv_key_t *key, void *value);
+UV_EXTERN int uv_rwlock_init(uv_rwlock_t *rwlock);
+UV_EXTERN void uv_rwlock_destroy(uv_rwlock_t *rwlock);
+UV_EXTERN void uv_rwlock_rdlock(uv_rwlock_t *rwlock);
+UV_EXTERN int uv_rwlock_tryrdlock(uv_rwlock_t *rwlock);
+UV_EXTERN void uv_rwlock_rdunlock(uv_rwlock_t *rwlock);
+UV_EXTERN void uv_rwlock_wrlock(uv_rwlock_t *rwlock);
+UV_EXTERN int uv_rwlock_trywrlock(uv_rwlock_t *rwlock);
+UV_EXTERN void uv_rwlock_wrunlock(uv_rwlock_t *rwlock);
 UV_EXTERN int uv_thread_join(uv_thread_t *tid);
 UV_EXTERN uv_thread_t uv_thread_self(void);
 UV_EXTERN int uv_thread_equal(const uv_thread_t *t1, const uv_thread_t *t2);
