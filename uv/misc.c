@@ -739,19 +739,65 @@ int uv_cond_timedwait(uv_cond_t *cond, uv_mutex_t *mutex, uint64_t timeout)
     return UV__ERR(r);
 }
 
+/*
+ * Barriers on a mutex and a condition: uv_barrier_destroy() waits until every
+ * waiter has left uv_barrier_wait(), so the thread that returns first may
+ * destroy it (glibc's pthread_barrier_destroy would race with the leavers).
+ * The last thread to leave is the "serial" one.
+ */
 int uv_barrier_init(uv_barrier_t *barrier, unsigned int count)
 {
-    return UV__ERR(pthread_barrier_init(barrier, NULL, count));
-}
+    int err;
 
-void uv_barrier_destroy(uv_barrier_t *barrier)
-{
-    pthread_barrier_destroy(barrier);
+    if (barrier == NULL || count == 0) {
+        return UV_EINVAL;
+    }
+    barrier->threshold = count;
+    barrier->in = 0;
+    barrier->out = 0;
+    err = pthread_mutex_init(&barrier->mutex, NULL);
+    if (err) {
+        return UV__ERR(err);
+    }
+    err = pthread_cond_init(&barrier->cond, NULL);
+    if (err) {
+        pthread_mutex_destroy(&barrier->mutex);
+        return UV__ERR(err);
+    }
+    return 0;
 }
 
 int uv_barrier_wait(uv_barrier_t *barrier)
 {
-    return pthread_barrier_wait(barrier) == PTHREAD_BARRIER_SERIAL_THREAD;
+    int last;
+
+    pthread_mutex_lock(&barrier->mutex);
+    if (++barrier->in == barrier->threshold) {
+        barrier->in = 0;
+        barrier->out = barrier->threshold;
+        pthread_cond_broadcast(&barrier->cond);
+    } else {
+        do {
+            pthread_cond_wait(&barrier->cond, &barrier->mutex);
+        } while (barrier->in != 0);
+    }
+    last = (--barrier->out == 0);
+    if (last) {
+        pthread_cond_broadcast(&barrier->cond);
+    }
+    pthread_mutex_unlock(&barrier->mutex);
+    return last;
+}
+
+void uv_barrier_destroy(uv_barrier_t *barrier)
+{
+    pthread_mutex_lock(&barrier->mutex);
+    while (barrier->out != 0) {
+        pthread_cond_wait(&barrier->cond, &barrier->mutex);
+    }
+    pthread_mutex_unlock(&barrier->mutex);
+    pthread_cond_destroy(&barrier->cond);
+    pthread_mutex_destroy(&barrier->mutex);
 }
 
 void uv_once(uv_once_t *guard, void (*callback)(void))

@@ -238,7 +238,14 @@ typedef sem_t uv_sem_t;
 typedef pthread_cond_t uv_cond_t;
 typedef pthread_key_t uv_key_t;
 typedef pthread_once_t uv_once_t;
-typedef pthread_barrier_t uv_barrier_t;
+/* A barrier that may be destroyed as soon as one waiter returned. */
+typedef struct {
+    pthread_mutex_t mutex;
+    pthread_cond_t cond;
+    unsigned int threshold;
+    unsigned int in;
+    unsigned int out;
+} uv_barrier_t;
 typedef void *uv_lib_t;
 #define UV_ONCE_INIT PTHREAD_ONCE_INIT
 
