@@ -54,7 +54,18 @@ kill "$mon_pid" 2>/dev/null
 wait "$mon_pid" 2>/dev/null
 echo "uv_example: loopctl shows the uv handles with their $src lines"
 
-# 3. Traced: handles and callbacks carry the program's sites.
+# 3. LOOP_RECORD writes the uv loop's dispatch order; LOOP_REPLAY checks a run
+#    against it and names the first divergence by the uv handle's type and site.
+LOOP_RECORD="$tmp/run.sched" "$BUILD/bin/uv_echo" 9127 2 >"$tmp/rec.out" 2>&1 ||
+    fail "uv_echo under LOOP_RECORD failed: $(cat "$tmp/rec.out")"
+LOOP_REPLAY="$tmp/run.sched" "$BUILD/bin/uv_echo" 9127 3 >"$tmp/div.out" 2>&1
+st=$?
+[ $st = 3 ] || fail "a replay of 2 messages running 3 exited $st, want 3 (divergence): $(tail -n 3 "$tmp/div.out")"
+grep -q "replay diverged at step [0-9]*: expected .*name=\"uv_[a-z]*\" site=$src:[0-9]* .*the program ran .*site=$src:[0-9]*" "$tmp/div.out" ||
+    fail "the divergence does not name uv handles and their sites: $(grep -i diverge "$tmp/div.out")"
+echo "uv_example: a replay that diverges names the uv handles: $(grep -o 'expected kind=[a-z]* id=[0-9]* name="[a-z_]*"' "$tmp/div.out")"
+
+# 4. Traced: handles and callbacks carry the program's sites.
 for tool in babeltrace2 lttng lttng-sessiond; do
     command -v "$tool" >/dev/null 2>&1 || { echo "uv_example: $tool not found: trace check skipped"; exit 0; }
 done
