@@ -44,26 +44,35 @@ mon_pid=$!
 at_exit "kill $mon_pid 2>/dev/null"
 i=0
 until "$BUILD/bin/loopctl" "$mon_pid" handles >"$tmp/handles.txt" 2>&1 &&
-    grep -q "active created=$src:$timer_line " "$tmp/handles.txt"; do
+    grep -q "name=\"uv_timer\" active created=$src:$timer_line " "$tmp/handles.txt"; do
     i=$((i + 1))
-    [ $i -le 50 ] || fail "loopctl never showed the active uv_timer of $src:$timer_line: $(cat "$tmp/handles.txt")"
+    [ $i -le 100 ] || fail "loopctl never showed the active uv_timer of $src:$timer_line: $(cat "$tmp/handles.txt"; echo; cat "$tmp/mon.out")"
     sleep 0.1
 done
-grep -q 'name="uv_timer" active' "$tmp/handles.txt" || fail "loopctl: no active uv_timer: $(cat "$tmp/handles.txt")"
 kill "$mon_pid" 2>/dev/null
 wait "$mon_pid" 2>/dev/null
 echo "uv_example: loopctl shows the uv handles with their $src lines"
 
-# 3. LOOP_RECORD writes the uv loop's dispatch order; LOOP_REPLAY checks a run
-#    against it and names the first divergence by the uv handle's type and site.
-LOOP_RECORD="$tmp/run.sched" "$BUILD/bin/uv_echo" 9127 2 >"$tmp/rec.out" 2>&1 ||
+# 3. LOOP_RECORD writes a libuv program's schedule (clock, dispatch order,
+#    readiness events, stream reads/writes/accepts); LOOP_REPLAY runs it again
+#    in that order, and names the first divergence by the uv handles' sites.
+LOOP_RECORD="$tmp/run.sched" "$BUILD/bin/uv_echo" 9127 3 >"$tmp/rec.out" 2>&1 ||
     fail "uv_echo under LOOP_RECORD failed: $(cat "$tmp/rec.out")"
-LOOP_REPLAY="$tmp/run.sched" "$BUILD/bin/uv_echo" 9127 3 >"$tmp/div.out" 2>&1
+LOOP_REPLAY="$tmp/run.sched" "$BUILD/bin/uv_echo" 9127 3 >"$tmp/rep.out" 2>&1 ||
+    fail "the replay of uv_echo exited $?: $(tail -n 3 "$tmp/rep.out")"
+diff -u "$tmp/rec.out" "$tmp/rep.out" >"$tmp/rep.diff" ||
+    fail "the replay printed other lines than the recorded run: $(cat "$tmp/rep.diff")"
+"$BUILD/bin/loop-replay" dump "$tmp/run.sched" >"$tmp/dump.txt" 2>&1 ||
+    fail "loop-replay dump failed: $(tail -n 2 "$tmp/dump.txt")"
+for what in 'dispatch io' 'io *read' 'io *write' 'io *accept'; do
+    grep -q "$what" "$tmp/dump.txt" || fail "the schedule has no '$what' record"
+done
+LOOP_REPLAY="$tmp/run.sched" "$BUILD/bin/uv_echo" 9127 4 >"$tmp/div.out" 2>&1
 st=$?
-[ $st = 3 ] || fail "a replay of 2 messages running 3 exited $st, want 3 (divergence): $(tail -n 3 "$tmp/div.out")"
-grep -q "replay diverged at step [0-9]*: expected .*name=\"uv_[a-z]*\" site=$src:[0-9]* .*the program ran .*site=$src:[0-9]*" "$tmp/div.out" ||
-    fail "the divergence does not name uv handles and their sites: $(grep -i diverge "$tmp/div.out")"
-echo "uv_example: a replay that diverges names the uv handles: $(grep -o 'expected kind=[a-z]* id=[0-9]* name="[a-z_]*"' "$tmp/div.out")"
+[ $st = 3 ] || fail "a replay of 3 messages running 4 exited $st, want 3 (divergence): $(tail -n 3 "$tmp/div.out")"
+grep -q "replay diverged at step [0-9]*: expected .*name=\"uv_[a-z]*\" site=$src:[0-9]* " "$tmp/div.out" ||
+    fail "the divergence does not name the uv handle and its site: $(grep -i diverge "$tmp/div.out")"
+echo "uv_example: recorded and replayed ($(wc -l <"$tmp/dump.txt") records); a diverging run is named: $(grep -o 'expected kind=[a-z]* id=[0-9]* name="[a-z_]*"' "$tmp/div.out")"
 
 # 4. Traced: handles and callbacks carry the program's sites.
 for tool in babeltrace2 lttng lttng-sessiond; do

@@ -30,6 +30,7 @@
 
 #include "uv-internal.h"
 #include "core/trace.h"
+#include "record/record.h"
 
 static uv_loop_t default_loop_struct;
 static uv_loop_t *default_loop_ptr;
@@ -51,9 +52,17 @@ uint64_t uv_hrtime(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The loop's clock is libloop's: recorded under LOOP_RECORD, taken from the
+ * schedule under LOOP_REPLAY (type: LOOP__REC_ITER or LOOP__REC_CLOCK). */
+static void uv__clock(uv_loop_t *loop, int type)
+{
+    loop__time_update(loop->ll, type);
+    loop->time = loop->ll->now_ns / 1000000;
+}
+
 static void uv__update_time(uv_loop_t *loop)
 {
-    loop->time = uv_hrtime() / 1000000;
+    uv__clock(loop, LOOP__REC_CLOCK);
 }
 
 void uv_update_time(uv_loop_t *loop)
@@ -319,7 +328,7 @@ int uv_run(uv_loop_t *loop, uv_run_mode mode)
         uv__update_time(loop);
     }
     while (r != 0 && loop->stop_flag == 0) {
-        uv__update_time(loop);
+        uv__clock(loop, LOOP__REC_ITER);
         loop__count(&loop->ll->n_iterations);
         LOOP_TRACE(iter_begin, loop->ll);
         uv__run_timers(loop);
@@ -351,6 +360,9 @@ int uv_run(uv_loop_t *loop, uv_run_mode mode)
     }
     if (loop->stop_flag != 0) {
         loop->stop_flag = 0;
+    }
+    if (LOOP_UNLIKELY(loop->ll->rr != NULL)) {
+        loop__rr_run_end(loop->ll); /* flush the recording */
     }
     return r;
 }
@@ -823,15 +835,86 @@ static void io_thunk(uv_handle_t *h, void *arg)
     c->w->cb(h->loop, c->w, c->events);
 }
 
-static void uv__io_dispatch(uv_loop_t *loop, uv__io_t *w, unsigned int events)
-{
-    struct io_call c = {w, events};
+/*
+ * Readiness is dispatched as an io item, so that the recorder writes its
+ * events and a replay hands back the recorded ones (loop__rr_dispatch sets
+ * revents): the handle's defer shadow poses as a libloop io watcher for the
+ * length of the dispatch (kind IO, events in revents, "registered" so that
+ * loop__io_dispatch calls it). The trampoline drops the pose before the uv
+ * callback runs, so a uv_close() inside it finds an unregistered watcher.
+ */
+enum {
+    IO_EV_IN = LOOP_READABLE,
+    IO_EV_OUT = LOOP_WRITABLE,
+    IO_EV_HUP = LOOP_HANGUP,
+    IO_EV_ERR = LOOP_ERROR,
+    IO_EV_PRI = 0x10,
+    IO_EV_RDHUP = 0x20,
+    IO_EV_ALL = 0x3f,
+};
 
-    if (w->handle == NULL) {
+static int io_ev_from_epoll(unsigned int e)
+{
+    return ((e & UV__POLLIN) ? IO_EV_IN : 0) | ((e & UV__POLLOUT) ? IO_EV_OUT : 0) |
+           ((e & UV__POLLHUP) ? IO_EV_HUP : 0) | ((e & UV__POLLERR) ? IO_EV_ERR : 0) |
+           ((e & UV__POLLPRI) ? IO_EV_PRI : 0) | ((e & UV__POLLRDHUP) ? IO_EV_RDHUP : 0);
+}
+
+static unsigned int io_ev_to_epoll(int ev)
+{
+    return ((ev & IO_EV_IN) ? UV__POLLIN : 0) | ((ev & IO_EV_OUT) ? UV__POLLOUT : 0) |
+           ((ev & IO_EV_HUP) ? UV__POLLHUP : 0) | ((ev & IO_EV_ERR) ? UV__POLLERR : 0) |
+           ((ev & IO_EV_PRI) ? UV__POLLPRI : 0) | ((ev & IO_EV_RDHUP) ? UV__POLLRDHUP : 0);
+}
+
+static void io_trampoline(loop_io_t *io, int ev)
+{
+    uv_handle_t *h = uv__container_of(io, uv_handle_t, ll.io);
+    uv_loop_t *loop = h->loop;
+    uv__io_t *w = loop->dispatch_arg;
+
+    io->registered = 0;
+    io->events = 0;
+    w->cb(loop, w, io_ev_to_epoll(ev));
+}
+
+void uv__io_dispatch(uv_loop_t *loop, uv__io_t *w, unsigned int events)
+{
+    uv_handle_t *h = w->handle;
+    loop_handle_t *lh;
+    void *saved_arg;
+
+    if (h == NULL) {
         w->cb(loop, w, events);
         return;
     }
-    uv__dispatch(w->handle, io_thunk, &c);
+    lh = &h->ll.handle;
+    if (lh->kind != LOOP_KIND_DEFER || lh->magic != LOOP__MAGIC_OPEN ||
+        (lh->flags & (LOOP__H_CLOSING | LOOP__H_CLOSED))) {
+        struct io_call c = {w, events};
+        uv__dispatch(h, io_thunk, &c);
+        return;
+    }
+    saved_arg = loop->dispatch_arg;
+    loop->dispatch_arg = w;
+    loop__inspect_lock(loop->ll); /* a monitor thread may be reading the table */
+    lh->kind = LOOP_KIND_IO;
+    loop__inspect_unlock(loop->ll);
+    lh->cb = (void (*)(void))io_trampoline;
+    h->ll.io.fd = w->fd;
+    h->ll.io.status = 0;
+    h->ll.io.events = IO_EV_ALL;
+    h->ll.io.revents = io_ev_from_epoll(events);
+    h->ll.io.registered = 1;
+    lh->flags |= LOOP__H_QUEUED; /* see uv__dispatch */
+    loop__dispatch(loop->ll, lh);
+    lh->flags &= (uint8_t)~LOOP__H_QUEUED;
+    h->ll.io.registered = 0;
+    h->ll.io.events = 0;
+    loop__inspect_lock(loop->ll);
+    lh->kind = LOOP_KIND_DEFER;
+    loop__inspect_unlock(loop->ll);
+    loop->dispatch_arg = saved_arg;
 }
 
 static int uv__run_pending(uv_loop_t *loop)
@@ -846,7 +929,14 @@ static int uv__run_pending(uv_loop_t *loop)
         uv__queue_t *q = pq.next;
         uv__q_remove(q);
         uv__q_init(q);
-        uv__io_dispatch(loop, uv__container_of(q, uv__io_t, pending_queue), UV__POLLOUT);
+        /* a deferred completion, not readiness: an ordinary (defer) dispatch */
+        uv__io_t *w = uv__container_of(q, uv__io_t, pending_queue);
+        struct io_call c = {w, UV__POLLOUT};
+        if (w->handle == NULL) {
+            w->cb(loop, w, UV__POLLOUT);
+        } else {
+            uv__dispatch(w->handle, io_thunk, &c);
+        }
     }
     return 1;
 }
@@ -856,6 +946,12 @@ static void uv__io_poll(uv_loop_t *loop, int timeout)
     struct epoll_event events[1024];
     int n;
 
+    if (uv__replaying(loop)) {
+        /* the schedule says what was ready, in which order */
+        uv__update_time(loop); /* as a real poll reads the clock when it returns */
+        uv__replay_poll(loop);
+        return;
+    }
     LOOP_TRACE(poll_begin, loop->ll, timeout < 0 ? (int64_t)-1 : (int64_t)timeout * 1000000);
     do {
         n = epoll_wait(loop->backend_fd, events, (int)UV__ARRAY_SIZE(events), timeout);

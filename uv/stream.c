@@ -121,7 +121,7 @@ void uv__server_io(uv_loop_t *loop, uv__io_t *w, unsigned int events)
     (void)events;
     uv__io_start(stream->loop, &stream->io_watcher, UV__POLLIN);
     while (uv__stream_fd(stream) != -1) {
-        err = uv__accept(uv__stream_fd(stream));
+        err = uv__rr_accept(stream);
         if (err < 0) {
             if (err == UV_EAGAIN || err == UV__ERR(EWOULDBLOCK)) {
                 return;
@@ -230,14 +230,6 @@ static void uv__drain(uv_stream_t *stream)
     }
 }
 
-static ssize_t uv__writev(int fd, struct iovec *vec, size_t n)
-{
-    if (n == 1) {
-        return write(fd, vec->iov_base, vec->iov_len);
-    }
-    return writev(fd, vec, (int)n);
-}
-
 static size_t uv__count_bufs(const uv_buf_t bufs[], unsigned int nbufs)
 {
     size_t bytes = 0;
@@ -258,7 +250,7 @@ static int uv__try_write(uv_stream_t *stream, const uv_buf_t bufs[], unsigned in
         iovcnt = IOV_MAX;
     }
     do {
-        n = uv__writev(uv__stream_fd(stream), iov, iovcnt);
+        n = uv__rr_writev(stream, iov, (int)iovcnt);
     } while (n == -1 && errno == EINTR);
     if (n >= 0) {
         return (int)n;
@@ -392,7 +384,7 @@ static void uv__read(uv_stream_t *stream)
             return;
         }
         do {
-            nread = read(uv__stream_fd(stream), buf.base, buf.len);
+            nread = uv__rr_read(stream, buf.base, buf.len);
         } while (nread < 0 && errno == EINTR);
         if (nread < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) {

@@ -105,7 +105,8 @@ static inline void uv__q_move(uv__queue_t *src, uv__queue_t *dst)
  * shadows keep their own. */
 static inline int uv__shadow_is_defer(const uv_handle_t *h)
 {
-    return h->ll.handle.kind == LOOP_KIND_DEFER && h->ll.handle.magic == LOOP__MAGIC_OPEN &&
+    return (h->ll.handle.kind == LOOP_KIND_DEFER || h->ll.handle.kind == LOOP_KIND_IO) &&
+           h->ll.handle.magic == LOOP__MAGIC_OPEN &&
            !(h->ll.handle.flags & (LOOP__H_CLOSING | LOOP__H_CLOSED));
 }
 static inline void uv__handle_start(void *p)
@@ -149,6 +150,8 @@ void uv__io_start(uv_loop_t *loop, uv__io_t *w, unsigned int events);
 void uv__io_stop(uv_loop_t *loop, uv__io_t *w, unsigned int events);
 void uv__io_close(uv_loop_t *loop, uv__io_t *w);
 void uv__io_feed(uv_loop_t *loop, uv__io_t *w);
+/* Run w's callback as a dispatch of its handle's libloop handle (kind io). */
+void uv__io_dispatch(uv_loop_t *loop, uv__io_t *w, unsigned int events);
 int uv__io_active(const uv__io_t *w, unsigned int events);
 int uv__io_check_fd(uv_loop_t *loop, int fd);
 int uv__fd_exists(uv_loop_t *loop, int fd);
@@ -158,6 +161,15 @@ int uv__close(int fd);
 int uv__socket(int domain, int type, int protocol);
 int uv__accept(int sockfd);
 int uv__open_cloexec(const char *path, int flags);
+
+/* replay.c: LOOP_REPLAY's poll phase */
+int uv__replaying(const uv_loop_t *loop);
+void uv__replay_poll(uv_loop_t *loop);
+/* Stream I/O, recorded and replayed like task I/O (plain syscalls otherwise). */
+struct iovec;
+ssize_t uv__rr_read(uv_stream_t *s, char *buf, size_t len);
+ssize_t uv__rr_writev(uv_stream_t *s, const struct iovec *iov, int iovcnt);
+int uv__rr_accept(uv_stream_t *s); /* an fd or -errno, as uv__accept */
 
 /* timer.c */
 void uv__run_timers(uv_loop_t *loop);

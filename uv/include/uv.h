@@ -332,6 +332,7 @@ typedef struct uv__io_s {
 typedef union uv__shadow_u {
     loop_handle_t handle;
     loop_defer_t defer;
+    loop_io_t io; /* a defer shadow poses as an io watcher while it dispatches readiness */
     loop_async_t async;
     loop_signal_t signal;
 } uv__shadow_t;
