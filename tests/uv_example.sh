@@ -74,7 +74,24 @@ grep -q "replay diverged at step [0-9]*: expected .*name=\"uv_[a-z]*\" site=$src
     fail "the divergence does not name the uv handle and its site: $(grep -i diverge "$tmp/div.out")"
 echo "uv_example: recorded and replayed ($(wc -l <"$tmp/dump.txt") records); a diverging run is named: $(grep -o 'expected kind=[a-z]* id=[0-9]* name="[a-z_]*"' "$tmp/div.out")"
 
-# 4. Traced: handles and callbacks carry the program's sites.
+# 4. LOOP_CHAOS perturbs the uv loop's polls (batch order, readiness held
+#    back) from its seed: the runs differ from fifo, still work, and each
+#    recorded chaos run replays exactly.
+perturbed=0
+for seed in 1 2 3; do
+    LOOP_CHAOS=$seed LOOP_CHAOS_LOG="$tmp/chaos$seed.log" LOOP_RECORD="$tmp/chaos$seed.sched" \
+        "$BUILD/bin/uv_echo" 9127 3 >"$tmp/chaos$seed.out" 2>&1 ||
+        fail "uv_echo under LOOP_CHAOS=$seed failed: $(tail -n 3 "$tmp/chaos$seed.out")"
+    grep -q '^P[0-9]* applied step=[0-9]* uv: ' "$tmp/chaos$seed.log" && perturbed=$((perturbed + 1))
+    LOOP_REPLAY="$tmp/chaos$seed.sched" "$BUILD/bin/uv_echo" 9127 3 >"$tmp/chaosr$seed.out" 2>&1 ||
+        fail "the replay of chaos seed $seed exited $?: $(tail -n 3 "$tmp/chaosr$seed.out")"
+    cmp -s "$tmp/chaos$seed.out" "$tmp/chaosr$seed.out" ||
+        fail "the replay of chaos seed $seed printed other lines"
+done
+[ $perturbed -gt 0 ] || fail "LOOP_CHAOS seeds 1-3 made no perturbation of the uv loop's polls"
+echo "uv_example: chaos: $perturbed of 3 seeds perturbed the uv loop's polls; each replayed exactly"
+
+# 5. Traced: handles and callbacks carry the program's sites.
 for tool in babeltrace2 lttng lttng-sessiond; do
     command -v "$tool" >/dev/null 2>&1 || { echo "uv_example: $tool not found: trace check skipped"; exit 0; }
 done

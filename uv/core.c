@@ -941,6 +941,66 @@ static int uv__run_pending(uv_loop_t *loop)
     return 1;
 }
 
+/*
+ * LOOP_CHAOS: what libuv does not promise about one poll — the order in
+ * which the ready fds of a batch run, and whether a ready fd runs in this
+ * iteration or a later one — from the seeded generator. The batch is
+ * shuffled and one event in four is held back (epoll is level-triggered: it
+ * is reported again by the next poll, which then does not block). Each
+ * choice that differs from the plain order is a numbered perturbation, as
+ * libloop's own: LOOP_CHAOS_ONLY applies only the listed ones, and
+ * LOOP_CHAOS_LOG gets a line per perturbation ("uv: ..."). The run is
+ * recorded as usual, so a failing chaos run replays exactly.
+ */
+__attribute__((format(printf, 2, 3))) static bool uv__perturb(uv_loop_t *loop, const char *fmt,
+                                                              ...)
+{
+    struct loop__rr *rr = loop->ll->rr;
+    uint64_t n = ++rr->chaos_perturbs;
+    bool on = rr->chaos_only == NULL;
+    va_list ap;
+
+    for (size_t i = 0; !on && i < rr->chaos_only_n; i++) {
+        on = n >= rr->chaos_only[2 * i] && n <= rr->chaos_only[2 * i + 1];
+    }
+    if (rr->chaos_log != NULL) {
+        fprintf(rr->chaos_log, "P%llu %s step=%llu uv: ", (unsigned long long)n,
+                on ? "applied" : "reverted",
+                (unsigned long long)(rr->w ? loop__schedw_count(rr->w) + 1 : 0));
+        va_start(ap, fmt);
+        vfprintf(rr->chaos_log, fmt, ap);
+        va_end(ap);
+        fputc('\n', rr->chaos_log);
+        fflush(rr->chaos_log);
+    }
+    return on;
+}
+
+static int uv__chaos_batch(uv_loop_t *loop, struct epoll_event *events, int n)
+{
+    uint64_t *rng = &loop->ll->rr->chaos_rng;
+    int kept = 0;
+
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)(loop__rr_rand(rng) % (uint64_t)(i + 1));
+        if (j != i && uv__perturb(loop, "ran the readiness of fd %d before fd %d",
+                                  events[i].data.fd, events[j].data.fd)) {
+            struct epoll_event t = events[i];
+            events[i] = events[j];
+            events[j] = t;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        if (events[i].data.fd != loop->ll_watcher.fd && loop__rr_rand(rng) % 4 == 0 &&
+            uv__perturb(loop, "held back the readiness of fd %d until a later poll",
+                        events[i].data.fd)) {
+            continue;
+        }
+        events[kept++] = events[i];
+    }
+    return kept;
+}
+
 static void uv__io_poll(uv_loop_t *loop, int timeout)
 {
     struct epoll_event events[1024];
@@ -958,6 +1018,9 @@ static void uv__io_poll(uv_loop_t *loop, int timeout)
     } while (n < 0 && errno == EINTR && timeout == -1);
     LOOP_TRACE(poll_end, loop->ll, n < 0 ? 0 : n, n < 0 ? errno : 0);
     uv__update_time(loop);
+    if (LOOP_UNLIKELY(loop->ll->policy == LOOP__POLICY_CHAOS) && n > 0) {
+        n = uv__chaos_batch(loop, events, n);
+    }
     loop->poll_events = events;
     loop->poll_nevents = n < 0 ? 0 : n;
     for (int i = 0; i < n; i++) {
