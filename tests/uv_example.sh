@@ -37,7 +37,38 @@ else
     echo "uv_example: libuv1-dev not installed: comparison with libuv skipped"
 fi
 
-# 2. loopctl shows the uv handles of a running libuv program, active, with sites.
+# 2. A handle left open: uv_loop_close() says UV_EBUSY and, in debug mode,
+#    names it by its uv type and the line of its uv_timer_init().
+cat >"$tmp/leak.c" <<'EOF'
+#include <stdio.h>
+#include <unistd.h>
+#include <uv.h>
+static uv_loop_t loop; /* static: libloop's report at exit reads them */
+static uv_timer_t forgotten;
+static void tick(uv_timer_t *t) { uv_timer_stop(t); }
+int main(void)
+{
+    uv_loop_init(&loop);
+    uv_timer_init(&loop, &forgotten);
+    uv_timer_start(&forgotten, tick, 1, 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    printf("uv_loop_close: %s\n", uv_err_name(uv_loop_close(&loop)));
+    fflush(stdout);
+    _exit(0); /* no report at exit: what names the handle is uv_loop_close */
+}
+EOF
+# shellcheck disable=SC2046,SC2086 # lists of options
+cc -std=gnu11 -Wall -Wextra -Werror -Iuv/include -Iinclude ${SANFLAGS:-} -o "$tmp/leak" "$tmp/leak.c" \
+    "$BUILD/lib/libloop-uv.a" -lpthread -ldl $(pkg-config --libs libzstd 2>/dev/null || echo -lzstd) ||
+    fail "cannot build a uv program against $BUILD/lib/libloop-uv.a"
+LOOP_DEBUG=1 "$tmp/leak" >"$tmp/leak.out" 2>&1 || fail "the leaking uv program failed: $(cat "$tmp/leak.out")"
+grep -q '^uv_loop_close: EBUSY$' "$tmp/leak.out" || fail "uv_loop_close did not say EBUSY: $(cat "$tmp/leak.out")"
+leak_line=$(grep -n 'uv_timer_init(' "$tmp/leak.c" | cut -d: -f1)
+grep -q "name=\"uv_timer\" site=.*leak.c:$leak_line " "$tmp/leak.out" ||
+    fail "debug mode did not name the open uv_timer and leak.c:$leak_line: $(cat "$tmp/leak.out")"
+echo "uv_example: an open handle is named at uv_loop_close: $(grep -m 1 "leak.c:$leak_line" "$tmp/leak.out")"
+
+# 3. loopctl shows the uv handles of a running libuv program, active, with sites.
 timer_line=$(grep -n 'uv_timer_init(' "$src" | head -n 1 | cut -d: -f1)
 LOOP_MONITOR=1 "$BUILD/bin/uv_echo" 9127 400 >"$tmp/mon.out" 2>&1 &
 mon_pid=$!
@@ -53,7 +84,7 @@ kill "$mon_pid" 2>/dev/null
 wait "$mon_pid" 2>/dev/null
 echo "uv_example: loopctl shows the uv handles with their $src lines"
 
-# 3. LOOP_RECORD writes a libuv program's schedule (clock, dispatch order,
+# 4. LOOP_RECORD writes a libuv program's schedule (clock, dispatch order,
 #    readiness events, stream reads/writes/accepts); LOOP_REPLAY runs it again
 #    in that order, and names the first divergence by the uv handles' sites.
 LOOP_RECORD="$tmp/run.sched" "$BUILD/bin/uv_echo" 9127 3 >"$tmp/rec.out" 2>&1 ||
@@ -74,7 +105,7 @@ grep -q "replay diverged at step [0-9]*: expected .*name=\"uv_[a-z]*\" site=$src
     fail "the divergence does not name the uv handle and its site: $(grep -i diverge "$tmp/div.out")"
 echo "uv_example: recorded and replayed ($(wc -l <"$tmp/dump.txt") records); a diverging run is named: $(grep -o 'expected kind=[a-z]* id=[0-9]* name="[a-z_]*"' "$tmp/div.out")"
 
-# 4. LOOP_CHAOS perturbs the uv loop's polls (batch order, readiness held
+# 5. LOOP_CHAOS perturbs the uv loop's polls (batch order, readiness held
 #    back) from its seed: the runs differ from fifo, still work, and each
 #    recorded chaos run replays exactly.
 perturbed=0
@@ -91,7 +122,7 @@ done
 [ $perturbed -gt 0 ] || fail "LOOP_CHAOS seeds 1-3 made no perturbation of the uv loop's polls"
 echo "uv_example: chaos: $perturbed of 3 seeds perturbed the uv loop's polls; each replayed exactly"
 
-# 5. Traced: handles and callbacks carry the program's sites.
+# 6. Traced: handles and callbacks carry the program's sites.
 for tool in babeltrace2 lttng lttng-sessiond; do
     command -v "$tool" >/dev/null 2>&1 || { echo "uv_example: $tool not found: trace check skipped"; exit 0; }
 done
