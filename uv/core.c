@@ -323,6 +323,7 @@ int uv_run(uv_loop_t *loop, uv_run_mode mode)
     int timeout, r, can_sleep;
 
     loop->ll->thread = pthread_self();
+    LOOP_TRACE(run_begin, loop->ll, (int)mode);
     r = uv__loop_alive(loop);
     if (!r) {
         uv__update_time(loop);
@@ -364,6 +365,7 @@ int uv_run(uv_loop_t *loop, uv_run_mode mode)
     if (LOOP_UNLIKELY(loop->ll->rr != NULL)) {
         loop__rr_run_end(loop->ll); /* flush the recording */
     }
+    LOOP_TRACE(run_end, loop->ll, r ? 1 : 0);
     return r;
 }
 
