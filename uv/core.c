@@ -107,9 +107,13 @@ void uv__dispatch(uv_handle_t *h, void (*fn)(uv_handle_t *, void *), void *arg)
     lh->cb = (void (*)(void))shadow_trampoline;
     /* Marked queued while it runs: libloop's defer dispatch then leaves the
      * active state (the uv handle's, mirrored) as the callback left it. */
+    loop__inspect_lock(loop->ll);
     lh->flags |= LOOP__H_QUEUED;
+    loop__inspect_unlock(loop->ll);
     loop__dispatch(loop->ll, lh);
+    loop__inspect_lock(loop->ll);
     lh->flags &= (uint8_t)~LOOP__H_QUEUED;
+    loop__inspect_unlock(loop->ll);
     loop->dispatch_fn = saved_fn;
     loop->dispatch_arg = saved_arg;
 }
@@ -875,8 +879,10 @@ static void io_trampoline(loop_io_t *io, int ev)
     uv_loop_t *loop = h->loop;
     uv__io_t *w = loop->dispatch_arg;
 
+    loop__inspect_lock(loop->ll);
     io->registered = 0;
     io->events = 0;
+    loop__inspect_unlock(loop->ll);
     w->cb(loop, w, io_ev_to_epoll(ev));
 }
 
@@ -899,21 +905,22 @@ void uv__io_dispatch(uv_loop_t *loop, uv__io_t *w, unsigned int events)
     }
     saved_arg = loop->dispatch_arg;
     loop->dispatch_arg = w;
-    loop__inspect_lock(loop->ll); /* a monitor thread may be reading the table */
-    lh->kind = LOOP_KIND_IO;
-    loop__inspect_unlock(loop->ll);
-    lh->cb = (void (*)(void))io_trampoline;
+    /* a monitor thread may be reading the handle table: change it locked */
+    loop__inspect_lock(loop->ll);
     h->ll.io.fd = w->fd;
     h->ll.io.status = 0;
     h->ll.io.events = IO_EV_ALL;
     h->ll.io.revents = io_ev_from_epoll(events);
     h->ll.io.registered = 1;
+    lh->kind = LOOP_KIND_IO;
     lh->flags |= LOOP__H_QUEUED; /* see uv__dispatch */
+    loop__inspect_unlock(loop->ll);
+    lh->cb = (void (*)(void))io_trampoline;
     loop__dispatch(loop->ll, lh);
+    loop__inspect_lock(loop->ll);
     lh->flags &= (uint8_t)~LOOP__H_QUEUED;
     h->ll.io.registered = 0;
     h->ll.io.events = 0;
-    loop__inspect_lock(loop->ll);
     lh->kind = LOOP_KIND_DEFER;
     loop__inspect_unlock(loop->ll);
     loop->dispatch_arg = saved_arg;
