@@ -141,10 +141,17 @@ static inline void uv__handle_stop(void *p)
 #define uv__req_unregister(loop) ((loop)->active_reqs.count--)
 
 /* core.c */
-void uv__handle_init(uv_loop_t *loop, uv_handle_t *h, uv_handle_type type,
-                     const loop_site_t *site);
+void uv__update_time(uv_loop_t *loop); /* a recorded / replayed clock read */
 /* Run fn(h, arg) as a callback of h's libloop handle: traced, timed, counted. */
 void uv__dispatch(uv_handle_t *h, void (*fn)(uv_handle_t *, void *), void *arg);
+
+/* handle.c */
+void uv__handle_init(uv_loop_t *loop, uv_handle_t *h, uv_handle_type type,
+                     const loop_site_t *site);
+
+/* io.c */
+int uv__run_pending(uv_loop_t *loop);
+void uv__io_poll(uv_loop_t *loop, int timeout);
 void uv__io_init(uv__io_t *w, uv_handle_t *h, uv__io_cb cb, int fd);
 void uv__io_start(uv_loop_t *loop, uv__io_t *w, unsigned int events);
 void uv__io_stop(uv_loop_t *loop, uv__io_t *w, unsigned int events);
