@@ -17,6 +17,12 @@
  *
  * What is declared but not implemented (udp, fs, tty, process, dns,
  * fs_event, fs_poll) returns UV_ENOSYS: see docs/uv.md.
+ *
+ * Why one file of about a thousand lines: it is an API, not code. A libuv
+ * program includes <uv.h> and nothing else, and needs every type (all the
+ * handle and request types, in libuv's enum order, for uv_handle_type_name
+ * and the size queries), so the header is as long as the API it mirrors;
+ * only the error values live apart (uv/errno.h), as in libuv.
  */
 #ifndef UV_H
 #define UV_H
