@@ -148,6 +148,12 @@ struct loop_s {
 
     /* instrumentation (debug.c): nonzero sends dispatch through the slow path */
     unsigned instrument;
+    /* Nonzero when anything watches dispatch: instrument, record/replay/chaos
+     * (rr), or the trace probe loaded (a session may start). Zero: the
+     * scheduler and the call-soon restart take their plain path, which has no
+     * tracepoint, recorder, debug or inspection-lock work (sched.c). Set by
+     * loop__update_instrument(). */
+    unsigned hooked;
     uint64_t slow_ns;
     loop_error_handler err_fn;
     void *err_ud;
@@ -253,6 +259,19 @@ void loop__signal_dispatch(loop_signal_t *s);
 /* defer.c */
 void loop__defer_dispatch(loop_defer_t *d);
 void loop__call_free_all(loop_t *loop);
+/* A defer handle's callback (not a call-soon record, LOOP__H_CALL): inline in
+ * the scheduler's plain path. A defer that re-starts itself from its callback
+ * (the common chain) stays active throughout: it is stopped only if the
+ * callback did not queue it again. */
+static inline void loop__defer_run(loop_defer_t *d)
+{
+    loop_handle_t *h = &d->handle;
+
+    ((loop_defer_cb)h->cb)(d);
+    if ((h->flags & (LOOP__H_ACTIVE | LOOP__H_QUEUED | LOOP__H_CLOSING)) == LOOP__H_ACTIVE) {
+        loop__handle_stop(h);
+    }
+}
 
 /* async.c */
 void loop__async_collect(loop_t *loop);

@@ -66,6 +66,7 @@ loop_t *loop_new(void)
     loop__debug_init(loop);
     loop__env_init(loop);
     loop__random_init(loop);
+    loop__update_instrument(loop); /* loop->hooked: rr and the probe are known now */
     loop__time_update(loop, LOOP__REC_CLOCK); /* recorded: timers started now depend on it */
     LOOP_TRACE(loop_new, loop);
     return loop;
