@@ -46,20 +46,34 @@ static void sift_up(struct loop__timer_heap *hp, uint32_t i)
     heap_set(hp, i, e);
 }
 
+/* The least of the four children c..c+3: a tournament of three comparisons,
+ * two of them independent (the order is total, so the result does not depend
+ * on how the pairs are matched). */
+static inline uint32_t min_child4(const struct loop__heap_ent *ent, uint32_t c)
+{
+    uint32_t a = ent_less(&ent[c + 1], &ent[c]) ? c + 1 : c;
+    uint32_t b = ent_less(&ent[c + 3], &ent[c + 2]) ? c + 3 : c + 2;
+
+    return ent_less(&ent[b], &ent[a]) ? b : a;
+}
+
 static void sift_down(struct loop__timer_heap *hp, uint32_t i)
 {
     struct loop__heap_ent e = hp->ent[i];
 
     for (;;) {
         uint32_t c = i * HEAP_D + 1, best, end;
-        if (c >= hp->len) {
+        if (LOOP_LIKELY(c + HEAP_D <= hp->len)) {
+            best = min_child4(hp->ent, c); /* every inner node but the last */
+        } else if (c >= hp->len) {
             break;
-        }
-        best = c;
-        end = c + HEAP_D < hp->len ? c + HEAP_D : hp->len;
-        for (uint32_t k = c + 1; k < end; k++) {
-            if (ent_less(&hp->ent[k], &hp->ent[best])) {
-                best = k;
+        } else {
+            best = c;
+            end = hp->len;
+            for (uint32_t k = c + 1; k < end; k++) {
+                if (ent_less(&hp->ent[k], &hp->ent[best])) {
+                    best = k;
+                }
             }
         }
         if (!ent_less(&hp->ent[best], &e)) {
