@@ -335,6 +335,65 @@ static inline void loop__inspect_unlock(loop_t *loop)
     }
 }
 
+/*
+ * Inline fronts of the scheduler's and the handle's hottest helpers (issue
+ * 20). With nothing hooked (loop->hooked == 0: no monitor, so no inspection
+ * lock to take; no probe, so no tracepoint to reach) each is a flag test and
+ * a list or counter update; otherwise the full function. Same contracts as
+ * loop__sched_push/remove and loop__handle_start/stop.
+ */
+static inline void loop__sched_push_fast(loop_t *loop, loop_handle_t *h)
+{
+    if (LOOP_LIKELY(!loop->hooked)) {
+        if (!(h->flags & LOOP__H_QUEUED)) {
+            h->flags |= LOOP__H_QUEUED;
+            loop__queue_insert_tail(&loop->pending, &h->ready);
+        }
+        return;
+    }
+    loop__sched_push(loop, h);
+}
+
+static inline void loop__sched_remove_fast(loop_t *loop, loop_handle_t *h)
+{
+    if (LOOP_LIKELY(!loop->hooked)) {
+        if (h->flags & LOOP__H_QUEUED) {
+            h->flags &= (uint8_t)~LOOP__H_QUEUED;
+            loop__queue_remove(&h->ready);
+        }
+        return;
+    }
+    loop__sched_remove(loop, h);
+}
+
+static inline void loop__handle_start_fast(loop_handle_t *h)
+{
+    loop_t *loop = h->loop;
+
+    if (LOOP_LIKELY(!loop->hooked)) {
+        if (!(h->flags & LOOP__H_ACTIVE)) {
+            h->flags |= LOOP__H_ACTIVE;
+            loop->active++;
+        }
+        return;
+    }
+    loop__handle_start(h);
+}
+
+static inline void loop__handle_stop_fast(loop_handle_t *h)
+{
+    loop_t *loop = h->loop;
+
+    if (LOOP_LIKELY(!loop->hooked)) {
+        if (h->flags & LOOP__H_ACTIVE) {
+            h->flags &= (uint8_t)~LOOP__H_ACTIVE;
+            loop->active--;
+        }
+        return;
+    }
+    loop__handle_stop(h);
+}
+
 /* monitor.c / watchdog.c: stop their threads when the loop closes */
 void loop__monitor_free(loop_t *loop);
 void loop__watchdog_free(loop_t *loop);

@@ -127,7 +127,7 @@ static void io_vanished(loop_io_t *io, int err)
     loop__report_error(loop, err, &io->handle,
                        "Watched fd was closed behind the loop's back: fd=%d", io->fd);
     io->revents = LOOP_ERROR;
-    loop__sched_push(loop, &io->handle); /* stays active until its callback ran */
+    loop__sched_push_fast(loop, &io->handle); /* stays active until its callback ran */
 }
 
 /* A one-shot watcher of tasks that fired or timed out: nobody waits on it. */
@@ -152,7 +152,7 @@ static void forget_quietly(loop_io_t *io)
     }
     io->events = 0;
     io->revents = 0;
-    loop__sched_remove(loop, &io->handle);
+    loop__sched_remove_fast(loop, &io->handle);
 }
 
 int loop_io_start(loop_io_t *io, loop_io_cb cb, int events)
@@ -401,7 +401,7 @@ void loop__io_ready(loop_t *loop, int fd, uint32_t gen, uint32_t epev)
     if (LOOP_UNLIKELY(loop->policy == LOOP__POLICY_CHAOS) && loop__chaos_delay_io(loop, &io->handle)) {
         return;
     }
-    loop__sched_push(loop, &io->handle);
+    loop__sched_push_fast(loop, &io->handle);
 }
 
 void loop__io_dispatch(loop_io_t *io)
@@ -411,7 +411,7 @@ void loop__io_dispatch(loop_io_t *io)
     io->revents = 0;
     if (io->status < 0) {
         /* the vanished-fd notice: the watcher is stopped after this call */
-        loop__handle_stop(&io->handle);
+        loop__handle_stop_fast(&io->handle);
         ((loop_io_cb)io->handle.cb)(io, LOOP_ERROR);
         return;
     }

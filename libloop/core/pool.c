@@ -130,7 +130,7 @@ int loop_work_submit_at(loop_t *loop, loop_work_t *w, loop_work_fn work, loop_wo
     w->work = work;
     w->status = 0;
     loop->work_inflight++;
-    loop__handle_start(&w->handle);
+    loop__handle_start_fast(&w->handle);
     LOOP_TRACE(pool_submit, w);
 
     pthread_mutex_lock(&pool_mu);
@@ -174,7 +174,7 @@ void loop__pool_collect(loop_t *loop)
     while (!loop__queue_empty(&q)) {
         loop_work_t *w = loop__queue_data(q.next, loop_work_t, pool_node);
         loop__queue_remove(&w->pool_node);
-        loop__sched_push(loop, &w->handle);
+        loop__sched_push_fast(loop, &w->handle);
     }
 }
 
@@ -184,7 +184,7 @@ void loop__work_dispatch(loop_work_t *w)
     int status = w->status;
 
     loop->work_inflight--;
-    loop__handle_stop(&w->handle);
+    loop__handle_stop_fast(&w->handle);
     loop__inspect_lock(loop);
     loop__queue_remove(&w->handle.all);
     loop__inspect_unlock(loop);

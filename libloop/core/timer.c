@@ -168,7 +168,7 @@ static int timer_arm(loop_timer_t *t, uint64_t due_ns)
     if (rc < 0) {
         return rc;
     }
-    loop__handle_start(&t->handle);
+    loop__handle_start_fast(&t->handle);
     return 0;
 }
 
@@ -191,12 +191,12 @@ int loop_timer_start_ns(loop_timer_t *t, loop_timer_cb cb, uint64_t timeout_ns,
         due = UINT64_MAX; /* saturate: never */
     }
     heap_remove(&loop->timers, t);
-    loop__sched_remove(loop, &t->handle);
+    loop__sched_remove_fast(loop, &t->handle);
     t->handle.cb = (void (*)(void))cb;
     t->repeat_ns = repeat_ns;
     rc = timer_arm(t, due);
     if (rc < 0) {
-        loop__handle_stop(&t->handle);
+        loop__handle_stop_fast(&t->handle);
     }
     return rc;
 }
@@ -222,8 +222,8 @@ int loop_timer_stop(loop_timer_t *t)
         return rc;
     }
     heap_remove(&t->handle.loop->timers, t);
-    loop__sched_remove(t->handle.loop, &t->handle);
-    loop__handle_stop(&t->handle);
+    loop__sched_remove_fast(t->handle.loop, &t->handle);
+    loop__handle_stop_fast(&t->handle);
     return 0;
 }
 
@@ -270,7 +270,7 @@ void loop__timers_run(loop_t *loop)
                 t->repeat_ns = 0;
             }
         }
-        loop__sched_push(loop, &t->handle);
+        loop__sched_push_fast(loop, &t->handle);
     }
 }
 
@@ -285,7 +285,7 @@ void loop__timer_dispatch(loop_timer_t *t)
         loop__inspect_unlock(loop);
     }
     if (t->repeat_ns == 0 && t->heap_index == HEAP_NONE) {
-        loop__handle_stop(&t->handle);
+        loop__handle_stop_fast(&t->handle);
     }
     ((loop_timer_cb)t->handle.cb)(t);
 }
