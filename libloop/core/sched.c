@@ -118,6 +118,17 @@ int loop__sched_run_rounds(loop_t *loop)
 
     while (rounds < loop->rounds_per_poll && !loop__queue_empty(&loop->pending) &&
            !loop->stop) {
+        if (LOOP_LIKELY(!loop->hooked) && loop->pending.next == loop->pending.prev) {
+            /* Plain, and a round of one item (a chain of call-soons, a task
+             * yielding alone): run it straight from pending, no splice. */
+            loop_handle_t *p = loop__queue_data(loop->pending.next, loop_handle_t, ready);
+            p->flags &= (uint8_t)~LOOP__H_QUEUED;
+            loop__queue_remove(&p->ready);
+            loop__count(&loop->n_callbacks);
+            run_callback(p, (p->flags & LOOP__H_CLOSED) ? LOOP_KIND_CLOSE : p->kind);
+            rounds++;
+            continue;
+        }
         loop__queue_splice(&loop->round, &loop->pending);
         while (!loop__queue_empty(&loop->round)) {
             if (LOOP_LIKELY(!loop->hooked)) {
