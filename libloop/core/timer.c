@@ -15,6 +15,9 @@
 #include "trace.h"
 
 #define HEAP_NONE UINT32_MAX
+/* A timer's place in the heap is kept in the header's spare 32 bits (aux,
+ * which only I/O watchers use otherwise): a timer is 120 bytes, not 128. */
+#define heap_index handle.aux
 #define HEAP_D 4
 
 static inline bool ent_less(const struct loop__heap_ent *a, const struct loop__heap_ent *b)
