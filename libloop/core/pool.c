@@ -49,13 +49,13 @@ static void *worker(void *arg)
         }
         w = loop__queue_data(pool_queue.next, loop_work_t, pool_node);
         loop__queue_remove(&w->pool_node);
-        atomic_store((atomic_int *)&w->state, WORK_RUNNING);
+        atomic_store_explicit((atomic_int *)&w->state, WORK_RUNNING, memory_order_release);
         pthread_mutex_unlock(&pool_mu);
 
         LOOP_TRACE(pool_begin, w);
         w->work(w);
         LOOP_TRACE(pool_end, w);
-        atomic_store((atomic_int *)&w->state, WORK_DONE);
+        atomic_store_explicit((atomic_int *)&w->state, WORK_DONE, memory_order_release);
         complete(w);
     }
     return NULL;
@@ -134,7 +134,7 @@ int loop_work_submit_at(loop_t *loop, loop_work_t *w, loop_work_fn work, loop_wo
     LOOP_TRACE(pool_submit, w);
 
     pthread_mutex_lock(&pool_mu);
-    atomic_store((atomic_int *)&w->state, WORK_QUEUED);
+    atomic_store_explicit((atomic_int *)&w->state, WORK_QUEUED, memory_order_release);
     loop__queue_insert_tail(&pool_queue, &w->pool_node);
     if (pool_idle > 0) {
         pthread_cond_signal(&pool_cv);
@@ -156,7 +156,7 @@ int loop_work_cancel(loop_work_t *w)
         return -EBUSY;
     }
     loop__queue_remove(&w->pool_node);
-    atomic_store((atomic_int *)&w->state, WORK_DONE);
+    atomic_store_explicit((atomic_int *)&w->state, WORK_DONE, memory_order_release);
     pthread_mutex_unlock(&pool_mu);
     w->status = -ECANCELED;
     complete(w);
@@ -189,7 +189,7 @@ void loop__work_dispatch(loop_work_t *w)
     loop__queue_remove(&w->handle.all);
     loop__inspect_unlock(loop);
     w->handle.magic = LOOP__MAGIC_CLOSED;
-    atomic_store((atomic_int *)&w->state, WORK_IDLE);
+    atomic_store_explicit((atomic_int *)&w->state, WORK_IDLE, memory_order_release);
     LOOP_TRACE(pool_done, w, status);
     ((loop_work_done_cb)w->handle.cb)(w, status);
 }
