@@ -104,6 +104,7 @@ enum ev_type {
     EV_SLOW_CALLBACK,
     EV_STALL,
     EV_ERROR,
+    EV_LOCK_ABANDONED, /* id: the lock; wait_task: the task that ended holding it */
     /* not trace events: what the reader observed */
     EV_DISCARDED, /* a gap: `count` events (or packets) lost in [gap_begin_ns, gap_end_ns] */
     EV_TICK,      /* live: time advanced to ts_ns without events */
@@ -219,7 +220,8 @@ struct event {
     uint64_t group_id;     /* task_detach: the owning group, 0 for loop_task_detach */
     uint64_t random_seed;  /* loop_new (format_minor >= 1) */
     int64_t result;        /* task_io: bytes, new fd, 0, or -errno */
-    uint64_t wait_task;    /* task_suspend: optional field (0 when absent): lock owner / joined task */
+    uint64_t wait_task;    /* task_suspend: optional field (0 when absent): lock owner / joined task;
+                              lock_abandoned: the owner that ended (owner_id) */
     int64_t timeout_ns;    /* task_suspend, poll_begin */
     uint64_t now_ns;       /* loop_new, iter_begin, time_update */
     uint64_t due_ns, repeat_ns; /* handle_start */

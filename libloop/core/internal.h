@@ -173,6 +173,14 @@ struct loop_s {
     /* Taken around changes of the task and handle tables while a monitor
      * runs, so that it reads them consistently even when the loop is blocked. */
     pthread_mutex_t inspect_mu;
+    /* Inspection by the monitor (monitor_cmd.c, core-c): it copies rows under
+     * inspect_mu in short chunks and formats them outside the lock. */
+    atomic_int inspect_waiting;   /* threads blocked on inspect_mu: a chunk ends at once */
+    loop_queue_t *inspect_cursor; /* a chunked walk's next node; unlinks move it; inspect_mu */
+    uint64_t inspect_wait_ns;     /* the loop thread's time waiting for inspect_mu; inspect_mu */
+    uint64_t inspect_wait_max_ns; /* ... its longest wait; inspect_mu */
+    unsigned init_internal : 1;   /* the next loop__handle_init() makes an internal handle */
+    uint64_t init_parent;         /* ... owned by this task */
     loop_queue_t registry_node;   /* in the process's list of live loops */
     loop_signal_t dump_signal;    /* LOOP_DUMP_SIGNAL: dump the tables to stderr */
     struct loop__hist lag;        /* timers: fired this late (instrumented); inspect_mu */
@@ -321,10 +329,13 @@ static inline void loop__count(atomic_uint_fast64_t *c)
                           memory_order_relaxed);
 }
 
+/* sched.c: inspect_mu is busy: announce it (the monitor ends its chunk), spin briefly, block. */
+void loop__inspect_lock_wait(loop_t *loop);
+
 static inline void loop__inspect_lock(loop_t *loop)
 {
-    if (LOOP_UNLIKELY(loop->monitor != NULL)) {
-        pthread_mutex_lock(&loop->inspect_mu);
+    if (LOOP_UNLIKELY(loop->monitor != NULL) && pthread_mutex_trylock(&loop->inspect_mu) != 0) {
+        loop__inspect_lock_wait(loop);
     }
 }
 
@@ -394,12 +405,33 @@ static inline void loop__handle_stop_fast(loop_handle_t *h)
     loop__handle_stop(h);
 }
 
+/*
+ * Unlink a node from the task list or loop->handles (caller holds inspect_mu
+ * when a monitor runs): a chunked monitor walk paused on this node resumes at
+ * the next one, so it never reads a node after it left the list.
+ */
+static inline void loop__inspect_unlink(loop_t *loop, loop_queue_t *node)
+{
+    if (LOOP_UNLIKELY(loop->inspect_cursor == node)) {
+        loop->inspect_cursor = node->next;
+    }
+    loop__queue_remove(node);
+}
+/* handle.c: take h out of loop->handles under inspect_mu (task_io.c, pool.c, close). */
+void loop__handle_unlink(loop_handle_t *h);
+/* handle.c: the next loop__handle_init() on loop makes an internal handle of task
+ * parent_task, flagged before it is listed (a task's timer, task_io.c's watchers). */
+void loop__handle_next_internal(loop_t *loop, uint64_t parent_task);
+
 /* monitor.c / watchdog.c: stop their threads when the loop closes */
 void loop__monitor_free(loop_t *loop);
 void loop__watchdog_free(loop_t *loop);
 
 /* task.c */
 void loop__task_dispatch(loop_handle_t *h);
+/* Around loop_run(): the thread's current task is none inside, the caller's after. */
+void *loop__task_run_enter(void);
+void loop__task_run_exit(void *outer);
 
 /* log.c */
 void loop__logv(loop_log_level_t level, const char *fmt, va_list ap);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "record/record.h"
 #include "trace.h"
 
 enum { WORK_IDLE = 0, WORK_QUEUED, WORK_RUNNING, WORK_DONE };
@@ -153,12 +154,14 @@ int loop_work_cancel(loop_work_t *w)
     pthread_mutex_lock(&pool_mu);
     if (atomic_load((atomic_int *)&w->state) != WORK_QUEUED) {
         pthread_mutex_unlock(&pool_mu);
+        loop__rr_outcome(w->handle.loop, LOOP__NOTE_WORK_CANCEL, w->handle.id, -EBUSY);
         return -EBUSY;
     }
     loop__queue_remove(&w->pool_node);
     atomic_store_explicit((atomic_int *)&w->state, WORK_DONE, memory_order_release);
     pthread_mutex_unlock(&pool_mu);
     w->status = -ECANCELED;
+    loop__rr_outcome(w->handle.loop, LOOP__NOTE_WORK_CANCEL, w->handle.id, 0);
     complete(w);
     return 0;
 }
@@ -185,11 +188,10 @@ void loop__work_dispatch(loop_work_t *w)
 
     loop->work_inflight--;
     loop__handle_stop_fast(&w->handle);
-    loop__inspect_lock(loop);
-    loop__queue_remove(&w->handle.all);
-    loop__inspect_unlock(loop);
+    loop__handle_unlink(&w->handle); /* core-c: moves a paused monitor walk off it */
     w->handle.magic = LOOP__MAGIC_CLOSED;
     atomic_store_explicit((atomic_int *)&w->state, WORK_IDLE, memory_order_release);
     LOOP_TRACE(pool_done, w, status);
+    loop__rr_outcome(loop, LOOP__NOTE_WORK_STATUS, w->handle.id, status);
     ((loop_work_done_cb)w->handle.cb)(w, status);
 }
