@@ -157,7 +157,8 @@ int loop__sched_run_rounds(loop_t *loop)
              * yielding alone): run it straight from pending, no splice. */
             loop_handle_t *p = loop__queue_data(loop->pending.next, loop_handle_t, ready);
             p->flags &= (uint8_t)~LOOP__H_QUEUED;
-            loop__queue_remove(&p->ready);
+            loop__queue_init(&loop->pending); /* it held p alone: no need to read p's links */
+            loop__queue_init(&p->ready);
             loop__count(&loop->n_callbacks);
             run_callback(p, (p->flags & LOOP__H_CLOSED) ? LOOP_KIND_CLOSE : p->kind);
             rounds++;
