@@ -59,11 +59,11 @@ static inline uint32_t hdr_const(uint8_t kind, uint8_t flags, uint16_t magic)
 }
 
 /* An open defer, active, not queued, not closing, not a call-soon record. */
-#define restart_mask                                                                       \
+#define RESTART_MASK                                                                       \
     hdr_const(0xff,                                                                        \
               LOOP__H_ACTIVE | LOOP__H_QUEUED | LOOP__H_CLOSING | LOOP__H_CLOSED | LOOP__H_CALL, \
               0xffff)
-#define restart_want hdr_const(LOOP_KIND_DEFER, LOOP__H_ACTIVE, LOOP__MAGIC_OPEN)
+#define RESTART_WANT hdr_const(LOOP_KIND_DEFER, LOOP__H_ACTIVE, LOOP__MAGIC_OPEN)
 
 int loop_defer_start(loop_defer_t *d, loop_defer_cb cb)
 {
@@ -71,7 +71,7 @@ int loop_defer_start(loop_defer_t *d, loop_defer_cb cb)
      * done, nothing hooks the loop): the checks of defer_start() would all
      * pass and handle_start has no probe to reach. Queue it; a leaf, so the
      * common call saves no register. */
-    if (LOOP_LIKELY(d != NULL && cb != NULL && (hdr_word(&d->handle) & restart_mask) == restart_want &&
+    if (LOOP_LIKELY(d != NULL && cb != NULL && (hdr_word(&d->handle) & RESTART_MASK) == RESTART_WANT &&
                     !d->handle.loop->hooked)) {
         d->handle.cb = (void (*)(void))cb;
         d->handle.flags |= LOOP__H_QUEUED;
