@@ -226,6 +226,12 @@ void loop__dispatch(loop_t *loop, loop_handle_t *h);
 
 /* timer.c */
 void loop__timers_run(loop_t *loop);
+/* Whether loop__timers_run() has a timer to fire: the iteration calls it only
+ * then (issue 20: no call per iteration when none is due). */
+static inline bool loop__timers_due(const loop_t *loop)
+{
+    return loop->timers.len > 0 && loop->timers.ent[0].due_ns <= loop->now_ns;
+}
 int64_t loop__timers_next_timeout_ns(const loop_t *loop);
 void loop__timers_free(loop_t *loop);
 void loop__timer_dispatch(loop_timer_t *t);

@@ -429,14 +429,23 @@ void loop__io_dispatch(loop_io_t *io)
  * step, so a loop with 10,000 watchers never stalls on this; one with up to
  * LOOP__IO_SWEEP_MAX finds a closed fd within LOOP__IO_VERIFY_MS.
  */
+static void io_sweep_step(loop_t *loop);
+
 void loop__io_sweep(loop_t *loop)
+{
+    /* Called every iteration, due once per VERIFY_INTERVAL_NS: the test is a
+     * leaf, the step out of line (issue 20). */
+    if (loop->io_verify_ns != 0 && loop->now_ns - loop->io_verify_ns < VERIFY_INTERVAL_NS) {
+        return;
+    }
+    io_sweep_step(loop);
+}
+
+__attribute__((noinline)) static void io_sweep_step(loop_t *loop)
 {
     uint64_t now = loop->now_ns;
     int checks = 0;
 
-    if (loop->io_verify_ns != 0 && now - loop->io_verify_ns < VERIFY_INTERVAL_NS) {
-        return;
-    }
     loop->io_verify_ns = now ? now : 1;
     for (int n = 0; n < loop->nfds && n < LOOP__IO_SWEEP_SCAN && checks < LOOP__IO_SWEEP_MAX;
          n++) {

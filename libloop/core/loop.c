@@ -155,7 +155,9 @@ static void loop_iteration(loop_t *loop, loop_run_mode_t mode)
         timeout_ns = loop__chaos_timeout(loop, poll_timeout_ns(loop, mode));
     }
     loop__poll(loop, timeout_ns);
-    loop__timers_run(loop);
+    if (loop__timers_due(loop)) {
+        loop__timers_run(loop);
+    }
     loop__sched_run_rounds(loop);
     loop__run_closing(loop);
 }
