@@ -86,6 +86,7 @@ static const struct field_map field_maps[] = {
     FM("status", status, D_I32),
     FM("backtrace", backtrace, D_STR),
     FM("msg", msg, D_STR),
+    FM("count", count, D_U64), /* loop_stuck (format minor 2) */
 };
 #undef FM
 

@@ -100,6 +100,9 @@ enum ev_type {
     EV_SYNC_FREE,
     EV_FUTURE_SETTLE,
     EV_FUTURE_RESULT,
+    /* format_minor >= 2 */
+    EV_LOCK_HANDOFF, /* id: the lock; wait_task: the new owner (owner_task); by_id: the releaser */
+    EV_LOOP_STUCK,   /* count: unfinished tasks when loop_run ran out of work */
     /* diagnostics */
     EV_SLOW_CALLBACK,
     EV_STALL,
@@ -236,7 +239,7 @@ struct event {
     const char *msg;       /* error */
 
     /* EV_DISCARDED */
-    uint64_t count;        /* events (or packets) lost; 0 when unknown */
+    uint64_t count;        /* events (or packets) lost; 0 when unknown; loop_stuck: tasks */
     uint8_t packets;       /* 1: discarded packets, 0: discarded events */
     uint64_t gap_begin_ns, gap_end_ns; /* 0 when unknown */
 };

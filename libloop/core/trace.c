@@ -91,9 +91,7 @@ int loop__trace_probe_loaded(void)
 
 static bool trace_wanted(void)
 {
-    const char *v = getenv("LOOP_TRACE");
-
-    return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+    return loop__env_flag("LOOP_TRACE"); /* env.c: one parser for LOOP_* */
 }
 
 /*

@@ -134,9 +134,10 @@ void loop__explore_init(loop_t *loop, const char *spec)
     size_t cap = 1;
     const char *p = spec;
 
-    const char *late = getenv("LOOP_CHAOS_LATE_MS");
+    long late_ms; /* env.c refuses -1, abc, ... with one line */
+    loop__env_long("LOOP_CHAOS_LATE_MS", 0, 60000, 80, &late_ms);
     rr->explore = true;
-    rr->late_ms = late ? (uint32_t)strtoul(late, NULL, 10) : 80;
+    rr->late_ms = (uint32_t)late_ms;
     rr->late_max_ns = (uint64_t)rr->late_ms * 1000000u;
     for (const char *c = spec; *c; c++) {
         cap += *c == ',';

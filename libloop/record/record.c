@@ -104,8 +104,7 @@ static int start_recording(loop_t *loop, struct loop__rr *rr, const char *path, 
     size_t len;
     char *cmd = read_cmdline(&len);
     size_t plen = cmd ? strlen(cmd) : 0;
-    const char *lv = getenv("LOOP_RECORD_LEVEL");
-    const char *fl = getenv("LOOP_RECORD_FLUSH_MS");
+    long lv, fl; /* parsed (bad values refused) by env.c */
     int rc;
 
     hdr.version = LOOP__SCHED_VERSION;
@@ -118,7 +117,9 @@ static int start_recording(loop_t *loop, struct loop__rr *rr, const char *path, 
     hdr.program = cmd;
     hdr.args = cmd && plen + 1 < len ? cmd + plen + 1 : NULL;
     hdr.args_len = cmd && plen + 1 < len ? len - plen - 1 : 0;
-    rc = loop__schedw_open(&rr->w, path, &hdr, lv ? atoi(lv) : 3);
+    loop__env_long("LOOP_RECORD_LEVEL", -7, 22, 3, &lv);
+    loop__env_long("LOOP_RECORD_FLUSH_MS", 0, 3600000, 1, &fl);
+    rc = loop__schedw_open(&rr->w, path, &hdr, (int)lv);
     free(cmd);
     if (rc < 0) {
         char msg[600];
@@ -128,7 +129,7 @@ static int start_recording(loop_t *loop, struct loop__rr *rr, const char *path, 
         return rc;
     }
     rr->record_path = strdup(path);
-    rr->flush_ns = (fl ? (uint64_t)atol(fl) : 1) * 1000000u;
+    rr->flush_ns = (uint64_t)fl * 1000000u;
     return 0;
 }
 
@@ -144,10 +145,10 @@ static int start_replay(loop_t *loop, struct loop__rr *rr, const char *path)
 {
     struct loop__sched_hdr hdr;
     char err[256];
-    const char *d = getenv("LOOP_REPLAY_DIVERGE");
+    static const char *const diverge[] = {"stop", "continue", NULL};
     int rc;
 
-    rr->diverge_continue = d != NULL && strcmp(d, "continue") == 0;
+    rr->diverge_continue = loop__env_choice("LOOP_REPLAY_DIVERGE", diverge, 0) == 1;
     rc = loop__schedr_open(&rr->r, path, &hdr, err, sizeof(err));
     if (rc == -ENOENT && rr->index > 1) {
         /* the recording had fewer loops: a divergence, not a bad file */
@@ -173,8 +174,9 @@ static int start_replay(loop_t *loop, struct loop__rr *rr, const char *path)
     rr->replay_path = strdup(path);
     rr->random_seed = hdr.random_seed;
     rr->notes = (hdr.flags & LOOP__SCHED_F_NOTES) != 0;
-    const char *wm = getenv("LOOP_REPLAY_WAIT_MS");
-    rr->wait_ms = wm ? atol(wm) : 10000;
+    long wm; /* -1: forever; env.c refuses bad values with one line */
+    loop__env_long("LOOP_REPLAY_WAIT_MS", -1, 86400000, 10000, &wm);
+    rr->wait_ms = wm;
     replay_next(rr);
     return 0;
 }
@@ -243,8 +245,9 @@ void loop__rr_env_init(loop_t *loop)
             exit(2);
         }
         rr->chaos_rng = rr->chaos_seed;
-        const char *late = getenv("LOOP_CHAOS_LATE_MS");
-        rr->late_ms = late ? (uint32_t)strtoul(late, NULL, 10) : 80;
+        long late_ms; /* env.c refuses -1, abc, ... with one line */
+        loop__env_long("LOOP_CHAOS_LATE_MS", 0, 60000, 80, &late_ms);
+        rr->late_ms = (uint32_t)late_ms;
         rr->late_max_ns = (uint64_t)rr->late_ms * 1000000u;
         loop->policy = LOOP__POLICY_CHAOS;
         loop__chaos_init(loop);

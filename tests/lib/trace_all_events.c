@@ -105,6 +105,12 @@ int main(void)
     LOOP_TRACE(future_result, &loop, 21, -EIO);
     loop.current_task = 0;
     LOOP_TRACE(sync_free, &loop, 21);
+    /* format minor 2 (scalars): a lock hand-off, a loop out of work with 2 tasks waiting */
+    LOOP_TRACE(lock_handoff, (uint64_t)7, (uint64_t)23, (uint64_t)10, (uint64_t)3);
+    {
+        static const uint64_t stuck_ids[] = {10, 12};
+        LOOP_TRACE(loop_stuck, (uint64_t)7, (uint64_t)2, stuck_ids, (uint32_t)2);
+    }
     LOOP_TRACE(slow_callback, &loop, th, (uint64_t)230000000);
     if (LOOP_TRACE_ENABLED(stall)) {
         LOOP_TRACE_DO(stall, &loop, 10, (uint64_t)3000000000, "#0 spin\n#1 main");
