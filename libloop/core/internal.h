@@ -100,6 +100,7 @@ struct loop_s {
     unsigned stop : 1;
     unsigned debug : 1;
     unsigned leaks_reported : 1; /* loop_close() refused and said why: not again at exit */
+    unsigned probe_checked : 1;  /* loop_run() looked again for a probe loaded after loop_new */
     int rounds_per_poll;
     loop__policy_t policy;
 

@@ -176,6 +176,13 @@ int loop_run(loop_t *loop, loop_run_mode_t mode)
     }
     loop->running = 1;
     loop->thread = pthread_self();
+    if (LOOP_UNLIKELY(!loop->probe_checked)) {
+        /* created before the probe was loaded (in a constructor of a program
+         * linked with libloop.a, which runs before trace.c's): once the probe
+         * is there, loop->hooked must say so */
+        loop->probe_checked = 1;
+        loop__update_instrument(loop);
+    }
     void *outer_task = loop__task_run_enter(); /* nested in a task of another loop? */
     if (loop->tasks != NULL) {
         /* Tasks run on this thread: it needs its own alternate signal stack
