@@ -319,6 +319,7 @@ static void *monitor_main(void *arg)
                 }
             }
         }
+        loop__attach_tick(m, now_ns); /* periodic state snapshots while tracing is on */
         /* A client whose output has not moved for MON_DRAIN_MS is dropped. */
         for (int i = 0; i < MON_CLIENTS; i++) {
             struct mon_client *c = &m->clients[i];
