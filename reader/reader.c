@@ -89,6 +89,8 @@ static const struct field_map field_maps[] = {
     FM("status", status, D_I32),
     FM("backtrace", backtrace, D_STR),
     FM("msg", msg, D_STR),
+    FM("age_ns", age_ns, D_U64),
+    FM("hflags", hflags, D_U8),
 };
 #undef FM
 
@@ -748,7 +750,7 @@ static int on_event_msg(struct reader_decoder *r, const bt_message *msg)
             break;
         }
     }
-    if (ev.type == EV_LOOP_NEW) {
+    if (ev.type == EV_LOOP_NEW || ev.type == EV_SNAPSHOT_BEGIN) {
         int rc = check_version(r, &ev);
         if (rc < 0) {
             return rc;

@@ -104,6 +104,12 @@ enum ev_type {
     EV_SLOW_CALLBACK,
     EV_STALL,
     EV_ERROR,
+    /* format_minor >= 2: the state snapshot of a loop traced mid-run (attach) */
+    EV_SNAPSHOT_BEGIN,
+    EV_SNAPSHOT_HANDLE,
+    EV_SNAPSHOT_TASK,
+    EV_SNAPSHOT_WAIT,
+    EV_SNAPSHOT_END,
     /* not trace events: what the reader observed */
     EV_DISCARDED, /* a gap: `count` events (or packets) lost in [gap_begin_ns, gap_end_ns] */
     EV_TICK,      /* live: time advanced to ts_ns without events */
@@ -232,6 +238,8 @@ struct event {
     int32_t status;        /* pool_done */
     const char *backtrace; /* stall */
     const char *msg;       /* error */
+    uint64_t age_ns;       /* snapshot_task: time in its current state */
+    uint8_t hflags;        /* snapshot_handle: 1 active, 2 libloop's own */
 
     /* EV_DISCARDED */
     uint64_t count;        /* events (or packets) lost; 0 when unknown */

@@ -235,6 +235,10 @@ grep -q 'libloop:snapshot_' "$tmp/bt-ns.txt" && fail "the mid-run trace has snap
 grep -q 'findings from before the attach point are missing' "$tmp/hangs-ns.txt" ||
     fail "hangs on a mid-run trace without snapshot does not say findings are missing: $(head -c 600 "$tmp/hangs-ns.txt")"
 grep -q '^hangs: none' "$tmp/hangs-ns.txt" && fail "hangs says none on a mid-run trace without snapshot"
+"$A" check "$tmp/t-ns" >"$tmp/check-ns.txt" 2>&1
+grep -q 'findings from before the attach point are missing' "$tmp/check-ns.txt" ||
+    fail "check on a mid-run trace without snapshot does not say findings are missing: $(head -c 600 "$tmp/check-ns.txt")"
+grep -q '^check: ok' "$tmp/check-ns.txt" && fail "check says ok on a mid-run trace without snapshot"
 note "attach: a mid-run trace without snapshot is called incomplete"
 
 echo "trace_attach: 2 passed, 0 failed"
