@@ -15,6 +15,9 @@
 #     started after `trace on`, stopped before the periodic snapshot):
 #     hangs says that findings from before the attach point are missing
 #     instead of "hangs: none".
+#  3. a program started with LOOP_TRACE=1 and its monitor, its session
+#     created after the deadlock formed (a viewer that connects late): the
+#     monitor's periodic snapshot lets hangs find the deadlock.
 # Run by `make check` (scripts/run-tests) from the repository root with sh;
 # BUILD is the build directory.
 set -u
@@ -125,9 +128,10 @@ sessiond_start
 
 # Start the program untraced, its monitor on; wait (on the monitor's answers,
 # 10 s at most) until both tasks wait on a lock.
+LOOP_TRACE=0 # start_prog: 1 starts the program traced from start-up
 prog_pid=""
 start_prog() {
-    env -u LOOP_TRACE -u LD_PRELOAD LOOP_MONITOR=1 "$tmp/bin/attach_dl" \
+    env -u LD_PRELOAD LOOP_TRACE="${LOOP_TRACE:-0}" LOOP_MONITOR=1 "$tmp/bin/attach_dl" \
         >"$tmp/$1.out" 2>"$tmp/$1.err" &
     prog_pid=$!
     sock=$prog_pid
@@ -139,7 +143,9 @@ start_prog() {
         kill -0 "$prog_pid" 2>/dev/null || fail "$1: the program exited: $(head -n 3 "$tmp/$1.err")"
         sleep 0.1
     done
-    grep -q liblooptp /proc/"$prog_pid"/maps && fail "$1: the probe is loaded before trace on"
+    if [ "${LOOP_TRACE:-0}" = 0 ]; then
+        grep -q liblooptp /proc/"$prog_pid"/maps && fail "$1: the probe is loaded before trace on"
+    fi
 }
 
 stop_prog() {
@@ -241,4 +247,31 @@ grep -q 'findings from before the attach point are missing' "$tmp/check-ns.txt" 
 grep -q '^check: ok' "$tmp/check-ns.txt" && fail "check says ok on a mid-run trace without snapshot"
 note "attach: a mid-run trace without snapshot is called incomplete"
 
-echo "trace_attach: 2 passed, 0 failed"
+# ---------------------------------------------------------------------------
+# 3. a program started with LOOP_TRACE=1 (and its monitor), the session
+#    created after the deadlock formed, as a live viewer that connects late:
+#    the monitor's periodic snapshot (every 2 s) brings the state
+
+LOOP_TRACE=1
+start_prog late
+LOOP_TRACE=0
+"$CTL" "$sock" trace | grep -q 'trace=on probe=loaded snapshots=0' ||
+    fail "late: tracing not on from start-up: $("$CTL" "$sock" trace 2>&1)"
+lttng create late --output="$tmp/t-late" >/dev/null || fail "lttng create failed"
+lttng enable-event -u -s late 'libloop:*' >/dev/null || fail "lttng enable-event failed"
+lttng add-context -u -s late -t vpid -t vtid -t procname >/dev/null || fail "lttng add-context failed"
+lttng start late >/dev/null || fail "lttng start failed"
+_i=0
+until "$CTL" "$sock" trace | grep -q 'snapshots=[1-9]'; do
+    _i=$((_i + 1))
+    [ $_i -le 100 ] || fail "late: no periodic snapshot within 10 s: $("$CTL" "$sock" trace 2>&1)"
+    sleep 0.1
+done
+lttng stop late >/dev/null && lttng destroy late >/dev/null || fail "lttng stop/destroy failed"
+stop_prog late
+"$A" hangs "$tmp/t-late" >"$tmp/hangs-late.txt" 2>&1
+grep -q 'DEADLOCK' "$tmp/hangs-late.txt" ||
+    fail "late: hangs found no deadlock from the periodic snapshot: $(head -c 600 "$tmp/hangs-late.txt")"
+note "attach: a late session gets the periodic snapshot"
+
+echo "trace_attach: 3 passed, 0 failed"

@@ -98,7 +98,9 @@ flight: keep the trace in a ring buffer only; write a snapshot of it to disk at
                         flight: write the snapshots under DIR (same default)
   -n, --name NAME       session name (default: loop-trace-DATE-TIME-PID)
   --live[=URL]          record: live session streamed to a relay daemon (default
-                        net://127.0.0.1); read it with babeltrace2's lttng-live input
+                        net://127.0.0.1); read it with babeltrace2's lttng-live input.
+                        PROGRAM runs with LOOP_MONITOR=1 unless set: its monitor
+                        emits a state snapshot every 2 s for late viewers
   --blocking            record: never discard events: a blocking channel, and the
                         program runs with LTTNG_UST_ALLOW_BLOCKING=1 (use for replay)
   --pid-buffers         one buffer set (and one trace) per process
@@ -558,6 +560,12 @@ running=1
     if [ $blocking = 1 ]; then
         LTTNG_UST_ALLOW_BLOCKING=1
         export LTTNG_UST_ALLOW_BLOCKING
+    fi
+    if [ $live = 1 ] && [ -z "${LOOP_MONITOR:-}" ]; then
+        # a viewer that connects late needs the state: the monitor emits a
+        # state snapshot every 2 s while the probe is loaded
+        LOOP_MONITOR=1
+        export LOOP_MONITOR
     fi
     if [ -n "$fork_lib" ]; then
         LD_PRELOAD=$(preload_list "$1")

@@ -13,11 +13,14 @@
  * waits on, where, the lock owner or joined task), and snapshot_end
  * (tracepoints/libloop_tp.h, docs/trace-format.md "State snapshot").
  *
- * While tracing stays on, the monitor thread asks for a new snapshot every
+ * While tracing is on, the monitor thread asks for a new snapshot every
  * LOOP__SNAPSHOT_PERIOD_NS (2 s), so that a live viewer that connects late
  * (loop-analyze --live) or a session started after `trace on` sees the state
  * within 2 s: lttng-live gives the traced process no cheap way to know that a
- * viewer attached. A snapshot is emitted only while an LTTng session enables
+ * viewer attached. Tracing is on after `trace on`, and from the monitor's
+ * start when the probe was loaded at start-up (LOOP_TRACE=1, LD_PRELOAD).
+ * The request goes through the monitor's id-less internal async, which
+ * schedules and replays ignore. A snapshot is emitted only while an LTTng session enables
  * libloop's events (costs nothing otherwise); it walks the task and handle
  * tables once on the loop thread. Sync objects (futures, events, locks,
  * channels) are not kept in a table by libloop: the snapshot names them
