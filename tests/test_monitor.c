@@ -740,3 +740,25 @@ Test(monitor, loopctl_sends_one_command_and_prints_the_reply, .timeout = 60)
     cr_expect_eq(loop_close(loop), 0);
     remove_tmpdir();
 }
+
+/* trace: the tracing state of a process started untraced, and bad arguments. */
+Test(monitor, trace_reports_its_state_and_refuses_bad_arguments, .timeout = 60)
+{
+    loop_t *loop = new_loop();
+    static char reply[REPLY_MAX];
+    int fd;
+
+    cr_assert_eq(loop_monitor_start(loop, sock_path()), 0);
+    fd = mon_connect(sock_path());
+    cr_assert_geq(fd, 0);
+    cr_expect_gt(mon_cmd(fd, "trace", reply, REPLY_MAX), 0);
+    cr_expect(strstr(reply, "trace=off probe=not-loaded snapshots=0\n") != NULL, "%s", reply);
+    cr_expect_gt(mon_cmd(fd, "trace sideways", reply, REPLY_MAX), 0);
+    cr_expect(strncmp(reply, "error: usage: trace [on|off]\n", 29) == 0, "%s", reply);
+    cr_expect_gt(mon_cmd(fd, "help", reply, REPLY_MAX), 0);
+    cr_expect(strstr(reply, "trace on|off") != NULL, "%s", reply);
+    close(fd);
+    cr_assert_eq(loop_monitor_stop(loop), 0);
+    cr_assert_eq(loop_close(loop), 0);
+    remove_tmpdir();
+}
