@@ -308,6 +308,14 @@ const char *reader_note(const struct reader *r, size_t i);
 void reader_close(struct reader *r);
 
 /*
+ * For an lttng-live URL (reader_live.c): 0 when the relay daemon lists its
+ * session; -ENOENT when it does not (msg names the host or session it lacks),
+ * -EIO when the relay daemon does not answer, -EINVAL for a malformed URL
+ * (msg says so). For the error of a live read that delivered nothing.
+ */
+int reader_live_check(const char *url, char *msg, size_t len);
+
+/*
  * The decoder alone, for a babeltrace2 component of your own (the libloop
  * babeltrace2 plugin): hand it every message your sink's iterator returns;
  * it calls fn for each libloop event and gap, exactly as reader_run() does.

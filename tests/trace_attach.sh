@@ -18,6 +18,9 @@
 #  3. a program started with LOOP_TRACE=1 and its monitor, its session
 #     created after the deadlock formed (a viewer that connects late): the
 #     monitor's periodic snapshot lets hangs find the deadlock.
+#  4. (with lttng-relayd) the same under `loop-trace --live`, read by
+#     `loop-analyze hangs` connecting late; an unknown session or host name
+#     of a live URL is said as such.
 # Run by `make check` (scripts/run-tests) from the repository root with sh;
 # BUILD is the build directory.
 set -u
@@ -274,4 +277,77 @@ grep -q 'DEADLOCK' "$tmp/hangs-late.txt" ||
     fail "late: hangs found no deadlock from the periodic snapshot: $(head -c 600 "$tmp/hangs-late.txt")"
 note "attach: a late session gets the periodic snapshot"
 
-echo "trace_attach: 3 passed, 0 failed"
+# ---------------------------------------------------------------------------
+# 4. live: `loop-analyze hangs` connects to a live session after the deadlock
+#    formed (loop-trace --live turns the monitor on: periodic snapshots) and
+#    reports it; an unknown session or host name is said as such.
+
+if command -v lttng-relayd >/dev/null 2>&1; then
+    rpid=""
+    for base in $((22000 + $$ % 9000)) $((32000 + $$ % 9000)) $((42000 + $$ % 9000)); do
+        lttng-relayd -C "tcp://127.0.0.1:$base" -D "tcp://127.0.0.1:$((base + 1))" \
+            -L "tcp://127.0.0.1:$((base + 2))" -o "$tmp/relay" >"$tmp/relayd.log" 2>&1 &
+        rpid=$!
+        sleep 0.5
+        kill -0 "$rpid" 2>/dev/null && break
+        rpid=""
+    done
+    [ -n "$rpid" ] || fail "lttng-relayd did not start on loopback: $(tail -n 2 "$tmp/relayd.log")"
+    at_exit "kill -TERM $rpid 2>/dev/null"
+    live=net://127.0.0.1:$((base + 2))
+    "$LT" -n attach-live --live="net://127.0.0.1:$base:$((base + 1))" -- "$tmp/bin/attach_dl" \
+        >"$tmp/cap-live.out" 2>"$tmp/cap-live.err" &
+    ltpid=$!
+    at_exit "kill -INT $ltpid 2>/dev/null"
+    # the deadlock forms before the viewer connects: wait for it on the monitor
+    # of loop-trace's child (the program, exec'ed by its subshell)
+    child_of() {
+        for _d in /proc/[0-9]*; do
+            [ "$(sed -n 's/^PPid:[[:space:]]*//p' "$_d/status" 2>/dev/null)" = "$1" ] &&
+                [ "$(cat "$_d/comm" 2>/dev/null)" = attach_dl ] && echo "${_d#/proc/}" && return
+        done
+    }
+    _i=0
+    live_pid=""
+    until [ -n "$live_pid" ] && [ "$("$CTL" "$live_pid" ps 2>/dev/null | grep -c 'wait=lock')" = 2 ]; do
+        _i=$((_i + 1))
+        [ $_i -le 200 ] || fail "live: no deadlock on the monitor within 20 s: $(cat "$tmp/cap-live.err")"
+        sleep 0.1
+        live_pid=$(child_of "$ltpid")
+    done
+    "$A" hangs "$live/host/$(hostname)/attach-live" >"$tmp/live.out" 2>"$tmp/live.err" &
+    apid=$!
+    _i=0
+    until grep -q '^live: DEADLOCK' "$tmp/live.out"; do
+        _i=$((_i + 1))
+        if [ $_i -gt 200 ]; then
+            kill "$apid" 2>/dev/null
+            fail "live: a late viewer saw no deadlock within 20 s: $(head -c 500 "$tmp/live.out") $(head -c 300 "$tmp/live.err")"
+        fi
+        sleep 0.1
+    done
+    kill -TERM "$live_pid"
+    wait "$ltpid" || fail "live: loop-trace exited $?: $(cat "$tmp/cap-live.err")"
+    _i=0
+    while kill -0 "$apid" 2>/dev/null && [ $_i -lt 200 ]; do
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    kill -0 "$apid" 2>/dev/null && fail "live: hangs did not end with the session"
+    "$A" hangs "$live/host/$(hostname)/no-such-session" >"$tmp/nos.out" 2>"$tmp/nos.err"
+    [ $? = 2 ] || fail "live: an unknown session did not exit 2"
+    grep -q 'no session "no-such-session" of host' "$tmp/nos.err" ||
+        fail "live: an unknown session is not said: $(cat "$tmp/nos.err")"
+    "$A" hangs "$live/host/no-such-host/attach-live" >"$tmp/noh.out" 2>"$tmp/noh.err"
+    [ $? = 2 ] || fail "live: an unknown host did not exit 2"
+    grep -q 'of host "no-such-host"' "$tmp/noh.err" ||
+        fail "live: an unknown host is not said: $(cat "$tmp/noh.err")"
+    kill -TERM "$rpid" 2>/dev/null
+    note "attach: a late live viewer sees the deadlock; unknown session and host are said"
+    npass=4
+else
+    note "lttng-relayd not found: the live case is skipped"
+    npass=3
+fi
+
+echo "trace_attach: $npass passed, 0 failed"
