@@ -46,12 +46,17 @@
 
 #define LOOP__SNAPSHOT_PERIOD_NS (2000ull * 1000 * 1000)
 
-enum { REQ_ON = 1, REQ_OFF = 2, REQ_SNAPSHOT = 4 };
+/* m->trace_req: the last on/off asked (REQ_WANT bits: the last request wins),
+ * and whether a periodic snapshot is due. */
+enum { REQ_ON = 1, REQ_OFF = 2, REQ_WANT = 3, REQ_SNAPSHOT = 4 };
 
 /* Monitor thread ----------------------------------------------------------------- */
 
 void loop__attach_request(struct loop__monitor *m, bool on)
 {
+    /* Only this thread writes the want bits: "off" then "on" before the loop
+     * thread looks leaves "on". */
+    atomic_fetch_and(&m->trace_req, ~REQ_WANT);
     atomic_fetch_or(&m->trace_req, on ? REQ_ON : REQ_OFF);
     m->trace_tick_ns = loop__hrtime_ns();
     loop_async_send(&m->async);
@@ -148,7 +153,7 @@ void loop__attach_on_loop(struct loop__monitor *m)
 {
     int req = atomic_exchange(&m->trace_req, 0);
 
-    if (req & REQ_ON) {
+    if ((req & REQ_WANT) == REQ_ON) {
         int rc = loop__trace_load_now();
 
         atomic_store(&m->trace_err, rc);
@@ -161,7 +166,7 @@ void loop__attach_on_loop(struct loop__monitor *m)
                  rc == 0 ? "probe loaded, state snapshot emitted while a session records libloop:*"
                          : loop_err_name(rc));
     }
-    if (req & REQ_OFF) {
+    if ((req & REQ_WANT) == REQ_OFF) {
         atomic_store(&m->trace_on, false);
         loop_log(LOOP_LOG_INFO, "Monitor: trace off (loop=%" PRIu64 "): no more snapshots", m->loop->id);
     }
