@@ -197,6 +197,8 @@ grep -q 'DEADLOCK' "$tmp/hangs.txt" || fail "hangs found no deadlock (status $st
 for want in '"transfer"' '"report"' "attach_dl.c:$acq_audit" "attach_dl.c:$acq_accounts"; do
     grep -q "$want" "$tmp/hangs.txt" || fail "hangs does not name $want: $(head -c 800 "$tmp/hangs.txt")"
 done
+grep -q 'DEADLOCK: .* formed .* before the trace started (state snapshot)' "$tmp/hangs.txt" ||
+    fail "hangs does not say the deadlock formed before tracing: $(head -c 400 "$tmp/hangs.txt")"
 grep -q 'findings from before the attach point are missing' "$tmp/hangs.txt" &&
     fail "hangs says findings are missing although the trace has a snapshot"
 "$A" check "$tmp/t-dl" >"$tmp/check.txt" 2>&1
