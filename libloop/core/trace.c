@@ -90,7 +90,9 @@ _Static_assert((int)LOOP_WAIT_NONE == LOOP__TP_WAIT_NONE &&
 #define PROBE_NAME "liblooptp.so"
 
 static atomic_int probe_loaded;
-static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER;
+#ifndef LOOP_NO_TRACE
+static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER; /* loop__trace_load_now */
+#endif
 
 int loop__trace_probe_loaded(void)
 {
