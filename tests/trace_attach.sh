@@ -238,7 +238,7 @@ lttng add-context -u -s ns -t vpid -t vtid -t procname >/dev/null || fail "lttng
 lttng start ns >/dev/null || fail "lttng start failed"
 "$CTL" "$sock" trace off >/dev/null
 stop_prog ns
-lttng stop ns >/dev/null && lttng destroy ns >/dev/null || fail "lttng stop/destroy failed"
+if ! lttng stop ns >/dev/null || ! lttng destroy ns >/dev/null; then fail "lttng stop/destroy failed"; fi
 babeltrace2 "$tmp/t-ns" >"$tmp/bt-ns.txt" 2>&1
 grep -q 'libloop:' "$tmp/bt-ns.txt" || fail "the mid-run trace recorded no libloop event"
 grep -q 'libloop:snapshot_' "$tmp/bt-ns.txt" && fail "the mid-run trace has snapshot events"
@@ -272,7 +272,7 @@ until "$CTL" "$sock" trace | grep -q 'snapshots=[1-9]'; do
     [ $_i -le 100 ] || fail "late: no periodic snapshot within 10 s: $("$CTL" "$sock" trace 2>&1)"
     sleep 0.1
 done
-lttng stop late >/dev/null && lttng destroy late >/dev/null || fail "lttng stop/destroy failed"
+if ! lttng stop late >/dev/null || ! lttng destroy late >/dev/null; then fail "lttng stop/destroy failed"; fi
 stop_prog late
 "$A" hangs "$tmp/t-late" >"$tmp/hangs-late.txt" 2>&1
 grep -q 'DEADLOCK' "$tmp/hangs-late.txt" ||
