@@ -28,6 +28,11 @@ OPT      ?= -O2 -g
 SANFLAGS := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 CPPFLAGS += -D_GNU_SOURCE -Iinclude -Ilibloop -I.
 CFLAGS   += -std=gnu11 $(OPT) $(WARN) -fPIC -fvisibility=hidden $(SANFLAGS)
+# Probe big frames page by page, so that a task frame larger than its stack's guard
+# hits the guard (the overflow report, libloop/task/stack.h) instead of jumping it.
+STACK_CLASH := $(shell $(CC) -fstack-clash-protection -Werror -x c -c /dev/null -o /dev/null \
+                 2>/dev/null && echo -fstack-clash-protection)
+CFLAGS   += $(STACK_CLASH)
 LDFLAGS  += $(SANFLAGS)
 LIBS     := -lpthread -ldl $(shell pkg-config --libs libzstd 2>/dev/null || echo -lzstd)
 

@@ -203,7 +203,10 @@ LOOP_API loop_t *loop_new(void);
  * Run the loop. Returns 0 when nothing is active any more (or after
  * loop_stop() in DEFAULT mode with nothing active), 1 when handles or tasks are
  * still active after a ONCE/NOWAIT iteration or a stop, negative errno on error.
- * Not re-entrant: -EBUSY when called from inside a callback of the same loop.
+ * Not re-entrant: -EBUSY when called from inside a callback or task of the
+ * same loop. Another loop may run inside a callback or a task (on the same
+ * thread): its callbacks run in no task, and the calling task is current
+ * again when loop_run() returns (its awaits work).
  */
 LOOP_API int loop_run(loop_t *loop, loop_run_mode_t mode);
 

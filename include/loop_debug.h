@@ -89,6 +89,14 @@ LOOP_API int loop_get_stats(loop_t *loop, loop_stats_t *out);
 LOOP_API int loop_monitor_start(loop_t *loop, const char *path);
 LOOP_API const char *loop_monitor_path(const loop_t *loop);
 LOOP_API int loop_monitor_stop(loop_t *loop);
+/*
+ * A client that sends nothing for idle_ms (and has no reply pending) gets
+ * "error: idle ..." and is disconnected, so silent connections cannot hold
+ * the monitor's 8 client slots. Default 30000; 0 never times out. Takes
+ * effect at once, for the clients already connected too. -EINVAL without a
+ * running monitor. Loop thread.
+ */
+LOOP_API int loop_monitor_set_idle_timeout(loop_t *loop, uint64_t idle_ms);
 
 /*
  * Watch for a blocked loop: when one callback or task step runs longer than

@@ -178,17 +178,29 @@ LOOP_API int loop_event_is_set(const loop_event_t *e);
 LOOP_API int loop_event_wait_at(loop_event_t *e, int64_t timeout_ms, const loop_site_t *site);
 #define loop_event_wait(e, timeout_ms) loop_event_wait_at((e), (timeout_ms), LOOP_SITE())
 
-/* Locks: owned by a task, FIFO hand-off, not recursive -------------------- */
+/*
+ * Locks: owned by a task, FIFO hand-off, not recursive -------------------
+ *
+ * Robust, like a pthread robust mutex: a task that ends (returns, fails or
+ * is cancelled) while holding a lock abandons it. The lock's first waiter,
+ * woken at once, or else its next acquirer, gets it with -EOWNERDEAD: it
+ * owns the lock (and must release it) but the state the lock guards may be
+ * half-changed. Told once per abandonment; debug mode logs "Lock abandoned"
+ * with the lock's id and site and the owner's id and name, and the trace
+ * has a lock_abandoned event.
+ */
 
 LOOP_API loop_lock_t *loop_lock_new_at(loop_t *loop, const loop_site_t *site);
 #define loop_lock_new(loop) loop_lock_new_at((loop), LOOP_SITE())
+/* -EBUSY while owned or waited on. */
 LOOP_API int loop_lock_free(loop_lock_t *l);
-/* -EDEADLK when the caller already holds it. */
+/* 0, or -EOWNERDEAD (acquired; its previous owner ended holding it), -EDEADLK when the
+ * caller already holds it, -ETIMEDOUT, -ECANCELED, -EPERM outside a task. */
 LOOP_API int loop_lock_acquire_at(loop_lock_t *l, int64_t timeout_ms, const loop_site_t *site);
 #define loop_lock_acquire(l, timeout_ms) loop_lock_acquire_at((l), (timeout_ms), LOOP_SITE())
 /* -EPERM unless the calling task holds it. */
 LOOP_API int loop_lock_release(loop_lock_t *l);
-/* The owning task, or NULL. */
+/* The owning task, or NULL (never a task that has finished). */
 LOOP_API loop_task_t *loop_lock_owner(const loop_lock_t *l);
 
 /* Channels: bounded FIFO of intptr_t --------------------------------------- */

@@ -201,8 +201,9 @@ sessiond_start
     >"$tmp/t3.out" 2>"$tmp/t3.err" &
 lt=$!
 bg_pids="$lt"
-wait_for "$tmp/t3.out" started
-pid=$(sed -n 's/.*started pid \([0-9]*\).*/\1/p' "$tmp/t3.out")
+wait_for "$tmp/t3.out" 'started pid [0-9][0-9]*$'
+pid=$(sed -n 's/.*started pid \([0-9][0-9]*\)$/\1/p' "$tmp/t3.out")
+case $pid in "" | *[!0-9]*) fail "SIGKILL: no pid in $(cat "$tmp/t3.out")" ;; esac
 bg_pids="$lt $pid"
 sleep 1
 kill -KILL "$pid"

@@ -621,7 +621,7 @@ Test(stack, freed_stacks_are_reused_from_the_pool)
     cr_assert_eq(pool.count, 1);
     loop__stack_t *b = must_alloc(&pool, 0);
     cr_assert_eq(b, a, "the pooled stack was not reused");
-    cr_assert_null(atomic_load(&b->owner), "a reused stack keeps its old owner");
+    cr_assert_null(loop__stack_owner(b), "a reused stack keeps its old owner");
     cr_assert_eq(pool.count, 0);
 
     /* Only a stack of the same size is reused. */

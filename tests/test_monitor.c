@@ -741,6 +741,231 @@ Test(monitor, loopctl_sends_one_command_and_prints_the_reply, .timeout = 60)
     remove_tmpdir();
 }
 
+/* Big tables and tasks that come and go (issue 13, items 6 and 7) -------------- */
+
+/* Read one reply in bulk (the command was the only one sent); its length or -errno. */
+static ssize_t read_reply_bulk(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+
+    for (;;) {
+        if ((len == 2 && memcmp(buf, ".\n", 2) == 0) ||
+            (len >= 3 && memcmp(buf + len - 3, "\n.\n", 3) == 0)) {
+            buf[len] = '\0';
+            return (ssize_t)len;
+        }
+        if (len + 1 >= cap) {
+            return -EMSGSIZE;
+        }
+        ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
+        if (n <= 0) {
+            return n == 0 ? -EPIPE : -errno;
+        }
+        len += (size_t)n;
+    }
+}
+
+static size_t count_lines(const char *text, const char *prefix)
+{
+    size_t n = 0, plen = strlen(prefix);
+
+    for (const char *p = text; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+        n += strncmp(p, prefix, plen) == 0;
+    }
+    return n;
+}
+
+static loop_event_t *big_ev;
+static loop_async_t big_done;
+static char *big_reply;
+static ssize_t big_len;
+static atomic_int big_rounds_ok;
+
+static intptr_t big_waiter(void *arg)
+{
+    (void)arg;
+    return loop_event_wait(big_ev, LOOP_FOREVER);
+}
+
+static void on_big_done(loop_async_t *a)
+{
+    loop_event_set(big_ev);
+    loop_handle_close(&a->handle, NULL);
+}
+
+static void *big_client(void *arg)
+{
+    int fd = mon_connect(arg);
+
+    big_len = fd < 0 ? fd : send_all(fd, "ps\n", 3);
+    if (big_len == 0) {
+        big_len = read_reply_bulk(fd, big_reply, 16 << 20);
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    loop_async_send(&big_done);
+    return NULL;
+}
+
+/* Before: ps walked and formatted under the loop's lock and a reply over 1 MB
+ * dropped the client: a program with thousands of tasks could not be listed. */
+Test(monitor, ps_lists_every_task_of_a_large_table, .timeout = 120)
+{
+    enum { NTASKS = 8000 };
+    loop_t *loop = new_loop();
+    pthread_t client;
+
+    big_reply = malloc(16 << 20);
+    cr_assert_not_null(big_reply);
+    big_ev = loop_event_new(loop);
+    for (int i = 0; i < NTASKS; i++) {
+        loop_task_t *t = loop_spawn(loop, big_waiter, NULL, "big-waiter");
+        cr_assert_not_null(t);
+        loop_task_detach(t);
+    }
+    cr_assert_eq(loop_async_init(loop, &big_done, on_big_done), 0);
+    cr_assert_eq(loop_monitor_start(loop, sock_path()), 0);
+    cr_assert_eq(pthread_create(&client, NULL, big_client, (void *)sock_path()), 0);
+    cr_assert_geq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    pthread_join(client, NULL);
+    cr_assert_gt(big_len, 0, "ps failed: %s", strerror((int)-big_len));
+    cr_expect_eq(count_lines(big_reply, "task id="), NTASKS, "every task is listed");
+    cr_expect(strstr(big_reply, "tasks-alive=8000") != NULL);
+    cr_expect_eq(loop_event_free(big_ev), 0);
+    close_loop(loop);
+    free(big_reply);
+    remove_tmpdir();
+}
+
+/* A walk pauses between chunks (and whenever the loop thread wants the lock);
+ * the tasks it paused on end meanwhile. Under ASan a walk that resumed on a
+ * freed task would be a use-after-free; every reply must be whole. */
+enum { CHURN_ALIVE = 600, CHURN_PS = 25 };
+static int churn_stop;
+
+static intptr_t churn_child(void *arg)
+{
+    for (intptr_t i = 0; i < (intptr_t)arg % 4 + 1; i++) {
+        loop_yield();
+    }
+    return 0;
+}
+
+static intptr_t churn_spawner(void *arg)
+{
+    loop_t *loop = arg;
+    long n = 0;
+
+    while (!churn_stop) {
+        size_t alive;
+        loop_task_t *t = loop_spawn(loop, churn_child, (void *)(intptr_t)n++, "churn");
+        if (t == NULL) {
+            return -ENOMEM;
+        }
+        loop_task_detach(t);
+        loop_stats_t s;
+        loop_get_stats(loop, &s);
+        alive = s.tasks_alive;
+        if (alive >= CHURN_ALIVE) {
+            loop_yield();
+        }
+    }
+    return 0;
+}
+
+static void on_churn_done(loop_async_t *a)
+{
+    churn_stop = 1;
+    loop_handle_close(&a->handle, NULL);
+}
+
+static void *churn_client(void *arg)
+{
+    int fd = mon_connect(arg);
+
+    for (int i = 0; fd >= 0 && i < CHURN_PS; i++) {
+        const char *cmd = i % 5 == 4 ? "handles\n" : i % 5 == 3 ? "stats\n" : "ps\n";
+        if (send_all(fd, cmd, strlen(cmd)) != 0 ||
+            read_reply_bulk(fd, big_reply, 16 << 20) <= 0 ||
+            strstr(big_reply, "loop id=") == NULL) {
+            break;
+        }
+        atomic_fetch_add(&big_rounds_ok, 1);
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    loop_async_send(&big_done);
+    return NULL;
+}
+
+Test(monitor, walks_survive_tasks_ending_between_chunks, .timeout = 120)
+{
+    loop_t *loop = new_loop();
+    pthread_t client;
+    loop_task_t *spawner;
+
+    big_reply = malloc(16 << 20);
+    cr_assert_not_null(big_reply);
+    cr_assert_eq(loop_async_init(loop, &big_done, on_churn_done), 0);
+    spawner = loop_spawn(loop, churn_spawner, loop, "spawner");
+    cr_assert_not_null(spawner);
+    cr_assert_eq(loop_monitor_start(loop, sock_path()), 0);
+    cr_assert_eq(pthread_create(&client, NULL, churn_client, (void *)sock_path()), 0);
+    cr_assert_geq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    pthread_join(client, NULL);
+    cr_expect_eq(atomic_load(&big_rounds_ok), CHURN_PS, "every reply came whole");
+    cr_expect_eq(loop_join(spawner, NULL, 0), 0);
+    close_loop(loop);
+    free(big_reply);
+    remove_tmpdir();
+}
+
+/* Idle clients (issue 13, item 12) ---------------------------------------------- */
+
+/* Before: a client that connected and never sent anything kept its slot for
+ * ever; 8 of them locked everybody else out ("too many monitor clients"). */
+Test(monitor, idle_clients_time_out_and_free_their_slots, .timeout = 60)
+{
+    enum { IDLE_MS = 300 };
+    loop_t *loop = new_loop();
+    static char reply[REPLY_MAX];
+    int silent[8], ninth;
+    uint64_t t0;
+
+    cr_assert_eq(loop_monitor_start(loop, sock_path()), 0);
+    cr_assert_eq(loop_monitor_set_idle_timeout(loop, IDLE_MS), 0);
+    t0 = mono_ns();
+    for (int i = 0; i < 8; i++) {
+        silent[i] = mon_connect(sock_path());
+        cr_assert_geq(silent[i], 0);
+    }
+    /* the 9th waits in the backlog while the silent ones hold every slot, and
+     * is served once they time out (mon_connect: a 5 s receive timeout) */
+    ninth = mon_connect(sock_path());
+    cr_assert_geq(ninth, 0);
+    cr_assert_gt(mon_cmd(ninth, "ps", reply, REPLY_MAX), 0, "the 9th client was never served");
+    uint64_t waited_ns = mono_ns() - t0;
+    cr_expect(strstr(reply, "loop id=") != NULL, "%s", reply);
+    cr_expect_geq(waited_ns, (uint64_t)IDLE_MS * MS_NS, "served after %.1f ms: before the "
+                  "silent clients timed out?", (double)waited_ns / 1e6);
+    for (int i = 0; i < 8; i++) {
+        cr_expect_gt(mon_read_reply(silent[i], reply, REPLY_MAX), 0);
+        cr_expect(strstr(reply, "error: idle for 300 ms") != NULL, "%s", reply);
+        cr_expect(closed_by_peer(silent[i]));
+        close(silent[i]);
+    }
+    /* a client that talks is not idle: the 9th still answers */
+    cr_expect_gt(mon_cmd(ninth, "stats", reply, REPLY_MAX), 0);
+    close(ninth);
+    cr_expect_eq(loop_monitor_set_idle_timeout(loop, 0), 0, "0: never");
+    cr_expect_eq(loop_monitor_stop(loop), 0);
+    cr_expect_eq(loop_monitor_set_idle_timeout(loop, 10), -EINVAL, "no monitor");
+    close_loop(loop);
+    remove_tmpdir();
+}
+
 /* trace: the tracing state of a process started untraced, and bad arguments. */
 Test(monitor, trace_reports_its_state_and_refuses_bad_arguments, .timeout = 60)
 {

@@ -10,6 +10,8 @@
 
 #include "helpers.h"
 #include "core/sys.h"
+#include "task/ctx.h"
+#include "task/stack.h"
 
 
 static volatile intptr_t stack_sink;
@@ -193,6 +195,195 @@ Test(stack, an_overflow_prints_one_line_naming_the_task_and_dies_of_SIGSEGV, .ti
     cr_assert_not_null(line, "stderr:\n%s", out);
     cr_assert_eq(strncmp(line, want, strlen(want)), 0, "got:\n%s\nwant:\n%s", line, want);
     cr_assert(line == out || line[-1] == '\n', "the report starts a line: %s", out);
+}
+
+/*
+ * A frame larger than the guard: without stack probing the first access lands
+ * past the guard, in the neighbouring stack's mapping (whose top held the
+ * registry entries the fault handler walked: it crashed inside the handler) or
+ * in unmapped memory (a bare SIGSEGV). Built with -fstack-clash-protection the
+ * frame is probed page by page and the guard catches it: one report line.
+ * Neighbour tasks sleep meanwhile, so stacks are mapped on both sides.
+ */
+#define BIG_FRAME (1024 * 1024)
+static volatile char big_sink;
+
+static __attribute__((noinline)) intptr_t big_frame(intptr_t v)
+{
+    volatile char big[BIG_FRAME];
+    big[0] = (char)v;
+    big[BIG_FRAME / 2] = (char)v;
+    big[BIG_FRAME - 1] = (char)v;
+    big_sink = big[0];
+    return big[BIG_FRAME - 1] + big[BIG_FRAME / 2];
+}
+
+static intptr_t big_frame_task(void *arg)
+{
+    return big_frame((intptr_t)arg);
+}
+
+static intptr_t sleeper(void *arg)
+{
+    (void)arg;
+    return loop_sleep(10000);
+}
+
+static void big_frame_child(int errfd, int infofd)
+{
+    struct overflow_site site = {0};
+    if (dup2(errfd, STDERR_FILENO) < 0) {
+        _exit(101);
+    }
+    loop_t *loop = loop_new();
+    if (loop == NULL) {
+        _exit(102);
+    }
+    for (int i = 0; i < 16; i++) {
+        if (loop_spawn(loop, sleeper, NULL, "neighbour") == NULL) {
+            _exit(103);
+        }
+    }
+    loop_task_t *t;
+    site.line = __LINE__; t = loop_spawn(loop, big_frame_task, (void *)7, "big-frame");
+    for (int i = 0; i < 16; i++) {
+        if (loop_spawn(loop, sleeper, NULL, "neighbour") == NULL) {
+            _exit(103);
+        }
+    }
+    if (t == NULL) {
+        _exit(103);
+    }
+    site.id = loop_task_id(t);
+    snprintf(site.func, sizeof site.func, "%s", __func__);
+    if (write(infofd, &site, sizeof site) != (ssize_t)sizeof site) {
+        _exit(104);
+    }
+    close(infofd);
+    loop_run(loop, LOOP_RUN_ONCE);
+    _exit(105); /* not reached: the overflow kills the process */
+}
+
+Test(stack, a_frame_larger_than_the_guard_gives_the_overflow_report_and_SIGSEGV, .timeout = 20)
+{
+    int errp[2], infop[2];
+    cr_assert_eq(pipe(errp), 0);
+    cr_assert_eq(pipe(infop), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        close(errp[0]);
+        close(infop[0]);
+        big_frame_child(errp[1], infop[1]);
+    }
+    close(errp[1]);
+    close(infop[1]);
+
+    struct overflow_site site;
+    ssize_t n = read(infop[0], &site, sizeof site);
+    close(infop[0]);
+    static char out[16384];
+    read_all(errp[0], out, sizeof out);
+    close(errp[0]);
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+
+    cr_assert_eq(n, (ssize_t)sizeof site, "the child spawned its task (exit %d)",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    cr_assert(WIFSIGNALED(status), "the child died of a signal, not exit %d; stderr:\n%s",
+              WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
+    char want[512];
+    snprintf(want, sizeof want,
+             "libloop: stack overflow in task id=%llu name=\"big-frame\" created at "
+             "tests/test_stack.c:%d (%s) stack-kb=64\n",
+             (unsigned long long)site.id, site.line, site.func);
+    char *line = strstr(out, "libloop: stack overflow");
+    cr_assert_not_null(line, "no overflow report (signal %d); stderr:\n%s", WTERMSIG(status),
+                       out);
+    cr_assert_eq(strncmp(line, want, strlen(want)), 0, "got:\n%s\nwant:\n%s", line, want);
+    cr_assert_null(strstr(line + strlen(want), "stack overflow"), "reported once; stderr:\n%s",
+                   out);
+    cr_assert_eq(WTERMSIG(status), SIGSEGV, "signal %d; stderr:\n%s", WTERMSIG(status), out);
+}
+
+/*
+ * An unprobed frame that jumps a guard writes into the neighbouring stack,
+ * top included, where the old registry's links lived: the fault handler then
+ * walked garbage and died inside itself, with no report. The registry is kept
+ * outside every stack now: with a neighbour's top overwritten, an overflow is
+ * still reported.
+ */
+static struct {
+    loop__ctx_t main;
+    loop__ctx_t co;
+} deep;
+
+static __attribute__((noinline)) int deep_recurse(volatile char *prev)
+{
+    volatile char buf[512];
+    buf[0] = (char)(prev != NULL ? prev[0] + 1 : 1);
+    if (stack_sink == 42) {
+        return 0;
+    }
+    int r = deep_recurse(buf);
+    __asm__ volatile("" : : "r"(buf) : "memory");
+    return r + 1;
+}
+
+static void deep_entry(void *arg)
+{
+    (void)arg;
+    deep_recurse(NULL);
+    loop__ctx_switch_final(&deep.co, &deep.main);
+}
+
+static const struct loop__stack_owner victim = {
+    .id = 9, .name = "victim", .file = "srv.c", .func = "serve", .line = 7};
+
+static void trampled_neighbour_child(int errfd)
+{
+    loop__stack_t *older = NULL, *newer = NULL;
+    if (dup2(errfd, STDERR_FILENO) < 0) {
+        _exit(101);
+    }
+    if (loop__stack_alloc(NULL, 64 * 1024, &older) != 0 ||
+        loop__stack_alloc(NULL, 64 * 1024, &newer) != 0) {
+        _exit(102);
+    }
+    loop__stack_set_owner(older, &victim);
+    /* what a jumped guard does to a neighbour: garbage over the top of its mapping */
+    char *top = (char *)newer->base + newer->stack_size;
+    memset(top - 4096, 0x5a, 4096);
+    loop__ctx_make(&deep.co, older->base, older->size, deep_entry, NULL);
+    loop__ctx_switch(&deep.main, &deep.co);
+    _exit(105); /* not reached */
+}
+
+Test(stack, an_overflow_is_reported_even_when_a_neighbour_stack_was_trampled, .timeout = 20)
+{
+    int errp[2];
+    cr_assert_eq(pipe(errp), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        close(errp[0]);
+        trampled_neighbour_child(errp[1]);
+    }
+    close(errp[1]);
+    static char out[16384];
+    read_all(errp[0], out, sizeof out);
+    close(errp[0]);
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFSIGNALED(status), "exit %d; stderr:\n%s",
+              WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
+    cr_assert_str_eq(out,
+                     "libloop: stack overflow in task id=9 name=\"victim\" created at "
+                     "srv.c:7 (serve) stack-kb=64\n",
+                     "signal %d", WTERMSIG(status));
+    cr_assert_eq(WTERMSIG(status), SIGSEGV, "signal %d", WTERMSIG(status));
 }
 
 /* ------------------------------------------------------------------------ */

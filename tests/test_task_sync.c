@@ -575,6 +575,149 @@ Test(lock, opposite_order_deadlock_is_visible_and_cancellable, .timeout = 5)
     close_loop(loop);
 }
 
+/*
+ * A task that ends holding a lock abandons it (as a robust mutex's owner that
+ * died): the lock keeps no pointer to the finished task, the next owner gets it
+ * with -EOWNERDEAD (the state it guards may be half-changed), and debug mode
+ * says so once. Before: the lock kept the freed task as its owner (ASan:
+ * heap-use-after-free in the next acquire) and its waiters waited forever.
+ */
+static int abandon_rc[3];
+
+static intptr_t take_lock_and_return(void *arg)
+{
+    (void)arg;
+    return loop_lock_acquire(lk, LOOP_FOREVER); /* and never releases it */
+}
+
+static intptr_t take_lock_sleep_and_return(void *arg)
+{
+    (void)arg;
+    int rc = loop_lock_acquire(lk, LOOP_FOREVER);
+    if (rc == 0) {
+        rc = loop_sleep(5); /* the others queue up meanwhile */
+    }
+    return rc;
+}
+
+static intptr_t acquire_and_release(void *arg)
+{
+    intptr_t i = (intptr_t)arg;
+    abandon_rc[i] = loop_lock_acquire(lk, 1000);
+    if (abandon_rc[i] == 0 || abandon_rc[i] == -EOWNERDEAD) {
+        owner_seen[i] = loop_lock_owner(lk);
+        trace_put((char)('0' + i));
+        return loop_lock_release(lk);
+    }
+    return 0;
+}
+
+Test(lock, an_owner_that_ends_holding_it_abandons_it_to_the_next_acquirer, .timeout = 5)
+{
+    loop_t *loop = L = new_loop();
+    capture_logs();
+    cr_assert_eq(loop_set_debug(loop, 1), 0);
+    lk = loop_lock_new(loop);
+    loop_task_t *a = loop_spawn(loop, take_lock_and_return, NULL, "quitter");
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    uint64_t a_id = loop_task_id(a);
+    join_ok(a); /* a is freed now */
+
+    loop_task_t *b = loop_spawn(loop, acquire_and_release, (void *)1, "next");
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_eq(abandon_rc[1], -EOWNERDEAD, "%d (%s)", abandon_rc[1],
+                 loop_strerror(abandon_rc[1]));
+    cr_assert_eq(owner_seen[1], b, "-EOWNERDEAD hands the lock over");
+    join_ok(b);
+    cr_assert_null(loop_lock_owner(lk));
+
+    loop_task_t *c = loop_spawn(loop, acquire_and_release, (void *)2, "after");
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_eq(abandon_rc[2], 0, "told once: %d", abandon_rc[2]);
+    join_ok(c);
+
+    char want[160];
+    snprintf(want, sizeof want, "owner task id=%llu name=\"quitter\"", (unsigned long long)a_id);
+    cr_assert(logs_contain("Lock abandoned") && logs_contain(want),
+              "debug mode names the lock and its owner (%s):\n%s", want, logs_text());
+    cr_assert(logs_contain("test_task_sync.c:"), "the lock's site:\n%s", logs_text());
+    int lines = 0;
+    for (const char *at = logs_text(); (at = strstr(at, "Lock abandoned")) != NULL; at++) {
+        lines++;
+    }
+    cr_assert_eq(lines, 1, "one line per abandonment:\n%s", logs_text());
+    cr_assert_eq(loop_lock_free(lk), 0);
+    loop_log_set_sink(NULL, NULL);
+    close_loop(loop);
+}
+
+Test(lock, the_owner_of_an_abandoned_lock_is_nobody_not_the_freed_task, .timeout = 5)
+{
+    loop_t *loop = L = new_loop();
+    lk = loop_lock_new(loop);
+    loop_task_t *a = loop_spawn(loop, take_lock_and_return, NULL, "quitter");
+    cr_assert_eq(loop_task_detach(a), 0); /* freed as soon as it ends */
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_null(loop_lock_owner(lk), "the lock names a task that is gone");
+    cr_assert_eq(loop_lock_free(lk), 0, "an abandoned lock without owner can be freed");
+    close_loop(loop);
+}
+
+Test(lock, waiters_of_an_abandoned_lock_are_woken_in_order_and_told_once, .timeout = 5)
+{
+    loop_t *loop = L = new_loop();
+    trace_reset();
+    lk = loop_lock_new(loop);
+    loop_task_t *a = loop_spawn(loop, take_lock_sleep_and_return, NULL, "quitter");
+    loop_task_t *w1 = loop_spawn(loop, acquire_and_release, (void *)1, "first");
+    loop_task_t *w2 = loop_spawn(loop, acquire_and_release, (void *)2, "second");
+    cr_assert_eq(loop_task_detach(a), 0); /* freed as soon as it ends */
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_eq(abandon_rc[1], -EOWNERDEAD, "the first waiter: %d (%s)", abandon_rc[1],
+                 loop_strerror(abandon_rc[1]));
+    cr_assert_eq(abandon_rc[2], 0, "the second waiter, after a normal release: %d (%s)",
+                 abandon_rc[2], loop_strerror(abandon_rc[2]));
+    cr_assert_str_eq(trace, "12", "%s", trace);
+    cr_assert_eq(owner_seen[1], w1);
+    cr_assert_eq(owner_seen[2], w2);
+    join_ok(w1);
+    join_ok(w2);
+    cr_assert_null(loop_lock_owner(lk));
+    cr_assert_eq(loop_lock_free(lk), 0);
+    close_loop(loop);
+}
+
+static intptr_t take_lock_sleep_until_cancelled(void *arg)
+{
+    (void)arg;
+    int rc = loop_lock_acquire(lk, LOOP_FOREVER);
+    if (rc == 0) {
+        rc = loop_sleep(10000); /* -ECANCELED: returns without releasing */
+    }
+    return rc;
+}
+
+Test(lock, a_cancelled_owner_abandons_its_lock_too, .timeout = 5)
+{
+    loop_t *loop = L = new_loop();
+    trace_reset();
+    lk = loop_lock_new(loop);
+    loop_task_t *a = loop_spawn(loop, take_lock_sleep_until_cancelled, NULL, "cancelled");
+    loop_task_t *w = loop_spawn(loop, acquire_and_release, (void *)1, "waiter");
+    RUN_UNTIL(loop, loop_task_state(w) == LOOP_TASK_WAITING);
+    cr_assert_eq(loop_lock_owner(lk), a);
+    cr_assert_eq(loop_task_cancel(a), 0);
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_eq(loop_join(a, NULL, 0), -ECANCELED);
+    cr_assert_eq(abandon_rc[1], -EOWNERDEAD, "%d (%s)", abandon_rc[1],
+                 loop_strerror(abandon_rc[1]));
+    cr_assert_eq(owner_seen[1], w);
+    join_ok(w);
+    cr_assert_null(loop_lock_owner(lk));
+    cr_assert_eq(loop_lock_free(lk), 0);
+    close_loop(loop);
+}
+
 /* ======================================================================== */
 /* Channels                                                                 */
 

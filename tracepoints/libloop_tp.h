@@ -588,6 +588,19 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, error,
 )
 
 /* ---------------------------------------------------------------------- */
+/* Abandoned locks (task_sync.c; docs/trace-format.md, lock_abandoned)     */
+
+/* A task ended holding a lock: the lock's next owner gets -EOWNERDEAD. */
+LTTNG_UST_TRACEPOINT_EVENT(libloop, lock_abandoned,
+    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, uint64_t, owner_id),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP(l)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_integer(uint64_t, owner_id, owner_id)
+    )
+)
+
+/* ---------------------------------------------------------------------- */
 /* State snapshot (format minor 2; libloop/debug/attach.c)                 */
 /*
  * When tracing starts in a running process (loopctl PID trace on, loop-trace
@@ -688,6 +701,7 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, snapshot_end,
 LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, slow_callback, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, stall, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
 LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, error, LTTNG_UST_TRACEPOINT_LOGLEVEL_ERR)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, lock_abandoned, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
 
 #endif /* LOOP_LIBLOOP_TP_H */
 

@@ -83,7 +83,9 @@ int loop_call_soon_at(loop_t *loop, loop_call_fn fn, void *arg, const loop_site_
     loop__queue_init(&c->handle.all);
     c->fn = fn;
     c->arg = arg;
+    loop__inspect_lock(loop); /* the monitor reads the active count */
     loop->active++;
+    loop__inspect_unlock(loop);
     LOOP_TRACE(handle_new, &c->handle);
     loop__sched_push(loop, &c->handle);
     return 0;

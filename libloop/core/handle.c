@@ -34,9 +34,10 @@ void loop__handle_init(loop_t *loop, loop_handle_t *h, int kind, const loop_site
     h->site = site;
     h->name = NULL;
     h->id = ++loop->next_id;
-    h->parent_task = loop->current_task;
+    h->parent_task = loop->init_internal ? loop->init_parent : loop->current_task;
     h->kind = (uint8_t)kind;
-    h->flags = 0;
+    h->flags = loop->init_internal ? LOOP__H_INTERNAL : 0;
+    loop->init_internal = 0;
     h->magic = LOOP__MAGIC_OPEN;
     h->aux = 0;
     h->cb = NULL;
@@ -48,6 +49,19 @@ void loop__handle_init(loop_t *loop, loop_handle_t *h, int kind, const loop_site
         loop__debug_handle_new(loop, h->id);
     }
     LOOP_TRACE(handle_new, h);
+}
+
+void loop__handle_next_internal(loop_t *loop, uint64_t parent_task)
+{
+    loop->init_internal = 1;
+    loop->init_parent = parent_task;
+}
+
+void loop__handle_unlink(loop_handle_t *h)
+{
+    loop__inspect_lock(h->loop);
+    loop__inspect_unlink(h->loop, &h->all);
+    loop__inspect_unlock(h->loop);
 }
 
 void loop__handle_start(loop_handle_t *h)
@@ -95,8 +109,10 @@ int loop__handle_check(const loop_handle_t *h, int kind, const char *api)
 
 void loop_handle_set_name(loop_handle_t *h, const char *name)
 {
-    if (h != NULL) {
+    if (h != NULL && h->loop != NULL) {
+        loop__inspect_lock(h->loop); /* the monitor reads names */
         h->name = name;
+        loop__inspect_unlock(h->loop);
         LOOP_TRACE(handle_name, h);
     }
 }
@@ -170,7 +186,7 @@ void loop__run_closing(loop_t *loop)
         loop_handle_t *h = loop__queue_data(q.next, loop_handle_t, ready);
         loop__queue_remove(&h->ready);
         loop__inspect_lock(loop);
-        loop__queue_remove(&h->all);
+        loop__inspect_unlink(loop, &h->all);
         h->flags |= LOOP__H_CLOSED;
         loop__inspect_unlock(loop);
         if (LOOP_UNLIKELY(loop->debug)) {

@@ -83,9 +83,11 @@ struct loop__heap_ent {
     loop_timer_t *timer;
 };
 
-/* Per-fd table entry: which watcher owns an fd in this loop. */
+/* Per-fd table entry: which watcher owns an fd in this loop (io.c). */
 struct loop__fd_ent {
     loop_io_t *io;
+    uint32_t streak;     /* consecutive iterations io was reported ready */
+    uint64_t ready_iter; /* the iteration (n_iterations) it last was */
 };
 
 struct loop_s {
@@ -117,6 +119,8 @@ struct loop_s {
     int nfds;
     int io_watchers;      /* started I/O watchers */
     int epoll_stale;      /* a registration cannot be removed: rebuild the set */
+    uint32_t io_gen;      /* last registration generation (io.c) */
+    int io_sweep_fd;      /* where the next sweep step starts (io.c) */
 
     /* wakeups: one eventfd serves async handles, pool completions, signals */
     int wakefd;
@@ -140,7 +144,7 @@ struct loop_s {
     uint64_t random_state; /* loop_random() when not recording */
     uint64_t random_seed;  /* loop_random()'s first state, in the trace's loop_new */
     uint64_t current_task; /* id of the running task, 0 outside tasks */
-    uint64_t io_verify_ns; /* last check that watched fds still exist */
+    uint64_t io_verify_ns; /* last sweep step checking that watched fds still exist */
 
     /* instrumentation (debug.c): nonzero sends dispatch through the slow path */
     unsigned instrument;
@@ -163,6 +167,14 @@ struct loop_s {
     /* Taken around changes of the task and handle tables while a monitor
      * runs, so that it reads them consistently even when the loop is blocked. */
     pthread_mutex_t inspect_mu;
+    /* Inspection by the monitor (monitor_cmd.c, core-c): it copies rows under
+     * inspect_mu in short chunks and formats them outside the lock. */
+    atomic_int inspect_waiting;   /* threads blocked on inspect_mu: a chunk ends at once */
+    loop_queue_t *inspect_cursor; /* a chunked walk's next node; unlinks move it; inspect_mu */
+    uint64_t inspect_wait_ns;     /* the loop thread's time waiting for inspect_mu; inspect_mu */
+    uint64_t inspect_wait_max_ns; /* ... its longest wait; inspect_mu */
+    unsigned init_internal : 1;   /* the next loop__handle_init() makes an internal handle */
+    uint64_t init_parent;         /* ... owned by this task */
     loop_queue_t registry_node;   /* in the process's list of live loops */
     loop_signal_t dump_signal;    /* LOOP_DUMP_SIGNAL: dump the tables to stderr */
     struct loop__hist lag;        /* timers: fired this late (instrumented); inspect_mu */
@@ -218,7 +230,7 @@ void loop__poll_free(loop_t *loop);
 int loop__poll(loop_t *loop, int64_t timeout_ns);
 void loop__io_dispatch(loop_io_t *io);
 void loop__io_ready(loop_t *loop, int fd, uint32_t gen, uint32_t epoll_events);
-void loop__io_verify(loop_t *loop);
+void loop__io_sweep(loop_t *loop);
 /* One-shot registrations for tasks waiting on fds (io.c, used by task_io.c). */
 #define LOOP__IO_ONESHOT 0x100 /* in loop_io_t.events */
 int loop__io_arm(loop_io_t *io, loop_io_cb cb, int events);
@@ -230,8 +242,11 @@ int loop__signal_start_internal(loop_t *loop, loop_signal_t *s, loop_signal_cb c
 void loop__signal_stop_internal(loop_signal_t *s);
 void loop__signal_read(loop_t *loop); /* signal.c: the process signalfd is readable */
 
-/* How often every fd registration is checked (io.c), ms. */
+/* A sweep step checks at most SWEEP_MAX registrations among SWEEP_SCAN fd
+ * table slots every VERIFY_MS of loop time (io.c). */
 #define LOOP__IO_VERIFY_MS 1000
+#define LOOP__IO_SWEEP_MAX 64
+#define LOOP__IO_SWEEP_SCAN 4096
 
 /* epoll_event.data tags (bits 32..39) */
 enum { LOOP__TAG_IO = 0, LOOP__TAG_WAKE = 1, LOOP__TAG_SIGNAL = 2 };
@@ -295,10 +310,13 @@ static inline void loop__count(atomic_uint_fast64_t *c)
                           memory_order_relaxed);
 }
 
+/* sched.c: inspect_mu is busy: announce it (the monitor ends its chunk), spin briefly, block. */
+void loop__inspect_lock_wait(loop_t *loop);
+
 static inline void loop__inspect_lock(loop_t *loop)
 {
-    if (LOOP_UNLIKELY(loop->monitor != NULL)) {
-        pthread_mutex_lock(&loop->inspect_mu);
+    if (LOOP_UNLIKELY(loop->monitor != NULL) && pthread_mutex_trylock(&loop->inspect_mu) != 0) {
+        loop__inspect_lock_wait(loop);
     }
 }
 
@@ -309,12 +327,33 @@ static inline void loop__inspect_unlock(loop_t *loop)
     }
 }
 
+/*
+ * Unlink a node from the task list or loop->handles (caller holds inspect_mu
+ * when a monitor runs): a chunked monitor walk paused on this node resumes at
+ * the next one, so it never reads a node after it left the list.
+ */
+static inline void loop__inspect_unlink(loop_t *loop, loop_queue_t *node)
+{
+    if (LOOP_UNLIKELY(loop->inspect_cursor == node)) {
+        loop->inspect_cursor = node->next;
+    }
+    loop__queue_remove(node);
+}
+/* handle.c: take h out of loop->handles under inspect_mu (task_io.c, pool.c, close). */
+void loop__handle_unlink(loop_handle_t *h);
+/* handle.c: the next loop__handle_init() on loop makes an internal handle of task
+ * parent_task, flagged before it is listed (a task's timer, task_io.c's watchers). */
+void loop__handle_next_internal(loop_t *loop, uint64_t parent_task);
+
 /* monitor.c / watchdog.c: stop their threads when the loop closes */
 void loop__monitor_free(loop_t *loop);
 void loop__watchdog_free(loop_t *loop);
 
 /* task.c */
 void loop__task_dispatch(loop_handle_t *h);
+/* Around loop_run(): the thread's current task is none inside, the caller's after. */
+void *loop__task_run_enter(void);
+void loop__task_run_exit(void *outer);
 
 /* log.c */
 void loop__logv(loop_log_level_t level, const char *fmt, va_list ap);

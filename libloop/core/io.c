@@ -1,25 +1,43 @@
 /*
  * io.c — I/O watchers: level-triggered readiness of one fd per watcher.
  *
- * The loop keeps a table fd -> watcher. A watched fd closed behind the loop's
- * back silently leaves epoll, unless a duplicate keeps the file open, in
- * which case its registration goes on reporting and can no longer be removed.
- * The loop finds out: before dispatching readiness (one fcntl per ready
- * watcher), when epoll_ctl on the fd fails, when another watcher claims the
- * same fd number, and at most once a second by checking every registration
- * (loop__io_verify; a loop with watchers blocks at most that long in poll).
+ * The loop keeps a table fd -> watcher. epoll keys a registration on (fd
+ * number, open file description): a watched fd closed behind the loop's back
+ * silently leaves epoll, unless a duplicate keeps the description open; then
+ * its registration goes on reporting, with the data it was registered with,
+ * and can no longer be removed through the fd number (which may by now name
+ * another file, watched by another watcher).
+ *
+ * Every registration carries a generation that is unique in the loop
+ * (epoll_event.data, see poll_epoll.c), so readiness is checked against the
+ * table with no system call:
+ *  - an event whose generation is not the current one of its fd number comes
+ *    from a registration the loop no longer owns: it is dropped and the epoll
+ *    set is rebuilt before the next wait (never EPOLL_CTL_DEL on the number:
+ *    that would remove the new file's registration);
+ *  - a level-triggered watcher reported ready in consecutive iterations is
+ *    checked with one EPOLL_CTL_MOD at the 2nd, 4th, 8th... and then every
+ *    64th: a registration kept alive by a duplicate is found after at most one
+ *    readiness report, and a watcher that is always ready (a writable socket)
+ *    pays one syscall per 64 events. A watcher ready in one iteration and
+ *    drained (the common case, ping-pong) pays none;
+ *  - a registration that vanished with its file reports nothing: a sweep
+ *    checks at most LOOP__IO_SWEEP_MAX watchers each LOOP__IO_VERIFY_MS of
+ *    loop time, round-robin over the fd table (bounded work per poll);
+ *  - and epoll_ctl failing on start/stop, or another watcher claiming the
+ *    fd number, tells the same.
  * The watcher is then stopped, its status set to -EBADF, the error reported,
- * and its callback called once with LOOP_ERROR; a registration that cannot be
- * removed makes the loop rebuild its epoll set. Never a crash, never a busy
- * loop.
+ * and its callback called once with LOOP_ERROR. Never a crash, never a busy
+ * loop. One-shot registrations (tasks, loop__io_arm) are validated by their
+ * re-arming epoll_ctl and need none of this.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/epoll.h>
 
 #include "internal.h"
 #include "record/record.h"
+#include "syscalls.h"
 #include "trace.h"
 
 #define VERIFY_INTERVAL_NS ((uint64_t)LOOP__IO_VERIFY_MS * 1000000u)
@@ -69,10 +87,17 @@ static uint32_t to_epoll(int events)
     return e;
 }
 
-/* A new registration generation: aux's low 24 bits (chaos uses the top byte). */
+/* A new registration generation, unique in the loop (24 bits, never 0): aux's
+ * low 24 bits. A stale registration of the same fd number has another one. */
 static void next_generation(loop_io_t *io)
 {
-    io->handle.aux = (io->handle.aux & ~0xffffffu) | ((io->handle.aux + 1) & 0xffffffu);
+    loop_t *loop = io->handle.loop;
+
+    loop->io_gen = (loop->io_gen + 1) & 0xffffffu;
+    if (loop->io_gen == 0) {
+        loop->io_gen = 1;
+    }
+    io->handle.aux = (io->handle.aux & ~0xffffffu) | loop->io_gen;
 }
 
 static uint64_t io_tag(const loop_io_t *io)
@@ -92,10 +117,11 @@ static void io_vanished(loop_io_t *io, int err)
     if (io->registered) {
         io->registered = 0;
         loop->io_watchers--;
-        /* if a duplicate keeps the file open, its registration stays: start over */
-        if (epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL) < 0 && errno == EBADF) {
-            loop->epoll_stale = 1;
-        }
+        /* Fails (EBADF, ENOENT) when the number was closed or names another
+         * file. If a duplicate keeps the old file open, its registration stays;
+         * should it ever report, the event has no owner in the table and the
+         * set is rebuilt (loop__io_ready). Never DEL anything else. */
+        (void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL);
     }
     io->status = err;
     loop__report_error(loop, err, &io->handle,
@@ -283,8 +309,8 @@ void loop__io_forget(loop_io_t *io)
     if (io->registered) {
         if (epoll_ctl(loop->epfd, EPOLL_CTL_DEL, io->fd, NULL) < 0 &&
             (errno == EBADF || errno == ENOENT)) {
-            /* closed behind our back; a duplicate may keep the registration */
-            loop->epoll_stale = errno == EBADF;
+            /* closed behind our back; a duplicate may keep the registration,
+             * which is rebuilt away if it ever reports (loop__io_ready) */
             io->status = -EBADF;
             loop__report_error(loop, -EBADF, &io->handle,
                                "Watched fd was closed before its watcher was stopped: fd=%d",
@@ -313,23 +339,50 @@ int loop_io_stop(loop_io_t *io)
     return 0;
 }
 
+/*
+ * Is io's registration still (io->fd, the file io->fd names now)? One
+ * EPOLL_CTL_MOD with what is registered: EBADF, the number is closed; ENOENT,
+ * it names a file that is not registered (closed and reused). Either way the
+ * watcher's file is gone: it is stopped and told.
+ */
+static bool io_check(loop_io_t *io)
+{
+    struct epoll_event ev = {.events = to_epoll(io->events), .data.u64 = io_tag(io)};
+
+    if (loop__sys_epoll_ctl(io->handle.loop->epfd, EPOLL_CTL_MOD, io->fd, &ev) < 0 &&
+        (errno == EBADF || errno == ENOENT)) {
+        io_vanished(io, -EBADF);
+        return false;
+    }
+    return true;
+}
+
+/* Checked at the 2nd, 4th, 8th, 16th, 32nd consecutive ready iteration, then every 64th. */
+static inline bool streak_check_due(uint32_t streak)
+{
+    return streak >= 2 && ((streak & (streak - 1)) == 0 || (streak & 63) == 0);
+}
+
 void loop__io_ready(loop_t *loop, int fd, uint32_t gen, uint32_t epev)
 {
-    loop_io_t *io = fd < loop->nfds ? loop->fds[fd].io : NULL;
+    struct loop__fd_ent *e = fd < loop->nfds ? &loop->fds[fd] : NULL;
+    loop_io_t *io = e ? e->io : NULL;
     int ev = 0;
 
-    if (io == NULL || (io->handle.aux & 0xffffffu) != gen) {
-        /* an older registration of this fd number: drop it, or start over */
-        if (epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 && errno == EBADF) {
-            loop->epoll_stale = 1;
-        }
+    if (LOOP_UNLIKELY(io == NULL || (io->handle.aux & 0xffffffu) != gen)) {
+        /* A registration the loop no longer owns: its fd was closed while a
+         * duplicate kept the file open. It cannot be removed through the fd
+         * number (which may name another watcher's file): a new set. */
+        loop->epoll_stale = 1;
         return;
     }
-    /* A duplicate of a closed fd keeps its registration reporting: one cheap
-     * syscall per ready watcher tells, before the callback sees a closed fd. */
-    if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
-        io_vanished(io, -EBADF);
-        return;
+    if (!(io->events & LOOP__IO_ONESHOT)) {
+        uint64_t iter = atomic_load_explicit(&loop->n_iterations, memory_order_relaxed);
+        e->streak = e->ready_iter + 1 == iter ? e->streak + 1 : 1;
+        e->ready_iter = iter;
+        if (LOOP_UNLIKELY(streak_check_due(e->streak)) && !io_check(io)) {
+            return;
+        }
     }
     if (epev & EPOLLIN) {
         ev |= LOOP_READABLE;
@@ -368,28 +421,34 @@ void loop__io_dispatch(loop_io_t *io)
     }
 }
 
-/* Check that every registered fd is still the one registered. */
-void loop__io_verify(loop_t *loop)
+/*
+ * A registration whose file was closed (no duplicate left) vanished from epoll
+ * without a trace: nothing reports it. Check a few watchers per
+ * LOOP__IO_VERIFY_MS of loop time, round-robin over the fd table: at most
+ * LOOP__IO_SWEEP_MAX epoll_ctl calls and LOOP__IO_SWEEP_SCAN table slots per
+ * step, so a loop with 10,000 watchers never stalls on this; one with up to
+ * LOOP__IO_SWEEP_MAX finds a closed fd within LOOP__IO_VERIFY_MS.
+ */
+void loop__io_sweep(loop_t *loop)
 {
     uint64_t now = loop->now_ns;
-    loop_queue_t *q, *next;
+    int checks = 0;
 
     if (loop->io_verify_ns != 0 && now - loop->io_verify_ns < VERIFY_INTERVAL_NS) {
         return;
     }
     loop->io_verify_ns = now ? now : 1;
-    for (q = loop->handles.next; q != &loop->handles; q = next) {
-        loop_handle_t *h = loop__queue_data(q, loop_handle_t, all);
-        next = q->next;
-        if (h->kind != LOOP_KIND_IO || !((loop_io_t *)h)->registered ||
-            idle_oneshot((loop_io_t *)h)) {
+    for (int n = 0; n < loop->nfds && n < LOOP__IO_SWEEP_SCAN && checks < LOOP__IO_SWEEP_MAX;
+         n++) {
+        int fd = loop->io_sweep_fd++;
+        if (loop->io_sweep_fd >= loop->nfds) {
+            loop->io_sweep_fd = 0;
+        }
+        loop_io_t *io = fd < loop->nfds ? loop->fds[fd].io : NULL;
+        if (io == NULL || !io->registered || idle_oneshot(io)) {
             continue;
         }
-        loop_io_t *io = (loop_io_t *)h;
-        struct epoll_event ev = {.events = to_epoll(io->events), .data.u64 = io_tag(io)};
-        if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, io->fd, &ev) < 0 &&
-            (errno == EBADF || errno == ENOENT)) {
-            io_vanished(io, -EBADF);
-        }
+        checks++;
+        io_check(io);
     }
 }

@@ -172,6 +172,7 @@ int loop_run(loop_t *loop, loop_run_mode_t mode)
     }
     loop->running = 1;
     loop->thread = pthread_self();
+    void *outer_task = loop__task_run_enter(); /* nested in a task of another loop? */
     LOOP_TRACE(run_begin, loop, (int)mode);
     alive = loop_alive(loop);
     while (alive && !loop->stop) {
@@ -189,6 +190,7 @@ int loop_run(loop_t *loop, loop_run_mode_t mode)
     }
     loop->stop = 0;
     loop->running = 0;
+    loop__task_run_exit(outer_task);
     LOOP_TRACE(run_end, loop, alive ? 1 : 0);
     return alive ? 1 : 0;
 }

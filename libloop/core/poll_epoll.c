@@ -5,8 +5,10 @@
  * registered here too, tagged in the upper half of epoll_event.data.
  *
  * data.u64 = fd | (tag << 32) | (gen << 40) for I/O watchers, where gen is
- * the watcher's registration generation: an event that belongs to an older
- * registration of the same fd number is recognized and dropped.
+ * the registration's generation, unique in the loop: an event of a
+ * registration the loop no longer owns (an fd closed behind its back while a
+ * duplicate keeps the file open, its number maybe reused) is recognized
+ * without a system call, dropped, and the set rebuilt (io.c).
  */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -123,11 +125,12 @@ int loop__poll(loop_t *loop, int64_t timeout_ns)
     int n, err = 0;
 
     if (loop->io_watchers > 0) {
-        loop__io_verify(loop);
+        loop__io_sweep(loop);
         if (!loop__queue_empty(&loop->pending)) {
             timeout_ms = 0;
         } else if (timeout_ms < 0 || timeout_ms > LOOP__IO_VERIFY_MS) {
-            /* wake up to check again: a closed fd must not leave a task waiting forever */
+            /* wake up for the next sweep step (io.c): a closed fd must not leave a
+             * task waiting forever */
             timeout_ms = LOOP__IO_VERIFY_MS;
         }
     }

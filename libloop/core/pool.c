@@ -185,9 +185,7 @@ void loop__work_dispatch(loop_work_t *w)
 
     loop->work_inflight--;
     loop__handle_stop(&w->handle);
-    loop__inspect_lock(loop);
-    loop__queue_remove(&w->handle.all);
-    loop__inspect_unlock(loop);
+    loop__handle_unlink(&w->handle); /* core-c: moves a paused monitor walk off it */
     w->handle.magic = LOOP__MAGIC_CLOSED;
     atomic_store((atomic_int *)&w->state, WORK_IDLE);
     LOOP_TRACE(pool_done, w, status);

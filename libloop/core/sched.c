@@ -16,6 +16,37 @@
 #include "record/record.h"
 #include "trace.h"
 
+/*
+ * inspect_mu is held by another thread (the monitor copying a chunk of rows).
+ * The loop thread has priority: the count tells the monitor to end its chunk
+ * after the row it is copying, so a short spin usually gets the lock without
+ * sleeping; if the holder was preempted, block.
+ */
+void loop__inspect_lock_wait(loop_t *loop)
+{
+    uint64_t t0 = loop__hrtime_ns(), waited;
+
+    atomic_fetch_add_explicit(&loop->inspect_waiting, 1, memory_order_relaxed);
+    for (int i = 0; i < 2000; i++) {
+        if (pthread_mutex_trylock(&loop->inspect_mu) == 0) {
+            goto locked;
+        }
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        __asm__ __volatile__("yield");
+#endif
+    }
+    pthread_mutex_lock(&loop->inspect_mu);
+locked:
+    atomic_fetch_sub_explicit(&loop->inspect_waiting, 1, memory_order_relaxed);
+    waited = loop__hrtime_ns() - t0; /* what the monitor cost: its stats say it */
+    loop->inspect_wait_ns += waited;
+    if (waited > loop->inspect_wait_max_ns) {
+        loop->inspect_wait_max_ns = waited;
+    }
+}
+
 void loop__sched_push(loop_t *loop, loop_handle_t *h)
 {
     if (h->flags & LOOP__H_QUEUED) {

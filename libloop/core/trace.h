@@ -57,6 +57,7 @@
  *   stall(const loop_t *, uint64_t id, uint64_t duration_ns, const char *backtrace)
  *                                       (watchdog thread; see LOOP_TRACE_ENABLED)
  *   error(const loop_t *, const loop_handle_t * or NULL, int err, const char *msg)
+ *   lock_abandoned(const loop_t *, uint64_t lock_id, uint64_t owner_task_id)
  * Strings and sites may be NULL (recorded as ""). Handle pointers may be NULL
  * (recorded as id 0, kind none).
  *

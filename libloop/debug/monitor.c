@@ -5,12 +5,14 @@
  * slow, help, quit. Every reply ends with a line holding a single "."; the
  * first line of an error reply starts with "error:".
  *
- * Threads. loop_monitor_start/stop run on the loop thread. The monitor
- * thread reads the task and handle tables under loop->inspect_mu, which the
- * core takes around every change of those tables while loop->monitor is set:
- * ps and where answer while the loop thread is blocked in a callback. What
- * must run on the loop thread (cancel) is posted through an internal async
- * handle that never keeps the loop alive.
+ * Threads. loop_monitor_start/stop run on the loop thread. The core takes
+ * loop->inspect_mu around every change of the task and handle tables while
+ * loop->monitor is set; the monitor thread copies rows under it in short
+ * chunks and formats them outside (monitor_cmd.c), so ps and where answer
+ * while the loop thread is blocked in a callback, and the loop thread waits
+ * for the lock microseconds at most. What must run on the loop thread
+ * (cancel) is posted through an internal async handle that never keeps the
+ * loop alive.
  *
  * Security. A Unix socket by default: mode 0600, in a directory we own that
  * nobody else can write (0700 when we create it); symlinks are refused, not
@@ -26,6 +28,10 @@
  * closed. A client whose output does not drain is dropped when its buffer is
  * full or after MON_DRAIN_MS without progress, so a client that never reads
  * blocks neither the monitor nor the loop (the loop never waits on a socket).
+ * A client that sends nothing for the idle timeout (loop_monitor_set_idle_timeout,
+ * MON_IDLE_MS by default) is told so and closed: silent connections cannot
+ * hold the MON_CLIENTS slots. With every slot taken, new connections wait in
+ * the listen backlog and are served when a slot frees.
  * Every socket, poll and pipe call goes through the fault seam (syscalls.h)
  * and is retried on EINTR (the thread blocks signals, but a debugger or a
  * seccomp'd sandbox can still interrupt it).
@@ -101,6 +107,9 @@ static void client_input(struct loop__monitor *m, struct mon_client *c)
     if (n == 0 || (n < 0 && errno != EAGAIN)) {
         client_drop(c);
         return;
+    }
+    if (n > 0) {
+        c->input_ns = loop__hrtime_ns();
     }
     for (ssize_t i = 0; i < n && !c->closing; i++) {
         unsigned char b = (unsigned char)buf[i];
@@ -201,9 +210,20 @@ static long peer_uid(const struct loop__monitor *m, int fd, long *pid)
     return (long)cr.uid;
 }
 
+static struct mon_client *free_slot(struct loop__monitor *m)
+{
+    for (int i = 0; i < MON_CLIENTS; i++) {
+        if (m->clients[i].fd < 0) {
+            return &m->clients[i];
+        }
+    }
+    return NULL;
+}
+
 static void accept_clients(struct loop__monitor *m, uint64_t now_ns)
 {
-    for (;;) {
+    /* with every slot taken, the next connections wait in the backlog */
+    while (free_slot(m) != NULL) {
         int fd = loop__sys_accept4(m->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         struct mon_client *c = NULL;
         long pid, uid;
@@ -237,24 +257,38 @@ static void accept_clients(struct loop__monitor *m, uint64_t now_ns)
             close(fd);
             continue;
         }
-        for (int i = 0; i < MON_CLIENTS; i++) {
-            if (m->clients[i].fd < 0) {
-                c = &m->clients[i];
-                break;
-            }
-        }
-        if (c == NULL) {
-            static const char busy[] = "error: too many monitor clients\n.\n";
-            (void)!send_retry(fd, busy, sizeof(busy) - 1);
-            close(fd);
-            continue;
-        }
+        c = free_slot(m);
         c->fd = fd;
         c->progress_ns = now_ns;
+        c->input_ns = now_ns;
     }
 }
 
 /* The monitor thread ------------------------------------------------------------ */
+
+/* Whether c has been silent past the idle timeout (nothing of its own pending). */
+static bool client_idle(const struct mon_client *c, uint64_t idle_ns, uint64_t now_ns)
+{
+    return idle_ns != 0 && c->fd >= 0 && !c->closing && c->out_off >= c->out.len &&
+           now_ns > c->input_ns && now_ns - c->input_ns >= idle_ns;
+}
+
+/* The poll timeout, ms: housekeeping, or the next idle deadline if sooner. */
+static int next_timeout_ms(const struct loop__monitor *m, int timeout_ms, uint64_t now_ns)
+{
+    uint64_t idle_ns = atomic_load_explicit(&m->idle_ns, memory_order_relaxed);
+
+    for (int i = 0; idle_ns != 0 && i < MON_CLIENTS; i++) {
+        const struct mon_client *c = &m->clients[i];
+        if (c->fd < 0 || c->closing) {
+            continue;
+        }
+        uint64_t due = c->input_ns + idle_ns;
+        int ms = due > now_ns ? (int)((due - now_ns + 999999) / 1000000u) : 0;
+        timeout_ms = ms < timeout_ms ? ms : timeout_ms;
+    }
+    return timeout_ms;
+}
 
 static void *monitor_main(void *arg)
 {
@@ -268,7 +302,10 @@ static void *monitor_main(void *arg)
         uint64_t before_ns = loop__hrtime_ns();
         pfd[n] = (struct pollfd){.fd = m->wake[0], .events = POLLIN};
         who[n++] = -1;
-        if (before_ns >= m->accept_after_ns) {
+        if (free_slot(m) == NULL) {
+            /* every slot taken: new connections wait in the backlog until a
+             * client leaves or times out, then they are served */
+        } else if (before_ns >= m->accept_after_ns) {
             pfd[n] = (struct pollfd){.fd = m->listen_fd, .events = POLLIN};
             who[n++] = -2;
         } else {
@@ -286,6 +323,7 @@ static void *monitor_main(void *arg)
             pfd[n] = (struct pollfd){.fd = c->fd, .events = ev};
             who[n++] = i;
         }
+        timeout_ms = next_timeout_ms(m, timeout_ms, before_ns);
         int rc = loop__sys_poll(pfd, n, timeout_ms);
         uint64_t now_ns = loop__hrtime_ns();
         if (rc < 0 && errno != EINTR) {
@@ -320,9 +358,21 @@ static void *monitor_main(void *arg)
             }
         }
         loop__attach_tick(m, now_ns); /* periodic state snapshots while tracing is on */
-        /* A client whose output has not moved for MON_DRAIN_MS is dropped. */
+        /* A client whose output has not moved for MON_DRAIN_MS is dropped, and
+         * one that sent nothing for the idle timeout (it holds a slot). */
+        uint64_t idle_ns = atomic_load_explicit(&m->idle_ns, memory_order_relaxed);
         for (int i = 0; i < MON_CLIENTS; i++) {
             struct mon_client *c = &m->clients[i];
+            if (client_idle(c, idle_ns, now_ns)) {
+                char msg[96];
+                int len = snprintf(msg, sizeof(msg), "error: idle for %" PRIu64 " ms; closing\n.\n",
+                                   idle_ns / 1000000u);
+                (void)!send_retry(c->fd, msg, (size_t)len);
+                loop_log(LOOP_LOG_INFO, "Monitor: dropped a client idle for %" PRIu64 " ms path=%s",
+                         idle_ns / 1000000u, m->path);
+                client_drop(c);
+                continue;
+            }
             if (c->fd >= 0 && c->out_off < c->out.len &&
                 now_ns - c->progress_ns > (uint64_t)MON_DRAIN_MS * 1000000u) {
                 loop_log(LOOP_LOG_WARN, "Monitor: dropped a client that does not read path=%s",
@@ -570,6 +620,7 @@ int loop_monitor_start(loop_t *loop, const char *path)
     }
     m->loop = loop;
     m->listen_fd = -1;
+    atomic_init(&m->idle_ns, (uint64_t)MON_IDLE_MS * 1000000u);
     m->wake[0] = m->wake[1] = -1;
     for (int i = 0; i < MON_CLIENTS; i++) {
         m->clients[i].fd = -1;
@@ -669,6 +720,20 @@ int loop_monitor_stop(loop_t *loop)
     close(m->wake[0]);
     close(m->wake[1]);
     free(m);
+    return 0;
+}
+
+int loop_monitor_set_idle_timeout(loop_t *loop, uint64_t idle_ms)
+{
+    if (loop == NULL || loop->monitor == NULL || idle_ms > UINT64_MAX / 1000000u) {
+        return -EINVAL;
+    }
+    atomic_store_explicit(&loop->monitor->idle_ns, idle_ms * 1000000u, memory_order_relaxed);
+    /* the monitor thread recomputes its poll timeout: wake it */
+    ssize_t w;
+    do {
+        w = loop__sys_write(loop->monitor->wake[1], "x", 1);
+    } while (w < 0 && errno == EINTR);
     return 0;
 }
 

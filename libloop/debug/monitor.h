@@ -19,7 +19,12 @@
 #define MON_POLL_MS 500            /* housekeeping period */
 #define MON_ACCEPT_BACKOFF_MS 100  /* out of descriptors: the listening socket rests this long */
 #define MON_DRAIN_MS 5000          /* a client with output pending and no progress this long is dropped */
+#define MON_IDLE_MS 30000          /* a client that sends nothing this long is dropped (default) */
 #define MON_CHAIN_MAX 32           /* hops of a wait-for chain */
+#define MON_CHUNK_ROWS 128         /* nodes copied per hold of inspect_mu, at most */
+#define MON_NAME_MAX 64            /* a name in a snapshot row, bytes with the NUL */
+#define MON_ROW_OUT_MAX 512        /* reply bytes allowed per snapshot row beyond MON_OUT_MAX */
+#define MON_SLOW_MAX 64            /* slow-callback rows copied */
 
 struct mon_out {
     char *buf;
@@ -27,6 +32,7 @@ struct mon_out {
     size_t cap;
     bool overflow; /* the reply went over MON_OUT_MAX: the client is dropped */
     bool nomem;    /* ... or its buffer could not grow (overflow is set too) */
+    size_t max;    /* this reply's bound (0: MON_OUT_MAX); snapshots allow more per row */
 };
 
 struct mon_client {
@@ -37,6 +43,7 @@ struct mon_client {
     size_t out_off;          /* bytes of out already sent */
     bool closing;            /* flush out, then close */
     uint64_t progress_ns;    /* last time output drained (or the client connected) */
+    uint64_t input_ns;       /* last time it sent something (or connected) */
 };
 
 struct loop__monitor {
@@ -45,6 +52,7 @@ struct loop__monitor {
     int listen_fd;
     int wake[2];             /* written by loop_monitor_stop to end the thread's poll */
     atomic_bool stop;
+    atomic_uint_fast64_t idle_ns; /* loop_monitor_set_idle_timeout(); 0: never */
     bool tcp;                /* "tcp:PORT": a loopback TCP socket instead of a Unix one */
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
     dev_t dev;               /* the socket file we created: unlinked only if still it */

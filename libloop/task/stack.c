@@ -7,9 +7,11 @@
  *    handlers it chains to are installed once (pthread_once) and never
  *    removed: a fault can arrive at any time, and libloop cannot know when
  *    the last task stack is gone;
- *  - the registry of guard regions is one list, because the handler must find
+ *  - the registry of guard regions is one table, because the handler must find
  *    the faulting stack whichever thread or loop allocated it. Stacks enter it
  *    at mmap and leave it at munmap, so it changes rarely (pooled stacks stay).
+ *    It lives in mappings of its own, never inside a task stack: an overflow
+ *    that jumps a guard cannot corrupt what the handler reads.
  * Per thread: the alternate signal stack (a signal stack is per thread), and
  * the default pool; both are released by a pthread key destructor.
  */
@@ -131,8 +133,32 @@ size_t loop__stack_default_size(void)
 /* ---------------------------------------------------------------------- */
 /* Registry of guard regions (read by the signal handler)                  */
 
-static atomic_uintptr_t reg_lock; /* 0, or the token of the holding thread */
-static loop__stack_t *reg_head;   /* guarded by reg_lock */
+/*
+ * The registry lives outside every task stack: a frame that jumps a guard
+ * lands in the neighbouring stack's mapping, and whatever is stored there
+ * (the descriptor at its top) may be garbage by the time the fault handler
+ * runs. Entries are in chunks of their own (mmap'd, chunk k holds
+ * REG_CHUNK0 << k entries), published once and never unmapped, so the
+ * handler reads them without a lock: a bounded scan of plain loads
+ * (async-signal-safe), up to the high-water mark of used entries.
+ * Insertion and removal (at mmap and munmap of a stack, rare: stacks are
+ * pooled) take reg_lock, which the handler never takes.
+ */
+#define REG_CHUNK0 256
+#define REG_CHUNKS 20 /* up to 256 * (2^20 - 1) entries */
+
+struct reg_ent {
+    _Atomic uintptr_t base; /* the stack's lowest usable address; 0: a free entry */
+    _Atomic size_t guard;   /* the guard is [base - guard, base) */
+    _Atomic size_t stack_size;
+    const struct loop__stack_owner *_Atomic owner;
+    uint32_t next_free; /* 1 + index of the next free entry, 0: none; guarded by reg_lock */
+};
+
+static atomic_uintptr_t reg_lock;                 /* 0, or the token of the holding thread */
+static struct reg_ent *_Atomic reg_chunk[REG_CHUNKS]; /* published once each */
+static atomic_uint reg_high;                      /* entries ever used: the scan's bound */
+static uint32_t reg_free;                         /* 1 + first free index; guarded by reg_lock */
 
 static uintptr_t self_token(void)
 {
@@ -158,66 +184,110 @@ static void reg_release(void)
     atomic_store_explicit(&reg_lock, 0, memory_order_release);
 }
 
-static void reg_insert(loop__stack_t *s)
+static size_t reg_chunk_len(unsigned k)
 {
-    reg_acquire();
-    s->reg_prev = NULL;
-    s->reg_next = reg_head;
-    if (reg_head != NULL) {
-        reg_head->reg_prev = s;
+    return (size_t)REG_CHUNK0 << k;
+}
+
+/* Entry i (chunk k holds [REG_CHUNK0 * (2^k - 1), REG_CHUNK0 * (2^(k+1) - 1))), or NULL
+ * when its chunk is not mapped. */
+static struct reg_ent *reg_at(uint32_t i, bool map)
+{
+    unsigned k = 0;
+    size_t first = 0;
+
+    while (k < REG_CHUNKS && i >= first + reg_chunk_len(k)) {
+        first += reg_chunk_len(k);
+        k++;
     }
-    reg_head = s;
+    if (k == REG_CHUNKS) {
+        return NULL;
+    }
+    struct reg_ent *c = atomic_load_explicit(&reg_chunk[k], memory_order_acquire);
+    if (c == NULL && map) {
+        /* zeroed by mmap: every entry free; never unmapped (the handler may read it) */
+        c = loop__sys_mmap(NULL, reg_chunk_len(k) * sizeof(*c), PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (c == MAP_FAILED) {
+            return NULL;
+        }
+        atomic_store_explicit(&reg_chunk[k], c, memory_order_release);
+    }
+    return c != NULL ? &c[i - first] : NULL;
+}
+
+/* Register s's guard; 0, or -ENOMEM (the stack then has no overflow report). */
+static int reg_insert(loop__stack_t *s)
+{
+    struct reg_ent *e;
+    uint32_t i;
+
+    reg_acquire();
+    if (reg_free != 0) {
+        i = reg_free - 1;
+        e = reg_at(i, false);
+        reg_free = e->next_free;
+    } else {
+        i = atomic_load_explicit(&reg_high, memory_order_relaxed);
+        e = reg_at(i, true);
+        if (e == NULL) {
+            reg_release();
+            return -ENOMEM;
+        }
+    }
+    e->next_free = 0;
+    atomic_store_explicit(&e->guard, s->guard_size, memory_order_relaxed);
+    atomic_store_explicit(&e->stack_size, s->stack_size, memory_order_relaxed);
+    atomic_store_explicit(&e->owner, NULL, memory_order_relaxed);
+    atomic_store_explicit(&e->base, (uintptr_t)s->base, memory_order_release);
+    if (i >= atomic_load_explicit(&reg_high, memory_order_relaxed)) {
+        atomic_store_explicit(&reg_high, i + 1, memory_order_release);
+    }
+    s->reg = e;
+    s->reg_index = i;
     reg_release();
+    return 0;
 }
 
 static void reg_remove(loop__stack_t *s)
 {
+    struct reg_ent *e = s->reg;
+
+    if (e == NULL) {
+        return;
+    }
     reg_acquire();
-    if (s->reg_prev != NULL) {
-        s->reg_prev->reg_next = s->reg_next;
-    } else {
-        reg_head = s->reg_next;
-    }
-    if (s->reg_next != NULL) {
-        s->reg_next->reg_prev = s->reg_prev;
-    }
+    atomic_store_explicit(&e->base, 0, memory_order_release);
+    atomic_store_explicit(&e->owner, NULL, memory_order_relaxed);
+    e->next_free = reg_free;
+    reg_free = s->reg_index + 1;
+    s->reg = NULL;
     reg_release();
 }
 
 /*
- * Async-signal-safe: the stack whose guard holds `addr`, or NULL. Another
- * thread may hold the lock for a few instructions; if this thread holds it
- * the fault cannot be a guard hit (the registry code runs on no task stack).
+ * Async-signal-safe, lock-free, bounded: the registry entry whose guard holds
+ * `addr`, or NULL. Reads only the registry's own mappings.
  */
-static loop__stack_t *reg_find_guard(uintptr_t addr)
+static const struct reg_ent *reg_find_guard(uintptr_t addr)
 {
-    uintptr_t me = self_token();
-    loop__stack_t *found = NULL;
-    bool locked = false;
+    uint32_t high = atomic_load_explicit(&reg_high, memory_order_acquire);
+    uint32_t i = 0;
 
-    for (long spins = 0; spins < 10000000L; spins++) {
-        uintptr_t expect = 0;
-        if (atomic_compare_exchange_weak_explicit(&reg_lock, &expect, me,
-                                                  memory_order_acquire, memory_order_relaxed)) {
-            locked = true;
+    for (unsigned k = 0; k < REG_CHUNKS && i < high; k++) {
+        const struct reg_ent *c = atomic_load_explicit(&reg_chunk[k], memory_order_acquire);
+        if (c == NULL) {
             break;
         }
-        if (expect == me) {
-            return NULL;
+        for (size_t j = 0; j < reg_chunk_len(k) && i < high; j++, i++) {
+            uintptr_t hi = atomic_load_explicit(&c[j].base, memory_order_acquire);
+            size_t g = atomic_load_explicit(&c[j].guard, memory_order_relaxed);
+            if (hi != 0 && addr < hi && addr >= hi - g) {
+                return &c[j];
+            }
         }
     }
-    if (!locked) {
-        return NULL;
-    }
-    for (loop__stack_t *s = reg_head; s != NULL; s = s->reg_next) {
-        uintptr_t hi = (uintptr_t)s->base;
-        if (addr < hi && addr >= hi - s->guard_size) {
-            found = s;
-            break;
-        }
-    }
-    reg_release();
-    return found;
+    return NULL;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -404,9 +474,10 @@ static void put_u64(struct line *l, uint64_t v)
     }
 }
 
-static void report_overflow(const loop__stack_t *s)
+/* Reads the registry entry and the owner it names (in the task object), never a stack. */
+static void report_overflow(const struct reg_ent *e)
 {
-    const struct loop__stack_owner *o = atomic_load_explicit(&s->owner, memory_order_acquire);
+    const struct loop__stack_owner *o = atomic_load_explicit(&e->owner, memory_order_acquire);
     struct line l = {.len = 0};
 
     if (o != NULL) {
@@ -425,7 +496,7 @@ static void report_overflow(const loop__stack_t *s)
         put_str(&l, "libloop: stack overflow in a task stack with no owner");
     }
     put_str(&l, " stack-kb=");
-    put_u64(&l, s->stack_size / 1024);
+    put_u64(&l, atomic_load_explicit(&e->stack_size, memory_order_relaxed) / 1024);
     l.buf[l.len++] = '\n';
 
     for (size_t off = 0; off < l.len;) {
@@ -478,9 +549,9 @@ static void on_fault(int sig, siginfo_t *si, void *uctx)
     int saved_errno = errno;
 
     if (si != NULL && si->si_code > 0) {
-        const loop__stack_t *s = reg_find_guard((uintptr_t)si->si_addr);
-        if (s != NULL) {
-            report_overflow(s);
+        const struct reg_ent *e = reg_find_guard((uintptr_t)si->si_addr);
+        if (e != NULL) {
+            report_overflow(e);
             set_default(sig);
             errno = saved_errno;
             return; /* the access faults again and the process dies of sig */
@@ -513,6 +584,10 @@ static void process_init(void)
     if (process_rc < 0) {
         return;
     }
+    /* the registry's first chunk (256 stacks) now, not at some stack's mmap */
+    reg_acquire();
+    (void)reg_at(0, true);
+    reg_release();
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = on_fault;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
@@ -625,10 +700,10 @@ int loop__stack_alloc(struct loop__stack_pool *pool, size_t size, loop__stack_t 
     s->size = size - DESC_SIZE;
     s->stack_size = size;
     s->guard_size = guard;
-    atomic_init(&s->owner, NULL);
+    s->reg = NULL;
     s->pool_next = NULL;
     s->valgrind_id = VALGRIND_STACK_REGISTER((char *)s->base, (char *)s->base + s->size);
-    reg_insert(s);
+    (void)reg_insert(s); /* -ENOMEM: this stack's overflow is a bare SIGSEGV */
     *out = s;
     return 0;
 }
@@ -638,7 +713,7 @@ void loop__stack_free(struct loop__stack_pool *pool, loop__stack_t *s)
     if (s == NULL) {
         return;
     }
-    atomic_store_explicit(&s->owner, NULL, memory_order_release);
+    loop__stack_set_owner(s, NULL);
     if (pool == NULL) {
         pool = thread_pool();
     }
@@ -655,5 +730,12 @@ void loop__stack_free(struct loop__stack_pool *pool, loop__stack_t *s)
 
 void loop__stack_set_owner(loop__stack_t *s, const struct loop__stack_owner *owner)
 {
-    atomic_store_explicit(&s->owner, owner, memory_order_release);
+    if (s->reg != NULL) {
+        atomic_store_explicit(&s->reg->owner, owner, memory_order_release);
+    }
+}
+
+const struct loop__stack_owner *loop__stack_owner(const loop__stack_t *s)
+{
+    return s->reg != NULL ? atomic_load_explicit(&s->reg->owner, memory_order_acquire) : NULL;
 }

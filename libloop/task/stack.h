@@ -11,11 +11,15 @@
  * descriptor lives in the top bytes of the mapping, so a stack costs no
  * malloc and an idle task touches only the top page.
  *
- * Overflow report: every stack is registered process-wide until unmapped. A
+ * Overflow report: every stack is registered process-wide until unmapped, in
+ * a table kept outside every task stack (a frame that jumps a guard lands in
+ * the neighbouring stack, whose descriptor may then be garbage). A
  * SIGSEGV/SIGBUS handler, installed once per process and run on a per-thread
  * alternate signal stack (installed lazily by loop__stack_thread_init(), which
- * loop__stack_alloc() calls), looks the fault address up among the guards. On
- * a hit it writes one line with write(2), for example
+ * loop__stack_alloc() calls), looks the fault address up among the guards:
+ * lock-free, bounded, async-signal-safe, reading only the table and the
+ * owner record (never a task stack). On a hit it writes one line with
+ * write(2), for example
  *
  *   libloop: stack overflow in task id=7 name="worker" created at srv.c:42 (serve) stack-kb=64
  *
@@ -23,6 +27,12 @@
  * again and the process dies of SIGSEGV as it would have. Any other fault goes
  * to the handler that was installed before libloop's (or the default action).
  * The task layer describes each stack's task with loop__stack_set_owner().
+ *
+ * A frame bigger than the guard (16 KiB) is caught only when the code that
+ * makes it probes the stack page by page: libloop, its tests and examples are
+ * built with -fstack-clash-protection where the compiler has it; build task
+ * code with it too. Without probing, such a frame can write into the
+ * neighbouring stack unnoticed.
  *
  * Threads: a pool belongs to one thread (the loop's); alloc and free on that
  * thread. The registry and set_owner are thread-safe.
@@ -60,9 +70,8 @@ typedef struct loop__stack {
     size_t stack_size; /* read-only: the size asked for, page-rounded (size + descriptor) */
     /* private */
     size_t guard_size;
-    const struct loop__stack_owner *_Atomic owner;
-    struct loop__stack *reg_next; /* registry, guarded by the registry lock */
-    struct loop__stack *reg_prev;
+    struct reg_ent *reg;           /* its registry entry (outside every stack), or NULL */
+    uint32_t reg_index;
     struct loop__stack *pool_next; /* guarded by the owning thread */
     unsigned valgrind_id;          /* VALGRIND_STACK_REGISTER's id, 0 outside valgrind */
 } loop__stack_t;
@@ -112,6 +121,8 @@ void loop__stack_free(struct loop__stack_pool *pool, loop__stack_t *s);
 
 /* Set (or clear, with NULL) the owner shown by the overflow report. thread-safe. */
 void loop__stack_set_owner(loop__stack_t *s, const struct loop__stack_owner *owner);
+/* The owner set on s, or NULL. thread-safe. */
+const struct loop__stack_owner *loop__stack_owner(const loop__stack_t *s);
 
 /*
  * Make the calling thread ready to report overflows: the process-wide

@@ -57,6 +57,24 @@ static bool debug_env(void)
     return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
 }
 
+/*
+ * loop_run() may be called from a task (a loop nested in a task of another
+ * loop): the inner loop's callbacks run in no task, and the outer task must
+ * be current again when loop_run() returns.
+ */
+void *loop__task_run_enter(void)
+{
+    loop_task_t *outer = tl_current;
+
+    tl_current = NULL;
+    return outer;
+}
+
+void loop__task_run_exit(void *outer)
+{
+    tl_current = outer;
+}
+
 loop_task_t *loop__task_self(void)
 {
     return tl_current;
@@ -186,9 +204,9 @@ loop_task_t *loop_spawn_at(loop_t *loop, loop_task_fn fn, void *arg, const char 
     loop__ctx_make(&t->ctx, t->stack->base, t->stack->size, task_entry, t);
     LOOP_TRACE(task_new, loop, t->hdr.id, t->hdr.parent_task, name, site);
 
+    /* the task's own timer: internal and owned by the task before it is listed */
+    loop__handle_next_internal(loop, t->hdr.id);
     loop_timer_init_at(loop, &t->timer, site);
-    t->timer.handle.flags |= LOOP__H_INTERNAL;
-    t->timer.handle.parent_task = t->hdr.id;
 
     LOOP_TRACE(task_ready, loop, t->hdr.id, LOOP_KIND_NONE, (uint64_t)0);
     loop__sched_push(loop, &t->hdr);
@@ -202,8 +220,8 @@ static void task_free(loop_task_t *t)
     loop_timer_stop(&t->timer);
     LOOP_TRACE(handle_close, &t->timer.handle); /* the task's own timer goes with it */
     loop__inspect_lock(loop);
-    loop__queue_remove(&t->timer.handle.all);
-    loop__queue_remove(&t->task_node);
+    loop__inspect_unlink(loop, &t->timer.handle.all);
+    loop__inspect_unlink(loop, &t->task_node);
     loop__inspect_unlock(loop);
     if (LOOP_UNLIKELY(loop->debug)) {
         loop__debug_handle_gone(loop, t->hdr.id);
@@ -275,6 +293,7 @@ static void task_finished(loop_task_t *t)
     if (t->group != NULL) {
         loop__group_child_done(t);
     }
+    loop__task_locks_abandon(t); /* its locks go to their next owners (task_sync.c) */
     task_maybe_free(t);
 }
 
@@ -287,9 +306,9 @@ void loop__task_dispatch(loop_handle_t *h)
 
     if (t->state == LOOP_TASK_NEW && t->cancel_requested) {
         loop__inspect_lock(loop);
+        t->error = -ECANCELED;
         t->state = LOOP_TASK_CANCELLED;
         loop__inspect_unlock(loop);
-        t->error = -ECANCELED;
         task_finished(t);
         return;
     }
@@ -301,6 +320,7 @@ void loop__task_dispatch(loop_handle_t *h)
     t->since_ns = loop->now_ns;
     t->steps++;
     loop__inspect_unlock(loop);
+    loop_task_t *outer = tl_current; /* NULL, unless loop_run() is nested (see above) */
     tl_current = t;
     loop->current_task = t->hdr.id;
     LOOP_TRACE(task_run, loop, t->hdr.id);
@@ -308,7 +328,10 @@ void loop__task_dispatch(loop_handle_t *h)
     if (LOOP__INSTRUMENTED(loop)) {
         t0 = loop__hrtime_ns();
         if (t->hists == NULL) {
-            t->hists = calloc(1, sizeof(*t->hists));
+            struct loop__task_hists *hs = calloc(1, sizeof(*hs));
+            loop__inspect_lock(loop); /* the monitor reads the pointer */
+            t->hists = hs;
+            loop__inspect_unlock(loop);
         }
         if (t->hists != NULL && t->hists->ready_hr != 0) {
             loop__inspect_lock(loop);
@@ -326,7 +349,7 @@ void loop__task_dispatch(loop_handle_t *h)
         }
         loop__inspect_unlock(loop);
     }
-    tl_current = NULL;
+    tl_current = outer;
     loop->current_task = 0;
     if (loop__task_finished(t)) {
         task_finished(t);
@@ -361,8 +384,10 @@ int loop__task_suspend(loop_task_t *t, loop_wait_kind_t kind, uint64_t obj, int6
         int rc = loop_timer_start(&t->timer, task_timeout_cb, (uint64_t)timeout_ms, 0);
         if (rc < 0) {
             loop__queue_remove(&t->wait_node);
+            loop__inspect_lock(loop);
             t->state = LOOP_TASK_RUNNING;
             t->wait_kind = LOOP_WAIT_NONE;
+            loop__inspect_unlock(loop);
             return rc;
         }
     }

@@ -54,6 +54,7 @@ struct loop_task_s {
     int susp_depth;
     uint64_t wakes;            /* for the self-wake check (debug mode) */
     uint64_t self_wakes;
+    loop_queue_t locks;        /* the locks it holds (task_sync.c); zeroed until the first */
 };
 
 struct loop__fdwait;
@@ -98,6 +99,8 @@ void loop__task_wake_all(loop_queue_t *q, int status, int by_kind, uint64_t by_i
 void loop__task_waker(const loop_t *loop, int *kind, uint64_t *id);
 /* Called when a group child finished (task_group.c). */
 void loop__group_child_done(loop_task_t *t);
+/* task_sync.c: t finished; the locks it still holds are abandoned (-EOWNERDEAD). */
+void loop__task_locks_abandon(loop_task_t *t);
 /* task_io.c: release the fd watchers at loop_close. */
 void loop__fdwait_free_all(loop_t *loop);
 /* Milliseconds left until deadline_ns (LOOP_FOREVER passes through). */

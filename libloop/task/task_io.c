@@ -119,7 +119,7 @@ static struct loop__fdwait *fdw_get(loop_t *loop, struct loop__tasks *ts, int fd
         /* the fd number was closed and reused: start over */
         loop__io_forget(&fw->io);
         LOOP_TRACE(handle_close, &fw->io.handle);
-        loop__queue_remove(&fw->io.handle.all);
+        loop__handle_unlink(&fw->io.handle); /* core-c: under inspect_mu (monitor) */
         free(fw);
         ts->fdw[fd] = fw = NULL;
     }
@@ -129,8 +129,8 @@ static struct loop__fdwait *fdw_get(loop_t *loop, struct loop__tasks *ts, int fd
             *err = -ENOMEM;
             return NULL;
         }
+        loop__handle_next_internal(loop, loop->current_task); /* core-c: flagged before listed */
         loop_io_init_at(loop, &fw->io, fd, site);
-        fw->io.handle.flags |= LOOP__H_INTERNAL;
         loop__queue_init(&fw->waiters);
         ts->fdw[fd] = fw;
     }
@@ -146,7 +146,7 @@ void loop__fdwait_free_all(loop_t *loop)
         if (fw != NULL) {
             loop__io_forget(&fw->io);
             LOOP_TRACE(handle_close, &fw->io.handle);
-            loop__queue_remove(&fw->io.handle.all);
+            loop__handle_unlink(&fw->io.handle); /* core-c */
             free(fw);
         }
     }

@@ -365,10 +365,40 @@ int loop_event_wait_at(loop_event_t *e, int64_t timeout_ms, const loop_site_t *s
 
 /* Locks -------------------------------------------------------------------- */
 
+/*
+ * A lock is owned by a task; each owner keeps the locks it holds on its
+ * `locks` queue, so that a task that ends holding one abandons it
+ * (loop__task_locks_abandon, from task.c when the task finishes), as a
+ * robust mutex's owner that died: the lock never points at a finished task.
+ * The next owner (the first waiter, woken at once, or else the next acquirer)
+ * gets the lock with -EOWNERDEAD: the state it guards may be half-changed.
+ */
 struct loop_lock_s {
     struct sync_obj o;
     loop_task_t *owner;
+    loop_queue_t held_node; /* in owner->locks */
+    int abandoned;          /* no owner; the next acquirer is told -EOWNERDEAD */
 };
+
+/* t's queue of held locks: zeroed (unused) until its first lock. */
+static loop_queue_t *held_locks(loop_task_t *t)
+{
+    if (t->locks.next == NULL) {
+        loop__queue_init(&t->locks);
+    }
+    return &t->locks;
+}
+
+static void lock_set_owner(loop_lock_t *l, loop_task_t *t)
+{
+    if (l->owner != NULL) {
+        loop__queue_remove(&l->held_node);
+    }
+    l->owner = t;
+    if (t != NULL) {
+        loop__queue_insert_tail(held_locks(t), &l->held_node);
+    }
+}
 
 loop_lock_t *loop_lock_new_at(loop_t *loop, const loop_site_t *site)
 {
@@ -384,6 +414,7 @@ loop_lock_t *loop_lock_new_at(loop_t *loop, const loop_site_t *site)
         return NULL;
     }
     obj_init(&l->o, loop, LOOP__TP_SYNC_LOCK, site);
+    loop__queue_init(&l->held_node);
     return l;
 }
 
@@ -416,14 +447,32 @@ int loop_lock_acquire_at(loop_lock_t *l, int64_t timeout_ms, const loop_site_t *
         return -EDEADLK;
     }
     if (l->owner == NULL) {
-        l->owner = self;
+        lock_set_owner(l, self);
+        if (l->abandoned) {
+            l->abandoned = 0;
+            return -EOWNERDEAD;
+        }
         return 0;
     }
     loop__inspect_lock(l->o.loop);
     self->wait_task = l->owner->hdr.id;
     loop__inspect_unlock(l->o.loop);
-    /* on success the releaser made us the owner before waking us */
+    /* on success (0, or -EOWNERDEAD) the lock's owner made us the owner before waking us */
     return obj_wait(&l->o, self, LOOP_WAIT_LOCK, timeout_ms, site);
+}
+
+/* Hand l to its first waiter, whose acquire returns status; the others now wait for it. */
+static void lock_hand_off(loop_lock_t *l, int status)
+{
+    loop_queue_t *q;
+
+    lock_set_owner(l, loop__queue_data(l->o.waiters.next, loop_task_t, wait_node));
+    obj_wake_first(&l->o, status, 0);
+    loop__inspect_lock(l->o.loop);
+    loop__queue_foreach(q, &l->o.waiters) {
+        loop__queue_data(q, loop_task_t, wait_node)->wait_task = l->owner->hdr.id;
+    }
+    loop__inspect_unlock(l->o.loop);
 }
 
 int loop_lock_release(loop_lock_t *l)
@@ -435,23 +484,44 @@ int loop_lock_release(loop_lock_t *l)
         return -EPERM;
     }
     if (loop__queue_empty(&l->o.waiters)) {
-        l->owner = NULL;
+        lock_set_owner(l, NULL);
         return 0;
     }
-    l->owner = loop__queue_data(l->o.waiters.next, loop_task_t, wait_node);
-    obj_wake_first(&l->o, 0, 0);
-    loop_queue_t *q; /* the others now wait for the new owner */
-    loop__inspect_lock(l->o.loop);
-    loop__queue_foreach(q, &l->o.waiters) {
-        loop__queue_data(q, loop_task_t, wait_node)->wait_task = l->owner->hdr.id;
-    }
-    loop__inspect_unlock(l->o.loop);
+    lock_hand_off(l, 0);
     return 0;
 }
 
 loop_task_t *loop_lock_owner(const loop_lock_t *l)
 {
     return l != NULL ? l->owner : NULL;
+}
+
+/* t finished: every lock it still holds is abandoned (said once, in debug mode). */
+void loop__task_locks_abandon(loop_task_t *t)
+{
+    if (t->locks.next == NULL) {
+        return; /* it never held a lock */
+    }
+    while (!loop__queue_empty(&t->locks)) {
+        loop_lock_t *l = loop__queue_data(t->locks.next, loop_lock_t, held_node);
+        loop_t *loop = l->o.loop;
+        const loop_site_t *s = l->o.site;
+        LOOP_TRACE(lock_abandoned, loop, l->o.id, t->hdr.id);
+        if (LOOP_UNLIKELY(loop->debug)) {
+            loop_log(LOOP_LOG_WARN,
+                     "Lock abandoned: lock id=%llu site=%s:%d (%s) owner task id=%llu "
+                     "name=\"%s\" ended holding it; the next owner gets EOWNERDEAD",
+                     (unsigned long long)l->o.id, s ? s->file : "?", s ? s->line : 0,
+                     s ? s->func : "?", (unsigned long long)t->hdr.id,
+                     t->hdr.name ? t->hdr.name : "");
+        }
+        if (loop__queue_empty(&l->o.waiters)) {
+            lock_set_owner(l, NULL);
+            l->abandoned = 1;
+        } else {
+            lock_hand_off(l, -EOWNERDEAD);
+        }
+    }
 }
 
 /* Channels ----------------------------------------------------------------- */

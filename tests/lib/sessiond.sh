@@ -83,7 +83,40 @@ sessiond_isolate() {
         fail "cannot mount a private tmpfs on /dev/shm"
 }
 
-# Start a private lttng-sessiond and wait (10 s at most) until `lttng list` answers.
+# _tl_read_pid FILE: print the pid FILE holds if it is complete (digits and
+# one newline: lttng-sessiond writes "%d\n"), else nothing. A file being
+# written can hold a prefix of the number, or the tail of an older one.
+_tl_read_pid() {
+    _tl_c=$(cat "$1" 2>/dev/null; echo .) || return 0
+    _tl_c=${_tl_c%.}
+    case $_tl_c in
+        *"
+") ;;
+        *) return 0 ;; # no final newline: being written
+    esac
+    _tl_p=${_tl_c%"
+"}
+    case $_tl_p in
+        "" | *[!0-9]*) return 0 ;; # empty, or not one number (another newline)
+    esac
+    echo "$_tl_p"
+}
+
+# _tl_is_sessiond PID: PID is alive (kill -0) and is an lttng-sessiond.
+_tl_is_sessiond() {
+    kill -0 "$1" 2>/dev/null || return 1
+    case $(cat "/proc/$1/comm" 2>/dev/null) in
+        lttng-sessiond*) return 0 ;;
+    esac
+    return 1
+}
+
+# Start a private lttng-sessiond and wait (10 s at most) until its pid file
+# holds a complete pid of a live lttng-sessiond and `lttng list` answers.
+# Race-free when called again after the previous daemon was killed: the
+# stale pid file is removed first (as root the file is /run/lttng's, the same
+# for every start; the daemon's own write can be read half done), and a pid
+# counts only once kill -0 accepts it and /proc says it is lttng-sessiond.
 sessiond_start() {
     command -v lttng >/dev/null 2>&1 || fail "lttng not found (Debian package lttng-tools)"
     command -v lttng-sessiond >/dev/null 2>&1 ||
@@ -91,6 +124,7 @@ sessiond_start() {
     if [ "$(id -u)" = 0 ] && [ "${LOOP_TEST_MNTNS:-}" != "$$" ]; then
         fail "as root, call sessiond_isolate \"\$0\" \"\$@\" before sessiond_start"
     fi
+    [ -z "$SESSIOND_PID" ] || fail "sessiond_start: a daemon (pid $SESSIOND_PID) is already running"
     LTTNG_HOME=$(mktemp -d "${TMPDIR:-/tmp}/loop-lttng-home.XXXXXX") || fail "mktemp failed"
     export LTTNG_HOME
     at_exit "rm -rf '$LTTNG_HOME'"
@@ -99,21 +133,30 @@ sessiond_start() {
     else
         _tl_pidfile=$LTTNG_HOME/.lttng/lttng-sessiond.pid
     fi
+    rm -f "$_tl_pidfile" || fail "cannot remove the stale pid file $_tl_pidfile"
     if ! _tl_err=$(lttng-sessiond --daemonize --no-kernel 2>&1); then
         fail "lttng-sessiond --daemonize failed: $(echo "$_tl_err" | head -n 3 | tr '\n' ' ')"
     fi
     _tl_i=0
+    _tl_pid=""
     while :; do
-        if [ -z "$SESSIOND_PID" ] && [ -s "$_tl_pidfile" ]; then
-            SESSIOND_PID=$(cat "$_tl_pidfile")
+        if [ -z "$_tl_pid" ]; then
+            _tl_pid=$(_tl_read_pid "$_tl_pidfile")
+            if [ -n "$_tl_pid" ] && ! _tl_is_sessiond "$_tl_pid"; then
+                _tl_pid="" # not (yet) the daemon: read the file again
+            fi
         fi
-        if [ -n "$SESSIOND_PID" ] && lttng list >/dev/null 2>&1; then
-            break
+        if [ -n "$_tl_pid" ] && lttng list >/dev/null 2>&1; then
+            # the file still names it: it was not a half-written number
+            [ "$(_tl_read_pid "$_tl_pidfile")" = "$_tl_pid" ] && break
+            _tl_pid=""
         fi
         _tl_i=$((_tl_i + 1))
-        [ "$_tl_i" -le 100 ] || fail "the private lttng-sessiond did not answer within 10 s"
+        [ "$_tl_i" -le 100 ] ||
+            fail "the private lttng-sessiond did not answer within 10 s (pid file $_tl_pidfile: $(head -c 40 "$_tl_pidfile" 2>/dev/null))"
         sleep 0.1
     done
+    SESSIOND_PID=$_tl_pid
 }
 
 # Stop the daemon started by sessiond_start (by pid); safe to call twice.

@@ -111,6 +111,7 @@ int main(void)
     }
     LOOP_TRACE(error, &loop, NULL, -EBADF, "use after close");
     LOOP_TRACE(error, &loop, &io.handle, -EPIPE, NULL);
+    LOOP_TRACE(lock_abandoned, &loop, 23, 10);
     LOOP_TRACE(run_end, &loop, 1);
     LOOP_TRACE(loop_close, &loop);
     return 0;
