@@ -19,7 +19,9 @@
 #     created after the deadlock formed (a viewer that connects late): the
 #     monitor's periodic snapshot lets hangs find the deadlock.
 #  4. (with lttng-relayd) the same under `loop-trace --live`, read by
-#     `loop-analyze hangs` connecting late; an unknown session or host name
+#     `loop-analyze hangs` connecting late; `loop-trace attach --live` on an
+#     untraced process, whose viewer reports the deadlock from the snapshot
+#     (live: INCOMPLETE until it arrives); an unknown session or host name
 #     of a live URL is said as such.
 # Run by `make check` (scripts/run-tests) from the repository root with sh;
 # BUILD is the build directory.
@@ -317,6 +319,7 @@ if command -v lttng-relayd >/dev/null 2>&1; then
         sleep 0.1
         live_pid=$(child_of "$ltpid")
     done
+    : >"$tmp/live.out"
     "$A" hangs "$live/host/$(hostname)/attach-live" >"$tmp/live.out" 2>"$tmp/live.err" &
     apid=$!
     _i=0
@@ -344,8 +347,52 @@ if command -v lttng-relayd >/dev/null 2>&1; then
     [ $? = 2 ] || fail "live: an unknown host did not exit 2"
     grep -q 'of host "no-such-host"' "$tmp/noh.err" ||
         fail "live: an unknown host is not said: $(cat "$tmp/noh.err")"
+    # attach to an untraced process with a live session: the viewer gets the
+    # deadlock from the state snapshot
+    start_prog la
+    "$LT" attach -n attach-la --live="net://127.0.0.1:$base:$((base + 1))" "$prog_pid" \
+        >"$tmp/la-attach.out" 2>"$tmp/la-attach.err" &
+    la_pid=$!
+    at_exit "kill -INT $la_pid 2>/dev/null"
+    _i=0
+    until grep -q 'attached to pid' "$tmp/la-attach.err"; do
+        _i=$((_i + 1))
+        kill -0 "$la_pid" 2>/dev/null || fail "live attach exited: $(cat "$tmp/la-attach.err")"
+        [ $_i -le 200 ] || fail "live attach did not attach within 20 s: $(cat "$tmp/la-attach.err")"
+        sleep 0.1
+    done
+    : >"$tmp/la-hangs.out"
+    "$A" hangs "$live/host/$(hostname)/attach-la" >"$tmp/la-hangs.out" 2>"$tmp/la-hangs.err" &
+    apid=$!
+    _i=0
+    until grep -q '^live: DEADLOCK' "$tmp/la-hangs.out"; do
+        _i=$((_i + 1))
+        if [ $_i -gt 200 ]; then
+            kill "$apid" 2>/dev/null
+            fail "live attach: no deadlock from the snapshot within 20 s: $(head -c 500 "$tmp/la-hangs.out") $(head -c 300 "$tmp/la-hangs.err")"
+        fi
+        sleep 0.1
+    done
+    "$LT" attach -n attach-la "$prog_pid" --stop >"$tmp/la-stop.out" 2>&1 ||
+        fail "live attach --stop failed: $(cat "$tmp/la-stop.out")"
+    wait "$la_pid" || fail "live attach exited $?: $(cat "$tmp/la-attach.err")"
+    stop_prog la
+    _i=0
+    while kill -0 "$apid" 2>/dev/null && [ $_i -lt 200 ]; do
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    kill -0 "$apid" 2>/dev/null && fail "live attach: hangs did not end with the session"
+    grep -q '^DEADLOCK: .* before the trace started (state snapshot)' "$tmp/la-hangs.out" ||
+        fail "live attach: the final report misses the deadlock: $(head -c 600 "$tmp/la-hangs.out")"
+    # events before the snapshot (its own wakeup): said incomplete, then complete
+    if grep -q '^live: INCOMPLETE' "$tmp/la-hangs.out"; then
+        grep -q '^live: .*state snapshot received' "$tmp/la-hangs.out" ||
+            fail "live attach: incomplete, never completed: $(head -c 600 "$tmp/la-hangs.out")"
+    fi
+    grep -q '^INCOMPLETE' "$tmp/la-hangs.out" && fail "live attach: the final report says incomplete"
     kill -TERM "$rpid" 2>/dev/null
-    note "attach: a late live viewer sees the deadlock; unknown session and host are said"
+    note "attach: a late live viewer sees the deadlock; so does one of an attach session; unknown session and host are said"
     npass=4
 else
     note "lttng-relayd not found: the live case is skipped"
