@@ -265,10 +265,15 @@ int report_check(const struct ctx *c, uint64_t *findings)
     if (rc < 0) {
         return rc;
     }
+    size_t unknown = 0;
+    for (size_t i = 0; i < c->m->nloops; i++) { /* traced mid-run without a state snapshot */
+        unknown += ctx_loop_selected(c, c->m->loops[i]) && mloop_state_unknown(c->m->loops[i]);
+    }
     *findings = f.total;
     if (c->o->json) {
         json_begin(c, &w);
         jw_bool(&w, "ok", f.total == 0);
+        jw_u64(&w, "incomplete_loops", unknown); /* findings before their attach point are missing */
         jw_obj(&w, "findings");
         jw_u64(&w, "deadlocks", f.deadlocks);
         jw_u64(&w, "stuck_tasks", f.stuck);
@@ -314,10 +319,6 @@ int report_check(const struct ctx *c, uint64_t *findings)
                 " future(s) never resolved, %" PRIu64
                 " lock(s)/event(s)/channel(s)/group(s) never freed (loop-analyze leaks)\n",
                 f.leaked_handles, f.leaked_tasks, f.unjoined_tasks, f.unresolved_futures, f.unfreed_sync);
-    }
-    size_t unknown = 0;
-    for (size_t i = 0; i < c->m->nloops; i++) { /* traced mid-run without a state snapshot */
-        unknown += ctx_loop_selected(c, c->m->loops[i]) && mloop_state_unknown(c->m->loops[i]);
     }
     if (f.total == 0 && unknown > 0) {
         fprintf(c->out, "check: incomplete: nothing found in %" PRIu64 " events, but %zu loop(s) were traced "

@@ -252,6 +252,19 @@ grep -q '^hangs: none' "$tmp/hangs-ns.txt" && fail "hangs says none on a mid-run
 grep -q 'findings from before the attach point are missing' "$tmp/check-ns.txt" ||
     fail "check on a mid-run trace without snapshot does not say findings are missing: $(head -c 600 "$tmp/check-ns.txt")"
 grep -q '^check: ok' "$tmp/check-ns.txt" && fail "check says ok on a mid-run trace without snapshot"
+if command -v python3 >/dev/null 2>&1; then
+    "$A" hangs --json "$tmp/t-ns" >"$tmp/hangs-ns.json" 2>&1
+    "$A" check --json "$tmp/t-ns" >"$tmp/check-ns.json" 2>&1
+    "$A" hangs --json "$tmp/t-dl" >"$tmp/hangs-dl.json" 2>&1
+    python3 -c "
+import json, sys
+h = json.load(open(sys.argv[1])); c = json.load(open(sys.argv[2])); d = json.load(open(sys.argv[3]))
+assert len(h['incomplete_loops']) == 1 and h['incomplete_loops'][0]['loop'] == 1, h['incomplete_loops']
+assert c['incomplete_loops'] == 1, c
+assert d['incomplete_loops'] == [] and len(d['deadlocks']) == 1, (d['incomplete_loops'], d['deadlocks'])
+" "$tmp/hangs-ns.json" "$tmp/check-ns.json" "$tmp/hangs-dl.json" ||
+        fail "--json: incomplete_loops wrong: $(head -c 300 "$tmp/hangs-ns.json") $(head -c 300 "$tmp/check-ns.json")"
+fi
 note "attach: a mid-run trace without snapshot is called incomplete"
 
 # ---------------------------------------------------------------------------
