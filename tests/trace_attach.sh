@@ -2,6 +2,8 @@
 # trace_attach.sh — tracing a process that is already running (issue 18.3).
 #
 # Under a private lttng-sessiond (tests/lib/sessiond.sh):
+#  0. `loop-trace attach` of a process without a monitor, of something not a
+#     pid, of no process: one line, exit 125, no session left behind;
 #  1. a program started WITHOUT LOOP_TRACE (monitor on) whose two tasks
 #     deadlock on two locks and stay so; once the monitor says both wait on a
 #     lock, `loop-trace attach PID` creates the session and asks the monitor
@@ -159,6 +161,24 @@ stop_prog() {
     _st=$?
     [ "$_st" = 0 ] || fail "$1: the program exited $_st after SIGTERM: $(head -n 3 "$tmp/$1.err")"
 }
+
+# ---------------------------------------------------------------------------
+# 0. what attach refuses: one line, exit 125, no session left
+
+sleep 60 &
+other=$!
+at_exit "kill $other 2>/dev/null"
+for bad in "$other:no monitor" "notapid:not a process id" "999999999:no process"; do
+    arg=${bad%%:*}
+    want=${bad#*:}
+    "$LT" attach "$arg" >"$tmp/bad.out" 2>"$tmp/bad.err"
+    st=$?
+    [ "$st" = 125 ] || fail "attach $arg exited $st, want 125: $(cat "$tmp/bad.err")"
+    [ "$(wc -l <"$tmp/bad.err")" = 1 ] || fail "attach $arg: not one line: $(cat "$tmp/bad.err")"
+    grep -q "$want" "$tmp/bad.err" || fail "attach $arg does not say $want: $(cat "$tmp/bad.err")"
+done
+lttng list 2>/dev/null | grep -q 'loop-attach-' && fail "a refused attach left its session: $(lttng list)"
+kill "$other"
 
 # ---------------------------------------------------------------------------
 # 1. attach to the deadlocked process, analyze
