@@ -220,6 +220,20 @@ LOOP_API void loop_stop(loop_t *loop);
  */
 LOOP_API int loop_close(loop_t *loop);
 
+/*
+ * In the child of fork(), on the thread that forked: give loop what the
+ * child cannot share with the parent (as libuv's uv_loop_fork): a new epoll
+ * set with every started I/O watcher registered again, a new wakeup fd, its
+ * signal watchers listening to the child's signals, the stall watchdog
+ * restarted. The thread pool starts again on the child's next
+ * loop_work_submit; work of this loop that was queued or running at the fork
+ * completes in the child with -ECANCELED (it runs, or ran, in the parent).
+ * Call it before using the loop in the child; without it the child's loop
+ * shares the parent's epoll set. The monitor does not follow (start it again).
+ * 0, -EINVAL, -EBUSY inside loop_run, or the errno of the failed call.
+ */
+LOOP_API int loop_fork(loop_t *loop);
+
 /* Monotonic time in ns, cached at the start of each iteration. */
 LOOP_API uint64_t loop_now(const loop_t *loop);
 /* Refresh the cached time. */
@@ -315,10 +329,14 @@ LOOP_API int loop_io_stop(loop_io_t *io);
 /* Signals ---------------------------------------------------------------- */
 
 /*
- * Signals are read with signalfd: starting a watcher blocks the signal in the
- * calling thread. Block watched signals before creating other threads (or in
- * every thread), as with any signalfd user. Several watchers, in several
- * loops, may watch one signal: each of them sees it.
+ * The first watcher of a signal installs a process-wide handler (sigaction)
+ * that only wakes the loops; callbacks run on each loop's own thread. It works
+ * whatever threads exist and whichever thread the kernel picks. Starting a
+ * watcher unblocks the signal in the calling thread; a signal blocked in every
+ * thread is never seen. When the last watcher of a signal stops (in any loop),
+ * the disposition found before the first one started is restored. Several
+ * watchers, in several loops on several threads, may watch one signal: each of
+ * them sees it. Deliveries not yet dispatched coalesce into one callback.
  */
 LOOP_API int loop_signal_init_at(loop_t *loop, loop_signal_t *s, const loop_site_t *site);
 #define loop_signal_init(loop, s) loop_signal_init_at((loop), (s), LOOP_SITE())

@@ -1,6 +1,6 @@
 /*
  * names.c — the names of event types and trace enumerations (reader.h),
- * as the trace spells them. Apart from reader.c so that the model and the
+ * as the trace spells them. Apart from the libbabeltrace2 files so that the model and the
  * reports link without libbabeltrace2 (tests, fuzz targets).
  */
 #include "reader.h"
@@ -44,6 +44,7 @@ static const char *const type_names[EV_TYPE_MAX] = {
     [EV_SLOW_CALLBACK] = "slow_callback",
     [EV_STALL] = "stall",
     [EV_ERROR] = "error",
+    [EV_LOCK_ABANDONED] = "lock_abandoned",
     [EV_SNAPSHOT_BEGIN] = "snapshot_begin",
     [EV_SNAPSHOT_HANDLE] = "snapshot_handle",
     [EV_SNAPSHOT_TASK] = "snapshot_task",

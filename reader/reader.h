@@ -104,6 +104,7 @@ enum ev_type {
     EV_SLOW_CALLBACK,
     EV_STALL,
     EV_ERROR,
+    EV_LOCK_ABANDONED, /* id: the lock; wait_task: the task that ended holding it */
     /* format_minor >= 2: the state snapshot of a loop traced mid-run (attach) */
     EV_SNAPSHOT_BEGIN,
     EV_SNAPSHOT_HANDLE,
@@ -225,7 +226,8 @@ struct event {
     uint64_t group_id;     /* task_detach: the owning group, 0 for loop_task_detach */
     uint64_t random_seed;  /* loop_new (format_minor >= 1) */
     int64_t result;        /* task_io: bytes, new fd, 0, or -errno */
-    uint64_t wait_task;    /* task_suspend: optional field (0 when absent): lock owner / joined task */
+    uint64_t wait_task;    /* task_suspend: optional field (0 when absent): lock owner / joined task;
+                              lock_abandoned: the owner that ended (owner_id) */
     int64_t timeout_ns;    /* task_suspend, poll_begin */
     uint64_t now_ns;       /* loop_new, iter_begin, time_update */
     uint64_t due_ns, repeat_ns; /* handle_start */
@@ -238,8 +240,13 @@ struct event {
     int32_t status;        /* pool_done */
     const char *backtrace; /* stall */
     const char *msg;       /* error */
+    /* the state snapshot (format minor 2) */
     uint64_t age_ns;       /* snapshot_task: time in its current state */
+    uint64_t steps;        /* snapshot_task: steps run so far */
+    uint64_t seq;          /* snapshot_begin/end: the snapshot's number in its loop */
+    uint64_t ntasks, nhandles; /* snapshot_end: how many it described */
     uint8_t hflags;        /* snapshot_handle: 1 active, 2 libloop's own */
+    uint8_t reason;        /* snapshot_begin: 0 tracing turned on, 1 periodic */
 
     /* EV_DISCARDED */
     uint64_t count;        /* events (or packets) lost; 0 when unknown */

@@ -1,5 +1,10 @@
 /*
- * reader_int.h — what reader.c and reader_par.c share; not for other files.
+ * reader_int.h — what the reader's files share; not for other parts
+ * (docs/architecture.md: reader/ offers reader.h only).
+ *
+ * reader.c: the graph and the API; discover.c: discovery and truncation
+ * repair; decode.c: messages into struct event; reader_par*.c: the
+ * parallel split and merge; names.c: the names (needs no libbabeltrace2).
  *
  * A trace is one or more trace directories sharing a UUID (the chunks of a
  * rotated trace), contiguous in reader_trace_path's order, read by one
@@ -13,6 +18,8 @@
 #define LOOP_ANALYZE_READER_INT_H
 
 #include "reader.h"
+
+#include <babeltrace2/babeltrace.h>
 
 struct bt_message;
 struct reader_par;
@@ -42,6 +49,91 @@ int reader__sub_run(struct reader *r, reader__msg_fn fn, void *arg, char *cause,
 
 struct reader_stats *reader__stats(struct reader *r);
 void reader__set_error(struct reader *r, const char *msg);
+
+/* ---------------------------------------------------------------------- */
+/* The structures (reader.c, discover.c, decode.c)                         */
+
+struct ec_info; /* decode.c: what we know about one event class */
+
+/* The decoder: everything needed to turn messages into struct event. */
+struct reader_decoder {
+    struct reader_opts opts;
+
+    /* event-class cache: open addressing on the class pointer */
+    struct ec_info *ecs;
+    size_t ec_cap, ec_len;
+
+    /* trace index per trace: small linear map */
+    const bt_trace *trace_keys[64];
+    size_t ntrace_keys;
+
+    reader_event_fn fn;
+    void *arg;
+    struct reader_stats stats;
+    char err[1024];
+};
+
+struct reader {
+    struct reader_opts opts;
+    struct reader_decoder dec;
+    char **paths; /* trace directories or live URLs, those of one trace together */
+    size_t npaths, cap_paths;
+    int live;
+
+    /*
+     * Traces: trace t is directories [tfirst[t], tfirst[t + 1]) (the chunks
+     * of a rotated trace share its UUID), one src.ctf.fs each.
+     */
+    size_t *tfirst;
+    size_t ntraces;
+    int all_uuids; /* every trace has a UUID of its own (reader_par.c needs it) */
+
+    bt_graph *graph;
+    const bt_plugin *ctf, *utils;
+    const bt_component_source **sources;
+
+    int cb_rc;
+    int stop;
+
+    /* reader_par.c: a sub-reader's messages go to hook instead of the decoder */
+    reader__msg_fn hook;
+    void *hook_arg;
+    size_t src_base;         /* its sources are named src<src_base + i> */
+    struct reader_par *par;  /* the parent: workers decode, reader_run merges */
+
+    char err[1024];
+
+    /* repaired copies of traces with truncated stream files (removed at close) */
+    char **shadows;
+    size_t nshadows;
+    char **notes;
+    size_t nnotes;
+};
+
+/* r's error, one line (newlines and tabs become spaces). reader.c. */
+void reader__errf(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * discover.c. Inputs: reader__discover adds every trace directory at or
+ * below dir (sorted; a directory with a metadata file is not searched
+ * further); reader__add_path adds one; reader__group_traces orders the
+ * paths into traces by metadata UUID and fills tfirst, ntraces, all_uuids.
+ * Repair: reader__repair_trace makes a shadow copy of dir with truncated
+ * stream files cut at their last complete packet (0 and *shadow, malloc'd;
+ * -ENOENT when nothing was truncated) and notes each cut with
+ * reader__add_note; reader__remove_tree removes a shadow at close.
+ */
+#define READER__MAX_DEPTH 16 /* how deep reader__discover searches */
+int reader__discover(struct reader *r, const char *dir, int depth);
+int reader__add_path(struct reader *r, const char *path);
+int reader__is_live_url(const char *s);
+int reader__group_traces(struct reader *r);
+int reader__repair_trace(struct reader *r, const char *dir, char **shadow);
+int reader__add_note(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void reader__remove_tree(const char *dir);
+
+/* decode.c: one message through the decoder to d->fn; < 0 stops the run. */
+int reader__on_message(struct reader_decoder *d, const bt_message *msg);
 
 /*
  * reader_par.c. reader__par_open: 0 and *out when r's directories are

@@ -57,6 +57,8 @@ const char *sched_mode_name(uint32_t mode)
         return "trace";
     case LOOP__SCHED_MODE_REPLAY:
         return "replay";
+    case LOOP__SCHED_MODE_EXPLORE:
+        return "explore";
     default:
         return "unknown";
     }
@@ -145,6 +147,10 @@ void sched_rec_str(const struct loop__rec *r, char *buf, size_t len)
                  (unsigned long long)r->id, (long long)r->result,
                  sched_io_result_str(r->op, r->result, ev, sizeof(ev)));
         break;
+    case LOOP__REC_NOTE:
+        snprintf(buf, len, "note     %-14s id=%llu value=%lld", loop__note_name(r->what),
+                 (unsigned long long)r->id, (long long)r->value);
+        break;
     default:
         snprintf(buf, len, "unknown type %d", r->type);
     }
@@ -163,6 +169,8 @@ bool sched_rec_equal(const struct loop__rec *a, const struct loop__rec *b)
         return a->id == b->id && a->kind == b->kind && a->revents == b->revents;
     case LOOP__REC_IO:
         return a->id == b->id && a->op == b->op && a->result == b->result;
+    case LOOP__REC_NOTE:
+        return a->id == b->id && a->what == b->what && a->value == b->value;
     default:
         return true;
     }

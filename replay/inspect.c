@@ -38,6 +38,9 @@ static void print_header(FILE *out, const char *prefix, const struct loop__sched
     fprintf(out, "%smode: %s", prefix, sched_mode_name(hdr->mode));
     if (hdr->mode == LOOP__SCHED_MODE_CHAOS) {
         fprintf(out, " (seed %llu)", (unsigned long long)hdr->chaos_seed);
+        if (hdr->chaos_late_ms > 0) {
+            fprintf(out, "\n%schaos late-ms: %u", prefix, hdr->chaos_late_ms - 1);
+        }
     }
     fprintf(out, "\n%sprogram: %s\n%sargs: ", prefix, hdr->program, prefix);
     print_args(out, hdr);
@@ -111,7 +114,7 @@ int cmd_info(int argc, char **argv)
     struct loop__sched_reader *r;
     struct loop__sched_hdr hdr;
     struct loop__rec rec = {0};
-    uint64_t types[6] = {0}, kinds[16] = {0}, ops[4] = {0}, again[4] = {0};
+    uint64_t types[8] = {0}, kinds[16] = {0}, ops[4] = {0}, again[4] = {0};
     uint64_t first_clock = 0, last_clock = 0;
     char err[256] = "";
     struct stat st;
@@ -151,6 +154,9 @@ int cmd_info(int argc, char **argv)
            (unsigned long long)types[LOOP__REC_CLOCK],
            (unsigned long long)types[LOOP__REC_DISPATCH], (unsigned long long)types[LOOP__REC_IO],
            (unsigned long long)types[LOOP__REC_END]);
+    if (types[LOOP__REC_NOTE] > 0) {
+        printf("notes: %llu (outcomes replay checks)\n", (unsigned long long)types[LOOP__REC_NOTE]);
+    }
     printf("dispatches by kind:");
     int any = 0;
     for (int k = 0; k < 16; k++) {

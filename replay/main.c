@@ -3,7 +3,7 @@
  * schedule tools of libloop (docs/schedule-format.md).
  *
  * This file only picks the command; each lives in its own file:
- * run.c (run, record, chaos), minimize.c, inspect.c (dump, info, diff),
+ * run.c (run, record, chaos), minimize.c, explore.c, inspect.c (dump, info, diff),
  * extract.c (extract).
  */
 #include <stdio.h>
@@ -24,13 +24,16 @@ static const char usage_text[] =
     "        [-- PROGRAM [ARGS...]]\n"
     "        shrink a failing chaos schedule towards fifo order; report what matters\n"
     "        (OUT defaults to FILE with .min.sch)\n"
+    "  explore [-k K] [--max-runs N] [-o FILE] [--timeout SEC] [-v] -- PROGRAM [ARGS...]\n"
+    "        systematic search: fifo, then every schedule with 1, 2.. K deviations from it;\n"
+    "        the first failing one is written to FILE (default PROGRAM-explore.sch)\n"
     "  dump FILE             one line per record\n"
     "  info FILE             header, counts, size, how the file ends\n"
     "  diff A B              the first differing step, with context (exit 1 if any)\n"
     "  extract TRACE -o FILE [--pid PID] [--loop ID] [--program NAME]\n"
     "        build the schedule of a run from its LTTng trace\n"
-    "Exit status: 0 ok; 1 diff found a difference, chaos a failure, minimize could not\n"
-    "reproduce; 2 bad input or usage; run and record exit with the program's status\n"
+    "Exit status: 0 ok; 1 diff found a difference, chaos or explore a failure, minimize\n"
+    "could not reproduce; 2 bad input or usage; run and record exit with the program's status\n"
     "(3: the replay diverged).\n";
 
 static const struct {
@@ -39,7 +42,7 @@ static const struct {
 } commands[] = {
     {"run", cmd_run},   {"record", cmd_record}, {"chaos", cmd_chaos},
     {"minimize", cmd_minimize}, {"dump", cmd_dump}, {"info", cmd_info},
-    {"diff", cmd_diff}, {"extract", cmd_extract},
+    {"diff", cmd_diff}, {"extract", cmd_extract}, {"explore", cmd_explore},
 };
 
 int main(int argc, char **argv)

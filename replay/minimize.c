@@ -46,6 +46,7 @@ struct mini {
     char **argv;
     const char *file;
     char seed[32];
+    char late_ms[16];     /* the recorded run's LOOP_CHAOS_LATE_MS (the header's) */
     char *tmp;            /* scratch directory */
     double timeout_s;
     uint64_t max_runs, runs;
@@ -115,12 +116,13 @@ static int chaos_run(struct mini *m, const char *only, const char *tag, char *sc
         return -errno;
     }
     struct child_env env = {
-        .set = {{"LOOP_CHAOS", m->seed}, {"LOOP_RECORD", sch}, {"LOOP_CHAOS_LOG", log}},
+        .set = {{"LOOP_CHAOS", m->seed}, {"LOOP_RECORD", sch}, {"LOOP_CHAOS_LOG", log},
+                {"LOOP_CHAOS_LATE_MS", m->late_ms}},
         .unset = {"LOOP_REPLAY", "LOOP_CHAOS_ONLY"},
     };
     if (only != NULL) {
-        env.set[3][0] = "LOOP_CHAOS_ONLY";
-        env.set[3][1] = only;
+        env.set[4][0] = "LOOP_CHAOS_ONLY";
+        env.set[4][1] = only;
     }
     rc = child_run(m->argv, &env, fd, m->timeout_s, res);
     close(fd);
@@ -463,6 +465,10 @@ int cmd_minimize(int argc, char **argv)
         m.argv = own_argv = sched_recorded_argv(&sf.hdr);
     }
     snprintf(m.seed, sizeof(m.seed), "%llu", (unsigned long long)sf.hdr.chaos_seed);
+    /* the chaos parameters are the recorded run's, never the caller's environment;
+     * a schedule from before they were kept gets the default */
+    snprintf(m.late_ms, sizeof(m.late_ms), "%u",
+             sf.hdr.chaos_late_ms > 0 ? sf.hdr.chaos_late_ms - 1 : 80u);
     size_t nrecs = sf.n;
     sched_file_free(&sf);
     if (m.argv == NULL) {

@@ -37,6 +37,7 @@ int cmd_dump(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
+int cmd_explore(int argc, char **argv);
 
 /* Schedules ---------------------------------------------------------------- */
 

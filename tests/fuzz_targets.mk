@@ -10,12 +10,12 @@
 FUZZ_EXTRA_model     = $(patsubst $(BUILD)/obj/%.o,%.c,$(ANALYZE_MODEL))
 FUZZ_CPPFLAGS_model := -Ianalyze -Ireader -I$(BUILD)/gen
 
-FUZZ_EXTRA_trace_version    := reader/reader.c reader/reader_par.c reader/names.c
+FUZZ_EXTRA_trace_version    := $(wildcard reader/*.c)
 FUZZ_CPPFLAGS_trace_version := -Ireader $(shell pkg-config --cflags babeltrace2 2>/dev/null)
 FUZZ_LIBS_trace_version     := $(shell pkg-config --libs babeltrace2 2>/dev/null || echo -lbabeltrace2)
 
 # Rebuild a target when the sources it compiles in change (fuzz.mk's pattern
 # rule knows only the target's own file and libloop-fuzz.a).
 $(FUZZ_OUT)/fuzz_model: $(FUZZ_EXTRA_model) $(wildcard analyze/*.h) $(ANALYZE_GEN)
-$(FUZZ_OUT)/fuzz_trace_version: reader/reader.c reader/reader_par.c reader/names.c $(wildcard reader/*.h)
+$(FUZZ_OUT)/fuzz_trace_version: $(FUZZ_EXTRA_trace_version) $(wildcard reader/*.h)
 $(FUZZ_OUT)/fuzz_monitor: $(wildcard libloop/debug/monitor.h libloop/core/internal.h)

@@ -1160,3 +1160,96 @@ Test(schedule, a_peer_that_sends_less_and_closes_diverges_at_the_read, .timeout 
     unlink(rec);
     free(rec);
 }
+
+/* NOTE records (outcomes the replay checks): docs/schedule-format.md's coding. */
+Test(schedule, note_records_decode_from_their_documented_bytes, .timeout = T_TIMEOUT)
+{
+    static const uint8_t raw[] = {
+        0x33, 0x0a,       /* dispatch work id=5 */
+        0x0f, 0x00, 0xf9, 0x01, /* note work-status (1), id 5, value -ECANCELED (-125) */
+        0x17, 0x02, 0x1f, /* note work-cancel (2), id 6, value -EBUSY (-16) */
+        0x27, 0x00, 0x06, /* note async-sends (4), id 5, value 3 */
+        0x33, 0x02,       /* dispatch work id=6: notes left the previous id at 5 */
+        0x04,
+    };
+    struct loop__rec v[8];
+    size_t n;
+
+    cr_assert_eq(parse_raw(raw, sizeof(raw), v, 8, &n), 0);
+    cr_assert_eq(n, 6);
+    struct {
+        int type, what;
+        uint64_t id;
+        int64_t value;
+    } want[] = {
+        {LOOP__REC_DISPATCH, 0, 5, 0},
+        {LOOP__REC_NOTE, LOOP__NOTE_WORK_STATUS, 5, -ECANCELED},
+        {LOOP__REC_NOTE, LOOP__NOTE_WORK_CANCEL, 6, -EBUSY},
+        {LOOP__REC_NOTE, LOOP__NOTE_ASYNC_SENDS, 5, 3},
+        {LOOP__REC_DISPATCH, 0, 6, 0},
+        {LOOP__REC_END, 0, 0, 0},
+    };
+    for (size_t i = 0; i < 6; i++) {
+        cr_assert_eq(v[i].type, want[i].type, "record %zu", i + 1);
+        if (want[i].type == LOOP__REC_END) {
+            continue;
+        }
+        cr_assert_eq(v[i].id, want[i].id, "record %zu: id %llu", i + 1,
+                     (unsigned long long)v[i].id);
+        if (want[i].type == LOOP__REC_NOTE) {
+            cr_assert_eq(v[i].what, want[i].what, "record %zu", i + 1);
+            cr_assert_eq(v[i].value, want[i].value, "record %zu: value %lld", i + 1,
+                         (long long)v[i].value);
+        }
+    }
+}
+
+Test(schedule, note_records_round_trip_and_bad_ones_are_refused, .timeout = T_TIMEOUT)
+{
+    char *path = tmp_path("note");
+    struct loop__sched_hdr h = test_hdr(), got;
+    struct loop__sched_writer *w;
+    struct loop__sched_reader *r;
+    struct loop__rec rec, in[] = {
+        {.type = LOOP__REC_DISPATCH, .kind = LOOP_KIND_ASYNC, .id = 1000},
+        {.type = LOOP__REC_NOTE, .what = LOOP__NOTE_ASYNC_SENDS, .id = 1000, .value = 1 << 20},
+        {.type = LOOP__REC_NOTE, .what = LOOP__NOTE_BLOCKING, .id = 3, .value = INT64_MIN},
+        {.type = LOOP__REC_NOTE, .what = LOOP__NOTE_MON_CANCEL, .id = 1 << 30, .value = 0},
+        {.type = LOOP__REC_END},
+    };
+    char err[256];
+
+    h.flags = LOOP__SCHED_F_NOTES;
+    h.chaos_late_ms = 81;
+    cr_assert_eq(loop__schedw_open(&w, path, &h, 3), 0);
+    for (size_t i = 0; i < 5; i++) {
+        cr_assert_eq(loop__schedw_put(w, &in[i]), 0);
+    }
+    struct loop__rec bad = {.type = LOOP__REC_NOTE, .what = 0};
+    cr_assert_eq(loop__schedw_put(w, &bad), -EINVAL);
+    bad.what = 16;
+    cr_assert_eq(loop__schedw_put(w, &bad), -EINVAL);
+    cr_assert_eq(loop__schedw_close(w), 0);
+    cr_assert_eq(loop__schedr_open(&r, path, &got, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(got.flags, LOOP__SCHED_F_NOTES);
+    cr_assert_eq(got.chaos_late_ms, 81);
+    for (size_t i = 0; i < 5; i++) {
+        cr_assert_eq(loop__schedr_next(r, &rec, err, sizeof(err)), 1, "%s", err);
+        cr_assert_eq(rec.type, in[i].type);
+        cr_assert_eq(rec.id, in[i].id);
+        cr_assert_eq(rec.what, in[i].what);
+        cr_assert_eq(rec.value, in[i].value);
+    }
+    loop__schedr_close(r);
+    unlink(path);
+    free(path);
+
+    /* bit 7 set, or what 0: corrupt */
+    static const uint8_t badraw[][3] = {{0x87, 0x00, 0x00}, {0x07, 0x00, 0x00}, {0x0f, 0x00}};
+    static const size_t len[] = {3, 3, 2};
+    struct loop__rec v[4];
+    size_t n;
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert_eq(parse_raw(badraw[i], len[i], v, 4, &n), -EBADMSG, "case %zu", i);
+    }
+}

@@ -1,14 +1,14 @@
 /*
  * test_signal.c — signal watchers: delivery, several watchers per signal,
  * several loops in one thread and in several threads, stop, close, the
- * blocked mask, invalid signal numbers; and EINTR: a signal handled by a
- * handler installed without SA_RESTART while the loop blocks in poll must
- * not make loop_run fail.
+ * handler and the old disposition, a signal pending before start, invalid
+ * signal numbers; and EINTR: a signal handled by a handler installed without
+ * SA_RESTART while the loop blocks in poll must not make loop_run fail.
  *
- * Signals are raised with kill(getpid()) (process-directed) after blocking
- * them in the test thread, before any other thread of the test exists; the
- * Criterion helper thread blocks every signal, so the pending signal waits
- * for the loop's signalfd.
+ * Signals are raised with kill(getpid()) (process-directed). The watcher's
+ * process-wide handler takes them on whichever thread the kernel picks; the
+ * multi-threaded layouts that used to kill the process are in
+ * test_signal_threads.c.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -22,6 +22,14 @@ static void on_close(loop_handle_t *h)
 {
     (void)h;
     closes++;
+}
+
+static void unblock_signal(int signum)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signum);
+    cr_assert_eq(pthread_sigmask(SIG_UNBLOCK, &set, NULL), 0);
 }
 
 static void block_signal(int signum)
@@ -51,7 +59,6 @@ static void close_sig(loop_signal_t *s)
 
 Test(signal, watcher_sees_a_raised_signal, .timeout = 20)
 {
-    block_signal(SIGUSR1);
     loop_t *loop = new_loop();
     loop_signal_t s;
     struct seen seen = {0, 0};
@@ -69,30 +76,80 @@ Test(signal, watcher_sees_a_raised_signal, .timeout = 20)
     cr_assert_eq(closes, 1);
 }
 
-Test(signal, start_blocks_the_signal_in_the_calling_thread, .timeout = 20)
+Test(signal, a_signal_pending_before_start_is_delivered_to_the_watcher, .timeout = 20)
 {
+    block_signal(SIGUSR2);
+    cr_assert_eq(kill(getpid(), SIGUSR2), 0); /* pending: blocked in every thread */
     loop_t *loop = new_loop();
     loop_signal_t s;
     struct seen seen = {0, 0};
     sigset_t cur;
-    cr_assert_eq(pthread_sigmask(SIG_BLOCK, NULL, &cur), 0);
-    cr_assert_eq(sigismember(&cur, SIGUSR2), 0);
     cr_assert_eq(loop_signal_init(loop, &s), 0);
     s.handle.data = &seen;
     cr_assert_eq(loop_signal_start(&s, record_signal, SIGUSR2), 0);
+    /* start unblocks it in the calling thread: the handler takes it */
     cr_assert_eq(pthread_sigmask(SIG_BLOCK, NULL, &cur), 0);
-    cr_assert_eq(sigismember(&cur, SIGUSR2), 1, "SIGUSR2 not blocked after start");
-    /* so raising it does not kill the process: the watcher gets it */
-    cr_assert_eq(kill(getpid(), SIGUSR2), 0);
+    cr_assert_eq(sigismember(&cur, SIGUSR2), 0, "SIGUSR2 still blocked after start");
     RUN_UNTIL(loop, seen.count > 0);
     cr_assert_eq(seen.signum, SIGUSR2);
     close_sig(&s);
     finish_loop(loop);
 }
 
+static atomic_int own_handler_hits;
+
+static void own_handler(int signum)
+{
+    (void)signum;
+    atomic_fetch_add(&own_handler_hits, 1);
+}
+
+static void (*current_handler(int signum))(int)
+{
+    struct sigaction sa;
+    cr_assert_eq(sigaction(signum, NULL, &sa), 0);
+    return sa.sa_handler;
+}
+
+Test(signal, the_last_watcher_to_stop_restores_the_old_disposition, .timeout = 20)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = own_handler;
+    sigemptyset(&sa.sa_mask);
+    cr_assert_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+    unblock_signal(SIGUSR1);
+
+    loop_t *l1 = new_loop();
+    loop_t *l2 = new_loop();
+    loop_signal_t a, b;
+    struct seen sa1 = {0, 0}, sb = {0, 0};
+    cr_assert_eq(loop_signal_init(l1, &a), 0);
+    cr_assert_eq(loop_signal_init(l2, &b), 0);
+    a.handle.data = &sa1;
+    b.handle.data = &sb;
+    cr_assert_eq(loop_signal_start(&a, record_signal, SIGUSR1), 0);
+    cr_assert(current_handler(SIGUSR1) != own_handler, "the watcher installed no handler");
+    cr_assert_eq(loop_signal_start(&b, record_signal, SIGUSR1), 0);
+    cr_assert_eq(loop_signal_stop(&a), 0);
+    cr_assert(current_handler(SIGUSR1) != own_handler, "restored while a watcher is left");
+    cr_assert_eq(kill(getpid(), SIGUSR1), 0);
+    RUN_UNTIL(l2, sb.count > 0);
+    cr_assert_eq(atomic_load(&own_handler_hits), 0);
+    cr_assert_eq(loop_signal_stop(&b), 0);
+    cr_assert(current_handler(SIGUSR1) == own_handler, "the old handler was not restored");
+    cr_assert_eq(kill(getpid(), SIGUSR1), 0); /* handled by the old handler, synchronously */
+    cr_assert_eq(atomic_load(&own_handler_hits), 1);
+    cr_assert_eq(sa1.count, 0);
+    cr_assert_eq(sb.count, 1);
+    close_sig(&a);
+    close_sig(&b);
+    finish_loop(l1);
+    finish_loop(l2);
+}
+
 Test(signal, signal_sent_to_the_loop_thread_is_seen, .timeout = 20)
 {
-    block_signal(SIGUSR1);
     loop_t *loop = new_loop();
     loop_signal_t s;
     struct seen seen = {0, 0};
@@ -108,7 +165,6 @@ Test(signal, signal_sent_to_the_loop_thread_is_seen, .timeout = 20)
 
 Test(signal, several_watchers_in_one_loop_each_see_it, .timeout = 20)
 {
-    block_signal(SIGUSR1);
     loop_t *loop = new_loop();
     loop_signal_t s[3];
     struct seen seen[3] = {{0, 0}, {0, 0}, {0, 0}};
@@ -131,7 +187,6 @@ Test(signal, several_watchers_in_one_loop_each_see_it, .timeout = 20)
 
 Test(signal, each_delivery_is_seen_again, .timeout = 20)
 {
-    block_signal(SIGUSR1);
     loop_t *loop = new_loop();
     loop_signal_t s;
     struct seen seen = {0, 0};
@@ -149,8 +204,6 @@ Test(signal, each_delivery_is_seen_again, .timeout = 20)
 
 Test(signal, each_watcher_gets_only_its_signal, .timeout = 20)
 {
-    block_signal(SIGUSR1);
-    block_signal(SIGUSR2);
     loop_t *loop = new_loop();
     loop_signal_t s1, s2;
     struct seen seen1 = {0, 0}, seen2 = {0, 0};
@@ -172,7 +225,6 @@ Test(signal, each_watcher_gets_only_its_signal, .timeout = 20)
 
 Test(signal, stopped_watcher_does_not_see_it, .timeout = 20)
 {
-    block_signal(SIGUSR1);
     loop_t *loop = new_loop();
     loop_signal_t a, b;
     struct seen sa = {0, 0}, sb = {0, 0};
@@ -206,7 +258,6 @@ static void close_in_cb(loop_signal_t *s, int signum)
 
 Test(signal, close_from_the_callback_ends_the_run, .timeout = 20)
 {
-    block_signal(SIGUSR1);
     loop_t *loop = new_loop();
     loop_signal_t s;
     struct seen seen = {0, 0};
@@ -222,7 +273,6 @@ Test(signal, close_from_the_callback_ends_the_run, .timeout = 20)
 
 Test(signal, several_loops_in_one_thread_each_see_it, .timeout = 20)
 {
-    block_signal(SIGUSR1);
     loop_t *l1 = new_loop();
     loop_t *l2 = new_loop();
     loop_signal_t s1, s2;
@@ -295,7 +345,6 @@ static void *sig_worker_main(void *arg)
 
 Test(signal, several_loops_in_several_threads_each_see_it, .timeout = 20)
 {
-    block_signal(SIGUSR1); /* before any thread exists: they inherit the mask */
     static struct sig_worker w[NLOOPS];
     pthread_barrier_t ready;
     pthread_barrier_init(&ready, NULL, NLOOPS + 1);

@@ -7,6 +7,9 @@
  */
 #include "helpers.h"
 
+/* internal (core/timer.c): the poll timeout the timers ask for */
+int64_t loop__timers_next_timeout_ns(const loop_t *loop);
+
 static int fired;
 static int closes;
 static uint64_t fired_at_ns;
@@ -583,4 +586,85 @@ Test(timer, closing_a_pending_timer_runs_only_its_close_callback, .timeout = 30)
     finish_loop(loop);
     cr_assert_eq(fired, 0);
     cr_assert_eq(closes, 1);
+}
+
+/* Huge periods and timeouts (issue 13 item 5) ------------------------------- */
+
+static loop_timer_t huge_t, guard_t;
+static int huge_fired;
+
+static void huge_cb(loop_timer_t *t)
+{
+    if (++huge_fired >= 2) { /* fired again at once: stop the spin, the test fails */
+        loop_timer_stop(t);
+    }
+}
+
+static void guard_cb(loop_timer_t *t)
+{
+    (void)t;
+    loop_timer_stop(&huge_t);
+}
+
+/* A repeating timer whose next due time overflows fires once, then never. */
+static void assert_huge_repeat_fires_once(uint64_t repeat_ns)
+{
+    loop_t *loop = new_loop();
+    huge_fired = 0;
+    cr_assert_eq(loop_timer_init(loop, &huge_t), 0);
+    cr_assert_eq(loop_timer_init(loop, &guard_t), 0);
+    cr_assert_eq(loop_timer_start_ns(&huge_t, huge_cb, 0, repeat_ns), 0);
+    cr_assert_eq(loop_timer_start(&guard_t, guard_cb, 20, 0), 0);
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_eq(huge_fired, 1, "repeat %llu ns: fired %d times in 20 ms",
+                 (unsigned long long)repeat_ns, huge_fired);
+    close_timer(&huge_t);
+    close_timer(&guard_t);
+    finish_loop(loop);
+}
+
+Test(timer, a_repeat_of_uint64_max_saturates_instead_of_wrapping, .timeout = 30)
+{
+    assert_huge_repeat_fires_once(UINT64_MAX);
+}
+
+Test(timer, a_repeat_whose_next_due_overflows_saturates, .timeout = 30)
+{
+    /* due + repeat wraps, but (due + repeat) > repeat: not only UINT64_MAX */
+    assert_huge_repeat_fires_once(UINT64_MAX - 1000);
+    assert_huge_repeat_fires_once(UINT64_MAX / 2 + 1);
+}
+
+Test(timer, the_due_time_of_a_saturated_repeat_is_never, .timeout = 30)
+{
+    loop_t *loop = new_loop();
+    huge_fired = 0;
+    cr_assert_eq(loop_timer_init(loop, &huge_t), 0);
+    cr_assert_eq(loop_timer_start_ns(&huge_t, huge_cb, 0, UINT64_MAX), 0);
+    RUN_UNTIL(loop, huge_fired == 1);
+    cr_assert_eq(loop_timer_due_ns(&huge_t), UINT64_MAX);
+    cr_assert_eq(loop_handle_active(LOOP_HANDLE(&huge_t)), 1, "a repeating timer stays active");
+    close_timer(&huge_t);
+    finish_loop(loop);
+}
+
+Test(timer, uint64_max_timeout_and_repeat_never_fire_and_bound_the_poll, .timeout = 30)
+{
+    loop_t *loop = new_loop();
+    huge_fired = 0;
+    cr_assert_eq(loop_timer_init(loop, &huge_t), 0);
+    cr_assert_eq(loop_timer_start(&huge_t, huge_cb, UINT64_MAX, UINT64_MAX), 0);
+    cr_assert_eq(loop_timer_due_ns(&huge_t), UINT64_MAX);
+    /* the poll timeout fits the poller's millisecond int (no overflow when rounding) */
+    int64_t to = loop__timers_next_timeout_ns(loop);
+    cr_assert(to > 0 && to <= (int64_t)INT32_MAX * 1000000, "next timeout %lld ns",
+              (long long)to);
+    cr_assert_eq(loop_run(loop, LOOP_RUN_NOWAIT), 1);
+    cr_assert_eq(huge_fired, 0);
+    cr_assert_eq(loop_timer_start_ns(&huge_t, huge_cb, UINT64_MAX, UINT64_MAX), 0);
+    cr_assert_eq(loop_timer_due_ns(&huge_t), UINT64_MAX);
+    cr_assert_eq(loop_run(loop, LOOP_RUN_NOWAIT), 1);
+    cr_assert_eq(huge_fired, 0);
+    close_timer(&huge_t);
+    finish_loop(loop);
 }

@@ -51,6 +51,10 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 
+sys.dont_write_bytecode = True
+sys.path.insert(0, sys.argv.pop(1))  # tests/lib: tc_xml.py
+import tc_xml  # noqa: E402
+
 SECTION = "## Task and loop states (shared by loop-analyze and Trace Compass)"
 SPECIAL_FIELDS = {"TIMESTAMP"}  # Trace Compass's own: the event's timestamp
 problems = []
@@ -133,60 +137,7 @@ def table_names(doc):
 
 # ------------------------------------------------------------- the XML
 def xml_reads(path):
-    """[(event, field, use, label, where)]: use is path, value or compare."""
-    root = ET.parse(path).getroot()
-    reads = []
-
-    def collect(elem, event, locations, where, seen=()):
-        for node in elem.iter():
-            kind = node.get("type")
-            if node.tag == "stateAttribute" and kind == "eventField":
-                reads.append((event, node.get("value"), "path", None, where))
-            elif node.tag == "stateAttribute" and kind == "location":
-                loc = node.get("value")
-                if loc not in locations:
-                    problem("%s: unknown location %r" % (where, loc))
-                elif loc not in seen:
-                    collect(locations[loc], event, locations, where, seen + (loc,))
-            elif node.tag in ("stateValue", "begin", "end", "duration", "futureTime") \
-                    and kind == "eventField":
-                reads.append((event, node.get("value"), "value", None, where))
-            elif node.tag == "condition" and node.find("field") is not None:
-                sv = node.find("stateValue")
-                label = sv.get("value") if sv is not None and sv.get("type") == "string" else None
-                reads.append((event, node.find("field").get("name"), "compare", label, where))
-
-    for sp in root.iter("stateProvider"):
-        locations = {l.get("id"): l for l in sp.findall("location")}
-        for eh in sp.findall("eventHandler"):
-            ev = eh.get("eventName")
-            where = "stateProvider %s, eventHandler %s" % (sp.get("id"), ev)
-            reads.append((ev, None, "event", None, where))
-            collect(eh, ev, locations, where)
-    for pat in root.iter("pattern"):
-        locations = {l.get("id"): l for l in pat.findall("location")}
-        handler = pat.find("patternHandler")
-        actions = {a.get("id"): a for a in handler.findall("action")}
-        tests = {t.get("id"): t for t in handler.findall("test")}
-        for fsm in handler.findall("fsm"):
-            pre = [p.get("event") for p in fsm.findall("precondition") if p.get("event")]
-            for tr in fsm.iter("transition"):
-                events = [tr.get("event")] if tr.get("event") else pre
-                where = "pattern %s, fsm %s" % (pat.get("id"), fsm.get("id"))
-                used = [actions.get(a) for a in (tr.get("action") or "").split(":") if a]
-                used += [tests.get(c) for c in (tr.get("cond") or "").split(":") if c]
-                if None in used:
-                    problem("%s: a transition names an unknown action or test" % where)
-                if not events:
-                    if used:
-                        problem("%s: a transition without event reads fields" % where)
-                    continue
-                for ev in events:
-                    reads.append((ev, None, "event", None, where))
-                    for elem in used:
-                        if elem is not None:
-                            collect(elem, ev, locations, where)
-    return root, reads
+    return tc_xml.xml_reads(path, problem)
 
 
 # ------------------------------------------------------------- the traces
@@ -448,7 +399,7 @@ if ! out=$(xmllint --noout --schema "$XSD_DIR/xmlDefinition.xsd" "$XML" 2>&1); t
 fi
 
 # 2. The state names against docs/trace-format.md.
-if ! out=$(python3 "$tmp/check.py" names "$XML" "$DOC" 2>&1); then
+if ! out=$(python3 "$tmp/check.py" "$PWD/tests/lib" names "$XML" "$DOC" 2>&1); then
     printf '%s\n' "$out" >&2
     fail "the state names of $XML differ from the table in $DOC"
 fi
@@ -489,7 +440,7 @@ for t in fanout deadlock; do
 done
 [ -n "$metadata" ] || fail "the traces hold no metadata file"
 # shellcheck disable=SC2086 # lists of paths without spaces (mktemp under TMPDIR)
-if ! out=$(python3 "$tmp/check.py" trace "$XML" "$DOC" $details -- $metadata 2>&1); then
+if ! out=$(python3 "$tmp/check.py" "$PWD/tests/lib" trace "$XML" "$DOC" $details -- $metadata 2>&1); then
     printf '%s\n' "$out" >&2
     fail "$XML reads events or fields that the real traces do not have as it expects"
 fi
@@ -514,7 +465,7 @@ if [ -x "$BUILD/bin/loop-analyze" ]; then
     done
     if [ $ran = 1 ]; then
         # shellcheck disable=SC2086 # list of paths
-        if ! out=$(python3 "$tmp/check.py" analyze "$DOC" $outputs 2>&1); then
+        if ! out=$(python3 "$tmp/check.py" "$PWD/tests/lib" analyze "$DOC" $outputs 2>&1); then
             printf '%s\n' "$out" >&2
             fail "loop-analyze timeline --json names states otherwise than the table" \
                 "\"Task and loop states\" of $DOC (Trace Compass uses the table's names)"

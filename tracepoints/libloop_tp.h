@@ -1,23 +1,33 @@
 /*
  * libloop_tp.h — the LTTng-UST provider "libloop": every event libloop emits.
  *
- * This one header is the whole schema; docs/trace-format.md documents it for
- * consumers and must change with it (bump LOOP_TRACE_FORMAT_VERSION when a
- * field is removed, renamed, retyped or changes meaning; adding an event or
- * appending a field is compatible and only needs the doc).
+ * This one header is the whole schema: event names, fields, types, field
+ * order and the enumerations (their values come from libloop_tp_types.h, with
+ * the format's version). tests/schema_check.sh compares what the compiled
+ * probe declares with the reader's event table (reader/names.c, reader/decode.c's
+ * field table), docs/trace-format.md's tables and tracecompass/libloop.xml;
+ * change them with it (bump LOOP_TRACE_FORMAT_VERSION when a field is removed,
+ * renamed, retyped or changes meaning; adding an event or appending a field
+ * is compatible: bump LOOP_TRACE_FORMAT_MINOR and document it).
+ *
+ * Tracepoints take scalars only — ids, enumeration values, strings, a site as
+ * file, line, function — so the provider depends on nothing but
+ * libloop_tp_types.h and LTTng. libloop/core/trace.h converts libloop's
+ * objects into these arguments (one inline wrapper per event, run only when
+ * the event is enabled). Strings must not be NULL (the wrappers pass "").
  *
  * Three translation units include it:
- *  - every libloop/NAME.c through libloop/trace.h: declares the call sites;
- *  - libloop/trace.c with LTTNG_UST_TRACEPOINT_DEFINE and
+ *  - every libloop/PART/NAME.c through libloop/core/trace.h: declares the
+ *    call sites;
+ *  - libloop/core/trace.c with LTTNG_UST_TRACEPOINT_DEFINE and
  *    LTTNG_UST_TRACEPOINT_PROBE_DYNAMIC_LINKAGE: defines the call-site
  *    structures, so libloop links neither liblttng-ust nor this probe;
  *  - tracepoints/libloop_tp.c with LTTNG_UST_TRACEPOINT_CREATE_PROBES: the
  *    probe object build/lib/liblooptp.so (linked with liblttng-ust), loaded by
  *    LD_PRELOAD or by libloop itself when LOOP_TRACE=1.
  *
- * Arguments are object pointers (as trace.h documents) or scalars; the fields
- * below dereference them. Field expressions run only when the event is
- * enabled, in the probe, on the emitting thread.
+ * A new event goes at the end of the file (after `error`), with scalar
+ * arguments, and gets its wrapper at the end of trace.h's list.
  */
 #undef LTTNG_UST_TRACEPOINT_PROVIDER
 #define LTTNG_UST_TRACEPOINT_PROVIDER libloop
@@ -34,110 +44,29 @@
 
 #include <lttng/tracepoint.h>
 
-#include "core/internal.h"
+/* The format's version and the enumerations' values (no LTTng inside). */
+#include "libloop_tp_types.h"
 
 #ifndef LOOP_LIBLOOP_TP_ONCE
 #define LOOP_LIBLOOP_TP_ONCE
 
-/* Stored in libloop:loop_new as format_version. */
-#define LOOP_TRACE_FORMAT_VERSION 1
-/*
- * Stored in libloop:loop_new as format_minor: bumped when events are added,
- * so that a consumer can rely on the absence of an event (no task_join: the
- * task was never joined) only in traces that would have had it.
- *   1: task_join, task_detach, sync_new, sync_free, future_settle,
- *      future_result, task_io; loop_new's random_seed.
- */
-#define LOOP_TRACE_FORMAT_MINOR 2
-/*   2: snapshot_begin, snapshot_task, snapshot_wait, snapshot_handle,
- *      snapshot_end (the state snapshot of a loop traced mid-run, attach.c). */
-
-/* Task states and wait kinds as the trace encodes them (no LTTng inside). */
-#include "libloop_tp_enums.h"
-
-/* Field helpers: NULL-tolerant, so a call site never crashes the probe. */
-static inline uint64_t loop__tp_loop_id(const loop_t *l)
-{
-    return l ? l->id : 0;
-}
-static inline uint64_t loop__tp_hloop_id(const loop_handle_t *h)
-{
-    return h && h->loop ? h->loop->id : 0;
-}
-static inline uint64_t loop__tp_h_id(const loop_handle_t *h)
-{
-    return h ? h->id : 0;
-}
-static inline uint8_t loop__tp_h_kind(const loop_handle_t *h)
-{
-    return h ? h->kind : LOOP_KIND_NONE;
-}
-static inline uint64_t loop__tp_h_parent(const loop_handle_t *h)
-{
-    return h ? h->parent_task : 0;
-}
-static inline const char *loop__tp_str(const char *s)
-{
-    return s ? s : "";
-}
-static inline const char *loop__tp_h_name(const loop_handle_t *h)
-{
-    return h && h->name ? h->name : "";
-}
-static inline const loop_site_t *loop__tp_h_site(const loop_handle_t *h)
-{
-    return h ? h->site : NULL;
-}
-static inline const char *loop__tp_site_file(const loop_site_t *s)
-{
-    return s && s->file ? s->file : "";
-}
-static inline const char *loop__tp_site_func(const loop_site_t *s)
-{
-    return s && s->func ? s->func : "";
-}
-static inline int32_t loop__tp_site_line(const loop_site_t *s)
-{
-    return s ? s->line : 0;
-}
-/* handle_start details: meaningful for one kind each, 0 / -1 otherwise. */
-static inline uint64_t loop__tp_due_ns(const loop_handle_t *h)
-{
-    return h && h->kind == LOOP_KIND_TIMER ? ((const loop_timer_t *)h)->due_ns : 0;
-}
-static inline uint64_t loop__tp_repeat_ns(const loop_handle_t *h)
-{
-    return h && h->kind == LOOP_KIND_TIMER ? ((const loop_timer_t *)h)->repeat_ns : 0;
-}
-static inline int32_t loop__tp_fd(const loop_handle_t *h)
-{
-    return h && h->kind == LOOP_KIND_IO ? ((const loop_io_t *)h)->fd : -1;
-}
-static inline int32_t loop__tp_events(const loop_handle_t *h)
-{
-    return h && h->kind == LOOP_KIND_IO ? ((const loop_io_t *)h)->events : 0;
-}
-static inline int32_t loop__tp_signum(const loop_handle_t *h)
-{
-    return h && h->kind == LOOP_KIND_SIGNAL ? ((const loop_signal_t *)h)->signum : 0;
-}
-
-/* Field groups shared by several events. */
-#define LOOP_TP_F_LOOP(l) lttng_ust_field_integer(uint64_t, loop_id, loop__tp_loop_id(l))
-#define LOOP_TP_F_HLOOP(h) lttng_ust_field_integer(uint64_t, loop_id, loop__tp_hloop_id(h))
-#define LOOP_TP_F_HREF(h)                                                                \
-    lttng_ust_field_integer(uint64_t, id, loop__tp_h_id(h))                              \
-    lttng_ust_field_enum(libloop, kind, uint8_t, kind, loop__tp_h_kind(h))
-#define LOOP_TP_F_SITE(s)                                                                \
-    lttng_ust_field_string(site_file, loop__tp_site_file(s))                             \
-    lttng_ust_field_integer(int32_t, site_line, loop__tp_site_line(s))                   \
-    lttng_ust_field_string(site_func, loop__tp_site_func(s))
+/* Field groups shared by several events (each names its arguments). */
+#define LOOP_TP_F_LOOP lttng_ust_field_integer(uint64_t, loop_id, loop_id)
+/* A reference to a handle, task or work item: arguments id, kind. */
+#define LOOP_TP_F_REF                                                                    \
+    lttng_ust_field_integer(uint64_t, id, id)                                            \
+    lttng_ust_field_enum(libloop, kind, uint8_t, kind, (uint8_t)kind)
+/* A source line: arguments site_file, site_line, site_func. */
+#define LOOP_TP_F_SITE                                                                   \
+    lttng_ust_field_string(site_file, site_file)                                         \
+    lttng_ust_field_integer(int32_t, site_line, site_line)                               \
+    lttng_ust_field_string(site_func, site_func)
 /* The full identity of a handle: who it is, where it was made, by which task. */
-#define LOOP_TP_F_HIDENT(h)                                                              \
-    LOOP_TP_F_HREF(h)                                                                    \
-    lttng_ust_field_string(name, loop__tp_h_name(h))                                     \
-    LOOP_TP_F_SITE(loop__tp_h_site(h))                                                   \
-    lttng_ust_field_integer(uint64_t, parent_task, loop__tp_h_parent(h))
+#define LOOP_TP_F_IDENT                                                                  \
+    LOOP_TP_F_REF                                                                        \
+    lttng_ust_field_string(name, name)                                                   \
+    LOOP_TP_F_SITE                                                                       \
+    lttng_ust_field_integer(uint64_t, parent_task, parent_task)
 
 #endif /* LOOP_LIBLOOP_TP_ONCE */
 
@@ -146,44 +75,44 @@ static inline int32_t loop__tp_signum(const loop_handle_t *h)
 
 LTTNG_UST_TRACEPOINT_ENUM(libloop, kind,
     LTTNG_UST_TP_ENUM_VALUES(
-        lttng_ust_field_enum_value("none", 0)
-        lttng_ust_field_enum_value("timer", 1)
-        lttng_ust_field_enum_value("io", 2)
-        lttng_ust_field_enum_value("signal", 3)
-        lttng_ust_field_enum_value("defer", 4)
-        lttng_ust_field_enum_value("async", 5)
-        lttng_ust_field_enum_value("work", 6)
-        lttng_ust_field_enum_value("task", 7)
-        lttng_ust_field_enum_value("close", 8)
+        lttng_ust_field_enum_value("none", LOOP__TP_KIND_NONE)
+        lttng_ust_field_enum_value("timer", LOOP__TP_KIND_TIMER)
+        lttng_ust_field_enum_value("io", LOOP__TP_KIND_IO)
+        lttng_ust_field_enum_value("signal", LOOP__TP_KIND_SIGNAL)
+        lttng_ust_field_enum_value("defer", LOOP__TP_KIND_DEFER)
+        lttng_ust_field_enum_value("async", LOOP__TP_KIND_ASYNC)
+        lttng_ust_field_enum_value("work", LOOP__TP_KIND_WORK)
+        lttng_ust_field_enum_value("task", LOOP__TP_KIND_TASK)
+        lttng_ust_field_enum_value("close", LOOP__TP_KIND_CLOSE)
     )
 )
 
 LTTNG_UST_TRACEPOINT_ENUM(libloop, task_state,
     LTTNG_UST_TP_ENUM_VALUES(
-        lttng_ust_field_enum_value("new", 0)
-        lttng_ust_field_enum_value("ready", 1)
-        lttng_ust_field_enum_value("running", 2)
-        lttng_ust_field_enum_value("waiting", 3)
-        lttng_ust_field_enum_value("done", 4)
-        lttng_ust_field_enum_value("cancelled", 5)
-        lttng_ust_field_enum_value("failed", 6)
+        lttng_ust_field_enum_value("new", LOOP__TP_TASK_NEW)
+        lttng_ust_field_enum_value("ready", LOOP__TP_TASK_READY)
+        lttng_ust_field_enum_value("running", LOOP__TP_TASK_RUNNING)
+        lttng_ust_field_enum_value("waiting", LOOP__TP_TASK_WAITING)
+        lttng_ust_field_enum_value("done", LOOP__TP_TASK_DONE)
+        lttng_ust_field_enum_value("cancelled", LOOP__TP_TASK_CANCELLED)
+        lttng_ust_field_enum_value("failed", LOOP__TP_TASK_FAILED)
     )
 )
 
 LTTNG_UST_TRACEPOINT_ENUM(libloop, wait_kind,
     LTTNG_UST_TP_ENUM_VALUES(
-        lttng_ust_field_enum_value("none", 0)
-        lttng_ust_field_enum_value("sleep", 1)
-        lttng_ust_field_enum_value("yield", 2)
-        lttng_ust_field_enum_value("fd", 3)
-        lttng_ust_field_enum_value("join", 4)
-        lttng_ust_field_enum_value("future", 5)
-        lttng_ust_field_enum_value("event", 6)
-        lttng_ust_field_enum_value("lock", 7)
-        lttng_ust_field_enum_value("channel_send", 8)
-        lttng_ust_field_enum_value("channel_recv", 9)
-        lttng_ust_field_enum_value("work", 10)
-        lttng_ust_field_enum_value("group", 11)
+        lttng_ust_field_enum_value("none", LOOP__TP_WAIT_NONE)
+        lttng_ust_field_enum_value("sleep", LOOP__TP_WAIT_SLEEP)
+        lttng_ust_field_enum_value("yield", LOOP__TP_WAIT_YIELD)
+        lttng_ust_field_enum_value("fd", LOOP__TP_WAIT_FD)
+        lttng_ust_field_enum_value("join", LOOP__TP_WAIT_JOIN)
+        lttng_ust_field_enum_value("future", LOOP__TP_WAIT_FUTURE)
+        lttng_ust_field_enum_value("event", LOOP__TP_WAIT_EVENT)
+        lttng_ust_field_enum_value("lock", LOOP__TP_WAIT_LOCK)
+        lttng_ust_field_enum_value("channel_send", LOOP__TP_WAIT_CHANNEL_SEND)
+        lttng_ust_field_enum_value("channel_recv", LOOP__TP_WAIT_CHANNEL_RECV)
+        lttng_ust_field_enum_value("work", LOOP__TP_WAIT_WORK)
+        lttng_ust_field_enum_value("group", LOOP__TP_WAIT_GROUP)
     )
 )
 
@@ -208,17 +137,17 @@ LTTNG_UST_TRACEPOINT_ENUM(libloop, io_op,
 
 LTTNG_UST_TRACEPOINT_ENUM(libloop, run_mode,
     LTTNG_UST_TP_ENUM_VALUES(
-        lttng_ust_field_enum_value("default", 0)
-        lttng_ust_field_enum_value("once", 1)
-        lttng_ust_field_enum_value("nowait", 2)
+        lttng_ust_field_enum_value("default", LOOP__TP_RUN_DEFAULT)
+        lttng_ust_field_enum_value("once", LOOP__TP_RUN_ONCE)
+        lttng_ust_field_enum_value("nowait", LOOP__TP_RUN_NOWAIT)
     )
 )
 
 LTTNG_UST_TRACEPOINT_ENUM(libloop, policy,
     LTTNG_UST_TP_ENUM_VALUES(
-        lttng_ust_field_enum_value("fifo", 0)
-        lttng_ust_field_enum_value("chaos", 1)
-        lttng_ust_field_enum_value("replay", 2)
+        lttng_ust_field_enum_value("fifo", LOOP__TP_POLICY_FIFO)
+        lttng_ust_field_enum_value("chaos", LOOP__TP_POLICY_CHAOS)
+        lttng_ust_field_enum_value("replay", LOOP__TP_POLICY_REPLAY)
     )
 )
 
@@ -226,91 +155,92 @@ LTTNG_UST_TRACEPOINT_ENUM(libloop, policy,
 /* Loop                                                                    */
 
 LTTNG_UST_TRACEPOINT_EVENT(libloop, loop_new,
-    LTTNG_UST_TP_ARGS(const loop_t *, l),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, int, version_major, int, version_minor, int, policy,
+                      int, debug, uint64_t, now_ns, uint64_t, random_seed),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(uint16_t, format_version, LOOP_TRACE_FORMAT_VERSION)
-        lttng_ust_field_integer(uint16_t, version_major, LOOP_VERSION_MAJOR)
-        lttng_ust_field_integer(uint16_t, version_minor, LOOP_VERSION_MINOR)
-        lttng_ust_field_enum(libloop, policy, uint8_t, policy, l ? (uint8_t)l->policy : 0)
-        lttng_ust_field_integer(uint8_t, debug, l ? l->debug : 0)
-        lttng_ust_field_integer(uint64_t, now_ns, l ? l->now_ns : 0)
+        lttng_ust_field_integer(uint16_t, version_major, (uint16_t)version_major)
+        lttng_ust_field_integer(uint16_t, version_minor, (uint16_t)version_minor)
+        lttng_ust_field_enum(libloop, policy, uint8_t, policy, (uint8_t)policy)
+        lttng_ust_field_integer(uint8_t, debug, (uint8_t)debug)
+        lttng_ust_field_integer(uint64_t, now_ns, now_ns)
         lttng_ust_field_integer(uint16_t, format_minor, LOOP_TRACE_FORMAT_MINOR)
-        lttng_ust_field_integer(uint64_t, random_seed, l ? l->random_seed : 0)
+        lttng_ust_field_integer(uint64_t, random_seed, random_seed)
     )
 )
 
 /* Events with nothing but the loop. */
 LTTNG_UST_TRACEPOINT_EVENT_CLASS(libloop, loop_class,
-    LTTNG_UST_TP_ARGS(const loop_t *, l),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
     )
 )
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, loop_class, libloop, loop_close,
-    LTTNG_UST_TP_ARGS(const loop_t *, l))
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id))
 
 LTTNG_UST_TRACEPOINT_EVENT(libloop, run_begin,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, int, mode),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, int, mode),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_enum(libloop, run_mode, uint8_t, mode, (uint8_t)mode)
     )
 )
 
 LTTNG_UST_TRACEPOINT_EVENT(libloop, run_end,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, int, rc),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, int, rc),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(int32_t, rc, rc)
     )
 )
 
 /* The loop's clock value: at each iteration start and at each explicit refresh. */
 LTTNG_UST_TRACEPOINT_EVENT_CLASS(libloop, clock_class,
-    LTTNG_UST_TP_ARGS(const loop_t *, l),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, now_ns),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
-        lttng_ust_field_integer(uint64_t, now_ns, l ? l->now_ns : 0)
+        LOOP_TP_F_LOOP
+        lttng_ust_field_integer(uint64_t, now_ns, now_ns)
     )
 )
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, clock_class, libloop, iter_begin,
-    LTTNG_UST_TP_ARGS(const loop_t *, l))
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, now_ns))
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, clock_class, libloop, time_update,
-    LTTNG_UST_TP_ARGS(const loop_t *, l))
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, now_ns))
 
 LTTNG_UST_TRACEPOINT_EVENT(libloop, poll_begin,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, int64_t, timeout_ns),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, int64_t, timeout_ns),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(int64_t, timeout_ns, timeout_ns)
     )
 )
 
+/* err: 0 or a negative errno (trace.h normalizes the sign). */
 LTTNG_UST_TRACEPOINT_EVENT(libloop, poll_end,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, int, nready, int, err),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, int, nready, int, err),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(int32_t, nready, nready)
-        /* 0 or a negative errno, whichever sign the call site passes */
-        lttng_ust_field_integer(int32_t, err, err > 0 ? -err : err)
+        lttng_ust_field_integer(int32_t, err, err)
     )
 )
 
 LTTNG_UST_TRACEPOINT_EVENT(libloop, io_ready,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, const loop_io_t *, io, int, revents),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, fd, int, revents),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
-        lttng_ust_field_integer(uint64_t, id, io ? io->handle.id : 0)
-        lttng_ust_field_integer(int32_t, fd, io ? io->fd : -1)
+        LOOP_TP_F_LOOP
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_integer(int32_t, fd, fd)
         lttng_ust_field_integer_hex(uint8_t, revents, (uint8_t)revents)
     )
 )
 
 LTTNG_UST_TRACEPOINT_EVENT(libloop, signal_recv,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, int, signum),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, int, signum),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(int32_t, signum, signum)
     )
 )
@@ -320,109 +250,121 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, signal_recv,
 
 /* Lifecycle points that carry the whole identity (readers need no history). */
 LTTNG_UST_TRACEPOINT_EVENT_CLASS(libloop, handle_ident_class,
-    LTTNG_UST_TP_ARGS(const loop_handle_t *, h),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, kind, const char *, name,
+                      const char *, site_file, int, site_line, const char *, site_func,
+                      uint64_t, parent_task),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_HLOOP(h)
-        LOOP_TP_F_HIDENT(h)
+        LOOP_TP_F_LOOP
+        LOOP_TP_F_IDENT
     )
 )
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, handle_ident_class, libloop, handle_new,
-    LTTNG_UST_TP_ARGS(const loop_handle_t *, h))
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, kind, const char *, name,
+                      const char *, site_file, int, site_line, const char *, site_func,
+                      uint64_t, parent_task))
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, handle_ident_class, libloop, handle_name,
-    LTTNG_UST_TP_ARGS(const loop_handle_t *, h))
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, kind, const char *, name,
+                      const char *, site_file, int, site_line, const char *, site_func,
+                      uint64_t, parent_task))
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, handle_ident_class, libloop, handle_close,
-    LTTNG_UST_TP_ARGS(const loop_handle_t *, h))
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, kind, const char *, name,
+                      const char *, site_file, int, site_line, const char *, site_func,
+                      uint64_t, parent_task))
 
+/* The start parameters: meaningful for one kind each, 0 / -1 otherwise. */
 LTTNG_UST_TRACEPOINT_EVENT(libloop, handle_start,
-    LTTNG_UST_TP_ARGS(const loop_handle_t *, h),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, kind, uint64_t, due_ns,
+                      uint64_t, repeat_ns, int, fd, int, events, int, signum),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_HLOOP(h)
-        LOOP_TP_F_HREF(h)
-        lttng_ust_field_integer(uint64_t, due_ns, loop__tp_due_ns(h))
-        lttng_ust_field_integer(uint64_t, repeat_ns, loop__tp_repeat_ns(h))
-        lttng_ust_field_integer(int32_t, fd, loop__tp_fd(h))
-        lttng_ust_field_integer_hex(uint8_t, events, (uint8_t)loop__tp_events(h))
-        lttng_ust_field_integer(int32_t, signum, loop__tp_signum(h))
+        LOOP_TP_F_LOOP
+        LOOP_TP_F_REF
+        lttng_ust_field_integer(uint64_t, due_ns, due_ns)
+        lttng_ust_field_integer(uint64_t, repeat_ns, repeat_ns)
+        lttng_ust_field_integer(int32_t, fd, fd)
+        lttng_ust_field_integer_hex(uint8_t, events, (uint8_t)events)
+        lttng_ust_field_integer(int32_t, signum, signum)
     )
 )
 
 LTTNG_UST_TRACEPOINT_EVENT_CLASS(libloop, handle_ref_class,
-    LTTNG_UST_TP_ARGS(const loop_handle_t *, h),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, kind),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_HLOOP(h)
-        LOOP_TP_F_HREF(h)
+        LOOP_TP_F_LOOP
+        LOOP_TP_F_REF
     )
 )
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, handle_ref_class, libloop, handle_stop,
-    LTTNG_UST_TP_ARGS(const loop_handle_t *, h))
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, kind))
 
 /* Dispatch: the order of callback_begin per loop is the dispatch order. */
 LTTNG_UST_TRACEPOINT_EVENT_CLASS(libloop, callback_class,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, const loop_handle_t *, h),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, kind),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
-        LOOP_TP_F_HREF(h)
+        LOOP_TP_F_LOOP
+        LOOP_TP_F_REF
     )
 )
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, callback_class, libloop, callback_begin,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, const loop_handle_t *, h))
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, kind))
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, callback_class, libloop, callback_end,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, const loop_handle_t *, h))
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, kind))
 
 /* ---------------------------------------------------------------------- */
 /* Thread pool                                                             */
 
 /* Each submit gives the work item a new id: this event is its handle_new. */
 LTTNG_UST_TRACEPOINT_EVENT(libloop, pool_submit,
-    LTTNG_UST_TP_ARGS(const loop_work_t *, w),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, kind, const char *, name,
+                      const char *, site_file, int, site_line, const char *, site_func,
+                      uint64_t, parent_task),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_HLOOP(w ? &w->handle : NULL)
-        LOOP_TP_F_HIDENT(w ? &w->handle : NULL)
+        LOOP_TP_F_LOOP
+        LOOP_TP_F_IDENT
     )
 )
 
 /* On the worker thread (vtid tells which). */
 LTTNG_UST_TRACEPOINT_EVENT_CLASS(libloop, pool_class,
-    LTTNG_UST_TP_ARGS(const loop_work_t *, w),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_HLOOP(w ? &w->handle : NULL)
-        lttng_ust_field_integer(uint64_t, id, w ? w->handle.id : 0)
+        LOOP_TP_F_LOOP
+        lttng_ust_field_integer(uint64_t, id, id)
     )
 )
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, pool_class, libloop, pool_begin,
-    LTTNG_UST_TP_ARGS(const loop_work_t *, w))
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id))
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, pool_class, libloop, pool_end,
-    LTTNG_UST_TP_ARGS(const loop_work_t *, w))
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id))
 
 /* On the loop thread, in the order completions are collected. */
 LTTNG_UST_TRACEPOINT_EVENT(libloop, pool_done,
-    LTTNG_UST_TP_ARGS(const loop_work_t *, w, int, status),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, status),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_HLOOP(w ? &w->handle : NULL)
-        lttng_ust_field_integer(uint64_t, id, w ? w->handle.id : 0)
+        LOOP_TP_F_LOOP
+        lttng_ust_field_integer(uint64_t, id, id)
         lttng_ust_field_integer(int32_t, status, status)
     )
 )
 
 /* ---------------------------------------------------------------------- */
-/* Tasks (scalar arguments: the task layer owns its structures)            */
+/* Tasks                                                                   */
 
 LTTNG_UST_TRACEPOINT_EVENT(libloop, task_new,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, uint64_t, parent_id, const char *, name,
-                      const loop_site_t *, site),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, uint64_t, parent_task, const char *, name,
+                      const char *, site_file, int, site_line, const char *, site_func),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(uint64_t, id, id)
-        lttng_ust_field_integer(uint64_t, parent_task, parent_id)
-        lttng_ust_field_string(name, loop__tp_str(name))
-        LOOP_TP_F_SITE(site)
+        lttng_ust_field_integer(uint64_t, parent_task, parent_task)
+        lttng_ust_field_string(name, name)
+        LOOP_TP_F_SITE
     )
 )
 
 LTTNG_UST_TRACEPOINT_EVENT(libloop, task_ready,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, int, by_kind, uint64_t, by_id),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, by_kind, uint64_t, by_id),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(uint64_t, id, id)
         lttng_ust_field_enum(libloop, kind, uint8_t, by_kind, (uint8_t)by_kind)
         lttng_ust_field_integer(uint64_t, by_id, by_id)
@@ -430,31 +372,32 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, task_ready,
 )
 
 LTTNG_UST_TRACEPOINT_EVENT(libloop, task_run,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(uint64_t, id, id)
     )
 )
 
 LTTNG_UST_TRACEPOINT_EVENT(libloop, task_suspend,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, int, wait_kind, uint64_t, obj_id,
-                      int64_t, timeout_ns, const loop_site_t *, site, uint64_t, wait_task),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, wait_kind, uint64_t, obj_id,
+                      int64_t, timeout_ns, const char *, site_file, int, site_line,
+                      const char *, site_func, uint64_t, wait_task),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(uint64_t, id, id)
         lttng_ust_field_enum(libloop, wait_kind, uint8_t, wait_kind, (uint8_t)wait_kind)
         lttng_ust_field_integer(uint64_t, obj_id, obj_id)
         lttng_ust_field_integer(int64_t, timeout_ns, timeout_ns)
-        LOOP_TP_F_SITE(site)
+        LOOP_TP_F_SITE
         lttng_ust_field_integer(uint64_t, wait_task, wait_task)
     )
 )
 
 LTTNG_UST_TRACEPOINT_EVENT(libloop, task_done,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, int, state, int, err),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, state, int, err),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(uint64_t, id, id)
         lttng_ust_field_enum(libloop, task_state, uint8_t, state, (uint8_t)state)
         lttng_ust_field_integer(int32_t, err, err)
@@ -462,9 +405,9 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, task_done,
 )
 
 LTTNG_UST_TRACEPOINT_EVENT(libloop, task_cancel,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, uint64_t, by_id),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, uint64_t, by_id),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(uint64_t, id, id)
         lttng_ust_field_integer(uint64_t, by_id, by_id)
     )
@@ -472,9 +415,9 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, task_cancel,
 
 /* The outcome is retrieved (loop_join, a group's wait): the task is joined. */
 LTTNG_UST_TRACEPOINT_EVENT(libloop, task_join,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, uint64_t, by_id, int, err),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, uint64_t, by_id, int, err),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(uint64_t, id, id)
         lttng_ust_field_integer(uint64_t, by_id, by_id)
         lttng_ust_field_integer(int32_t, err, err)
@@ -483,9 +426,9 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, task_join,
 
 /* Nobody will join it: loop_task_detach (group_id 0) or a group owns it. */
 LTTNG_UST_TRACEPOINT_EVENT(libloop, task_detach,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, uint64_t, group_id),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, uint64_t, group_id),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(uint64_t, id, id)
         lttng_ust_field_integer(uint64_t, group_id, group_id)
     )
@@ -497,9 +440,9 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, task_detach,
  * id: the task (0 outside a task); result: bytes, the new fd, 0, or -errno.
  */
 LTTNG_UST_TRACEPOINT_EVENT(libloop, task_io,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, int, fd, int, op, int64_t, result),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, fd, int, op, int64_t, result),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(uint64_t, id, id)
         lttng_ust_field_integer(int32_t, fd, fd)
         lttng_ust_field_enum(libloop, io_op, uint8_t, op, (uint8_t)op)
@@ -511,29 +454,30 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, task_io,
 /* Synchronisation objects (futures, events, locks, channels, groups)      */
 
 LTTNG_UST_TRACEPOINT_EVENT(libloop, sync_new,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, int, sync_kind, uint64_t, id, const loop_site_t *, site),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, int, sync_kind, uint64_t, id, const char *, site_file,
+                      int, site_line, const char *, site_func, uint64_t, parent_task),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_enum(libloop, sync_kind, uint8_t, sync_kind, (uint8_t)sync_kind)
         lttng_ust_field_integer(uint64_t, id, id)
-        LOOP_TP_F_SITE(site)
-        lttng_ust_field_integer(uint64_t, parent_task, l ? l->current_task : 0)
+        LOOP_TP_F_SITE
+        lttng_ust_field_integer(uint64_t, parent_task, parent_task)
     )
 )
 
 LTTNG_UST_TRACEPOINT_EVENT(libloop, sync_free,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(uint64_t, id, id)
     )
 )
 
 /* A future resolved (err 0) or failed (err < 0). */
 LTTNG_UST_TRACEPOINT_EVENT(libloop, future_settle,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, int, err),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, err),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(uint64_t, id, id)
         lttng_ust_field_integer(int32_t, err, err)
     )
@@ -541,64 +485,73 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, future_settle,
 
 /* A settled future's outcome was retrieved (loop_future_result, an await). */
 LTTNG_UST_TRACEPOINT_EVENT(libloop, future_result,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, int, err),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, err, uint64_t, by_id),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(uint64_t, id, id)
         lttng_ust_field_integer(int32_t, err, err)
-        lttng_ust_field_integer(uint64_t, by_id, l ? l->current_task : 0)
+        lttng_ust_field_integer(uint64_t, by_id, by_id)
     )
 )
 
 /* ---------------------------------------------------------------------- */
 /* Diagnostics                                                             */
 
-/* Reads h->id, kind, name and site only: the core passes its dispatch copy. */
+/* A callback or task step that ran past the slow threshold. */
 LTTNG_UST_TRACEPOINT_EVENT(libloop, slow_callback,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, const loop_handle_t *, h, uint64_t, duration_ns),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, kind, const char *, name,
+                      const char *, site_file, int, site_line, const char *, site_func,
+                      uint64_t, duration_ns),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
-        LOOP_TP_F_HREF(h)
-        lttng_ust_field_string(name, loop__tp_h_name(h))
-        LOOP_TP_F_SITE(loop__tp_h_site(h))
+        LOOP_TP_F_LOOP
+        LOOP_TP_F_REF
+        lttng_ust_field_string(name, name)
+        LOOP_TP_F_SITE
         lttng_ust_field_integer(uint64_t, duration_ns, duration_ns)
     )
 )
+LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, slow_callback, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
 
 /* From the watchdog thread, while the loop thread is still blocked. */
 LTTNG_UST_TRACEPOINT_EVENT(libloop, stall,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, uint64_t, duration_ns,
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, uint64_t, duration_ns,
                       const char *, backtrace),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(uint64_t, id, id)
         lttng_ust_field_integer(uint64_t, duration_ns, duration_ns)
-        lttng_ust_field_string(backtrace, loop__tp_str(backtrace))
+        lttng_ust_field_string(backtrace, backtrace)
     )
 )
+LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, stall, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
 
 LTTNG_UST_TRACEPOINT_EVENT(libloop, error,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, const loop_handle_t *, h, int, err, const char *, msg),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, kind, int, err, const char *, msg),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
-        LOOP_TP_F_HREF(h)
+        LOOP_TP_F_LOOP
+        LOOP_TP_F_REF
         lttng_ust_field_integer(int32_t, err, err)
-        lttng_ust_field_string(msg, loop__tp_str(msg))
+        lttng_ust_field_string(msg, msg)
     )
 )
+LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, error, LTTNG_UST_TRACEPOINT_LOGLEVEL_ERR)
 
 /* ---------------------------------------------------------------------- */
 /* Abandoned locks (task_sync.c; docs/trace-format.md, lock_abandoned)     */
 
 /* A task ended holding a lock: the lock's next owner gets -EOWNERDEAD. */
 LTTNG_UST_TRACEPOINT_EVENT(libloop, lock_abandoned,
-    LTTNG_UST_TP_ARGS(const loop_t *, l, uint64_t, id, uint64_t, owner_id),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, uint64_t, owner_id),
     LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP(l)
+        LOOP_TP_F_LOOP
         lttng_ust_field_integer(uint64_t, id, id)
         lttng_ust_field_integer(uint64_t, owner_id, owner_id)
     )
 )
+LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, lock_abandoned, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
+
+/* ---------------------------------------------------------------------- */
+/* New events: append here, scalar arguments only (see the top of the file). */
 
 /* ---------------------------------------------------------------------- */
 /* State snapshot (format minor 2; libloop/debug/attach.c)                 */
@@ -608,19 +561,20 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, lock_abandoned,
  * current state between two iterations: snapshot_begin (the loop_new facts),
  * one snapshot_handle per open handle, one snapshot_task per unfinished task
  * followed, for a waiting task, by its snapshot_wait (task_suspend's fields),
- * and snapshot_end. Scalar arguments only (LTTng takes at most 10). docs/trace-format.md, "State
- * snapshot".
+ * and snapshot_end. Scalar arguments only (LTTng takes at most 10), strings
+ * never NULL; no wrapper in trace.h. docs/trace-format.md, "State snapshot".
  */
 
 LTTNG_UST_TRACEPOINT_EVENT(libloop, snapshot_begin,
-    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint8_t, policy, uint8_t, debug, uint64_t, now_ns,
-                      uint64_t, random_seed, uint8_t, reason, uint64_t, seq),
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, int, version_major, int, version_minor, uint8_t, policy,
+                      uint8_t, debug, uint64_t, now_ns, uint64_t, random_seed, uint8_t, reason,
+                      uint64_t, seq),
     LTTNG_UST_TP_FIELDS(
         lttng_ust_field_integer(uint64_t, loop_id, loop_id)
         lttng_ust_field_integer(uint16_t, format_version, LOOP_TRACE_FORMAT_VERSION)
         lttng_ust_field_integer(uint16_t, format_minor, LOOP_TRACE_FORMAT_MINOR)
-        lttng_ust_field_integer(uint16_t, version_major, LOOP_VERSION_MAJOR)
-        lttng_ust_field_integer(uint16_t, version_minor, LOOP_VERSION_MINOR)
+        lttng_ust_field_integer(uint16_t, version_major, (uint16_t)version_major)
+        lttng_ust_field_integer(uint16_t, version_minor, (uint16_t)version_minor)
         lttng_ust_field_enum(libloop, policy, uint8_t, policy, policy)
         lttng_ust_field_integer(uint8_t, debug, debug)
         lttng_ust_field_integer(uint64_t, now_ns, now_ns)
@@ -639,10 +593,10 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, snapshot_handle,
         lttng_ust_field_integer(uint64_t, loop_id, loop_id)
         lttng_ust_field_integer(uint64_t, id, id)
         lttng_ust_field_enum(libloop, kind, uint8_t, kind, kind)
-        lttng_ust_field_string(name, loop__tp_str(name))
-        lttng_ust_field_string(site_file, loop__tp_str(site_file))
+        lttng_ust_field_string(name, name)
+        lttng_ust_field_string(site_file, site_file)
         lttng_ust_field_integer(int32_t, site_line, site_line)
-        lttng_ust_field_string(site_func, loop__tp_str(site_func))
+        lttng_ust_field_string(site_func, site_func)
         lttng_ust_field_integer(uint64_t, parent_task, parent_task)
         /* bit 0: active (started); bit 1: libloop's own (a task's timer) */
         lttng_ust_field_integer(uint8_t, hflags, hflags)
@@ -658,10 +612,10 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, snapshot_task,
         lttng_ust_field_integer(uint64_t, loop_id, loop_id)
         lttng_ust_field_integer(uint64_t, id, id)
         lttng_ust_field_integer(uint64_t, parent_task, parent_task)
-        lttng_ust_field_string(name, loop__tp_str(name))
-        lttng_ust_field_string(site_file, loop__tp_str(site_file))
+        lttng_ust_field_string(name, name)
+        lttng_ust_field_string(site_file, site_file)
         lttng_ust_field_integer(int32_t, site_line, site_line)
-        lttng_ust_field_string(site_func, loop__tp_str(site_func))
+        lttng_ust_field_string(site_func, site_func)
         lttng_ust_field_enum(libloop, task_state, uint8_t, state, state)
         /* how long it has been in this state (loop clock), ns */
         lttng_ust_field_integer(uint64_t, age_ns, age_ns)
@@ -680,9 +634,9 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, snapshot_wait,
         lttng_ust_field_enum(libloop, wait_kind, uint8_t, wait_kind, wait_kind)
         lttng_ust_field_integer(uint64_t, obj_id, obj_id)
         lttng_ust_field_integer(int64_t, timeout_ns, timeout_ns)
-        lttng_ust_field_string(site_file, loop__tp_str(site_file))
+        lttng_ust_field_string(site_file, site_file)
         lttng_ust_field_integer(int32_t, site_line, site_line)
-        lttng_ust_field_string(site_func, loop__tp_str(site_func))
+        lttng_ust_field_string(site_func, site_func)
         lttng_ust_field_integer(uint64_t, wait_task, wait_task)
     )
 )
@@ -697,11 +651,6 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, snapshot_end,
     )
 )
 /* End of the state snapshot block. */
-
-LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, slow_callback, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
-LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, stall, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
-LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, error, LTTNG_UST_TRACEPOINT_LOGLEVEL_ERR)
-LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, lock_abandoned, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
 
 #endif /* LOOP_LIBLOOP_TP_H */
 

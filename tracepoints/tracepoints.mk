@@ -16,7 +16,9 @@ DEMO_DEPS += $(TP_SO) $(LOOP_TRACE_BIN)
 INSTALL_PROGRAMS += $(LOOP_TRACE_BIN)
 
 # The provider header includes itself by this name (LTTNG_UST_TRACEPOINT_INCLUDE).
-$(TP_OBJ): CPPFLAGS += -Itracepoints -DLTTNG_UST_COMPAT_API_VERSION=1
+# Only tracepoints/ on the include path: the probe is a leaf that needs nothing
+# of libloop (libloop_tp_types.h holds the trace's own types).
+$(TP_OBJ): CPPFLAGS := -D_GNU_SOURCE -Itracepoints -DLTTNG_UST_COMPAT_API_VERSION=1
 # Where an installed libloop looks for the probe (trace.c, after its own directory).
 $(BUILD)/obj/libloop/core/trace.o: CPPFLAGS += -DLOOP_LIBDIR='"$(PREFIX)/lib"'
 

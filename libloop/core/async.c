@@ -2,18 +2,25 @@
  * async.c — async wakeups: loop_async_send() from any thread makes the
  * handle's callback run on the loop thread.
  *
- * A send sets the handle's pending flag and, if it was clear, wakes the loop
- * (one eventfd write per wakeup of the loop, whatever the number of sends).
- * The loop clears its wake flag before it scans the handles, and each
- * handle's flag before queueing it, so a send that races with either is seen
- * by this scan or causes another wakeup: no send is lost.
+ * A send counts itself in the handle's pending count and, if it was 0,
+ * wakes the loop (one eventfd write per wakeup of the loop, whatever the
+ * number of sends). The loop clears its wake flag before it scans the
+ * handles, and the dispatch takes the count (resetting it to 0) before the
+ * callback runs, so a send that races with either is seen by this dispatch
+ * or causes another wakeup: no send is lost. The count taken is how many
+ * sends the callback answers; the recorder notes it (replay checks it).
  */
+#include <limits.h>
 #include <string.h>
 
 #include "internal.h"
+#include "record/record.h"
 #include "trace.h"
 
-#define ASYNC_CLOSED 2 /* pending's value once closed: sends are refused */
+/* pending: the sends since the last dispatch (0: none), or ASYNC_CLOSED once
+ * closed (sends refused). The count is what the recorder notes: how many
+ * sends one dispatch coalesced. */
+#define ASYNC_CLOSED (-1)
 
 int loop_async_init_at(loop_t *loop, loop_async_t *a, loop_async_cb cb, const loop_site_t *site)
 {
@@ -30,17 +37,26 @@ int loop_async_init_at(loop_t *loop, loop_async_t *a, loop_async_cb cb, const lo
 
 int loop_async_send(loop_async_t *a)
 {
-    int expected = 0;
+    atomic_int *p;
+    int v;
 
     if (a == NULL || a->handle.kind != LOOP_KIND_ASYNC || a->handle.loop == NULL) {
         return -EINVAL;
     }
-    if (atomic_compare_exchange_strong((atomic_int *)&a->pending, &expected, 1)) {
-        loop__wake(a->handle.loop);
-        return 0;
+    p = (atomic_int *)&a->pending;
+    v = atomic_load(p);
+    do {
+        if (v == ASYNC_CLOSED) {
+            return -EBADF;
+        }
+        if (v == INT_MAX) {
+            return 0; /* coalesced; the count saturates */
+        }
+    } while (!atomic_compare_exchange_weak(p, &v, v + 1));
+    if (v == 0) {
+        loop__wake(a->handle.loop); /* the first send since the last dispatch */
     }
-    /* already pending (coalesced), or closed */
-    return expected == ASYNC_CLOSED ? -EBADF : 0;
+    return 0;
 }
 
 void loop__async_close(loop_async_t *a)
@@ -55,7 +71,7 @@ void loop__async_collect(loop_t *loop)
 
     loop__queue_foreach(q, &loop->asyncs) {
         loop_async_t *a = loop__queue_data(q, loop_async_t, async_node);
-        if (atomic_load((atomic_int *)&a->pending) == 1) {
+        if (atomic_load((atomic_int *)&a->pending) > 0) {
             loop__sched_push(loop, &a->handle);
         }
     }
@@ -63,11 +79,20 @@ void loop__async_collect(loop_t *loop)
 
 void loop__async_dispatch(loop_async_t *a)
 {
-    int expected = 1;
+    loop_t *loop = a->handle.loop;
+    atomic_int *p = (atomic_int *)&a->pending;
+    int n;
 
-    if (!atomic_compare_exchange_strong((atomic_int *)&a->pending, &expected, 0)) {
+    if (LOOP_UNLIKELY(loop->rr != NULL) && a->handle.id != 0) {
+        loop__rr_async_wait(loop, a->handle.id, p); /* replaying: the recorded sends */
+    }
+    n = atomic_load(p);
+    while (n > 0 && !atomic_compare_exchange_weak(p, &n, 0)) {
+    }
+    if (n <= 0) {
         return;
     }
+    loop__rr_outcome(loop, LOOP__NOTE_ASYNC_SENDS, a->handle.id, n);
     ((loop_async_cb)a->handle.cb)(a);
 }
 

@@ -187,6 +187,14 @@ struct loop_s {
 /* loop.c */
 bool loop__on_loop_thread(const loop_t *loop);
 void loop__env_init(loop_t *loop); /* env.c: LOOP_* variables */
+/* env.c: the one parser of LOOP_* variables (docs/environment.md). Unset or
+ * empty: *out = dflt, 0. A bad value: one error line (once per variable),
+ * *out = dflt, -EINVAL. Thread-safe. */
+int loop__env_long(const char *name, long min, long max, long dflt, long *out);
+bool loop__env_flag(const char *name); /* 0/1, yes/no, on/off, true/false */
+int loop__env_signal(const char *name, int dflt, int *out); /* USR1, RTMIN+3, 10 */
+/* The index of the value in the NULL-terminated choices (dflt if unset or refused). */
+int loop__env_choice(const char *name, const char *const *choices, int dflt);
 void loop__random_init(loop_t *loop); /* record.c: loop_random()'s seed, after env init */
 /* Read the clock into loop->now_ns: a record of type LOOP__REC_ITER or _CLOCK
  * when recording, the recorded value when replaying (record.c). */
@@ -240,7 +248,7 @@ void loop__io_rebuild(loop_t *loop, int epfd);
 void loop__signal_rebuild(loop_t *loop, int epfd);
 int loop__signal_start_internal(loop_t *loop, loop_signal_t *s, loop_signal_cb cb, int signum);
 void loop__signal_stop_internal(loop_signal_t *s);
-void loop__signal_read(loop_t *loop); /* signal.c: the process signalfd is readable */
+void loop__signal_read(loop_t *loop); /* signal.c: the signal self-pipe is readable */
 
 /* A sweep step checks at most SWEEP_MAX registrations among SWEEP_SCAN fd
  * table slots every VERIFY_MS of loop time (io.c). */
@@ -255,6 +263,9 @@ void loop__io_forget(loop_io_t *io);
 /* signal.c */
 int loop__signal_loop_init(loop_t *loop);
 void loop__signal_loop_free(loop_t *loop);
+int loop__signal_fork(loop_t *loop); /* loop_fork: register again in a child */
+void loop__pool_fork(loop_t *loop);    /* pool.c: cancel this loop's work in a child */
+int loop__watchdog_fork(loop_t *loop); /* watchdog.c: restart in a child */
 void loop__signal_collect(loop_t *loop);
 void loop__signal_dispatch(loop_signal_t *s);
 
@@ -284,6 +295,7 @@ size_t loop__debug_slow_list(loop_t *loop,
                              void *arg);
 void loop__debug_handle_new(loop_t *loop, uint64_t id);   /* creation backtrace */
 void loop__debug_handle_gone(loop_t *loop, uint64_t id);
+size_t loop__debug_backtrace_count(const loop_t *loop); /* live creation backtraces */
 void loop__debug_print_backtrace(loop_t *loop, uint64_t id, loop_log_level_t level);
 void loop__debug_init(loop_t *loop);
 void loop__debug_free(loop_t *loop);
@@ -354,6 +366,9 @@ void loop__task_dispatch(loop_handle_t *h);
 /* Around loop_run(): the thread's current task is none inside, the caller's after. */
 void *loop__task_run_enter(void);
 void loop__task_run_exit(void *outer);
+/* task/stack.c (also in stack.h): this thread's alternate signal stack for
+ * task overflow reports; loop_run calls it on the thread that runs tasks. */
+int loop__stack_thread_init(void);
 
 /* log.c */
 void loop__logv(loop_log_level_t level, const char *fmt, va_list ap);

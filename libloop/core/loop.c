@@ -18,6 +18,7 @@
 
 #include "internal.h"
 #include "record/record.h"
+#include "syscalls.h"
 #include "trace.h"
 
 static atomic_uint_fast64_t next_loop_id;
@@ -173,6 +174,12 @@ int loop_run(loop_t *loop, loop_run_mode_t mode)
     loop->running = 1;
     loop->thread = pthread_self();
     void *outer_task = loop__task_run_enter(); /* nested in a task of another loop? */
+    if (loop->tasks != NULL) {
+        /* Tasks run on this thread: it needs its own alternate signal stack
+         * for their overflow report, even if they were spawned on another
+         * thread (the stack is per thread; cheap once installed). */
+        (void)loop__stack_thread_init();
+    }
     LOOP_TRACE(run_begin, loop, (int)mode);
     alive = loop_alive(loop);
     while (alive && !loop->stop) {
@@ -200,6 +207,50 @@ void loop_stop(loop_t *loop)
     if (loop != NULL) {
         loop->stop = 1;
     }
+}
+
+int loop_fork(loop_t *loop)
+{
+    int old_wake, old_ep, fd, rc;
+
+    if (loop == NULL) {
+        return -EINVAL;
+    }
+    if (loop->running) {
+        return -EBUSY;
+    }
+    loop->thread = pthread_self();
+    /* a pool worker of the parent may have held it at the fork */
+    pthread_mutex_init(&loop->done_mu, NULL);
+    fd = loop__sys_eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0) {
+        return -errno;
+    }
+    old_wake = loop->wakefd;
+    old_ep = loop->epfd;
+    loop->wakefd = fd;
+    /* a new epoll set: the wakeup fd and every registered I/O watcher; the
+     * old set is the parent's (closing our copy of its fd leaves it intact) */
+    loop__poll_rebuild(loop);
+    if (loop->epfd == old_ep) {
+        loop->wakefd = old_wake;
+        close(fd);
+        return -EMFILE;
+    }
+    close(old_wake);
+    rc = loop__signal_fork(loop);
+    loop__pool_fork(loop);
+    if (loop->monitor != NULL) {
+        /* its thread stayed in the parent; its socket is the parent's */
+        loop_log(LOOP_LOG_WARN, "loop_fork: loop=%llu: the monitor does not follow fork(); "
+                 "start it again in the child", (unsigned long long)loop->id);
+        loop->monitor = NULL;
+        loop__update_instrument(loop);
+    }
+    if (rc == 0) {
+        rc = loop__watchdog_fork(loop);
+    }
+    return rc;
 }
 
 int loop_close(loop_t *loop)

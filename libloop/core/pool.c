@@ -6,12 +6,14 @@
  * libuv), started on first use with LOOP_THREADPOOL_SIZE threads (default 4,
  * 1..256). Workers block every signal. Queued work is FIFO and guarded by
  * pool_mu; completions go to the loop's done list (guarded by loop->done_mu)
- * and wake it. The pool lives until exit.
+ * and wake it. The pool lives until exit; a forked child starts its own
+ * (pthread_atfork below).
  */
 #include <signal.h>
 #include <stdlib.h>
 
 #include "internal.h"
+#include "record/record.h"
 #include "trace.h"
 
 enum { WORK_IDLE = 0, WORK_QUEUED, WORK_RUNNING, WORK_DONE };
@@ -63,13 +65,63 @@ static void *worker(void *arg)
 
 static int pool_size(void)
 {
-    const char *s = getenv("LOOP_THREADPOOL_SIZE");
-    long n = s != NULL ? strtol(s, NULL, 10) : 4;
+    long n;
 
-    if (n < 1) {
-        n = s != NULL ? 1 : 4;
+    loop__env_long("LOOP_THREADPOOL_SIZE", 1, 256, 4, &n);
+    return (int)n;
+}
+
+/*
+ * fork(): the child has none of the workers, so it starts over: no threads,
+ * an empty queue (what was queued belongs to the parent's loops; loop_fork
+ * cancels the child loop's share), started again on the next submit.
+ */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void atfork_prepare(void)
+{
+    pthread_mutex_lock(&pool_mu);
+}
+
+static void atfork_parent(void)
+{
+    pthread_mutex_unlock(&pool_mu);
+}
+
+static void atfork_child(void)
+{
+    pool_threads = 0;
+    pool_idle = 0;
+    atomic_store(&pool_started, 0);
+    loop__queue_init(&pool_queue);
+    pthread_cond_init(&pool_cv, NULL); /* a parent worker may have waited on it */
+    pthread_mutex_unlock(&pool_mu);
+}
+
+static void atfork_init(void)
+{
+    pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+}
+
+/* loop_fork(): this loop's work that was queued or running at the fork never
+ * completes here: complete it with -ECANCELED (loop thread, child). */
+void loop__pool_fork(loop_t *loop)
+{
+    loop_queue_t *q;
+
+    loop__queue_foreach(q, &loop->handles) {
+        loop_handle_t *h = loop__queue_data(q, loop_handle_t, all);
+        if (h->kind != LOOP_KIND_WORK || h->magic != LOOP__MAGIC_OPEN) {
+            continue;
+        }
+        loop_work_t *w = (loop_work_t *)h;
+        int st = atomic_load((atomic_int *)&w->state);
+        if (st == WORK_QUEUED || st == WORK_RUNNING) {
+            atomic_store((atomic_int *)&w->state, WORK_DONE);
+            w->status = -ECANCELED;
+            complete(w);
+        }
     }
-    return n > 256 ? 256 : (int)n;
 }
 
 /* Start the workers (pool_mu held). -EAGAIN when not even one can start. */
@@ -118,6 +170,7 @@ int loop_work_submit_at(loop_t *loop, loop_work_t *w, loop_work_fn work, loop_wo
         }
     }
     if (!atomic_load_explicit(&pool_started, memory_order_acquire)) {
+        pthread_once(&atfork_once, atfork_init);
         pthread_mutex_lock(&pool_mu);
         rc = pool_start();
         pthread_mutex_unlock(&pool_mu);
@@ -153,12 +206,14 @@ int loop_work_cancel(loop_work_t *w)
     pthread_mutex_lock(&pool_mu);
     if (atomic_load((atomic_int *)&w->state) != WORK_QUEUED) {
         pthread_mutex_unlock(&pool_mu);
+        loop__rr_outcome(w->handle.loop, LOOP__NOTE_WORK_CANCEL, w->handle.id, -EBUSY);
         return -EBUSY;
     }
     loop__queue_remove(&w->pool_node);
     atomic_store((atomic_int *)&w->state, WORK_DONE);
     pthread_mutex_unlock(&pool_mu);
     w->status = -ECANCELED;
+    loop__rr_outcome(w->handle.loop, LOOP__NOTE_WORK_CANCEL, w->handle.id, 0);
     complete(w);
     return 0;
 }
@@ -186,8 +241,12 @@ void loop__work_dispatch(loop_work_t *w)
     loop->work_inflight--;
     loop__handle_stop(&w->handle);
     loop__handle_unlink(&w->handle); /* core-c: moves a paused monitor walk off it */
+    if (LOOP_UNLIKELY(loop->dbg != NULL)) {
+        loop__debug_handle_gone(loop, w->handle.id); /* its creation backtrace */
+    }
     w->handle.magic = LOOP__MAGIC_CLOSED;
     atomic_store((atomic_int *)&w->state, WORK_IDLE);
     LOOP_TRACE(pool_done, w, status);
+    loop__rr_outcome(loop, LOOP__NOTE_WORK_STATUS, w->handle.id, status);
     ((loop_work_done_cb)w->handle.cb)(w, status);
 }

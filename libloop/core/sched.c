@@ -65,6 +65,9 @@ void loop__sched_remove(loop_t *loop, loop_handle_t *h)
         h->flags &= (uint8_t)~LOOP__H_QUEUED;
         loop__inspect_unlock(loop);
         loop__queue_remove(&h->ready);
+        if (LOOP_UNLIKELY(loop->policy == LOOP__POLICY_REPLAY)) {
+            loop__replay_forget(loop, h); /* replay.c's index of queued items */
+        }
     }
 }
 

@@ -15,6 +15,7 @@
 #include "trace.h"
 
 #define HEAP_NONE UINT32_MAX
+#define LOOP__TIMEOUT_MAX_NS ((uint64_t)INT32_MAX * 1000000u)
 #define HEAP_D 4
 
 static inline bool ent_less(const struct loop__heap_ent *a, const struct loop__heap_ent *b)
@@ -234,6 +235,25 @@ uint64_t loop_timer_due_ns(const loop_timer_t *t)
     return t != NULL ? t->due_ns : 0;
 }
 
+/*
+ * The next deadline of a repeating timer that was due at due_ns: the first
+ * due_ns + k * repeat_ns (k >= 1) after now, skipping missed periods.
+ * Saturates at UINT64_MAX (never): an overflow would wrap to a deadline in
+ * the past, and the timer would fire on every iteration.
+ */
+static uint64_t next_due(uint64_t due_ns, uint64_t repeat_ns, uint64_t now)
+{
+    uint64_t k = 1;
+
+    if (due_ns < now) {
+        k = (now - due_ns) / repeat_ns + 1; /* >= 1, no overflow: repeat_ns >= 1 */
+    }
+    if (k > (UINT64_MAX - due_ns) / repeat_ns) {
+        return UINT64_MAX;
+    }
+    return due_ns + k * repeat_ns;
+}
+
 /* Move every expired timer to the ready queue, re-arming repeating ones. */
 void loop__timers_run(loop_t *loop)
 {
@@ -244,12 +264,7 @@ void loop__timers_run(loop_t *loop)
         loop_timer_t *t = hp->ent[0].timer;
         heap_remove(hp, t);
         if (t->repeat_ns != 0) {
-            uint64_t due = t->due_ns + t->repeat_ns;
-            if (due <= now) { /* fell behind: skip the missed periods */
-                uint64_t missed = (now - t->due_ns) / t->repeat_ns;
-                due = t->due_ns + (missed + 1) * t->repeat_ns;
-            }
-            t->due_ns = due;
+            t->due_ns = next_due(t->due_ns, t->repeat_ns, now);
             t->start_seq = ++loop->timer_seq;
             if (heap_insert(hp, t) < 0) {
                 loop__report_error(loop, -ENOMEM, &t->handle, "Cannot re-arm repeating timer");
@@ -266,6 +281,9 @@ void loop__timer_dispatch(loop_timer_t *t)
 
     if (LOOP__INSTRUMENTED(loop)) { /* loop lag: how late timers fire */
         uint64_t now = loop__hrtime_ns(), due = t->due_ns - (t->repeat_ns ? t->repeat_ns : 0);
+        if (t->due_ns == UINT64_MAX) { /* saturated: the fired deadline is unknown */
+            due = now;
+        }
         loop__inspect_lock(loop);
         loop__hist_add(&loop->lag, now > due ? now - due : 0);
         loop__inspect_unlock(loop);
@@ -286,8 +304,10 @@ int64_t loop__timers_next_timeout_ns(const loop_t *loop)
     if (hp->ent[0].due_ns <= loop->now_ns) {
         return 0;
     }
+    /* At most INT32_MAX ms (24.8 days; the poller wakes and asks again): a
+     * larger value would overflow the poller's rounding to ms. */
     uint64_t d = hp->ent[0].due_ns - loop->now_ns;
-    return d > INT64_MAX ? INT64_MAX : (int64_t)d;
+    return d > LOOP__TIMEOUT_MAX_NS ? (int64_t)LOOP__TIMEOUT_MAX_NS : (int64_t)d;
 }
 
 void loop__timers_free(loop_t *loop)

@@ -50,14 +50,19 @@
  * The trace encodes the core's enums by value (docs/trace-format.md): keep
  * them equal, or bump the format version.
  */
-_Static_assert(LOOP_KIND_NONE == 0 && LOOP_KIND_TIMER == 1 && LOOP_KIND_IO == 2 &&
-                   LOOP_KIND_SIGNAL == 3 && LOOP_KIND_DEFER == 4 && LOOP_KIND_ASYNC == 5 &&
-                   LOOP_KIND_WORK == 6 && LOOP_KIND_TASK == 7 && LOOP_KIND_CLOSE == 8 &&
-                   LOOP_KIND_MAX == 9,
-               "loop_kind_t changed: update the kind enum in tracepoints/libloop_tp.h");
-_Static_assert(LOOP_RUN_DEFAULT == 0 && LOOP_RUN_ONCE == 1 && LOOP_RUN_NOWAIT == 2,
+_Static_assert((int)LOOP_KIND_NONE == LOOP__TP_KIND_NONE && (int)LOOP_KIND_TIMER == LOOP__TP_KIND_TIMER &&
+                   (int)LOOP_KIND_IO == LOOP__TP_KIND_IO && (int)LOOP_KIND_SIGNAL == LOOP__TP_KIND_SIGNAL &&
+                   (int)LOOP_KIND_DEFER == LOOP__TP_KIND_DEFER && (int)LOOP_KIND_ASYNC == LOOP__TP_KIND_ASYNC &&
+                   (int)LOOP_KIND_WORK == LOOP__TP_KIND_WORK && (int)LOOP_KIND_TASK == LOOP__TP_KIND_TASK &&
+                   (int)LOOP_KIND_CLOSE == LOOP__TP_KIND_CLOSE && LOOP_KIND_MAX == 9,
+               "loop_kind_t changed: update the kind enum in tracepoints/libloop_tp_types.h");
+_Static_assert((int)LOOP_RUN_DEFAULT == LOOP__TP_RUN_DEFAULT &&
+                   (int)LOOP_RUN_ONCE == LOOP__TP_RUN_ONCE &&
+                   (int)LOOP_RUN_NOWAIT == LOOP__TP_RUN_NOWAIT,
                "loop_run_mode_t changed: update the run_mode enum");
-_Static_assert(LOOP__POLICY_FIFO == 0 && LOOP__POLICY_CHAOS == 1 && LOOP__POLICY_REPLAY == 2,
+_Static_assert((int)LOOP__POLICY_FIFO == LOOP__TP_POLICY_FIFO &&
+                   (int)LOOP__POLICY_CHAOS == LOOP__TP_POLICY_CHAOS &&
+                   (int)LOOP__POLICY_REPLAY == LOOP__TP_POLICY_REPLAY,
                "loop__policy_t changed: update the policy enum");
 #ifdef LOOP_TASK_H
 _Static_assert((int)LOOP_TASK_NEW == LOOP__TP_TASK_NEW &&
@@ -101,9 +106,7 @@ int loop__trace_probe_loaded(void)
 
 static bool trace_wanted(void)
 {
-    const char *v = getenv("LOOP_TRACE");
-
-    return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+    return loop__env_flag("LOOP_TRACE"); /* env.c: one parser for LOOP_* */
 }
 
 /*

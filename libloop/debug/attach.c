@@ -74,6 +74,12 @@ void loop__attach_tick(struct loop__monitor *m, uint64_t now_ns)
 
 /* Loop thread: the snapshot ------------------------------------------------------- */
 
+/* The provider wants strings, never NULL (tracepoints/libloop_tp.h). */
+static const char *str(const char *s)
+{
+    return s != NULL ? s : "";
+}
+
 static const char *site_file(const loop_site_t *s)
 {
     return s != NULL && s->file != NULL ? s->file : "";
@@ -105,7 +111,7 @@ static int snap_task(loop_task_t *t, void *arg)
         return 0;
     }
     age = loop->now_ns > ti.since_ns ? loop->now_ns - ti.since_ns : 0;
-    LOOP_TRACE(snapshot_task, loop->id, ti.id, ti.parent_id, ti.name, site_file(ti.create_site),
+    LOOP_TRACE(snapshot_task, loop->id, ti.id, ti.parent_id, str(ti.name), site_file(ti.create_site),
                site_line(ti.create_site), site_func(ti.create_site), (uint8_t)ti.state, age,
                ti.steps);
     if (ti.state == LOOP_TASK_WAITING) {
@@ -129,8 +135,8 @@ static void emit_snapshot(struct loop__monitor *m, uint8_t reason)
         return; /* no session records libloop's events: nothing to describe */
     }
     seq = atomic_load(&m->trace_snapshots) + 1;
-    LOOP_TRACE(snapshot_begin, loop->id, (uint8_t)loop->policy, (uint8_t)loop->debug, loop->now_ns,
-               loop->random_seed, reason, seq);
+    LOOP_TRACE(snapshot_begin, loop->id, LOOP_VERSION_MAJOR, LOOP_VERSION_MINOR, (uint8_t)loop->policy,
+               (uint8_t)loop->debug, loop->now_ns, loop->random_seed, reason, seq);
     loop__queue_foreach(q, &loop->handles) {
         const loop_handle_t *h = loop__queue_data(q, loop_handle_t, all);
         uint8_t hflags = (uint8_t)(((h->flags & LOOP__H_ACTIVE) ? 1 : 0) |
@@ -140,7 +146,7 @@ static void emit_snapshot(struct loop__monitor *m, uint8_t reason)
         if (h->id == 0 || h->kind == LOOP_KIND_TASK || (h->flags & LOOP__H_CLOSED)) {
             continue;
         }
-        LOOP_TRACE(snapshot_handle, loop->id, h->id, (uint8_t)h->kind, h->name, site_file(h->site),
+        LOOP_TRACE(snapshot_handle, loop->id, h->id, (uint8_t)h->kind, str(h->name), site_file(h->site),
                    site_line(h->site), site_func(h->site), h->parent_task, hflags, fd);
         nhandles++;
     }

@@ -36,6 +36,7 @@ struct slow_ent {
 
 struct loop__debug {
     struct bt_ent *bt[BT_BUCKETS];
+    size_t nbt;                      /* live creation backtraces */
     struct slow_ent slow[SLOW_RING]; /* guarded by inspect_mu while a monitor runs */
     unsigned slow_next;
 };
@@ -96,19 +97,26 @@ void loop__debug_init(loop_t *loop)
     pthread_mutex_unlock(&registry_mu);
 }
 
+/* Drop every creation backtrace. */
+static void bt_free_all(struct loop__debug *d)
+{
+    for (int i = 0; i < BT_BUCKETS; i++) {
+        while (d->bt[i] != NULL) {
+            struct bt_ent *e = d->bt[i];
+            d->bt[i] = e->next;
+            free(e);
+        }
+    }
+    d->nbt = 0;
+}
+
 void loop__debug_free(loop_t *loop)
 {
     pthread_mutex_lock(&registry_mu);
     loop__queue_remove(&loop->registry_node);
     pthread_mutex_unlock(&registry_mu);
     if (loop->dbg != NULL) {
-        for (int i = 0; i < BT_BUCKETS; i++) {
-            while (loop->dbg->bt[i] != NULL) {
-                struct bt_ent *e = loop->dbg->bt[i];
-                loop->dbg->bt[i] = e->next;
-                free(e);
-            }
-        }
+        bt_free_all(loop->dbg);
         free(loop->dbg);
         loop->dbg = NULL;
     }
@@ -121,6 +129,11 @@ int loop_set_debug(loop_t *loop, int on)
         return -EINVAL;
     }
     loop->debug = on ? 1 : 0;
+    if (!on && loop->dbg != NULL) {
+        /* the paths that drop a backtrace when its object goes run only in
+         * debug mode: drop them all now, or they would stay for good */
+        bt_free_all(loop->dbg);
+    }
     loop__update_instrument(loop);
     return 0;
 }
@@ -153,6 +166,12 @@ void loop__debug_handle_new(loop_t *loop, uint64_t id)
     e->depth = backtrace(e->frames, BT_DEPTH);
     e->next = d->bt[id % BT_BUCKETS];
     d->bt[id % BT_BUCKETS] = e;
+    d->nbt++;
+}
+
+size_t loop__debug_backtrace_count(const loop_t *loop)
+{
+    return loop->dbg != NULL ? loop->dbg->nbt : 0;
 }
 
 void loop__debug_handle_gone(loop_t *loop, uint64_t id)
@@ -167,6 +186,7 @@ void loop__debug_handle_gone(loop_t *loop, uint64_t id)
             struct bt_ent *e = *pp;
             *pp = e->next;
             free(e);
+            d->nbt--;
             return;
         }
     }

@@ -22,6 +22,7 @@
 #include "task/task.h"
 #include "core/trace.h"
 #include "monitor.h"
+#include "record/record.h"
 
 /* Output ------------------------------------------------------------------------ */
 
@@ -817,6 +818,7 @@ void loop__mon_on_cancel_requests(loop_async_t *a)
         loop_task_walk(m->loop, find_task_cb, &f);
         loop_task_t *t = f.task;
         int rc = t != NULL ? loop_task_cancel(t) : -ESRCH;
+        loop__rr_outcome(m->loop, LOOP__NOTE_MON_CANCEL, ids[i], rc); /* replay does it again */
         loop_log(LOOP_LOG_INFO, "Monitor: cancel task id=%" PRIu64 " name=\"%s\": %s", ids[i],
                  t != NULL && t->hdr.name ? t->hdr.name : "", rc == 0 ? "done" : loop_err_name(rc));
     }

@@ -8,8 +8,8 @@
  * loop__dispatch_begin/end: dispatch_seq, cur_start_ns, cur_id, cur_kind)
  * whenever loop->instrument is set, which a running watchdog ensures. The
  * watchdog wakes every stall_ms/4; when the same dispatch (same dispatch_seq,
- * cur_start_ns != 0) has run past stall_ms, it sends WD_SIGNAL to the loop
- * thread, whose handler records backtrace() and the culprit's name and site
+ * cur_start_ns != 0) has run past stall_ms, it sends WD_SIGNAL (SIGRTMIN+3, or
+ * LOOP_WATCHDOG_SIGNAL) to the loop thread, whose handler records backtrace() and the culprit's name and site
  * into the watchdog's capture slot and posts its semaphore. The watchdog
  * waits at most WD_CAPTURE_MS for it, symbolizes the frames and logs:
  *   libloop: Stall: loop=1 kind=timer id=4 name="flush" running-ms=312 site=stall.c:43 (main)
@@ -41,7 +41,10 @@
 #include "task/task.h"
 #include "core/trace.h"
 
-#define WD_SIGNAL (SIGRTMIN + 3)
+/* The signal sent to the stalled loop thread: SIGRTMIN+3 unless
+ * LOOP_WATCHDOG_SIGNAL names another (read once, at the first start). */
+#define WD_SIGNAL wd_signal
+static int wd_signal;
 #define WD_SLOTS 64           /* watchdogs at once in a process */
 #define WD_FRAMES 48
 #define WD_NAME_MAX 64
@@ -198,13 +201,27 @@ static void install(void)
     struct sigaction sa;
     void *warm[4];
 
+    loop__env_signal("LOOP_WATCHDOG_SIGNAL", SIGRTMIN + 3, &wd_signal);
+
     for (int i = 0; i < WD_SLOTS; i++) {
         if (sem_init(&captures[i].done, 0, 0) != 0) {
             install_rc = -errno;
             return;
         }
     }
-    /* backtrace() loads the unwinder (and allocates) on its first call: not in the handler */
+    /*
+     * Why backtrace() may run in the handler. POSIX does not list it as
+     * async-signal-safe; on glibc what makes it unsafe is its first call,
+     * which dlopens libgcc_s (the unwinder) and so takes the loader's lock
+     * and allocates. Calling it once here, outside any handler, does that
+     * loading; later calls only walk the stack with _Unwind_Backtrace, which
+     * reads the unwind tables (the .eh_frame_hdr lookup takes no lock on
+     * glibc >= 2.35 via _dl_find_object; earlier, dl_iterate_phdr's lock,
+     * which the interrupted loop thread holds only inside dlopen/dlclose)
+     * and allocates nothing. The handler runs only on the loop thread it
+     * was sent to, and backtrace_symbols() (which mallocs) runs on the
+     * watchdog thread, never in the handler.
+     */
     (void)backtrace(warm, 4);
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = on_capture_signal;
@@ -534,6 +551,30 @@ int loop_watchdog_stop(loop_t *loop)
     atomic_store(&w->cap->used, false); /* the slot is CAP_IDLE: the thread left no request */
     free(w);
     return 0;
+}
+
+/*
+ * loop_fork(), in the child: the watchdog thread stayed in the parent. Drop
+ * its state without joining it (its mutex may have been held at the fork)
+ * and start a new one with the same threshold.
+ */
+int loop__watchdog_fork(loop_t *loop)
+{
+    struct loop__watchdog *w = loop->watchdog;
+    uint64_t stall_ms;
+
+    if (w == NULL) {
+        return 0;
+    }
+    stall_ms = w->stall_ns / 1000000u;
+    loop->watchdog = NULL;
+    loop__update_instrument(loop);
+    loop__async_free_internal(loop, &w->async);
+    atomic_store(&w->cap->state, CAP_IDLE);
+    sem_init(&w->cap->done, 0, 0);
+    atomic_store(&w->cap->used, false);
+    free(w);
+    return loop_watchdog_start(loop, stall_ms > 0 ? stall_ms : 1);
 }
 
 /* loop_close(): stop the thread. */

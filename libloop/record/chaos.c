@@ -3,16 +3,25 @@
  *
  * Chaos perturbs only what libloop does not promise:
  *   - which ready item runs next (any item of the round, not just the head),
- *   - I/O readiness, held back for up to 2 ms now and then,
- *   - timer lateness: a blocking poll oversleeps, mostly by up to 2 ms, one
- *     time in eight by up to LOOP_CHAOS_LATE_MS (default 80), so timers fire
- *     late and together as on a loaded machine,
+ *   - I/O readiness, held back now and then for 1 to 3 iterations,
+ *   - timer lateness: after a blocking poll the loop's clock jumps ahead,
+ *     mostly by up to 2 ms, one time in eight by up to LOOP_CHAOS_LATE_MS
+ *     (default 80), so timers fire late and together as on a loaded machine,
  *   - the order of thread-pool completions and of tasks woken by different
  *     events (both are ready items).
  * It keeps every documented promise: call-soons (defer handles and
  * loop_call_soon) run in FIFO order among themselves, timers run in due
  * order with ties in start order, a lock is handed to its waiters FIFO, and
  * close callbacks run in close order. Every choice comes from the seed.
+ *
+ * Both time perturbations are virtual: lateness is a jump of the loop's
+ * clock to the due time of the timer the poll waits for plus the lateness
+ * (rr->chaos_offset_ns, added to every clock read from then on; nothing
+ * sleeps longer),
+ * and held-back readiness is released by iteration number, not by time. So
+ * a seed makes the same choices at the same points whatever the machine's
+ * speed: re-running it reproduces its run (tests/chaos_repro.sh), and a
+ * run costs CPU, not waiting.
  *
  * Perturbations (for loop-replay minimize): every choice that differs from
  * what fifo would do is one, numbered from 1 in the order chaos makes them.
@@ -30,15 +39,16 @@
 
 #define WINDOW 16
 
-/* Only I/O watchers are held back; their release time lives in the watcher. */
-static uint64_t loop__chaos_release_ns(const loop_handle_t *h)
+/* Only I/O watchers are held back; the iteration that releases one lives in
+ * the watcher (the field is named for the time it once held). */
+static uint64_t release_iter(const loop_handle_t *h)
 {
     return ((const loop_io_t *)h)->chaos_release_ns;
 }
 
-static void loop__chaos_hold(loop_handle_t *h, uint64_t until_ns)
+static void hold(loop_handle_t *h, uint64_t iter)
 {
-    ((loop_io_t *)h)->chaos_release_ns = until_ns;
+    ((loop_io_t *)h)->chaos_release_ns = iter;
 }
 
 static uint64_t rnd(loop_t *loop, uint64_t n)
@@ -99,8 +109,113 @@ bad:
     exit(2);
 }
 
+/*
+ * Explore (LOOP_EXPLORE=SPEC): the same choice points as chaos, decided by a
+ * script instead of a seed. Every point where more than the fifo choice is
+ * possible is numbered from 1 in the order the run meets it:
+ *   pick  several items may run next: alternative a runs the round's a-th
+ *         candidate (0 is fifo's head), from the same window as chaos;
+ *   late  the loop waits for a timer and another one is due at most
+ *         LOOP_CHAOS_LATE_MS (default 80) later: alternative 1 wakes at the
+ *         later one's due time (both fire in one iteration, as on a loaded
+ *         machine);
+ *   hold  an I/O watcher became ready: alternative 1 holds it back one
+ *         iteration.
+ * SPEC is "P:A,P:A..." (points ascending; empty: fifo everywhere, the base
+ * run); LOOP_EXPLORE_LOG=FILE gets one line per point met:
+ *   C<point> <pick|late|hold> <alternatives> <taken> <what>
+ * so loop-replay explore knows the points of a run to deviate at. Time
+ * stays virtual as in chaos: a run costs CPU, not sleeping.
+ */
+void loop__explore_init(loop_t *loop, const char *spec)
+{
+    struct loop__rr *rr = loop->rr;
+    const char *log = getenv("LOOP_EXPLORE_LOG");
+    size_t cap = 1;
+    const char *p = spec;
+
+    long late_ms; /* env.c refuses -1, abc, ... with one line */
+    loop__env_long("LOOP_CHAOS_LATE_MS", 0, 60000, 80, &late_ms);
+    rr->explore = true;
+    rr->late_ms = (uint32_t)late_ms;
+    rr->late_max_ns = (uint64_t)rr->late_ms * 1000000u;
+    for (const char *c = spec; *c; c++) {
+        cap += *c == ',';
+    }
+    rr->explore_spec = calloc(cap * 2, sizeof(uint64_t));
+    if (rr->explore_spec == NULL) {
+        loop_log(LOOP_LOG_ERROR, "LOOP_EXPLORE: out of memory");
+        exit(2);
+    }
+    while (*p) {
+        char *end;
+        uint64_t pt = strtoull(p, &end, 10), alt;
+        if (end == p || *end != ':' || pt == 0 ||
+            (rr->explore_n > 0 && pt <= rr->explore_spec[2 * (rr->explore_n - 1)])) {
+            goto bad;
+        }
+        p = end + 1;
+        alt = strtoull(p, &end, 10);
+        if (end == p || alt == 0) {
+            goto bad;
+        }
+        rr->explore_spec[2 * rr->explore_n] = pt;
+        rr->explore_spec[2 * rr->explore_n + 1] = alt;
+        rr->explore_n++;
+        if (*end == ',') {
+            end++;
+        } else if (*end != '\0') {
+            goto bad;
+        }
+        p = end;
+    }
+    if (log != NULL && *log) {
+        rr->explore_log = fopen(log, "we");
+        if (rr->explore_log == NULL) {
+            loop_log(LOOP_LOG_ERROR, "LOOP_EXPLORE_LOG: cannot write %s", log);
+        }
+    }
+    return;
+bad:
+    loop_log(LOOP_LOG_ERROR, "LOOP_EXPLORE=\"%s\" is not a list like 3:1,7:2 (points ascending)",
+             spec);
+    exit(2);
+}
+
+/* A choice point with nalts alternatives beyond fifo's: the one the script takes (0: fifo). */
+__attribute__((format(printf, 4, 5))) static uint64_t explore_point(loop_t *loop, const char *type,
+                                                                    uint64_t nalts,
+                                                                    const char *fmt, ...)
+{
+    struct loop__rr *rr = loop->rr;
+    uint64_t pt = ++rr->explore_points, alt = 0;
+    va_list ap;
+
+    for (size_t i = 0; i < rr->explore_n; i++) {
+        if (rr->explore_spec[2 * i] == pt) {
+            alt = rr->explore_spec[2 * i + 1] <= nalts ? rr->explore_spec[2 * i + 1] : 0;
+            break;
+        }
+    }
+    if (rr->explore_log != NULL) {
+        fprintf(rr->explore_log, "C%llu %s %llu %llu ", (unsigned long long)pt, type,
+                (unsigned long long)nalts, (unsigned long long)alt);
+        va_start(ap, fmt);
+        vfprintf(rr->explore_log, fmt, ap);
+        va_end(ap);
+        fputc('\n', rr->explore_log); /* flushed when loop_run returns (record.c) */
+    }
+    return alt;
+}
+
 void loop__chaos_free(struct loop__rr *rr)
 {
+    free(rr->explore_spec);
+    rr->explore_spec = NULL;
+    if (rr->explore_log != NULL) {
+        fclose(rr->explore_log);
+        rr->explore_log = NULL;
+    }
     free(rr->chaos_only);
     rr->chaos_only = NULL;
     if (rr->chaos_log != NULL) {
@@ -139,7 +254,11 @@ loop_handle_t *loop__chaos_pick(loop_t *loop)
     int n = 0, seen_defer = 0, seen_timer = 0;
     loop_queue_t *q;
 
-    loop__queue_foreach(q, &loop->round) {
+    int looked = 0;
+
+    /* the first WINDOW items of the round, whatever they are: O(1) per pick
+     * however many are ready (a round of 100,000 call-soons is not walked) */
+    for (q = loop->round.next; q != &loop->round && looked < WINDOW; q = q->next, looked++) {
         loop_handle_t *h = loop__queue_data(q, loop_handle_t, ready);
         if (h->kind == LOOP_KIND_DEFER) {
             if (seen_defer++) {
@@ -151,9 +270,20 @@ loop_handle_t *loop__chaos_pick(loop_t *loop)
             }
         }
         cand[n++] = h;
-        if (n == WINDOW) {
-            break;
+    }
+    if (loop->rr->explore) {
+        if (n <= 1) {
+            return cand[0];
         }
+        char what[320];
+        size_t len = 0;
+        for (int i = 0; i < n && len < sizeof(what) - 64; i++) {
+            len += (size_t)snprintf(what + len, sizeof(what) - len, "%s%s id=%llu \"%.40s\"",
+                                    i ? ", " : "", loop_kind_name(cand[i]->kind),
+                                    (unsigned long long)cand[i]->id,
+                                    cand[i]->name ? cand[i]->name : "");
+        }
+        return cand[explore_point(loop, "pick", (uint64_t)n - 1, "%s", what)];
     }
     uint64_t k = rnd(loop, (uint64_t)n);
     if (k != 0 && !perturb(loop, "ran %s id=%llu \"%s\" before %s id=%llu \"%s\" (%llu of %d)",
@@ -171,15 +301,47 @@ void loop__chaos_iteration_begin(loop_t *loop)
     struct loop__rr *rr = loop->rr;
     loop_queue_t *q, *next;
 
-    /* held-back readiness comes back once its loop-time deadline passed */
+    rr->chaos_iter++;
+    /* held-back readiness comes back in the iteration chosen for it */
     for (q = rr->delayed.next; q != &rr->delayed; q = next) {
         loop_handle_t *h = loop__queue_data(q, loop_handle_t, ready);
         next = q->next;
-        if (loop->now_ns >= loop__chaos_release_ns(h)) {
+        if (rr->chaos_iter >= release_iter(h)) {
             loop__queue_remove(&h->ready);
             loop__queue_insert_tail(&loop->pending, &h->ready);
         }
     }
+}
+
+/* Explore: where the loop waits for a timer and a later one exists, a choice point. */
+static int64_t explore_timeout(loop_t *loop, int64_t timeout_ns)
+{
+    struct loop__rr *rr = loop->rr;
+    const struct loop__timer_heap *hp = &loop->timers;
+    const struct loop__heap_ent *second = NULL;
+
+    if (timeout_ns < 0 || hp->len < 2 || !loop__queue_empty(&loop->pending) ||
+        !loop__queue_empty(&loop->closing) || loop->stop) {
+        return timeout_ns;
+    }
+    for (uint32_t i = 1; i <= 4 && i < hp->len; i++) { /* the root's children (4-ary heap) */
+        if (second == NULL || hp->ent[i].due_ns < second->due_ns) {
+            second = &hp->ent[i];
+        }
+    }
+    if (second->due_ns <= hp->ent[0].due_ns ||
+        second->due_ns - hp->ent[0].due_ns > rr->late_max_ns) {
+        return timeout_ns; /* due together anyway, or further apart than a late loop goes */
+    }
+    const loop_handle_t *a = &hp->ent[0].timer->handle, *b = &second->timer->handle;
+    uint64_t late = second->due_ns - hp->ent[0].due_ns;
+    if (explore_point(loop, "late", 1, "timer id=%llu \"%.40s\" fires %.3f ms late, with timer id=%llu \"%.40s\"",
+                      (unsigned long long)a->id, a->name ? a->name : "", (double)late / 1e6,
+                      (unsigned long long)b->id, b->name ? b->name : "") == 1) {
+        rr->chaos_due_ns = loop->now_ns + (uint64_t)timeout_ns;
+        rr->chaos_late_ns = late;
+    }
+    return timeout_ns;
 }
 
 int64_t loop__chaos_timeout(loop_t *loop, int64_t timeout_ns)
@@ -188,19 +350,18 @@ int64_t loop__chaos_timeout(loop_t *loop, int64_t timeout_ns)
     int64_t late;
 
     if (!loop__queue_empty(&rr->delayed)) {
-        /* wake up for the held-back items (they are still ready in the kernel) */
-        uint64_t first = UINT64_MAX;
-        loop_queue_t *q;
-        loop__queue_foreach(q, &rr->delayed) {
-            uint64_t r = loop__chaos_release_ns(loop__queue_data(q, loop_handle_t, ready));
-            first = r < first ? r : first;
-        }
-        int64_t until = first > loop->now_ns ? (int64_t)(first - loop->now_ns) : 0;
-        if (timeout_ns < 0 || until < timeout_ns) {
-            timeout_ns = until;
-        }
+        return 0; /* the held-back items come back after a few iterations: no blocking */
     }
-    if (timeout_ns <= 0 || rr->late_max_ns == 0) {
+    /*
+     * Late only where the loop waits for a timer: timers exist and nothing is
+     * ready. Not "timeout_ns > 0": whether the next timer is due already
+     * depends on the machine's speed, and the draws must not.
+     */
+    if (rr->explore) {
+        return explore_timeout(loop, timeout_ns);
+    }
+    if (timeout_ns < 0 || rr->late_max_ns == 0 || !loop__queue_empty(&loop->pending) ||
+        !loop__queue_empty(&loop->closing) || loop->stop) {
         return timeout_ns;
     }
     /* mostly a little late, now and then very late, like a loaded machine */
@@ -213,10 +374,18 @@ int64_t loop__chaos_timeout(loop_t *loop, int64_t timeout_ns)
                              (double)late / 1e6, (double)timeout_ns / 1e6)) {
         late = 0;
     }
-    return timeout_ns + late;
+    if (late > 0) {
+        /* the poll "wakes" late past the timer it waits for: if the next clock
+         * read finds the poll reached that timer's due time (it was not woken
+         * by I/O first), it reads due + late (record.c): measured from the
+         * timer's due time, not from the real time the poll returns at */
+        rr->chaos_due_ns = loop->now_ns + (uint64_t)timeout_ns;
+        rr->chaos_late_ns = (uint64_t)late;
+    }
+    return timeout_ns;
 }
 
-/* Maybe hold back h's readiness for up to 2 ms of loop time: true when put aside. */
+/* Maybe hold back h's readiness for 1 to 3 iterations: true when put aside. */
 bool loop__chaos_delay_io(loop_t *loop, loop_handle_t *h)
 {
     struct loop__rr *rr = loop->rr;
@@ -224,15 +393,26 @@ bool loop__chaos_delay_io(loop_t *loop, loop_handle_t *h)
     if (h->flags & LOOP__H_QUEUED) {
         return true; /* already queued or held back */
     }
+    if (rr->explore) {
+        if (explore_point(loop, "hold", 1, "io id=%llu \"%.40s\" ready: held back an iteration",
+                          (unsigned long long)h->id, h->name ? h->name : "") == 0) {
+            return false;
+        }
+        hold(h, rr->chaos_iter + 1);
+        h->flags |= LOOP__H_QUEUED;
+        loop__queue_insert_tail(&rr->delayed, &h->ready);
+        return true;
+    }
     if (rnd(loop, 4) != 0) {
         return false;
     }
-    uint64_t hold_ns = 1 + rnd(loop, 2000000);
-    if (!perturb(loop, "held back the readiness of io id=%llu \"%s\" for %.3f ms",
-                 (unsigned long long)h->id, h->name ? h->name : "", (double)hold_ns / 1e6)) {
+    uint64_t iters = 1 + rnd(loop, 3);
+    if (!perturb(loop, "held back the readiness of io id=%llu \"%s\" for %llu iteration%s",
+                 (unsigned long long)h->id, h->name ? h->name : "", (unsigned long long)iters,
+                 iters == 1 ? "" : "s")) {
         return false;
     }
-    loop__chaos_hold(h, loop->now_ns + hold_ns);
+    hold(h, rr->chaos_iter + iters);
     h->flags |= LOOP__H_QUEUED;
     loop__queue_insert_tail(&rr->delayed, &h->ready);
     return true;

@@ -19,12 +19,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "record.h"
 #include "task/task.h"
 
-static atomic_int claimed; /* only the process's first loop records or replays */
+/*
+ * Every loop of the process records (replays) its own schedule: the loop
+ * index says which. Index 1 is FILE itself, index k > 1 is FILE.k. Indexes
+ * count the loops created since the last moment no recording, replaying or
+ * chaos loop was open, so a program that makes one loop after another (a
+ * test suite) writes FILE each time, and one that runs a loop per thread
+ * gives each its index in creation order (which must then be the same in
+ * the replay: the user's part, docs/schedule-format.md).
+ */
+static pthread_mutex_t index_mu = PTHREAD_MUTEX_INITIALIZER;
+static int rr_open;          /* loops with rr; guarded by index_mu */
+static uint64_t rr_next;     /* the last index given; guarded by index_mu */
 
 uint64_t loop__rr_rand(uint64_t *state)
 {
@@ -92,19 +104,22 @@ static int start_recording(loop_t *loop, struct loop__rr *rr, const char *path, 
     size_t len;
     char *cmd = read_cmdline(&len);
     size_t plen = cmd ? strlen(cmd) : 0;
-    const char *lv = getenv("LOOP_RECORD_LEVEL");
-    const char *fl = getenv("LOOP_RECORD_FLUSH_MS");
+    long lv, fl; /* parsed (bad values refused) by env.c */
     int rc;
 
     hdr.version = LOOP__SCHED_VERSION;
     hdr.mode = mode;
     hdr.chaos_seed = rr->chaos_seed;
     hdr.random_seed = rr->random_seed;
-    hdr.loop_id = loop->id;
+    hdr.loop_id = rr->index;
+    hdr.flags = LOOP__SCHED_F_NOTES;
+    hdr.chaos_late_ms = mode == LOOP__SCHED_MODE_CHAOS ? rr->late_ms + 1 : 0;
     hdr.program = cmd;
     hdr.args = cmd && plen + 1 < len ? cmd + plen + 1 : NULL;
     hdr.args_len = cmd && plen + 1 < len ? len - plen - 1 : 0;
-    rc = loop__schedw_open(&rr->w, path, &hdr, lv ? atoi(lv) : 3);
+    loop__env_long("LOOP_RECORD_LEVEL", -7, 22, 3, &lv);
+    loop__env_long("LOOP_RECORD_FLUSH_MS", 0, 3600000, 1, &fl);
+    rc = loop__schedw_open(&rr->w, path, &hdr, (int)lv);
     free(cmd);
     if (rc < 0) {
         char msg[600];
@@ -114,7 +129,7 @@ static int start_recording(loop_t *loop, struct loop__rr *rr, const char *path, 
         return rc;
     }
     rr->record_path = strdup(path);
-    rr->flush_ns = (fl ? (uint64_t)atol(fl) : 1) * 1000000u;
+    rr->flush_ns = (uint64_t)fl * 1000000u;
     return 0;
 }
 
@@ -130,19 +145,38 @@ static int start_replay(loop_t *loop, struct loop__rr *rr, const char *path)
 {
     struct loop__sched_hdr hdr;
     char err[256];
-    int rc = loop__schedr_open(&rr->r, path, &hdr, err, sizeof(err));
+    static const char *const diverge[] = {"stop", "continue", NULL};
+    int rc;
 
+    rr->diverge_continue = loop__env_choice("LOOP_REPLAY_DIVERGE", diverge, 0) == 1;
+    rc = loop__schedr_open(&rr->r, path, &hdr, err, sizeof(err));
+    if (rc == -ENOENT && rr->index > 1) {
+        /* the recording had fewer loops: a divergence, not a bad file */
+        loop_log(LOOP_LOG_ERROR, "replay diverged: the program created loop %llu, the "
+                 "recording has no schedule for it (%s)", (unsigned long long)rr->index, err);
+        if (!rr->diverge_continue) {
+            fflush(NULL);
+            _exit(3);
+        }
+        loop_log(LOOP_LOG_WARN, "replay: loop %llu runs in fifo order",
+                 (unsigned long long)rr->index);
+        return rc;
+    }
     if (rc < 0) {
         loop_log(LOOP_LOG_ERROR, "replay: %s", err);
         exit(2);
     }
+    if ((hdr.flags & LOOP__SCHED_F_NOTES) && hdr.loop_id != rr->index) {
+        loop_log(LOOP_LOG_WARN, "replay: %s is the schedule of loop %llu, replayed for loop %llu",
+                 path, (unsigned long long)hdr.loop_id, (unsigned long long)rr->index);
+    }
     (void)loop;
     rr->replay_path = strdup(path);
     rr->random_seed = hdr.random_seed;
-    const char *d = getenv("LOOP_REPLAY_DIVERGE");
-    rr->diverge_continue = d != NULL && strcmp(d, "continue") == 0;
-    const char *wm = getenv("LOOP_REPLAY_WAIT_MS");
-    rr->wait_ms = wm ? atol(wm) : 10000;
+    rr->notes = (hdr.flags & LOOP__SCHED_F_NOTES) != 0;
+    long wm; /* -1: forever; env.c refuses bad values with one line */
+    loop__env_long("LOOP_REPLAY_WAIT_MS", -1, 86400000, 10000, &wm);
+    rr->wait_ms = wm;
     replay_next(rr);
     return 0;
 }
@@ -152,19 +186,42 @@ void loop__rr_env_init(loop_t *loop)
     const char *rec = getenv("LOOP_RECORD");
     const char *rep = getenv("LOOP_REPLAY");
     const char *chaos = getenv("LOOP_CHAOS");
+    const char *explore = getenv("LOOP_EXPLORE");
     struct loop__rr *rr;
-    int expect = 0;
+    char *rec_k = NULL, *rep_k = NULL;
 
-    if ((rec == NULL || !*rec) && (rep == NULL || !*rep) && (chaos == NULL || !*chaos)) {
+    if ((rec == NULL || !*rec) && (rep == NULL || !*rep) && (chaos == NULL || !*chaos) &&
+        explore == NULL) {
         return;
-    }
-    if (!atomic_compare_exchange_strong(&claimed, &expect, 1)) {
-        return; /* a later loop of the process runs in fifo order */
     }
     rr = calloc(1, sizeof(*rr));
     if (rr == NULL) {
         loop_log(LOOP_LOG_ERROR, "record/replay: out of memory; running in fifo order");
         return;
+    }
+    pthread_mutex_lock(&index_mu);
+    if (rr_open++ == 0) {
+        rr_next = 0;
+    }
+    rr->index = ++rr_next;
+    pthread_mutex_unlock(&index_mu);
+    if (rr->index > 1) {
+        if ((rec != NULL && *rec && asprintf(&rec_k, "%s.%llu", rec,
+                                             (unsigned long long)rr->index) < 0) ||
+            (rep != NULL && *rep && asprintf(&rep_k, "%s.%llu", rep,
+                                             (unsigned long long)rr->index) < 0)) {
+            loop_log(LOOP_LOG_ERROR, "record/replay: out of memory; loop %llu runs in fifo order",
+                     (unsigned long long)rr->index);
+            free(rec_k);
+            free(rep_k);
+            free(rr);
+            pthread_mutex_lock(&index_mu);
+            rr_open--;
+            pthread_mutex_unlock(&index_mu);
+            return;
+        }
+        rec = rec_k != NULL ? rec_k : rec;
+        rep = rep_k != NULL ? rep_k : rep;
     }
     loop__queue_init(&rr->delayed);
     if (getrandom(&rr->random_seed, sizeof(rr->random_seed), GRND_NONBLOCK) !=
@@ -173,8 +230,13 @@ void loop__rr_env_init(loop_t *loop)
     }
     loop->rr = rr;
     if (rep != NULL && *rep) {
-        start_replay(loop, rr, rep);
-        loop->policy = LOOP__POLICY_REPLAY;
+        if (start_replay(loop, rr, rep) == 0) {
+            loop->policy = LOOP__POLICY_REPLAY;
+        }
+    } else if (explore != NULL && rr->index == 1) {
+        /* explore: the first loop's choices scripted; the others run fifo */
+        loop->policy = LOOP__POLICY_CHAOS;
+        loop__explore_init(loop, explore);
     } else if (chaos != NULL && *chaos) {
         char *end;
         rr->chaos_seed = strtoull(chaos, &end, 0);
@@ -183,18 +245,23 @@ void loop__rr_env_init(loop_t *loop)
             exit(2);
         }
         rr->chaos_rng = rr->chaos_seed;
-        const char *late = getenv("LOOP_CHAOS_LATE_MS");
-        rr->late_max_ns = (late ? (uint64_t)atol(late) : 80) * 1000000u;
+        long late_ms; /* env.c refuses -1, abc, ... with one line */
+        loop__env_long("LOOP_CHAOS_LATE_MS", 0, 60000, 80, &late_ms);
+        rr->late_ms = (uint32_t)late_ms;
+        rr->late_max_ns = (uint64_t)rr->late_ms * 1000000u;
         loop->policy = LOOP__POLICY_CHAOS;
         loop__chaos_init(loop);
     }
     rr->random_state = rr->random_seed;
     if (rec != NULL && *rec) {
-        uint32_t mode = loop->policy == LOOP__POLICY_CHAOS    ? LOOP__SCHED_MODE_CHAOS
+        uint32_t mode = rr->explore                           ? LOOP__SCHED_MODE_EXPLORE
+                        : loop->policy == LOOP__POLICY_CHAOS  ? LOOP__SCHED_MODE_CHAOS
                         : loop->policy == LOOP__POLICY_REPLAY ? LOOP__SCHED_MODE_REPLAY
                                                               : LOOP__SCHED_MODE_FIFO;
         start_recording(loop, rr, rec, mode);
     }
+    free(rec_k);
+    free(rep_k);
 }
 
 static void record_failed(loop_t *loop, int rc)
@@ -280,9 +347,53 @@ static void io_result_str(int op, int64_t result, char *buf, size_t len)
     }
 }
 
+/* An outcome as a result: "0", "ECANCELED", "3". */
+static void note_value_str(int what, int64_t v, char *buf, size_t len)
+{
+    if (v < 0 && v >= -4095 && what != LOOP__NOTE_BLOCKING && what != LOOP__NOTE_ASYNC_SENDS) {
+        snprintf(buf, len, "%s", loop_err_name((int)v));
+    } else {
+        snprintf(buf, len, "%lld", (long long)v);
+    }
+}
+
+/* A NOTE in words: "loop_work_cancel of kind=work id=5 ... returning 0". */
+static void note_str(loop_t *loop, int what, uint64_t id, int64_t value, char *buf, size_t len)
+{
+    char obj[360], val[32];
+
+    describe(loop, id,
+             what == LOOP__NOTE_ASYNC_SENDS ? LOOP_KIND_ASYNC
+             : what == LOOP__NOTE_BLOCKING || what == LOOP__NOTE_MON_CANCEL ? LOOP_KIND_TASK
+                                                                            : LOOP_KIND_WORK,
+             obj, sizeof(obj));
+    note_value_str(what, value, val, sizeof(val));
+    switch (what) {
+    case LOOP__NOTE_WORK_STATUS:
+        snprintf(buf, len, "the completion of %s with status %s", obj, val);
+        break;
+    case LOOP__NOTE_WORK_CANCEL:
+        snprintf(buf, len, "loop_work_cancel of %s returning %s", obj, val);
+        break;
+    case LOOP__NOTE_BLOCKING:
+        snprintf(buf, len, "loop_run_blocking in %s with the function's result %s", obj, val);
+        break;
+    case LOOP__NOTE_ASYNC_SENDS:
+        snprintf(buf, len, "one run of %s for %s loop_async_send calls", obj, val);
+        break;
+    case LOOP__NOTE_MON_CANCEL:
+        snprintf(buf, len, "a monitor cancel of %s returning %s", obj, val);
+        break;
+    default:
+        snprintf(buf, len, "a note of unknown kind %d", what);
+    }
+}
+
 static void describe_rec(loop_t *loop, const struct loop__rr *rr, char *buf, size_t len)
 {
-    if (rr->next_rc == 1 && rr->next.type == LOOP__REC_IO) {
+    if (rr->next_rc == 1 && rr->next.type == LOOP__REC_NOTE) {
+        note_str(loop, rr->next.what, rr->next.id, rr->next.value, buf, len);
+    } else if (rr->next_rc == 1 && rr->next.type == LOOP__REC_IO) {
         char task[280], res[48];
         describe(loop, rr->next.id, LOOP_KIND_TASK, task, sizeof(task));
         io_result_str(rr->next.op, rr->next.result, res, sizeof(res));
@@ -305,11 +416,14 @@ static void describe_rec(loop_t *loop, const struct loop__rr *rr, char *buf, siz
 void loop__rr_diverge(loop_t *loop, const char *did)
 {
     struct loop__rr *rr = loop->rr;
-    char expected[400];
+    char expected[480], where[48] = "";
 
     describe_rec(loop, rr, expected, sizeof(expected));
-    loop_log(LOOP_LOG_ERROR, "replay diverged at step %llu: expected %s, the program %s instead",
-             (unsigned long long)rr->step + 1, expected, did);
+    if (rr->index > 1) {
+        snprintf(where, sizeof(where), " of loop %llu", (unsigned long long)rr->index);
+    }
+    loop_log(LOOP_LOG_ERROR, "replay diverged at step %llu%s: expected %s, the program %s instead",
+             (unsigned long long)rr->step + 1, where, expected, did);
     if (!rr->diverge_continue) {
         if (rr->w != NULL) {
             loop__schedw_close(rr->w);
@@ -325,6 +439,7 @@ void loop__rr_diverge(loop_t *loop, const char *did)
      * clock is ahead of it (another boot), stand still */
     rr->clock_shift_ns = (int64_t)(loop->now_ns - loop__hrtime_ns());
     rr->clock_shifted = true;
+    loop__replay_unindex_all(loop);
     loop__schedr_close(rr->r);
     rr->r = NULL;
     loop->policy = LOOP__POLICY_FIFO;
@@ -351,6 +466,17 @@ uint64_t loop__rr_clock(loop_t *loop, int type, uint64_t real_now)
 {
     struct loop__rr *rr = loop->rr;
     uint64_t now = rr->clock_shifted ? real_now + (uint64_t)rr->clock_shift_ns : real_now;
+
+    now += rr->chaos_offset_ns; /* chaos: virtual lateness (chaos.c) */
+    if (LOOP_UNLIKELY(rr->chaos_due_ns != 0)) {
+        /* after a late poll (chaos.c): it reached its timer, so it woke late */
+        uint64_t wake = rr->chaos_due_ns + rr->chaos_late_ns;
+        if (now >= rr->chaos_due_ns && wake > now) {
+            rr->chaos_offset_ns += wake - now;
+            now = wake;
+        }
+        rr->chaos_due_ns = 0;
+    }
 
     if (loop->policy == LOOP__POLICY_REPLAY && rr->r != NULL) {
         if (replay_expect(loop, type,
@@ -418,6 +544,85 @@ void loop__rr_dispatch(loop_t *loop, loop_handle_t *h, int kind)
     }
 }
 
+/* Outcomes (NOTE records) ------------------------------------------------- */
+
+static bool replaying_notes(const loop_t *loop)
+{
+    const struct loop__rr *rr = loop->rr;
+    return loop->policy == LOOP__POLICY_REPLAY && rr->r != NULL && rr->notes;
+}
+
+void loop__rr_note(loop_t *loop, int what, uint64_t id, int64_t value)
+{
+    struct loop__rr *rr = loop->rr;
+
+    if (replaying_notes(loop)) {
+        if (rr->next_rc == 1 && rr->next.type == LOOP__REC_NOTE && rr->next.what == what &&
+            rr->next.id == id && rr->next.value == value) {
+            replay_consume(rr);
+        } else {
+            char did[520], val[32];
+            if (rr->next_rc == 1 && rr->next.type == LOOP__REC_NOTE && rr->next.what == what &&
+                rr->next.id == id) {
+                note_value_str(what, value, val, sizeof(val));
+                snprintf(did, sizeof(did), "got %s", val);
+            } else {
+                char n[480];
+                note_str(loop, what, id, value, n, sizeof(n));
+                snprintf(did, sizeof(did), "had %s", n);
+            }
+            loop__rr_diverge(loop, did);
+        }
+    }
+    if (rr->w != NULL) {
+        struct loop__rec r = {.type = LOOP__REC_NOTE, .what = what, .id = id, .value = value};
+        record(loop, &r);
+    }
+}
+
+void loop__rr_async_wait(loop_t *loop, uint64_t id, const atomic_int *pending)
+{
+    struct loop__rr *rr = loop->rr;
+    uint64_t start;
+
+    if (!replaying_notes(loop) || rr->next_rc != 1 || rr->next.type != LOOP__REC_NOTE ||
+        rr->next.what != LOOP__NOTE_ASYNC_SENDS || rr->next.id != id) {
+        return;
+    }
+    start = loop__hrtime_ns();
+    /* the sending threads are real: wait for as many sends as the recording saw */
+    while (atomic_load(pending) >= 0 && atomic_load(pending) < rr->next.value &&
+           (rr->wait_ms < 0 || loop__hrtime_ns() - start <= (uint64_t)rr->wait_ms * 1000000u)) {
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int loop__replay_monitor_cancel(loop_t *loop)
+{
+    struct loop__rr *rr = loop->rr;
+    uint64_t id = rr->next.id;
+    loop_task_t *found = NULL;
+    loop_queue_t *q;
+    int rc = -ESRCH;
+
+    if (loop->tasks != NULL) {
+        struct loop__tasks *ts = loop->tasks;
+        loop__queue_foreach(q, &ts->tasks) {
+            loop_task_t *t = loop__queue_data(q, loop_task_t, task_node);
+            if (t->hdr.id == id) {
+                found = t;
+                break;
+            }
+        }
+    }
+    if (found != NULL) {
+        rc = loop_task_cancel(found);
+    }
+    loop__rr_note(loop, LOOP__NOTE_MON_CANCEL, id, rc);
+    return rc;
+}
+
 /* Task I/O (task_io.c) ------------------------------------------------------ */
 
 bool loop__rr_io_begin(loop_t *loop, uint64_t task, int op, int64_t *recorded)
@@ -476,6 +681,9 @@ void loop__rr_run_end(loop_t *loop)
 {
     if (loop->rr != NULL) {
         record_flush(loop, true);
+        if (loop->rr->explore_log != NULL) {
+            fflush(loop->rr->explore_log);
+        }
     }
 }
 
@@ -514,7 +722,10 @@ void loop__rr_free(loop_t *loop)
     loop__chaos_free(rr);
     free(rr->record_path);
     free(rr->replay_path);
+    free(rr->index_tab);
     free(rr);
     loop->rr = NULL;
-    atomic_store(&claimed, 0);
+    pthread_mutex_lock(&index_mu);
+    rr_open--;
+    pthread_mutex_unlock(&index_mu);
 }

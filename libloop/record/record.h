@@ -25,10 +25,19 @@ struct loop__rr {
     uint64_t step;           /* records consumed so far */
     int diverge_continue;
     int64_t wait_ms;         /* how long a recorded-ready item is waited for */
+    bool notes;              /* the schedule has NOTE records: check them */
+    struct loop__replay_ent *index_tab; /* queued items by id (replay.c) */
+    size_t index_cap, index_len;
     bool clock_shifted;      /* diverged and continuing: the clock goes on from the */
     int64_t clock_shift_ns;  /* replayed time, real clock + clock_shift_ns */
+    uint64_t index;          /* which loop of the process (1: the first; FILE.k for k > 1) */
     /* chaos */
     uint64_t chaos_seed;
+    uint32_t late_ms;        /* LOOP_CHAOS_LATE_MS (kept in the schedule's header) */
+    uint64_t chaos_offset_ns; /* virtual lateness so far: added to every clock read */
+    uint64_t chaos_due_ns;   /* a late poll: the due time it waits for, or 0 */
+    uint64_t chaos_late_ns;  /* and how late it wakes past it */
+    uint64_t chaos_iter;     /* iterations so far (held-back readiness is released by them) */
     uint64_t chaos_rng;
     uint64_t late_max_ns;    /* timers fire late by up to this */
     loop_queue_t delayed;    /* I/O readiness held back, in ready nodes */
@@ -36,6 +45,12 @@ struct loop__rr {
     uint64_t *chaos_only;    /* LOOP_CHAOS_ONLY as [lo, hi] pairs; NULL: all apply */
     size_t chaos_only_n;     /* pairs */
     FILE *chaos_log;         /* LOOP_CHAOS_LOG, or NULL */
+    /* explore (LOOP_EXPLORE): chaos's choice points, decided by a script, not a seed */
+    bool explore;
+    uint64_t explore_points;  /* choice points met so far */
+    uint64_t *explore_spec;   /* (point, alternative) pairs, ascending points */
+    size_t explore_n;
+    FILE *explore_log;        /* LOOP_EXPLORE_LOG, or NULL */
     /* loop_random() */
     uint64_t random_state;
     uint64_t random_seed;
@@ -71,6 +86,8 @@ bool loop__chaos_delay_io(loop_t *loop, loop_handle_t *h);
 loop_handle_t *loop__chaos_pick(loop_t *loop);
 /* LOOP_CHAOS_ONLY, LOOP_CHAOS_LOG (loop-replay minimize); exits 2 on a bad list. */
 void loop__chaos_init(loop_t *loop);
+/* LOOP_EXPLORE=SPEC, LOOP_EXPLORE_LOG (loop-replay explore); exits 2 on a bad spec. */
+void loop__explore_init(loop_t *loop, const char *spec);
 void loop__chaos_free(struct loop__rr *rr);
 uint64_t loop__rr_rand(uint64_t *state);
 /* The end of recording (loop_close): END record and the stream closed. */
@@ -91,6 +108,27 @@ bool loop__rr_io_begin(loop_t *loop, uint64_t task, int op, int64_t *recorded);
 /* how: appended to "got 3 bytes from its read", e.g. ", then end of file"; NULL: none. */
 void loop__rr_io_mismatch(loop_t *loop, int op, int64_t got, const char *how);
 void loop__rr_io_end(loop_t *loop, uint64_t task, int op, int64_t result);
+/*
+ * Outcomes (NOTE records): recorded, and when replaying checked against the
+ * schedule's next record (a divergence otherwise). pool.c: a work item's
+ * status and loop_work_cancel's result; task_work.c: loop_run_blocking's
+ * result; async.c: the sends one dispatch coalesced; the monitor: a cancel.
+ */
+void loop__rr_note(loop_t *loop, int what, uint64_t id, int64_t value);
+/* The hook the core calls: nothing unless recording or replaying; libloop's own objects skipped. */
+static inline void loop__rr_outcome(loop_t *loop, int what, uint64_t id, int64_t value)
+{
+    if (LOOP_UNLIKELY(loop->rr != NULL) && id != 0) {
+        loop__rr_note(loop, what, id, value);
+    }
+}
+/* async.c, replaying: wait (LOOP_REPLAY_WAIT_MS) until pending counts the recorded sends. */
+void loop__rr_async_wait(loop_t *loop, uint64_t id, const atomic_int *pending);
+/* replay.c: the next record is a monitor cancel: carry it out, check its result. */
+int loop__replay_monitor_cancel(loop_t *loop);
+/* replay.c: the queued-item index (sched.c's loop__sched_remove forgets items). */
+void loop__replay_forget(loop_t *loop, loop_handle_t *h);
+void loop__replay_unindex_all(loop_t *loop);
 /* Replay went off the schedule: exit 3, or continue in fifo order. */
 void loop__rr_diverge(loop_t *loop, const char *did);
 

@@ -1,5 +1,7 @@
 /*
- * schedule.c — reading and writing schedule files (docs/schedule-format.md).
+ * schedule.c — reading schedule files (docs/schedule-format.md), and the
+ * record names; schedule_write.c writes them (the codec both share is
+ * schedule_codec.h).
  *
  * Records are varints, delta-coded against the previous record of the same
  * quantity (clock, id), so a steady program repeats the same few bytes and
@@ -7,30 +9,15 @@
  * its input: every length and varint is bounded, a truncated stream yields
  * every complete record before the cut, and a corrupt one a clear error.
  */
-#include <fcntl.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zstd.h>
 
 #include "schedule.h"
-#include "core/sys.h"
-
-#define IN_CAP (64 * 1024)
-
-struct loop__sched_writer {
-    struct loop__schedw_hot hot; /* first: schedule.h's inline fast path reads it */
-    int fd;
-    ZSTD_CCtx *cctx;
-    uint8_t in[IN_CAP];
-    size_t in_len;
-    uint8_t *out;
-    size_t out_cap;
-    uint64_t prev_clock;
-    int err; /* sticky write error */
-};
+#include "schedule_codec.h"
 
 struct loop__sched_reader {
     FILE *f;
@@ -69,338 +56,24 @@ const char *loop__rec_type_name(int type)
         return "io";
     case LOOP__REC_REPEAT:
         return "repeat";
+    case LOOP__REC_NOTE:
+        return "note";
     default:
         return "unknown";
     }
+}
+
+const char *loop__note_name(int what)
+{
+    static const char *const names[] = {"?", "work-status", "work-cancel", "blocking",
+                                        "async-sends", "monitor-cancel"};
+    return what > 0 && what <= LOOP__NOTE_MON_CANCEL ? names[what] : "?";
 }
 
 const char *loop__io_op_name(int op)
 {
     static const char *const names[] = {"read", "write", "accept", "connect"};
     return op >= 0 && op < 4 ? names[op] : "?";
-}
-
-/*
- * IO records: tag = 5 | op << 3 | class << 5 | explicit-task << 7. The class
- * says what the result is, so that the common results cost no payload:
- */
-enum {
-    IO_EAGAIN = 0,   /* -EAGAIN: the call found nothing (no payload) */
-    IO_POSITIVE = 1, /* result > 0: varint result */
-    IO_ERROR = 2,    /* another -errno: varint errno (1..4095, not EAGAIN) */
-    IO_ZERO = 3,     /* 0: end of file, a connection accepted, connected (no payload) */
-};
-#define IO_EXPLICIT 0x80 /* the task is not the last DISPATCH's id: varint zigzag delta */
-#define IO_MAX_ERRNO 4095
-
-/* Varints ---------------------------------------------------------------- */
-
-static size_t put_varint(uint8_t *p, uint64_t v)
-{
-    size_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
-static uint64_t zigzag(int64_t v)
-{
-    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-
-static int64_t unzigzag(uint64_t v)
-{
-    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
-}
-
-/* 1 and the value, 0 when p..end holds no complete varint, -1 when malformed. */
-static int get_varint(const uint8_t *p, const uint8_t *end, uint64_t *v, size_t *used)
-{
-    uint64_t x = 0;
-    for (size_t i = 0; i < 10; i++) {
-        if (p + i >= end) {
-            return 0;
-        }
-        x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
-        if (!(p[i] & 0x80)) {
-            if (i == 9 && p[i] > 1) {
-                return -1;
-            }
-            *v = x;
-            *used = i + 1;
-            return 1;
-        }
-    }
-    return -1;
-}
-
-/* Writer ------------------------------------------------------------------ */
-
-static int write_all(int fd, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    while (n > 0) {
-        ssize_t w = LOOP__SYS(WRITE, (ssize_t)-1, write(fd, b, n));
-        if (w < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -errno;
-        }
-        b += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int compress_step(struct loop__sched_writer *w, ZSTD_EndDirective op)
-{
-    ZSTD_inBuffer in = {w->in, w->in_len, 0};
-    size_t remaining;
-
-    if (w->err) {
-        return w->err;
-    }
-    do {
-        ZSTD_outBuffer out = {w->out, w->out_cap, 0};
-        remaining = ZSTD_compressStream2(w->cctx, &out, &in, op);
-        if (ZSTD_isError(remaining)) {
-            return w->err = -EIO;
-        }
-        if (out.pos > 0) {
-            int rc = write_all(w->fd, w->out, out.pos);
-            if (rc < 0) {
-                return w->err = rc;
-            }
-        }
-    } while (op == ZSTD_e_continue ? in.pos < in.size : remaining != 0);
-    w->in_len = 0;
-    return 0;
-}
-
-static void put_str(uint8_t *p, size_t *n, const char *s, size_t len)
-{
-    *n += put_varint(p + *n, len);
-    memcpy(p + *n, s, len);
-    *n += len;
-}
-
-int loop__schedw_open(struct loop__sched_writer **out, const char *path,
-                      const struct loop__sched_hdr *hdr, int level)
-{
-    struct loop__sched_writer *w = calloc(1, sizeof(*w));
-    size_t plen = hdr->program ? strlen(hdr->program) : 0;
-    size_t hcap = 64 + plen + hdr->args_len, n = 0;
-    uint8_t *h = NULL;
-    int rc;
-
-    *out = NULL;
-    if (w == NULL || (h = malloc(hcap + 16)) == NULL) {
-        free(w);
-        return -ENOMEM;
-    }
-    w->hot.run_kind = -1; /* no run yet */
-    w->fd = LOOP__SYS(OPEN, -1, open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (w->fd < 0) {
-        rc = -errno;
-        goto fail;
-    }
-    w->cctx = ZSTD_createCCtx();
-    w->out_cap = ZSTD_CStreamOutSize();
-    w->out = malloc(w->out_cap);
-    if (w->cctx == NULL || w->out == NULL) {
-        rc = -ENOMEM;
-        goto fail;
-    }
-    ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, level);
-    ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
-
-    /* header body: mode, seeds, loop id, program, args */
-    n += put_varint(h + n, hdr->mode);
-    n += put_varint(h + n, hdr->chaos_seed);
-    n += put_varint(h + n, hdr->random_seed);
-    n += put_varint(h + n, hdr->loop_id);
-    put_str(h, &n, hdr->program ? hdr->program : "", plen);
-    put_str(h, &n, hdr->args ? hdr->args : "", hdr->args_len);
-    uint8_t fixed[16];
-    memcpy(fixed, LOOP__SCHED_MAGIC, 8);
-    uint32_t v = LOOP__SCHED_VERSION, hl = (uint32_t)n;
-    for (int i = 0; i < 4; i++) {
-        fixed[8 + i] = (uint8_t)(v >> (8 * i));
-        fixed[12 + i] = (uint8_t)(hl >> (8 * i));
-    }
-    rc = write_all(w->fd, fixed, sizeof(fixed));
-    if (rc == 0) {
-        rc = write_all(w->fd, h, n);
-    }
-    if (rc < 0) {
-        goto fail;
-    }
-    free(h);
-    *out = w;
-    return 0;
-fail:
-    free(h);
-    if (w->fd >= 0) {
-        close(w->fd);
-    }
-    ZSTD_freeCCtx(w->cctx);
-    free(w->out);
-    free(w);
-    return rc;
-}
-
-/* Room for one record (and a pending REPEAT before it) in w->in. */
-static inline int make_room(struct loop__sched_writer *w)
-{
-    if (__builtin_expect(w->in_len + 48 > IN_CAP, 0)) {
-        int rc = compress_step(w, ZSTD_e_continue);
-        if (rc < 0) {
-            return rc;
-        }
-    }
-    return w->err;
-}
-
-/* Write the pending repeats of the last DISPATCH, and close its run. */
-static inline void close_run(struct loop__sched_writer *w)
-{
-    if (w->hot.run_n > 0) {
-        uint8_t *p = w->in + w->in_len;
-        size_t n = 0;
-        p[n++] = LOOP__REC_REPEAT;
-        n += put_varint(p + n, w->hot.run_n);
-        w->in_len += n;
-        w->hot.count += w->hot.run_n;
-        w->hot.run_n = 0;
-    }
-    w->hot.run_kind = -1;
-}
-
-/* A DISPATCH that does not continue the run: written out, and a new run. */
-int loop__schedw_dispatch_new(struct loop__sched_writer *w, uint64_t id, int kind, int revents)
-{
-    uint64_t step = id - w->hot.prev_id;
-    uint8_t *p;
-    size_t n = 0;
-    int rc = make_room(w);
-    if (rc < 0) {
-        return rc;
-    }
-    close_run(w);
-    p = w->in + w->in_len;
-    p[n++] = (uint8_t)(LOOP__REC_DISPATCH | ((kind & 0xf) << 3));
-    n += put_varint(p + n, zigzag((int64_t)step));
-    if (kind == 2 /* LOOP_KIND_IO */) {
-        n += put_varint(p + n, (uint64_t)(unsigned)revents);
-    }
-    w->hot.prev_id = id;
-    w->in_len += n;
-    w->hot.count++;
-    w->hot.run_step = step;
-    w->hot.run_kind = kind;
-    w->hot.run_revents = kind == 2 ? revents : 0;
-    return 0;
-}
-
-
-int loop__schedw_clock(struct loop__sched_writer *w, int type, uint64_t clock_ns)
-{
-    uint8_t *p;
-    int rc = make_room(w);
-
-    if (rc < 0) {
-        return rc;
-    }
-    close_run(w);
-    p = w->in + w->in_len;
-    p[0] = (uint8_t)type;
-    w->in_len += 1 + put_varint(p + 1, zigzag((int64_t)(clock_ns - w->prev_clock)));
-    w->prev_clock = clock_ns;
-    w->hot.count++;
-    return 0;
-}
-
-int loop__schedw_put(struct loop__sched_writer *w, const struct loop__rec *r)
-{
-    uint8_t *p;
-    size_t n = 0;
-
-    if (r->type == LOOP__REC_DISPATCH) {
-        return loop__schedw_dispatch(w, r->id, r->kind, r->kind == 2 ? r->revents : 0);
-    }
-    if (r->type == LOOP__REC_ITER || r->type == LOOP__REC_CLOCK) {
-        return loop__schedw_clock(w, r->type, r->clock_ns);
-    }
-    int rc = make_room(w);
-    if (rc < 0) {
-        return rc;
-    }
-    close_run(w);
-    p = w->in + w->in_len;
-    switch (r->type) {
-    case LOOP__REC_END:
-        p[n++] = LOOP__REC_END;
-        break;
-    case LOOP__REC_IO: {
-        int cls = r->result == -EAGAIN ? IO_EAGAIN
-                  : r->result > 0      ? IO_POSITIVE
-                  : r->result == 0     ? IO_ZERO
-                                       : IO_ERROR;
-        if (r->op < 0 || r->op > 3 || (cls == IO_ERROR && r->result < -IO_MAX_ERRNO)) {
-            return -EINVAL;
-        }
-        p[n++] = (uint8_t)(LOOP__REC_IO | r->op << 3 | cls << 5 |
-                           (r->id != w->hot.prev_id ? IO_EXPLICIT : 0));
-        if (r->id != w->hot.prev_id) {
-            /* the previous id stays the last DISPATCH's: a task's I/O follows its step */
-            n += put_varint(p + n, zigzag((int64_t)(r->id - w->hot.prev_id)));
-        }
-        if (cls == IO_POSITIVE) {
-            n += put_varint(p + n, (uint64_t)r->result);
-        } else if (cls == IO_ERROR) {
-            n += put_varint(p + n, (uint64_t)-r->result);
-        }
-        break;
-    }
-    default:
-        return -EINVAL;
-    }
-    w->in_len += n;
-    w->hot.count++;
-    return 0;
-}
-
-int loop__schedw_flush(struct loop__sched_writer *w)
-{
-    close_run(w); /* make_room left room for it */
-    return compress_step(w, ZSTD_e_flush);
-}
-
-uint64_t loop__schedw_count(const struct loop__sched_writer *w)
-{
-    return w->hot.count + w->hot.run_n;
-}
-
-int loop__schedw_close(struct loop__sched_writer *w)
-{
-    int rc;
-
-    if (w == NULL) {
-        return 0;
-    }
-    close_run(w);
-    rc = compress_step(w, ZSTD_e_end);
-    if (close(w->fd) < 0 && rc == 0) {
-        rc = -errno;
-    }
-    ZSTD_freeCCtx(w->cctx);
-    free(w->out);
-    free(w);
-    return rc;
 }
 
 /* Reader ------------------------------------------------------------------ */
@@ -449,6 +122,19 @@ static int parse_header(struct loop__sched_reader *r, const uint8_t *h, size_t n
         get_str(&p, end, &r->hdr.args, &r->hdr.args_len) < 0) {
         snprintf(err, errlen, "corrupt schedule header");
         return -EBADMSG;
+    }
+    /* optional trailing fields: flags, chaos_late_ms (absent: 0) */
+    for (int i = 0; i < 2 && p < end; i++) {
+        if (get_varint(p, end, &v[i], &used) != 1 || v[i] > UINT32_MAX) {
+            snprintf(err, errlen, "corrupt schedule header");
+            return -EBADMSG;
+        }
+        p += used;
+        if (i == 0) {
+            r->hdr.flags = (uint32_t)v[0];
+        } else {
+            r->hdr.chaos_late_ms = (uint32_t)v[1];
+        }
     }
     return 0;
 }
@@ -655,6 +341,34 @@ static int get_io(const struct loop__sched_reader *r, uint8_t tag, const uint8_t
     return 1;
 }
 
+/* The rest of a NOTE record after its tag: 1 and the bytes used, 0 incomplete, -1 corrupt. */
+static int get_note(const struct loop__sched_reader *r, uint8_t tag, const uint8_t *p,
+                    const uint8_t *end, struct loop__rec *rec, size_t *used)
+{
+    uint64_t v;
+    size_t u, n = 0;
+    int ok;
+
+    rec->what = (tag >> 3) & 0xf;
+    if ((tag & 0x80) || rec->what == 0) {
+        return -1;
+    }
+    ok = get_varint(p, end, &v, &u);
+    if (ok != 1) {
+        return ok;
+    }
+    n += u;
+    rec->id = r->prev_id + (uint64_t)unzigzag(v);
+    ok = get_varint(p + n, end, &v, &u);
+    if (ok != 1) {
+        return ok;
+    }
+    n += u;
+    rec->value = unzigzag(v);
+    *used = n;
+    return 1;
+}
+
 static int next_decoded(struct loop__sched_reader *r, struct loop__rec *rec, char *err,
                         size_t errlen);
 
@@ -749,6 +463,10 @@ static __attribute__((noinline)) int next_decoded(struct loop__sched_reader *r,
                 break;
             case LOOP__REC_IO:
                 ok = get_io(r, tag, p + 1, end, rec, &used);
+                n += ok == 1 ? used : 0;
+                break;
+            case LOOP__REC_NOTE:
+                ok = get_note(r, tag, p + 1, end, rec, &used);
                 n += ok == 1 ? used : 0;
                 break;
             default:

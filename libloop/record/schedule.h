@@ -22,6 +22,7 @@ enum loop__sched_mode {
     LOOP__SCHED_MODE_CHAOS = 1,  /* recorded under chaos (chaos_seed) */
     LOOP__SCHED_MODE_TRACE = 2,  /* extracted from an LTTng trace */
     LOOP__SCHED_MODE_REPLAY = 3, /* recorded while replaying */
+    LOOP__SCHED_MODE_EXPLORE = 4, /* recorded under LOOP_EXPLORE (loop-replay explore) */
 };
 
 struct loop__sched_hdr {
@@ -33,6 +34,13 @@ struct loop__sched_hdr {
     char *program;        /* argv[0] as run */
     char *args;           /* the arguments, NUL-separated, args_len bytes */
     size_t args_len;
+    /* optional trailing fields (absent in older files: 0) */
+    uint32_t flags;         /* LOOP__SCHED_F_* */
+    uint32_t chaos_late_ms; /* mode chaos: LOOP_CHAOS_LATE_MS of the run, plus one (0: unknown) */
+};
+
+enum loop__sched_flags {
+    LOOP__SCHED_F_NOTES = 1u << 0, /* the recorder wrote NOTE records: replay checks them */
 };
 
 enum loop__rec_type {
@@ -47,7 +55,23 @@ enum loop__rec_type {
      * DISPATCH records; writers produce it by themselves from DISPATCH puts.
      */
     LOOP__REC_REPEAT = 6,
+    LOOP__REC_NOTE = 7,     /* an outcome of the run: what (enum loop__note), id, value */
 };
+
+/*
+ * NOTE records: outcomes the replay checks (and for a monitor cancel, carries
+ * out). id is the object, value the outcome; see docs/schedule-format.md.
+ */
+enum loop__note {
+    LOOP__NOTE_WORK_STATUS = 1, /* a work item's done callback: id the work, value its status */
+    LOOP__NOTE_WORK_CANCEL = 2, /* loop_work_cancel: id the work, value its result */
+    LOOP__NOTE_BLOCKING = 3,    /* loop_run_blocking's fn returned: id the task, value the result */
+    LOOP__NOTE_ASYNC_SENDS = 4, /* an async dispatch: id the handle, value the sends it coalesced */
+    LOOP__NOTE_MON_CANCEL = 5,  /* the monitor cancelled: id the task, value loop_task_cancel's result */
+    LOOP__NOTE_MAX = 15,
+};
+/* "work-status", ...; "?" otherwise. */
+const char *loop__note_name(int what);
 
 /* A REPEAT's N is at most this (more is corrupt): a few bytes never expand
  * into more than a million records. */
@@ -68,7 +92,9 @@ struct loop__rec {
     int op;         /* IO: enum loop__io_op */
     int64_t result; /* IO: see enum loop__io_op; errors are -errno (-4095..-1) */
     uint64_t clock_ns;
-    uint64_t id;    /* DISPATCH: the item; IO: the task */
+    uint64_t id;    /* DISPATCH: the item; IO: the task; NOTE: the object */
+    int what;       /* NOTE: enum loop__note */
+    int64_t value;  /* NOTE: the outcome */
 };
 
 struct loop__sched_writer;

@@ -53,8 +53,7 @@ static struct loop__tasks *tasks_of(loop_t *loop)
 /* Awaits outside tasks have no loop to ask: debug mode comes from the environment. */
 static bool debug_env(void)
 {
-    const char *v = getenv("LOOP_DEBUG");
-    return v != NULL && *v != '\0' && strcmp(v, "0") != 0;
+    return loop__env_flag("LOOP_DEBUG");
 }
 
 /*

@@ -120,6 +120,7 @@ static struct loop__fdwait *fdw_get(loop_t *loop, struct loop__tasks *ts, int fd
         loop__io_forget(&fw->io);
         LOOP_TRACE(handle_close, &fw->io.handle);
         loop__handle_unlink(&fw->io.handle); /* core-c: under inspect_mu (monitor) */
+        loop__debug_handle_gone(loop, fw->io.handle.id); /* its creation backtrace */
         free(fw);
         ts->fdw[fd] = fw = NULL;
     }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "task.h"
+#include "record/record.h"
 
 struct blocking {
     loop_work_t w;
@@ -71,6 +72,7 @@ int loop_run_blocking_at(intptr_t (*fn)(void *arg), void *arg, intptr_t *result,
         b->task = NULL;
         return rc;
     }
+    loop__rr_outcome(self->hdr.loop, LOOP__NOTE_BLOCKING, self->hdr.id, (int64_t)b->result);
     if (result != NULL) {
         *result = b->result;
     }

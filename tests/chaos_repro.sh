@@ -1,0 +1,94 @@
+#!/bin/sh
+# chaos_repro.sh — a chaos seed reproduces its run: re-run N times (default
+# 20; CHAOS_REPRO_N=100 for the issue's figure), it gives the same outcome
+# every time.
+#  - tests/lib/chaos_busy.c: a ping-pong over pipes beside a call-soon chain
+#    that never lets the loop block; its printed digest depends on where the
+#    chain stood at every pong, so any readiness held back by real time
+#    rather than by iterations changes it. Seeds 1 and 2: N runs each, the
+#    same digest and exit status every time, and the same dispatch records
+#    (loop-replay dump without the clock values);
+#  - the race example: the first failing seed that loop-replay chaos finds
+#    fails N times out of N when re-run with LOOP_CHAOS alone, and
+#    loop-replay minimize works on it with LOOP_CHAOS_LATE_MS=0 in its own
+#    environment (it takes the recorded run's parameters from the header).
+# Run by `make check` from the repository root; BUILD is the build directory.
+set -u
+
+me=${0##*/}
+fail() {
+    echo "$me: FAIL: $*" >&2
+    exit 1
+}
+
+BUILD=${BUILD:-build}
+case $BUILD in
+    /*) ;;
+    *) BUILD=$PWD/$BUILD ;;
+esac
+R=$BUILD/bin/loop-replay
+N=${CHAOS_REPRO_N:-20}
+for f in "$R" "$BUILD/bin/race" "$BUILD/lib/libloop.a"; do
+    [ -e "$f" ] || fail "$f is missing: run make first"
+done
+command -v cc >/dev/null 2>&1 || fail "cc not found"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-chaos-repro.XXXXXX") || fail "mktemp failed"
+trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+unset LOOP_REPLAY LOOP_RECORD LOOP_CHAOS LOOP_CHAOS_ONLY LOOP_CHAOS_LOG LOOP_CHAOS_LATE_MS
+
+libs="-lpthread -ldl $(pkg-config --libs libzstd 2>/dev/null || echo -lzstd)"
+san=""
+[ -n "${SANITIZE:-}" ] && san="-fsanitize=$SANITIZE -fno-omit-frame-pointer"
+# shellcheck disable=SC2086 # lists of options
+cc -std=gnu11 -Wall -Wextra -Werror -Iinclude $san -o "$tmp/busy" tests/lib/chaos_busy.c \
+    "$BUILD/lib/libloop.a" $san $libs || fail "cannot build the test program"
+
+# the dispatch records of a schedule, without its clock values
+records() {
+    "$R" dump "$1" | grep -v '^#' | sed 's/clock=[0-9]*//; s/([+][^)]*)//' | cut -d' ' -f2-
+}
+
+for seed in 1 2; do
+    i=0
+    while [ $i -lt "$N" ]; do
+        i=$((i + 1))
+        LOOP_CHAOS=$seed LOOP_RECORD=$tmp/s.sch "$tmp/busy" >"$tmp/out" 2>&1
+        echo "exit $?" >>"$tmp/out"
+        records "$tmp/s.sch" >"$tmp/rec"
+        if [ $i = 1 ]; then
+            mv "$tmp/out" "$tmp/first.out"
+            mv "$tmp/rec" "$tmp/first.rec"
+            continue
+        fi
+        cmp -s "$tmp/out" "$tmp/first.out" ||
+            fail "seed $seed run $i: '$(tr '\n' ' ' <"$tmp/out")', run 1: '$(tr '\n' ' ' <"$tmp/first.out")'"
+        cmp -s "$tmp/rec" "$tmp/first.rec" ||
+            fail "seed $seed run $i dispatched in another order: $(diff "$tmp/first.rec" "$tmp/rec" | head -n 4 | tr '\n' ' ')"
+    done
+    echo "$me: busy seed $seed: $N of $N runs alike ($(head -n 1 "$tmp/first.out"), $(tail -n 1 "$tmp/first.out"))" >&2
+done
+
+"$R" chaos -n 400 --until-fail -o "$tmp/chaos" -- "$BUILD/bin/race" >"$tmp/chaos.out" 2>&1
+[ $? = 1 ] || fail "no failing race seed in 400: $(tail -n 1 "$tmp/chaos.out")"
+seed=$(sed -n 's/^seed \([0-9]*\): exit 1; .*/\1/p' "$tmp/chaos.out" | head -n 1)
+[ -n "$seed" ] || fail "no failing seed line: $(cat "$tmp/chaos.out")"
+i=0
+while [ $i -lt "$N" ]; do
+    i=$((i + 1))
+    LOOP_CHAOS=$seed "$BUILD/bin/race" >"$tmp/out" 2>&1
+    rc=$?
+    [ $rc = 1 ] || fail "race seed $seed, re-run $i: exit $rc, not 1: $(cat "$tmp/out")"
+done
+echo "$me: race seed $seed fails $N of $N re-runs" >&2
+
+# minimize re-runs the seed with the recorded chaos parameters, not the caller's
+sch=$tmp/chaos/race-seed-$seed.sch
+"$R" info "$sch" | grep -q "^chaos late-ms: 80$" || fail "no chaos late-ms in the header: $("$R" info "$sch")"
+LOOP_CHAOS_LATE_MS=0 "$R" minimize "$sch" -o "$tmp/min.sch" -- "$BUILD/bin/race" >"$tmp/min.out" 2>&1
+rc=$?
+[ $rc = 0 ] || fail "minimize under LOOP_CHAOS_LATE_MS=0 exited $rc: $(cat "$tmp/min.out")"
+grep -q '^minimize: [1-9][0-9]* perturbations\{0,1\} matters\{0,1\}' "$tmp/min.out" ||
+    fail "minimize under LOOP_CHAOS_LATE_MS=0: $(cat "$tmp/min.out")"
+echo "$me: ok"
