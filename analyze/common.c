@@ -143,6 +143,7 @@ void json_trace_info(const struct ctx *c, struct jw *w)
     jw_bool(w, "truncated", c->rs ? c->rs->truncated : 0);
     jw_u64(w, "anomalies", c->m->anomalies);
     jw_u64(w, "threshold_ns", c->o->threshold_ns);
+    jw_u64(w, "names_folded", c->m->names_folded);
     jw_arr(w, "notes");
     for (i = 0; i < c->nnotes; i++) {
         jw_str(w, NULL, c->notes[i]);
@@ -160,6 +161,29 @@ void json_begin(const struct ctx *c, struct jw *w)
     json_trace_info(c, w);
 }
 
+/* A trace captured without the vpid / procname contexts: say so, and how to add them. */
+static void text_context_note(const struct ctx *c)
+{
+    size_t i;
+    int no_vpid = 0, no_name = 0, any = 0;
+
+    for (i = 0; i < c->m->nloops; i++) {
+        const struct mloop *l = c->m->loops[i];
+        any = 1;
+        no_vpid |= l->vpid < 0;
+        no_name |= l->proc == NULL || model_str(c->m, l->proc->procname)[0] == '\0';
+    }
+    if (!any || (!no_vpid && !no_name)) {
+        return;
+    }
+    fprintf(c->out,
+            "note: the trace has no %s context%s (%s): capture with loop-trace, or run `lttng add-context "
+            "-u -t vpid -t vtid -t procname` before `lttng start`\n",
+            no_vpid && no_name ? "vpid and procname" : no_vpid ? "vpid" : "procname", no_vpid && no_name ? "s" : "",
+            no_vpid ? "processes show as pid -1 and the loops of several processes are mixed up"
+                    : "processes are shown without their names");
+}
+
 void text_trace_warnings(const struct ctx *c)
 {
     const struct model *m = c->m;
@@ -172,6 +196,13 @@ void text_trace_warnings(const struct ctx *c)
     }
     if (c->rs != NULL && c->rs->truncated) {
         fprintf(c->out, "warning: the trace is truncated; the analysis covers what could be read\n");
+    }
+    text_context_note(c);
+    if (m->names_folded) {
+        fprintf(c->out,
+                "note: more than %d distinct task/handle names: %" PRIu64
+                " later ones are shown as \"(other)\" (the analyzer's memory stays bounded)\n",
+                MODEL_MAX_NAMES, m->names_folded);
     }
 }
 
@@ -212,6 +243,7 @@ int findings_count(const struct ctx *c, struct findings *f)
             f->deadlocks++;
         }
     }
+    hangs_count_ran_out(c, &f->ran_out, &f->lost_wakeups);
     f->stalls = c->m->stalls_total;
     f->slow_steps = c->m->slow_steps.total;
     f->slow_events = c->m->slow_events.total;
@@ -250,7 +282,7 @@ int findings_count(const struct ctx *c, struct findings *f)
     if (f->slow_events > f->stall_findings) {
         f->stall_findings = f->slow_events;
     }
-    f->total = f->deadlocks + f->stuck + f->long_waits + f->overdue + f->stall_findings +
+    f->total = f->deadlocks + f->ran_out + f->stuck + f->long_waits + f->overdue + f->stall_findings +
                f->leaked_handles + f->leaked_tasks + f->unjoined_tasks + f->unresolved_futures +
                f->unfreed_sync;
     return 0;
@@ -276,6 +308,8 @@ int report_check(const struct ctx *c, uint64_t *findings)
         jw_u64(&w, "incomplete_loops", unknown); /* findings before their attach point are missing */
         jw_obj(&w, "findings");
         jw_u64(&w, "deadlocks", f.deadlocks);
+        jw_u64(&w, "ran_out_of_work", f.ran_out);
+        jw_u64(&w, "lost_wakeups", f.lost_wakeups);
         jw_u64(&w, "stuck_tasks", f.stuck);
         jw_u64(&w, "long_waits", f.long_waits);
         jw_u64(&w, "overdue_sleeps", f.overdue);
@@ -297,6 +331,12 @@ int report_check(const struct ctx *c, uint64_t *findings)
     text_trace_warnings(c);
     if (f.deadlocks) {
         fprintf(c->out, "check: FAIL: %" PRIu64 " deadlock cycle(s) (loop-analyze hangs)\n", f.deadlocks);
+    }
+    if (f.ran_out) {
+        fprintf(c->out,
+                "check: FAIL: %" PRIu64 " loop(s) ran out of work with tasks waiting, %" PRIu64
+                " lost wakeup(s) among them (loop-analyze hangs)\n",
+                f.ran_out, f.lost_wakeups);
     }
     if (f.stuck || f.long_waits || f.overdue) {
         fprintf(c->out,

@@ -144,8 +144,17 @@ static void group_note(struct leak_group *g, uint32_t name, uint64_t id, uint64_
             g->names[g->nnames++] = name;
         }
     }
+    /* the smallest ids (the first made: ids follow creation order), whatever the map order */
     if (g->nids < sizeof g->ids / sizeof g->ids[0]) {
         g->ids[g->nids++] = id;
+    } else {
+        size_t k, max = 0;
+        for (k = 1; k < g->nids; k++) {
+            max = g->ids[k] > g->ids[max] ? k : max;
+        }
+        if (id < g->ids[max]) {
+            g->ids[max] = id;
+        }
     }
 }
 

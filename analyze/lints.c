@@ -67,6 +67,56 @@ static struct lint *lint_add(struct lints *ls, const char *what, const struct ml
     return x;
 }
 
+/*
+ * Lost wakeups certain when a loop ran out of work (loop_stuck, format minor
+ * 2), also when the program then cancelled the task; a task still waiting
+ * so at the end is the HANG_STUCK case above, not repeated.
+ */
+static int lost_from_stucks(const struct ctx *c, struct lints *ls)
+{
+    char tb[128], sb[256], ob[300];
+    size_t i, k;
+
+    for (i = 0; i < c->m->nstucks; i++) {
+        const struct mstuck *e = &c->m->stucks[i];
+        const struct mloop *l = model_loop(c->m, e->vpid, e->loop_id);
+        if (l == NULL || !ctx_loop_selected(c, l)) {
+            continue;
+        }
+        for (k = 0; k < e->n; k++) {
+            const struct stuck_task *st = &e->tasks[k];
+            const struct mtask *t = model_task(l, st->task);
+            const char *name = model_str(c->m, st->name);
+            struct lint *x;
+            if (st->cls != STUCK_LOST ||
+                (t != NULL && !(t->flags & TF_FINISHED) && t->state == TS_WAITING &&
+                 t->t_state == st->since_ns && !mloop_running(l))) {
+                continue;
+            }
+            x = lint_add(ls, "lost_wakeup", l);
+            if (x == NULL) {
+                return -ENOMEM;
+            }
+            x->count = 1;
+            x->id = st->task;
+            x->site = st->wait_site;
+            x->name = st->name;
+            x->wait_kind = st->wait_kind;
+            x->first_ts = x->last_ts = st->since_ns;
+            snprintf(tb, sizeof tb, "task %" PRIu64 "%s%s%s", st->task, name[0] ? " \"" : "", name,
+                     name[0] ? "\"" : "");
+            snprintf(x->msg, sizeof x->msg,
+                     "%s waited for %s %" PRIu64 "%s at %s since +%.6f s; when the loop ran out of work "
+                     "at +%.6f s every task known to be able to complete it had ended",
+                     tb, ev_wait_kind_name(st->wait_kind), st->obj,
+                     describe_obj_site(c, st->obj_site, ob, sizeof ob),
+                     model_site_str(c->m, st->wait_site, sb, sizeof sb), model_rel_s(c->m, st->since_ns),
+                     model_rel_s(c->m, e->ts));
+        }
+    }
+    return 0;
+}
+
 static int collect(const struct ctx *c, struct lints *ls)
 {
     struct hang *h = NULL;
@@ -117,6 +167,10 @@ static int collect(const struct ctx *c, struct lints *ls)
     }
     free(h);
     h = NULL;
+    rc = lost_from_stucks(c, ls);
+    if (rc < 0) {
+        goto nomem;
+    }
     it = 0;
     while ((cur = model_agg_next(&c->m->aggs, &it, cur)) != NULL) {
         const struct aggsite *a = cur;

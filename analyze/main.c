@@ -396,6 +396,16 @@ int main(int argc, char **argv)
         status = EXIT_BADINPUT;
         goto out;
     }
+    if (reader_stats(r)->libloop_events == 0 && (reader_stats(r)->truncated || reader_note_count(r) > 0)) {
+        /* not a missing event rule: the streams hold no complete packet */
+        fprintf(stderr,
+                "loop-analyze: %s: no complete packet of events: the stream files are cut inside their "
+                "first packet (the program or the session daemon was killed before a packet was "
+                "flushed?)\n",
+                inputs[0]);
+        status = EXIT_BADINPUT;
+        goto out;
+    }
     if (reader_stats(r)->libloop_events == 0 && is_url(inputs[0]) &&
         reader_live_check(inputs[0], err, sizeof err) < 0) {
         fprintf(stderr, "loop-analyze: %s\n", err); /* no such session or host, not "no events" */

@@ -80,6 +80,10 @@ static void on_loop_event(struct model *m, struct mloop *l, const struct event *
         l->last_rc = ev->rc;
         /* the loop stopped: tasks blocked on each other stay so */
         model__check_deadlocks(m, l, ev->ts_ns, 0);
+        /* an older libloop (no loop_stuck): loop_run returned 0 (nothing alive) with tasks unfinished */
+        if (ev->rc == 0 && (l->flags & LF_SEEN_NEW) && l->format_minor < 2) {
+            model__stuck_from_run_end(m, l, ev->ts_ns);
+        }
         break;
     case EV_ITER_BEGIN:
         if (l->iters > 0 && l->t_iter != 0 && ev->ts_ns >= l->t_iter) {
@@ -133,7 +137,7 @@ static void on_loop_event(struct model *m, struct mloop *l, const struct event *
     case EV_HANDLE_NAME:
         h = model__handle_get(m, l, ev->id, ev->kind, ev->ts_ns);
         if (h != NULL) {
-            h->name = model__intern(m, ev->name);
+            h->name = model__intern_name(m, ev->name);
         }
         break;
     case EV_HANDLE_START:
@@ -202,6 +206,12 @@ static void on_loop_event(struct model *m, struct mloop *l, const struct event *
         break;
     case EV_FUTURE_RESULT:
         model__on_future_result(m, l, ev);
+        break;
+    case EV_LOCK_HANDOFF:
+        model__on_lock_handoff(m, l, ev);
+        break;
+    case EV_LOOP_STUCK:
+        model__on_loop_stuck(m, l, ev);
         break;
     case EV_SLOW_CALLBACK:
         model__on_slow_callback(m, l, ev);
@@ -302,6 +312,26 @@ struct model *model_new(const struct model_opts *opts)
     m->sites[0] = unknown;
     m->nsites = 1;
     return m;
+}
+
+uint64_t model_proc_end(const struct model *m, const struct mloop *l)
+{
+    const struct mproc *p = l->proc;
+    uint64_t end = l->t_last;
+    size_t i;
+
+    if (p == NULL) {
+        return mloop_running(l) ? m->t_last : end;
+    }
+    for (i = 0; i < p->nloops; i++) {
+        if (mloop_running(p->loops[i])) {
+            return m->t_last; /* it may still be alive, blocked: to the end of the trace */
+        }
+        if (p->loops[i]->t_last > end) {
+            end = p->loops[i]->t_last;
+        }
+    }
+    return end;
 }
 
 void model_scan_deadlocks(struct model *m, uint64_t now)
@@ -444,6 +474,7 @@ void model_free(struct model *m)
         free(m->cycles[i].edges);
     }
     free(m->cycles);
+    model__stucks_free(m);
     free(m->errors);
     free(m->gaps);
     free(m->crashes);

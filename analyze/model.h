@@ -29,6 +29,7 @@
 
 #define MODEL_TOPK 32      /* worst instances kept per finding list */
 #define MODEL_MAX_LIST 256 /* stalls, gaps, cycles, errors kept */
+#define MODEL_MAX_NAMES 65536 /* distinct task/handle names and messages kept; more show as "(other)" */
 
 struct model_opts {
     uint64_t threshold_ns; /* long waits and slow steps; default 100 ms */
@@ -142,7 +143,16 @@ struct msync {
     uint64_t parent_task;  /* the task that created it, 0 outside tasks */
     uint64_t t_new, t_settle;
     int32_t err;           /* future_settle */
+    /*
+     * Tasks seen completing its waits, the first MSYNC_USERS per side: side 0
+     * completes receive-like waits (a future's resolver, an event's setter, a
+     * channel's sender: a task that woke such a waiter, or waited to send),
+     * side 1 completes a channel's send waits (its receivers).
+     */
+    uint64_t users[2][4];
+    uint8_t nusers[2];
 };
+#define MSYNC_USERS 4
 
 /* Loop flags */
 #define LF_SEEN_NEW 0x01
@@ -247,6 +257,8 @@ struct mloop {
     struct hist iter_hist;
     struct util_series util;
     uint32_t cb_row;       /* timeline row + 1 for its callbacks */
+    uint32_t stuck_open;   /* index + 1 in model.stucks of its episode not yet ended, 0 none */
+    uint32_t stall_open;   /* index + 1 in model.stalls of a stall inside the open callback, 0 none */
 
     /* state snapshots (model_snapshot.c) */
     uint64_t snapshots;    /* complete ones seen */
@@ -338,7 +350,10 @@ struct stall {
     uint64_t loop_id, id;
     uint8_t kind;          /* of the running callback, if known */
     uint32_t name, site, site2; /* task name / creation site / resume site */
-    uint64_t ts, duration_ns;
+    uint64_t ts, duration_ns; /* duration_ns: the whole callback once its end was seen, else so far */
+    uint64_t detected_ns;  /* how long it had run when the watchdog caught it (the event's) */
+    uint64_t cb_begin;     /* its callback_begin, 0 unknown */
+    uint8_t ended;         /* its callback_end was seen: duration_ns is the full blocked time */
     char *backtrace;
 };
 
@@ -362,6 +377,61 @@ struct cycle {
     size_t n;
     struct cycle_edge *edges;
     uint8_t gap;
+};
+
+/*
+ * A loop ran out of work with tasks waiting (libloop:loop_stuck, trace
+ * format minor 2): a hang by definition, kept even when the program then
+ * cancels those tasks. model_stuck.c builds it: per waiting task, the tasks
+ * that could complete its wait (wakers) and how they are known, a cycle
+ * through them when there is one, else the class of each task.
+ */
+#define STUCK_MAX_TASKS 64
+#define STUCK_MAX_WAKERS 4
+#define MODEL_MAX_STUCK 64 /* episodes kept; more are counted */
+enum stuck_class {
+    STUCK_CYCLE = 1,   /* on the cycle of the episode */
+    STUCK_LOST = 2,    /* every task known to be able to complete the wait had ended (lost wakeup) */
+    STUCK_CHAIN = 3,   /* waits for tasks that are themselves stuck */
+    STUCK_UNKNOWN = 4, /* the trace names no task that could complete the wait */
+};
+enum waker_how {
+    WK_JOINED = 1,     /* the joined task */
+    WK_OWNER = 2,      /* the lock's owner (traced, or handed off) */
+    WK_OWNER_INFERRED = 3, /* the only live task that can hold the lock */
+    WK_CREATOR = 4,    /* the task that created the object */
+    WK_USER = 5,       /* a task seen completing such waits (resolver, setter, sender, receiver) */
+    WK_CHILD = 6,      /* a child of the awaited group */
+};
+struct stuck_waker {
+    uint64_t task;
+    uint32_t name;     /* strtab */
+    uint8_t how;       /* enum waker_how */
+};
+struct stuck_task {
+    uint64_t task, obj, since_ns;
+    uint32_t name, spawn_site, wait_site, obj_site;
+    uint8_t state, wait_kind, obj_kind; /* obj_kind: enum ev_sync_kind + 1, 0 unknown */
+    uint8_t cls;       /* enum stuck_class */
+    uint8_t nwakers;   /* live wakers kept (at most STUCK_MAX_WAKERS) */
+    uint8_t ended;     /* wakers known from the trace that had ended */
+    uint8_t freed;     /* the awaited object was freed */
+    struct stuck_waker wakers[STUCK_MAX_WAKERS];
+    uint64_t next;     /* STUCK_CYCLE: its successor on the cycle */
+    uint8_t next_how;  /* and how that edge is known */
+};
+struct mstuck {
+    int64_t vpid;
+    uint64_t loop_id;
+    uint64_t ts;       /* when the loop ran out of work */
+    uint64_t count;    /* unfinished tasks then, as libloop counted them */
+    uint64_t ended_ts; /* the first wake after it (a cancel, usually); 0 never */
+    uint8_t ended_by_cancel;
+    uint8_t gap;
+    size_t n;          /* tasks kept (the first STUCK_MAX_TASKS by id) */
+    struct stuck_task *tasks;
+    size_t ncycle;     /* tasks on the cycle, 0 if none */
+    uint64_t cycle_first;
 };
 
 struct merror {
@@ -430,6 +500,9 @@ struct freedleak {
 struct model {
     struct model_opts opts;
     struct strtab strs;
+    uint64_t names;          /* distinct names interned through model__intern_name */
+    uint64_t names_folded;   /* names past MODEL_MAX_NAMES shown as "(other)" */
+    uint32_t name_other;     /* the index of "(other)", 0 until needed */
     struct msite *sites;
     size_t nsites, capsites;
     struct u64map site_idx;  /* hash(file, func, line) → chain of site indexes */
@@ -454,6 +527,9 @@ struct model {
     uint64_t stalls_total;
     struct cycle *cycles;
     size_t ncycles;
+    struct mstuck *stucks;   /* loops that ran out of work with tasks waiting (minor 2) */
+    size_t nstucks;
+    uint64_t stucks_total;
     struct merror *errors;
     size_t nerrors;
     struct gap *gaps;
@@ -563,6 +639,13 @@ const struct msite *model_site(const struct model *m, uint32_t idx);
 void *model_agg_next(const struct u64map *map, size_t *iter, void *cur);
 /* "file:line (func)" or "?" */
 const char *model_site_str(const struct model *m, uint32_t idx, char *buf, size_t len);
+/*
+ * The end of l's process as the trace shows it: its last event when none of
+ * its loops still runs (it exited or was about to), else the end of the
+ * trace (it may be alive and blocked). Waits are measured to it, so a
+ * process that exited early is not measured to a later process's end.
+ */
+uint64_t model_proc_end(const struct model *m, const struct mloop *l);
 /* Seconds from the trace start, for display. */
 double model_rel_s(const struct model *m, uint64_t ts);
 
@@ -582,6 +665,13 @@ int model_deadlocked(const struct model *m, const struct mloop *l, int include_t
  * it: *inferred = 1). 0 when there is none or it cannot be told;
  * *ncand = the number of candidate owners for an unknown lock owner.
  */
+/*
+ * The owner of the lock task t waits for as the trace tells it, 0 unknown:
+ * the lock's newest known owner when it became owner after t began waiting
+ * (a hand-off: lock_handoff, or a waiter woken by the releaser), else the
+ * owner t's own task_suspend named.
+ */
+uint64_t model_lock_owner_for(const struct mloop *l, const struct mtask *t);
 uint64_t model_wait_target(const struct model *m, const struct mloop *l, const struct mtask *t,
                            int *inferred, size_t *ncand);
 

@@ -33,7 +33,7 @@ void model__on_handle_new(struct model *m, struct mloop *l, const struct event *
     }
     h->flags |= HF_SEEN_NEW;
     h->kind = ev->kind < KIND_MAX ? ev->kind : KIND_NONE;
-    h->name = model__intern(m, ev->name);
+    h->name = model__intern_name(m, ev->name);
     h->site = model__site_of(m, &ev->site);
     h->parent_task = ev->parent_task;
     h->t_new = ev->ts_ns;
@@ -77,14 +77,25 @@ void model__on_handle_close(struct model *m, struct mloop *l, const struct event
     if (h == NULL) {
         return;
     }
+    if (h->flags & HF_INTERNAL) {
+        /* a task's own timeout timer, closed when libloop frees the task: not the program's */
+        model__handle_free(l, h);
+        return;
+    }
     if (!(h->flags & HF_CLOSING)) {
         l->handles_closed++;
     }
     h->flags |= HF_CLOSING;
     h->flags &= (uint8_t)~HF_ACTIVE;
     h->t_close = ev->ts_ns;
-    if (ev->name[0] != '\0') {
-        h->name = model__intern(m, ev->name);
+    /*
+     * Names come from handle_new and handle_name only. babeltrace2 2.0 can
+     * decode an empty string field as an earlier event's value, so a close
+     * event's name is taken only for a handle the trace never showed made
+     * (created before tracing started) and that has no name yet.
+     */
+    if (ev->name[0] != '\0' && !(h->flags & HF_SEEN_NEW) && h->name == 0) {
+        h->name = model__intern_name(m, ev->name);
     }
 }
 
@@ -165,6 +176,14 @@ void model__on_callback_end(struct model *m, struct mloop *l, const struct event
     l->flags &= ~(uint32_t)LF_CB_OPEN;
     l->fdw_candidate = 0;
     d = since(l->cb_begin, ev->ts_ns);
+    if (l->stall_open != 0 && l->stall_open <= m->nstalls) {
+        struct stall *st = &m->stalls[l->stall_open - 1];
+        if (st->id == ev->id && st->cb_begin == l->cb_begin && d >= st->detected_ns) {
+            st->duration_ns = d; /* the watchdog saw it part of the way: the whole of it */
+            st->ended = 1;
+        }
+    }
+    l->stall_open = 0;
     l->callbacks++;
     l->busy_ns += d;
     model__util_add(&l->util, l->cb_begin, d, 0, 0);
@@ -265,7 +284,12 @@ void model__on_stall(struct model *m, struct mloop *l, const struct event *ev)
     s->id = ev->id;
     s->ts = ev->ts_ns;
     s->duration_ns = ev->duration_ns;
+    s->detected_ns = ev->duration_ns;
     s->kind = (l->flags & LF_CB_OPEN) && l->cb_id == ev->id ? l->cb_kind : KIND_NONE;
+    if ((l->flags & LF_CB_OPEN) && l->cb_id == ev->id) {
+        s->cb_begin = l->cb_begin;
+        l->stall_open = (uint32_t)m->nstalls + 1; /* its callback_end gives the full duration */
+    }
     if (s->kind == KIND_NONE && model_task(l, ev->id) != NULL) {
         s->kind = KIND_TASK;
     }
@@ -300,7 +324,10 @@ void model__on_stall(struct model *m, struct mloop *l, const struct event *ev)
 
 void model__on_slow_callback(struct model *m, struct mloop *l, const struct event *ev)
 {
-    uint32_t site = model__site_of(m, &ev->site), name = model__intern(m, ev->name);
+    const struct mhandle *h = model_handle(l, ev->id);
+    /* the handle's own name when the trace showed it made (see on_handle_close) */
+    uint32_t site = model__site_of(m, &ev->site),
+             name = h != NULL && (h->flags & HF_SEEN_NEW) ? h->name : model__intern_name(m, ev->name);
     struct instance in = {l->vpid, l->loop_id, ev->id, ev->kind, 0, name, site, 0,
                           ev->ts_ns > ev->duration_ns ? ev->ts_ns - ev->duration_ns : ev->ts_ns,
                           ev->duration_ns, 0, (uint8_t)((l->flags & LF_GAP) != 0)};
@@ -348,7 +375,7 @@ void model__on_error(struct model *m, struct mloop *l, const struct event *ev)
     if (m->nerrors >= MODEL_MAX_LIST) {
         return;
     }
-    msg = model__intern(m, ev->msg);
+    msg = model__intern_name(m, ev->msg);
     e = realloc(m->errors, (m->nerrors + 1) * sizeof(*e));
     if (e == NULL) {
         m->oom = 1;

@@ -8,7 +8,8 @@
  *   model_wait.c     the wait-for graph: lock owners, deadlock sets and cycles
  *   model_sync.c     sync objects (format minor 1): life, settles, lost wakeups
  *   model_io.c       task I/O (task_io, format minor 1): per loop and per task profile
- *   model_snapshot.c the state snapshot of a loop traced mid-run (format minor 2)
+ *   model_stuck.c    lock hand-offs and loops out of work with tasks waiting (format minor 2)
+ *   model_snapshot.c the state snapshot of a loop traced mid-run (format minor 3)
  * Internal cross-file functions are named model__*.
  */
 #ifndef LOOP_ANALYZE_MODEL_INT_H
@@ -39,6 +40,8 @@ static inline uint64_t since(uint64_t from, uint64_t to)
 
 /* model_store.c: 0 (the empty string / unknown site) and m->oom on ENOMEM */
 uint32_t model__intern(struct model *m, const char *s);
+/* For task and handle names and messages: at most MODEL_MAX_NAMES distinct, then "(other)". */
+uint32_t model__intern_name(struct model *m, const char *s);
 uint32_t model__site_of(struct model *m, const struct ev_site *s);
 /* An aggregate keyed exactly by k; created zeroed (size bytes) when absent; NULL on ENOMEM. */
 void *model__agg_get(struct model *m, struct u64map *map, struct akey k, size_t size);
@@ -86,6 +89,17 @@ void model__sync_wait_begin(struct model *m, struct mloop *l, struct mtask *t);
 void model__sync_wait_end(struct mloop *l, struct mtask *t);
 /* model_finish: lints of sync objects still alive */
 void model__sync_finish(struct model *m, struct mloop *l);
+
+/* model_stuck.c (format minor 2) */
+void model__on_lock_handoff(struct model *m, struct mloop *l, const struct event *ev);
+void model__on_loop_stuck(struct model *m, struct mloop *l, const struct event *ev);
+/* Older traces: a run_end with rc 0 while tasks are unfinished is the same fact as loop_stuck. */
+void model__stuck_from_run_end(struct model *m, struct mloop *l, uint64_t ts);
+/* A task of l was woken at ts: ends the loop's open stuck episode. */
+void model__stuck_woken(struct model *m, struct mloop *l, const struct mtask *t, uint64_t ts);
+/* Remember id among the tasks completing waits on side 0 (receive-like) or 1 (channel send) of s. */
+void model__sync_user(struct msync *s, int side, uint64_t id);
+void model__stucks_free(struct model *m);
 
 /* model_io.c */
 /* A task_io event in loop l (a task's attempt; id 0: outside a task, counted in l anyway). */

@@ -1,6 +1,6 @@
 /*
  * model_snapshot.c — a trace that starts mid-run: the state snapshot
- * (snapshot_begin .. snapshot_end, format minor 2) that libloop emits when
+ * (snapshot_begin .. snapshot_end, format minor 3) that libloop emits when
  * tracing is turned on in a running process (loopctl PID trace on,
  * loop-trace attach) and every 2 s while it stays on.
  *

@@ -28,6 +28,29 @@ uint32_t model__intern(struct model *m, const char *s)
     return (uint32_t)idx;
 }
 
+uint32_t model__intern_name(struct model *m, const char *s)
+{
+    int64_t idx;
+
+    if (s == NULL || s[0] == '\0') {
+        return 0;
+    }
+    idx = strtab_find(&m->strs, s);
+    if (idx >= 0) {
+        return (uint32_t)idx;
+    }
+    if (m->names >= MODEL_MAX_NAMES) {
+        /* the tail of distinct names folds into one: memory stays bounded */
+        m->names_folded++;
+        if (m->name_other == 0) {
+            m->name_other = model__intern(m, "(other)");
+        }
+        return m->name_other;
+    }
+    m->names++;
+    return model__intern(m, s);
+}
+
 uint32_t model__site_of(struct model *m, const struct ev_site *s)
 {
     uint32_t file, func;

@@ -52,6 +52,10 @@ void model__sync_wait_begin(struct model *m, struct mloop *l, struct mtask *t)
     }
     t->wait_obj_site = s->site;
     t->wait_obj_kind = (uint8_t)(s->kind + 1);
+    /* a sender can complete receive waits, a receiver send waits */
+    if (t->wait_kind == WAIT_CHAN_SEND || t->wait_kind == WAIT_CHAN_RECV) {
+        model__sync_user(s, t->wait_kind == WAIT_CHAN_RECV, t->o.id);
+    }
     s->waiters++;
     s->flags |= SF_AWAITED;
 }

@@ -86,7 +86,7 @@ void model__on_task_new(struct model *m, struct mloop *l, const struct event *ev
     }
     t->flags |= TF_SEEN_NEW;
     t->parent = ev->parent_task;
-    t->name = model__intern(m, ev->name);
+    t->name = model__intern_name(m, ev->name);
     t->site = model__site_of(m, &ev->site);
     t->t_new = ev->ts_ns;
     if (t->row != 0) {
@@ -118,6 +118,14 @@ void model__on_task_ready(struct model *m, struct mloop *l, const struct event *
                 k->t_owner = ev->ts_ns;
             }
         }
+        /* a task woke a waiter on a sync object: it can complete such waits */
+        if (ev->kind == KIND_TASK && ev->by_id != 0 && ev->by_id != t->o.id &&
+            (t->wait_kind == WAIT_FUTURE || t->wait_kind == WAIT_EVENT || t->wait_kind == WAIT_CHAN_SEND ||
+             t->wait_kind == WAIT_CHAN_RECV || t->wait_kind == WAIT_GROUP) &&
+            !((t->flags & TF_CANCEL_REQ) && t->cancel_by == ev->by_id && t->t_cancel >= t->t_state)) {
+            model__sync_user(model_sync(l, t->wait_obj), t->wait_kind == WAIT_CHAN_SEND, ev->by_id);
+        }
+        model__stuck_woken(m, l, t, ev->ts_ns);
         /* a lock/join wait broken by a timeout or a cancel: was it a deadlock? */
         if ((t->wait_kind == WAIT_LOCK || t->wait_kind == WAIT_JOIN) &&
             (ev->kind == KIND_TIMER || ((t->flags & TF_CANCEL_REQ) && t->t_cancel >= t->t_state))) {
@@ -331,17 +339,13 @@ static int lock_has_waiter(const struct mloop *l, const struct mtask *t, uint64_
     return 0;
 }
 
-/* The task finished: what it held goes (its timeout timer, locks it was known to hold). */
+/* The task finished: the locks it was known to hold go (its timer at its handle_close). */
 static void task_release(struct model *m, struct mloop *l, struct mtask *t)
 {
-    struct mhandle *tm = t->timer_id ? model_handle(l, t->timer_id) : NULL;
     size_t it = 0;
     void *v;
 
-    if (tm != NULL && (tm->flags & HF_INTERNAL)) {
-        model__handle_free(l, tm);
-    }
-    t->timer_id = 0;
+    /* its timeout timer stays until its handle_close (when libloop frees the task) */
     /* locks it was known to hold are now in an unknown state */
     while (u64map_next(&l->locks, &it, NULL, &v)) {
         struct mlock *k = v;

@@ -1,6 +1,8 @@
 /*
  * model_wait.c — the wait-for graph of a loop: who a waiting task waits for
- * (the joined task, the lock's owner: traced, handed off or inferred), the
+ * (the joined task, the lock's owner: traced, handed off (lock_handoff, or a
+ * waiter woken by the releaser: newer than the waiter's own suspend, so a
+ * waiter queued before a hand-off waits for the new owner) or inferred), the
  * set of tasks that can never be woken (deadlocked), and the cycles through
  * it, recorded once each (deduplicated by task set), also when a timeout or
  * a cancellation breaks them later.
@@ -24,10 +26,20 @@ static int waits_on_lock(const struct mtask *t, uint64_t lock)
     return t->state == TS_WAITING && t->wait_kind == WAIT_LOCK && t->wait_obj == lock;
 }
 
+uint64_t model_lock_owner_for(const struct mloop *l, const struct mtask *t)
+{
+    const struct mlock *k = model_lock(l, t->wait_obj);
+
+    if (k != NULL && k->how != OWNER_UNKNOWN && k->owner != 0 && k->owner != t->o.id &&
+        (t->wait_task == 0 || k->t_owner >= t->t_state)) {
+        return k->owner;
+    }
+    return t->wait_task;
+}
+
 uint64_t model_wait_target(const struct model *m, const struct mloop *l, const struct mtask *t,
                            int *inferred, size_t *ncand)
 {
-    const struct mlock *k;
     uint64_t cand = 0;
     size_t it = 0, n = 0;
     void *v;
@@ -44,12 +56,9 @@ uint64_t model_wait_target(const struct model *m, const struct mloop *l, const s
     if (t->wait_kind != WAIT_LOCK) {
         return 0;
     }
-    if (t->wait_task != 0) {
-        return t->wait_task;
-    }
-    k = model_lock(l, t->wait_obj);
-    if (k != NULL && k->how != OWNER_UNKNOWN && k->owner != 0) {
-        return k->owner;
+    cand = model_lock_owner_for(l, t);
+    if (cand != 0) {
+        return cand;
     }
     if (l->live_tasks > MAX_INFER_TASKS) {
         return 0;
@@ -144,11 +153,7 @@ int model_deadlocked(const struct model *m, const struct mloop *l, int include_t
             if (t->wait_kind == WAIT_JOIN) {
                 keep = u64map_get(&set, t->wait_obj) != NULL;
             } else {
-                const struct mlock *k = model_lock(l, t->wait_obj);
-                uint64_t owner = t->wait_task;
-                if (owner == 0 && k != NULL && k->how != OWNER_UNKNOWN) {
-                    owner = k->owner;
-                }
+                uint64_t owner = model_lock_owner_for(l, t);
                 if (owner != 0) {
                     keep = u64map_get(&set, owner) != NULL;
                 } else if (live > MAX_INFER_TASKS) {
@@ -358,7 +363,6 @@ void model__quick_cycle_check(struct model *m, struct mloop *l, struct mtask *t,
 
     for (steps = 0; steps < 64; steps++) {
         struct mtask *c = model_task(l, cur);
-        const struct mlock *k;
         uint64_t next = 0;
         if (c == NULL || c->state != TS_WAITING) {
             return;
@@ -366,11 +370,7 @@ void model__quick_cycle_check(struct model *m, struct mloop *l, struct mtask *t,
         if (c->wait_kind == WAIT_JOIN) {
             next = c->wait_obj;
         } else if (c->wait_kind == WAIT_LOCK) {
-            next = c->wait_task;
-            k = model_lock(l, c->wait_obj);
-            if (next == 0 && k != NULL && k->how != OWNER_UNKNOWN) {
-                next = k->owner;
-            }
+            next = model_lock_owner_for(l, c);
         }
         if (next == 0) {
             return;

@@ -65,6 +65,7 @@ int report_why(const struct ctx *c);   /* causality.c */
 struct live_state {
     struct u64map seen;
     size_t cycles_shown;
+    size_t stucks_shown;   /* loops out of work already printed */
     uint64_t last_scan;
 };
 int hangs_live_poll(const struct ctx *c, struct live_state *s, uint64_t now);
@@ -94,6 +95,8 @@ struct hang {
 
 /* Every task waiting (or ready/running) at the end, classified. Caller frees *out. */
 int hangs_collect(const struct ctx *c, struct hang **out, size_t *n);
+/* Loops that ran out of work with tasks waiting (selected), and the lost wakeups among their tasks. */
+void hangs_count_ran_out(const struct ctx *c, uint64_t *episodes, uint64_t *lost);
 const char *hang_class_name(enum hang_class cls);
 /* 1 for the classes check reports */
 int hang_is_finding(enum hang_class cls);
@@ -142,6 +145,8 @@ size_t leaks_loops_without_joins(const struct ctx *c, const struct mloop **first
 /* Counts of everything check reports (also shown by summary). */
 struct findings {
     uint64_t deadlocks, stuck, long_waits, overdue;
+    uint64_t ran_out;      /* loops that ran out of work with tasks waiting (loop_stuck) */
+    uint64_t lost_wakeups; /* tasks among them that nothing alive could wake (part of ran_out) */
     uint64_t stalls, slow_steps, slow_events;
     uint64_t leaked_handles, leaked_tasks;
     uint64_t unjoined_tasks, unresolved_futures, unfreed_sync;

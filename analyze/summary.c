@@ -180,6 +180,10 @@ static int text_summary(const struct ctx *c)
             f.deadlocks, f.stuck + f.long_waits + f.overdue, f.stall_findings, f.slow_steps,
             fmt_dur(a, sizeof a, c->o->threshold_ns), f.stalls, f.slow_events, f.leaked_handles,
             f.leaked_tasks, f.unjoined_tasks, f.unresolved_futures, f.unfreed_sync);
+    if (f.ran_out) {
+        fprintf(c->out, "  ran out of work with tasks waiting: %" PRIu64 " time(s), %" PRIu64
+                        " lost wakeup(s) (loop-analyze hangs)\n", f.ran_out, f.lost_wakeups);
+    }
     for (i = 0; i < c->m->ncycles; i++) {
         const struct cycle *cy = &c->m->cycles[i];
         const struct mloop *l = model_loop(c->m, cy->vpid, cy->loop_id);
@@ -383,6 +387,8 @@ static int json_summary(const struct ctx *c)
     jw_end_arr(&w);
     jw_obj(&w, "findings");
     jw_u64(&w, "deadlocks", f.deadlocks);
+    jw_u64(&w, "ran_out_of_work", f.ran_out);
+    jw_u64(&w, "lost_wakeups", f.lost_wakeups);
     jw_u64(&w, "stuck_tasks", f.stuck);
     jw_u64(&w, "long_waits", f.long_waits);
     jw_u64(&w, "overdue_sleeps", f.overdue);

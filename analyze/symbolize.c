@@ -8,6 +8,12 @@
  * (binutils) turns the offset into "spin_ms at stall.c:17". No shell is
  * involved: addr2line is spawned with an argument vector. A binary rebuilt
  * since the trace gives wrong answers; --no-symbolize turns this off.
+ *
+ * Return addresses are looked up one byte back (the call, not the next
+ * line or an inlined function after it); the signal frame and the
+ * interrupted pc after it as they are. addr2line -i names the functions
+ * inlined at an address with their callers. A program started by a
+ * relative path (./prog) is found from the current directory.
  */
 #include "symbolize.h"
 
@@ -69,24 +75,78 @@ static int parse_frame(const char *line, size_t len, struct frame *f)
         num[end - lb - 1] = '\0';
         f->addr = strtoull(num, NULL, 16);
     }
-    return f->path[0] == '/';
+    /* an absolute path, or one relative to the program's cwd ("./prog", "bin/prog") */
+    return f->path[0] == '/' || strchr(f->path, '/') != NULL;
 }
 
-/* addr2line -f -C -e path off → "func at file:line" (or "func"); 0 when resolved. */
-static int addr2line(const char *path, uint64_t offset, uint64_t not_after_ns, char *out, size_t len)
+/*
+ * The object to read for path: itself when absolute; a relative one (a
+ * program started as ./prog) resolved against the current directory, which
+ * must then be the program's (run loop-analyze from there). 0 or -1.
+ */
+static int object_path(const char *path, char *out, size_t len)
 {
-    char off[32];
-    char *argv[] = {"addr2line", "-f", "-C", "-e", (char *)path, off, NULL};
+    char buf[4096];
+
+    if (path[0] == '/') {
+        return snprintf(out, len, "%s", path) < (int)len ? 0 : -1;
+    }
+    if (realpath(path, buf) == NULL) {
+        return -1;
+    }
+    return snprintf(out, len, "%s", buf) < (int)len ? 0 : -1;
+}
+
+/* Append s to out (size len, *o used), truncating. */
+static void append(char *out, size_t len, size_t *o, const char *s)
+{
+    size_t n = strlen(s);
+
+    if (*o + 1 >= len) {
+        return;
+    }
+    if (n > len - 1 - *o) {
+        n = len - 1 - *o;
+    }
+    memcpy(out + *o, s, n);
+    *o += n;
+    out[*o] = '\0';
+}
+
+/* "file:line (discriminator N)" → "file:line"; "??:0" / "??:?" → "" */
+static void clean_loc(char *loc)
+{
+    char *sp = strchr(loc, ' ');
+
+    if (sp != NULL) {
+        *sp = '\0';
+    }
+    if (strncmp(loc, "??", 2) == 0) {
+        loc[0] = '\0';
+    }
+}
+
+/*
+ * addr2line -f -C -i -e path off → "func at file:line", or "func" without a
+ * line, and for code inlined there its callers: "parse at p.c:9 (inlined
+ * into on_tick at p.c:30)". *innermost gets the first part alone (the
+ * function the address is in). 0 when resolved.
+ */
+static int addr2line(const char *opath, uint64_t offset, uint64_t not_after_ns, char *out, size_t len,
+                     char *innermost, size_t ilen)
+{
+    char off[32], path[4096];
+    char *argv[] = {"addr2line", "-f", "-C", "-i", "-e", path, off, NULL};
     posix_spawn_file_actions_t fa;
-    char buf[1024];
-    int fds[2], status;
-    size_t n = 0;
+    char buf[4096];
+    int fds[2], status, k;
+    size_t n = 0, o = 0;
     ssize_t got;
     pid_t pid;
-    char *nl, *func, *loc;
+    char *p, *func, *loc;
     struct stat st;
 
-    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+    if (object_path(opath, path, sizeof path) < 0 || stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
         return -1;
     }
     /* rebuilt since the trace: its offsets mean something else now */
@@ -117,29 +177,57 @@ static int addr2line(const char *path, uint64_t offset, uint64_t not_after_ns, c
     close(fds[0]);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    func = buf;
-    nl = strchr(buf, '\n');
-    if (nl == NULL) {
-        return -1;
+    /* pairs of lines: function, location; the innermost first, then who inlined it */
+    out[0] = '\0';
+    for (p = buf, k = 0; *p != '\0'; k++) {
+        func = p;
+        p = strchr(p, '\n');
+        if (p == NULL) {
+            break;
+        }
+        *p++ = '\0';
+        loc = p;
+        p = strchr(p, '\n');
+        if (p != NULL) {
+            *p++ = '\0';
+        } else {
+            p = loc + strlen(loc);
+        }
+        if (func[0] == '\0' || strcmp(func, "??") == 0) {
+            if (k == 0) {
+                return -1;
+            }
+            break;
+        }
+        clean_loc(loc);
+        if (k == 0) {
+            size_t in = 0;
+            innermost[0] = '\0';
+            append(innermost, ilen, &in, func);
+            append(innermost, ilen, &in, loc[0] ? " at " : "");
+            append(innermost, ilen, &in, loc);
+            append(out, len, &o, innermost);
+        } else {
+            append(out, len, &o, k == 1 ? " (inlined into " : ", ");
+            append(out, len, &o, func);
+            append(out, len, &o, loc[0] ? " at " : "");
+            append(out, len, &o, loc);
+        }
     }
-    *nl = '\0';
-    loc = nl + 1;
-    nl = strchr(loc, '\n');
-    if (nl != NULL) {
-        *nl = '\0';
+    if (k > 1) {
+        append(out, len, &o, ")");
     }
-    if (func[0] == '\0' || strcmp(func, "??") == 0) {
-        return -1;
-    }
-    /* "file:line (discriminator N)" → keep file:line; "??:0" / "??:?" → none */
-    nl = strchr(loc, ' ');
-    if (nl != NULL) {
-        *nl = '\0';
-    }
-    if (strncmp(loc, "??", 2) == 0) {
-        return snprintf(out, len, "%s", func) < 0 ? -1 : 0;
-    }
-    return snprintf(out, len, "%s at %s", func, loc) < 0 ? -1 : 0;
+    return out[0] != '\0' ? 0 : -1;
+}
+
+/* libloop's own shared objects (a program linking libloop.a has its frames in its own object:
+ * those are told by name, loop_*) */
+static int libloop_object(const char *path)
+{
+    const char *b = strrchr(path, '/');
+
+    b = b != NULL ? b + 1 : path;
+    return strncmp(b, "libloop.so", 10) == 0 || strncmp(b, "liblooptp.so", 12) == 0;
 }
 
 static int system_object(const char *path)
@@ -170,11 +258,46 @@ static uint64_t object_base(const char *bt, const char *path)
     return 0;
 }
 
+/*
+ * The index of the signal frame (the trampoline the kernel returns through,
+ * __restore_rt) in bt, -1 if none: the frame after it is the interrupted
+ * program counter, the others return addresses. The watchdog's backtraces
+ * start at the trampoline (the handler's own frame is dropped): frame 0,
+ * when it is in a system library and cannot be named otherwise.
+ */
+static int signal_frame(const char *bt, uint64_t trace_ns)
+{
+    const char *p = bt;
+    struct frame f, first;
+    int i, have_first = 0;
+
+    for (i = 0; *p && i < 4; i++) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char sym[512], inner[512];
+        if (parse_frame(p, len, &f)) {
+            if (i == 0) {
+                first = f;
+                have_first = 1;
+            }
+            if (strcmp(f.sym, "__restore_rt") == 0 ||
+                (f.sym[0] == '\0' && system_object(f.path) && f.off != 0 &&
+                 addr2line(f.path, f.off, trace_ns, sym, sizeof sym, inner, sizeof inner) == 0 &&
+                 strncmp(inner, "__restore_rt", 12) == 0)) {
+                return i;
+            }
+        }
+        p += len + (e != NULL);
+    }
+    return have_first && system_object(first.path) ? 0 : -1;
+}
+
 char *symbolize_backtrace(const char *bt, uint64_t trace_ns, char *first_program_frame, size_t flen)
 {
     size_t cap = strlen(bt) * 2 + 64, n = 0;
     char *out = malloc(cap);
     const char *p = bt;
+    int sig = signal_frame(bt, trace_ns), i;
 
     if (first_program_frame != NULL && flen > 0) {
         first_program_frame[0] = '\0';
@@ -182,10 +305,10 @@ char *symbolize_backtrace(const char *bt, uint64_t trace_ns, char *first_program
     if (out == NULL) {
         return NULL;
     }
-    while (*p) {
+    for (i = 0; *p; i++) {
         const char *e = strchr(p, '\n');
         size_t len = e ? (size_t)(e - p) : strlen(p);
-        char sym[512];
+        char sym[1024], inner[512];
         struct frame f;
         int resolved = 0;
 
@@ -195,10 +318,19 @@ char *symbolize_backtrace(const char *bt, uint64_t trace_ns, char *first_program
                 base = object_base(bt, f.path);
                 off = base != 0 && f.addr > base ? f.addr - base : 0;
             }
-            if (off != 0 && addr2line(f.path, off, trace_ns, sym, sizeof sym) == 0) {
+            /*
+             * A return address points after its call, often into the next
+             * line or into code inlined after the call: look up the byte
+             * before it. Not for the trampoline and the interrupted pc.
+             */
+            if (off != 0 && !(sig >= 0 && i <= sig + 1)) {
+                off--;
+            }
+            if (off != 0 && addr2line(f.path, off, trace_ns, sym, sizeof sym, inner, sizeof inner) == 0) {
                 resolved = 1;
             } else if (f.sym[0] != '\0') {
                 snprintf(sym, sizeof sym, "%s", f.sym); /* its name, without a line */
+                snprintf(inner, sizeof inner, "%s", f.sym);
                 resolved = 2;
             }
         }
@@ -217,11 +349,11 @@ char *symbolize_backtrace(const char *bt, uint64_t trace_ns, char *first_program
         if (resolved == 1) {
             n += (size_t)sprintf(out + n, " = %s", sym);
         }
-        /* the first frame outside the system libraries and libloop itself (the
-         * watchdog's capture handler may be on top): where the program blocks */
-        if (resolved && first_program_frame != NULL && first_program_frame[0] == '\0' &&
-            !system_object(f.path) && strstr(sym, "/libloop/") == NULL &&
-            strncmp(sym, "loop__", 6) != 0) {
+        /* the first frame below the signal frame outside the system libraries
+         * and libloop's own code (its objects, or its loop_* functions linked
+         * into the program): where the program blocks */
+        if (resolved && first_program_frame != NULL && first_program_frame[0] == '\0' && i > sig &&
+            !system_object(f.path) && !libloop_object(f.path) && strncmp(inner, "loop_", 5) != 0) {
             snprintf(first_program_frame, flen, "%s", sym);
         }
         out[n++] = '\n';

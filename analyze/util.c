@@ -193,6 +193,24 @@ static int strtab_rehash(struct strtab *t)
     return 0;
 }
 
+int64_t strtab_find(const struct strtab *t, const char *s)
+{
+    size_t j;
+
+    if (t->nslots == 0) {
+        return -1;
+    }
+    j = str_hash(s) & (t->nslots - 1);
+    while (t->slots[j] != 0) {
+        uint32_t idx = t->slots[j] - 1;
+        if (strcmp(t->strs[idx], s) == 0) {
+            return idx;
+        }
+        j = (j + 1) & (t->nslots - 1);
+    }
+    return -1;
+}
+
 int64_t strtab_intern(struct strtab *t, const char *s)
 {
     size_t j;

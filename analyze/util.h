@@ -42,6 +42,8 @@ struct strtab {
 int strtab_init(struct strtab *t);
 /* The interned copy's index (0 for ""), or -ENOMEM. */
 int64_t strtab_intern(struct strtab *t, const char *s);
+/* The index of s if it is interned, else -1. */
+int64_t strtab_find(const struct strtab *t, const char *s);
 static inline const char *strtab_str(const struct strtab *t, uint32_t idx)
 {
     return idx < t->len ? t->strs[idx] : "";

@@ -86,6 +86,7 @@ static const struct field_map field_maps[] = {
     FM("status", status, D_I32),
     FM("backtrace", backtrace, D_STR),
     FM("msg", msg, D_STR),
+    FM("count", count, D_U64), /* loop_stuck (format minor 2) */
     FM("age_ns", age_ns, D_U64),
     FM("steps", steps, D_U64),
     FM("seq", seq, D_U64),

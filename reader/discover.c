@@ -12,6 +12,7 @@
 #include "reader_int.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -454,8 +455,12 @@ int reader__repair_trace(struct reader *r, const char *dir, char **shadow)
                               "%lld bytes (its complete packets)",
                               dir, de->d_name, (long long)good, (long long)st.st_size);
             }
-        } else if (symlink(from, to) < 0) {
-            rc = -errno;
+        } else {
+            /* the link lives in $TMPDIR: its target must not be relative to the cwd */
+            char abs[PATH_MAX];
+            if (realpath(from, abs) == NULL || symlink(abs, to) < 0) {
+                rc = -errno;
+            }
         }
     }
     closedir(d);

@@ -100,12 +100,15 @@ enum ev_type {
     EV_SYNC_FREE,
     EV_FUTURE_SETTLE,
     EV_FUTURE_RESULT,
+    /* format_minor >= 2 */
+    EV_LOCK_HANDOFF, /* id: the lock; wait_task: the new owner (owner_task); by_id: the releaser */
+    EV_LOOP_STUCK,   /* count: unfinished tasks when loop_run ran out of work */
     /* diagnostics */
     EV_SLOW_CALLBACK,
     EV_STALL,
     EV_ERROR,
     EV_LOCK_ABANDONED, /* id: the lock; wait_task: the task that ended holding it */
-    /* format_minor >= 2: the state snapshot of a loop traced mid-run (attach) */
+    /* format_minor >= 3: the state snapshot of a loop traced mid-run (attach) */
     EV_SNAPSHOT_BEGIN,
     EV_SNAPSHOT_HANDLE,
     EV_SNAPSHOT_TASK,
@@ -240,7 +243,7 @@ struct event {
     int32_t status;        /* pool_done */
     const char *backtrace; /* stall */
     const char *msg;       /* error */
-    /* the state snapshot (format minor 2) */
+    /* the state snapshot (format minor 3) */
     uint64_t age_ns;       /* snapshot_task: time in its current state */
     uint64_t steps;        /* snapshot_task: steps run so far */
     uint64_t seq;          /* snapshot_begin/end: the snapshot's number in its loop */
@@ -249,7 +252,7 @@ struct event {
     uint8_t reason;        /* snapshot_begin: 0 tracing turned on, 1 periodic */
 
     /* EV_DISCARDED */
-    uint64_t count;        /* events (or packets) lost; 0 when unknown */
+    uint64_t count;        /* events (or packets) lost; 0 when unknown; loop_stuck: tasks */
     uint8_t packets;       /* 1: discarded packets, 0: discarded events */
     uint64_t gap_begin_ns, gap_end_ns; /* 0 when unknown */
 };

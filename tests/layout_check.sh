@@ -7,7 +7,7 @@
 # must follow an arrow of the table and name a header that part offers;
 # tests/ and bench/ are white-box and exempt. Resolves "X" as the build does
 # (the including file's folder, then include/, libloop/, the root, and the
-# -I folders of the .mk fragments: reader/, analyze/, tracepoints/) and <X>
+# -I folders of the .mk fragments: reader/, analyze/, tracepoints/, uv/include/, uv/) and <X>
 # against include/ only; a header the build generates ($(BUILD)/gen/NAME.h in
 # a .mk fragment) is the including part's own. One line per violation, then a non-zero exit.
 # Run by `make check` (scripts/run-tests) from the repository root.
@@ -18,7 +18,7 @@ import re
 import sys
 
 DOC = "docs/architecture.md"
-SEARCH = ["include", "libloop", ".", "reader", "analyze", "tracepoints"]
+SEARCH = ["include", "libloop", ".", "reader", "analyze", "tracepoints", "uv/include", "uv"]
 EXEMPT = {"tests", "bench"}
 
 parts, problems = {}, []

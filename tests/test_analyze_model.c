@@ -7,7 +7,10 @@
  * objects (futures never resolved, locks never freed, a wait on a freed
  * object), memory bounded by live objects, and minor-0 loops left alone;
  * task I/O (task_io): sums per task name and per loop, EAGAIN, end of file,
- * errors by errno, I/O outside tasks, and minor-0 loops shown as not traced.
+ * errors by errno, I/O outside tasks, and minor-0 loops shown as not traced;
+ * with format minor 2: lock hand-offs (no false cycle), loops that ran out
+ * of work (a cycle through a channel, a lost wakeup, an unknown edge), kept
+ * after the program cancels the tasks.
  */
 #include <criterion/criterion.h>
 
@@ -1374,14 +1377,420 @@ Test(analyze_model, minor0_loops_show_task_io_as_not_traced_and_minor1_without_i
 }
 
 /* ---------------------------------------------------------------------- */
-/* A trace that starts mid-run: the state snapshot (format minor 2)        */
+/* Format minor 2: lock hand-offs and loops that ran out of work           */
+
+static void suspend_owner(struct model *m, uint64_t id, uint64_t lock, uint64_t owner, int line)
+{
+    struct event e = ev(EV_TASK_SUSPEND, id);
+
+    e.wait_kind = WAIT_LOCK;
+    e.obj_id = lock;
+    e.wait_task = owner;
+    e.site.file = "h.c";
+    e.site.line = line;
+    feed(m, e);
+    handle_ev(m, EV_CALLBACK_END, id, KIND_TASK);
+}
+
+/*
+ * A (3) holds lock 1; B (5) and C (7) queue (their suspends name A); A
+ * releases (to B) and joins C. Not a deadlock: C waits for B now.
+ */
+static void handoff_then_join(struct model *m, int with_event)
+{
+    struct event e;
+
+    loop_start_minor(m, 2);
+    spawn(m, 3, "A", "h.c", 1);
+    spawn(m, 5, "B", "h.c", 2);
+    spawn(m, 7, "C", "h.c", 3);
+    run(m, 3);
+    suspend(m, 3, WAIT_SLEEP, 0, 20 * MS, "h.c", 10, "a");
+    run(m, 5);
+    suspend_owner(m, 5, 1, 3, 20);
+    run(m, 7);
+    suspend_owner(m, 7, 1, 3, 30);
+    at(20);
+    ready(m, 3, KIND_TIMER, 4);
+    run(m, 3);
+    if (with_event) {
+        e = ev(EV_LOCK_HANDOFF, 1);
+        e.wait_task = 5;
+        e.by_id = 3;
+        feed(m, e);
+    }
+    ready(m, 5, KIND_TASK, 3);
+    suspend(m, 3, WAIT_JOIN, 7, -1, "h.c", 11, "a");
+}
+
+Test(analyze_model, minor2_waiters_queued_before_a_handoff_wait_for_the_new_owner, .timeout = 5)
+{
+    for (int with_event = 0; with_event < 2; with_event++) {
+        struct model *m = new_model();
+        struct ctx c = ctx_of(m);
+        struct findings f;
+        int inferred;
+        size_t ncand;
+
+        handoff_then_join(m, with_event);
+        cr_assert_eq(m->ncycles, 0, "no cycle: C waits for B, not A (event %d)", with_event);
+        cr_assert_eq(model_wait_target(m, m->loops[0], model_task(m->loops[0], 7), &inferred, &ncand), 5);
+        /* B runs, releases to C; C and then A finish */
+        run(m, 5);
+        ready(m, 7, KIND_TASK, 5);
+        done(m, 5, TS_DONE, 0);
+        run(m, 7);
+        ready(m, 3, KIND_TASK, 7);
+        done(m, 7, TS_DONE, 0);
+        run(m, 3);
+        done(m, 3, TS_DONE, 0);
+        feed(m, ev(EV_RUN_END, 0));
+        model_finish(m);
+        cr_assert_eq(m->ncycles, 0);
+        cr_assert_eq(findings_count(&c, &f), 0);
+        cr_assert_eq(f.deadlocks, 0);
+        model_free(m);
+    }
+}
+
+static void sync_by(struct model *m, uint64_t id, int kind, uint64_t parent, int line)
+{
+    struct event e = ev(EV_SYNC_NEW, id);
+
+    e.sync_kind = (uint8_t)kind;
+    e.parent_task = parent;
+    e.site.file = "s.c";
+    e.site.func = "mk";
+    e.site.line = line;
+    feed(m, e);
+}
+
+static void stuck(struct model *m, uint64_t count)
+{
+    struct event e = ev(EV_LOOP_STUCK, 0);
+
+    e.count = count;
+    feed(m, e);
+}
+
+/*
+ * A (3) holds lock 1 and joins B (7); B receives on channel 9, made by D
+ * (5); D waits for lock 1. The loop runs out of work; then every task is
+ * cancelled and finishes.
+ */
+Test(analyze_model, minor2_a_cycle_through_a_channel_is_found_when_the_loop_runs_out_of_work, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct findings f;
+    const struct mstuck *e;
+    size_t i;
+
+    loop_start_minor(m, 2);
+    sync_by(m, 1, SYNC_LOCK, 0, 1);
+    spawn(m, 3, "A", "s.c", 10);
+    spawn(m, 5, "D", "s.c", 11);
+    run(m, 3);
+    suspend(m, 3, WAIT_SLEEP, 0, 5 * MS, "s.c", 20, "a");
+    run(m, 5);
+    sync_by(m, 9, SYNC_CHANNEL, 5, 30);
+    spawn(m, 7, "B", "s.c", 31);
+    suspend_owner(m, 5, 1, 3, 32);
+    run(m, 7);
+    suspend(m, 7, WAIT_CHAN_RECV, 9, -1, "s.c", 40, "b");
+    at(5);
+    ready(m, 3, KIND_TIMER, 4);
+    run(m, 3);
+    suspend(m, 3, WAIT_JOIN, 7, -1, "s.c", 21, "a");
+    cr_assert_eq(m->ncycles, 0, "lock and join edges alone close no cycle");
+    at(6);
+    stuck(m, 3);
+    feed(m, ev(EV_RUN_END, 0));
+    /* the program cancels them all: they finish */
+    at(7);
+    feed(m, ev(EV_RUN_BEGIN, 0));
+    for (i = 0; i < 3; i++) {
+        uint64_t id = i == 0 ? 3 : i == 1 ? 5 : 7;
+        struct event x = ev(EV_TASK_CANCEL, id);
+        feed(m, x);
+        ready(m, id, KIND_NONE, 0);
+        run(m, id);
+        done(m, id, TS_CANCELLED, -ECANCELED);
+    }
+    feed(m, ev(EV_RUN_END, 0));
+    model_finish(m);
+
+    cr_assert_eq(m->nstucks, 1);
+    e = &m->stucks[0];
+    cr_assert_eq(e->count, 3);
+    cr_assert_eq(e->n, 3);
+    cr_assert_eq(e->ncycle, 3, "the cycle A → B → D → A");
+    cr_assert_neq(e->ended_ts, 0, "ended by the cancellations");
+    cr_assert(e->ended_by_cancel);
+    for (i = 0; i < e->n; i++) {
+        const struct stuck_task *st = &e->tasks[i];
+        cr_assert_eq(st->cls, STUCK_CYCLE);
+        if (st->task == 7) {
+            cr_assert_eq(st->next, 5);
+            cr_assert_eq(st->next_how, WK_CREATOR, "B's edge: D made the channel");
+        } else if (st->task == 5) {
+            cr_assert_eq(st->next, 3);
+            cr_assert_eq(st->next_how, WK_OWNER);
+        } else {
+            cr_assert_eq(st->next, 7);
+            cr_assert_eq(st->next_how, WK_JOINED);
+        }
+    }
+    cr_assert_eq(findings_count(&c, &f), 0);
+    cr_assert_eq(f.ran_out, 1);
+    cr_assert_eq(f.lost_wakeups, 0);
+    cr_assert_geq(f.total, 1, "check fails");
+    model_free(m);
+}
+
+/* W (5) awaits future 9, made by R (3); R is cancelled; the loop runs out of work. */
+Test(analyze_model, minor2_a_lost_wakeup_is_kept_after_the_program_cleans_up, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct findings f;
+    struct event x;
+
+    loop_start_minor(m, 2);
+    spawn(m, 3, "R", "f.c", 1);
+    run(m, 3);
+    sync_by(m, 9, SYNC_FUTURE, 3, 2);
+    spawn(m, 5, "W", "f.c", 3);
+    suspend(m, 3, WAIT_SLEEP, 0, 50 * MS, "f.c", 4, "r");
+    run(m, 5);
+    suspend(m, 5, WAIT_FUTURE, 9, -1, "f.c", 10, "w");
+    at(5);
+    feed(m, ev(EV_TASK_CANCEL, 3));
+    ready(m, 3, KIND_NONE, 0);
+    run(m, 3);
+    done(m, 3, TS_CANCELLED, -ECANCELED);
+    stuck(m, 1);
+    feed(m, ev(EV_RUN_END, 0));
+    /* clean-up: W cancelled, the future resolved and freed */
+    feed(m, ev(EV_RUN_BEGIN, 0));
+    feed(m, ev(EV_TASK_CANCEL, 5));
+    ready(m, 5, KIND_NONE, 0);
+    run(m, 5);
+    done(m, 5, TS_CANCELLED, -ECANCELED);
+    x = ev(EV_FUTURE_SETTLE, 9);
+    feed(m, x);
+    feed(m, ev(EV_SYNC_FREE, 9));
+    feed(m, ev(EV_RUN_END, 0));
+    model_finish(m);
+
+    cr_assert_eq(m->nstucks, 1);
+    cr_assert_eq(m->stucks[0].n, 1);
+    cr_assert_eq(m->stucks[0].tasks[0].cls, STUCK_LOST);
+    cr_assert_eq(m->stucks[0].tasks[0].ended, 1, "its creator had ended");
+    cr_assert_eq(findings_count(&c, &f), 0);
+    cr_assert_eq(f.ran_out, 1);
+    cr_assert_eq(f.lost_wakeups, 1);
+    model_free(m);
+}
+
+/* A wait nobody in the trace can complete (a channel made outside tasks, never used): unknown edge. */
+Test(analyze_model, minor2_a_wait_with_no_known_waker_says_the_edge_is_unknown, .timeout = 5)
+{
+    struct model *m = new_model();
+
+    loop_start_minor(m, 2);
+    sync_by(m, 9, SYNC_CHANNEL, 0, 1);
+    spawn(m, 3, "rx", "u.c", 1);
+    run(m, 3);
+    suspend(m, 3, WAIT_CHAN_RECV, 9, -1, "u.c", 5, "rx");
+    stuck(m, 1);
+    model_finish(m);
+    cr_assert_eq(m->nstucks, 1);
+    cr_assert_eq(m->stucks[0].tasks[0].cls, STUCK_UNKNOWN);
+    cr_assert_eq(m->stucks[0].ended_ts, 0);
+    model_free(m);
+}
+
+/*
+ * babeltrace2 2.0 can decode an empty string field as an earlier event's
+ * value: an unnamed timer's handle_close may then carry another's name.
+ * Names come from handle_new / handle_name only.
+ */
+/*
+ * P (3) waits on group 9; its child C (5, spawned into the group) waits on
+ * event 11 that only P was seen setting before: a cycle through a group edge
+ * and a "seen completing" edge.
+ */
+Test(analyze_model, minor2_cycles_close_through_groups_and_past_setters, .timeout = 5)
+{
+    struct model *m = new_model();
+    const struct mstuck *e;
+    struct event x;
+    size_t i;
+
+    loop_start_minor(m, 2);
+    sync_by(m, 11, SYNC_EVENT, 0, 1);
+    spawn(m, 7, "early", "g.c", 2);
+    run(m, 7);
+    suspend(m, 7, WAIT_EVENT, 11, -1, "g.c", 3, "early");
+    spawn(m, 3, "P", "g.c", 4);
+    run(m, 3);
+    ready(m, 7, KIND_TASK, 3); /* P set the event once: it can set it */
+    sync_by(m, 9, SYNC_GROUP, 3, 5);
+    spawn(m, 5, "C", "g.c", 6);
+    x = ev(EV_TASK_DETACH, 5);
+    x.group_id = 9;
+    feed(m, x);
+    suspend(m, 3, WAIT_GROUP, 9, -1, "g.c", 7, "P");
+    run(m, 7);
+    done(m, 7, TS_DONE, 0);
+    run(m, 5);
+    suspend(m, 5, WAIT_EVENT, 11, -1, "g.c", 8, "C");
+    stuck(m, 2);
+    model_finish(m);
+    cr_assert_eq(m->nstucks, 1);
+    e = &m->stucks[0];
+    cr_assert_eq(e->ncycle, 2);
+    for (i = 0; i < e->n; i++) {
+        if (e->tasks[i].task == 3) {
+            cr_assert_eq(e->tasks[i].next, 5);
+            cr_assert_eq(e->tasks[i].next_how, WK_CHILD);
+        } else {
+            cr_assert_eq(e->tasks[i].next, 3);
+            cr_assert_eq(e->tasks[i].next_how, WK_USER);
+        }
+    }
+    model_free(m);
+}
+
+/* An older libloop (minor 1, no loop_stuck): run_end with rc 0 and a task waiting is the same fact. */
+Test(analyze_model, minor1_run_end_with_tasks_waiting_is_a_loop_out_of_work, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct findings f;
+    struct event e;
+
+    loop_start_minor(m, 1);
+    sync_by(m, 9, SYNC_EVENT, 0, 1);
+    spawn(m, 3, "w", "o.c", 1);
+    run(m, 3);
+    suspend(m, 3, WAIT_EVENT, 9, -1, "o.c", 5, "w");
+    e = ev(EV_RUN_END, 0);
+    e.rc = 0;
+    feed(m, e);
+    cr_assert_eq(m->nstucks, 1);
+    cr_assert_eq(m->stucks[0].count, 1);
+    /* the program cancels it: still a finding */
+    feed(m, ev(EV_RUN_BEGIN, 0));
+    feed(m, ev(EV_TASK_CANCEL, 3));
+    ready(m, 3, KIND_NONE, 0);
+    run(m, 3);
+    done(m, 3, TS_CANCELLED, -ECANCELED);
+    feed(m, ev(EV_RUN_END, 0));
+    model_finish(m);
+    cr_assert_eq(m->nstucks, 1, "the second run_end has nothing waiting");
+    cr_assert_eq(findings_count(&c, &f), 0);
+    cr_assert_eq(f.ran_out, 1);
+    model_free(m);
+}
+
+Test(analyze_model, a_close_event_never_renames_a_handle_seen_made, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct event e;
+    const struct mhandle *h;
+
+    loop_start(m);
+    handle(m, 10, KIND_TIMER, "n.c", 5); /* unnamed */
+    e = ev(EV_HANDLE_CLOSE, 10);
+    e.kind = KIND_TIMER;
+    e.name = "creator"; /* what the decoder made of "" */
+    feed(m, e);
+    h = model_handle(m->loops[0], 10);
+    cr_assert_not_null(h);
+    cr_assert_str_eq(model_str(m, h->name), "", "the close event's name is not taken");
+    /* a handle made before the trace started: its close is all there is */
+    e = ev(EV_HANDLE_CLOSE, 20);
+    e.kind = KIND_TIMER;
+    e.name = "old";
+    feed(m, e);
+    h = model_handle(m->loops[0], 20);
+    cr_assert_not_null(h);
+    cr_assert_str_eq(model_str(m, h->name), "old");
+    model_finish(m);
+    model_free(m);
+}
+
+/* The watchdog catches a callback after 100 ms; it returns after 300 ms: the stall is 300 ms. */
+Test(analyze_model, a_stall_lasts_until_its_callback_returns, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct event e;
+
+    loop_start(m);
+    handle(m, 1, KIND_TIMER, "st.c", 3);
+    at(1);
+    e = ev(EV_CALLBACK_BEGIN, 1);
+    e.kind = KIND_TIMER;
+    feed(m, e);
+    at(101);
+    e = ev(EV_STALL, 1);
+    e.duration_ns = 100 * MS;
+    e.backtrace = "#0 x";
+    feed(m, e);
+    at(301);
+    e = ev(EV_CALLBACK_END, 1);
+    e.kind = KIND_TIMER;
+    feed(m, e);
+    model_finish(m);
+    cr_assert_eq(m->nstalls, 1);
+    cr_assert_eq(m->stalls[0].detected_ns, 100 * MS);
+    cr_assert_eq(m->stalls[0].duration_ns, 300 * MS);
+    cr_assert(m->stalls[0].ended);
+    model_free(m);
+}
+
+/* 100,000 uniquely named tasks: the name table stops at MODEL_MAX_NAMES, the rest is "(other)". */
+Test(analyze_model, distinct_task_names_are_bounded_and_the_tail_folds_into_other, .timeout = 30)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct findings f;
+    char name[32];
+    uint64_t id, n = 0;
+    const struct mtask *last;
+
+    loop_start(m);
+    for (id = 10; n < MODEL_MAX_NAMES + 1000; id += 2, n++) {
+        snprintf(name, sizeof name, "conn-%llu", (unsigned long long)n);
+        spawn(m, id, name, "s.c", 5);
+        run(m, id);
+        done(m, id, TS_DONE, 0);
+    }
+    spawn(m, id, "conn-0", "s.c", 5); /* a name already known keeps its name */
+    cr_assert_str_eq(model_str(m, model_task(m->loops[0], id)->name), "conn-0");
+    last = model_task(m->loops[0], id);
+    cr_assert_not_null(last);
+    cr_assert_leq(m->strs.len, MODEL_MAX_NAMES + 16, "names kept: %zu", m->strs.len);
+    cr_assert_geq(m->names_folded, 1000);
+    spawn(m, id + 2, "conn-new", "s.c", 5);
+    cr_assert_str_eq(model_str(m, model_task(m->loops[0], id + 2)->name), "(other)");
+    feed(m, ev(EV_RUN_END, 0));
+    model_finish(m);
+    cr_assert_eq(findings_count(&c, &f), 0);
+    model_free(m);
+}
+
+/* ---------------------------------------------------------------------- */
+/* A trace that starts mid-run: the state snapshot (format minor 3)        */
 
 static void snap_begin(struct model *m)
 {
     struct event e = ev(EV_SNAPSHOT_BEGIN, 0);
 
     e.format_version = 1;
-    e.format_minor = 2;
+    e.format_minor = 3;
     e.now_ns = 900 * MS;
     feed(m, e);
 }
@@ -1434,7 +1843,7 @@ Test(analyze_model, snapshot_a_deadlock_formed_before_the_trace_is_found_with_si
     l = m->loops[0];
     cr_assert(!mloop_state_unknown(l));
     cr_assert_eq(l->tasks_new, 0, "snapshot tasks are not spawned in the trace");
-    cr_assert_eq(l->format_minor, 2);
+    cr_assert_eq(l->format_minor, 3);
     cr_assert_eq(m->ncycles, 1, "cycles: %zu", m->ncycles);
     cr_assert_eq(m->cycles[0].n, 2);
     for (i = 0; i < m->cycles[0].n; i++) {

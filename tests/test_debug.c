@@ -544,3 +544,76 @@ Test(debug, the_leak_report_is_printed_once_not_at_close_and_again_at_exit, .tim
     cr_assert_eq(count_of(out, "Unclosed handle: kind=timer"), 1, "%s", out);
     cr_assert_eq(count_of(out, "Loop still open at exit"), 1, "%s", out);
 }
+
+/*
+ * The child: a debug loop whose timer lives in a stack frame that has
+ * returned (and been written over), then exit() without loop_close(): a
+ * common libuv-style ending. The report at exit must not read the handle.
+ */
+static void on_never(loop_timer_t *t)
+{
+    (void)t;
+}
+
+static void __attribute__((noinline)) timer_on_a_dead_frame(loop_t *loop)
+{
+    loop_timer_t t;
+
+    loop_timer_init(loop, &t);
+    loop_timer_start(&t, on_never, 60000, 0);
+}
+
+static void __attribute__((noinline)) scribble_the_stack(void)
+{
+    volatile unsigned char junk[8192];
+
+    for (size_t i = 0; i < sizeof(junk); i++) {
+        junk[i] = 0xa5;
+    }
+}
+
+static void dead_frame_then_exit(void)
+{
+    loop_t *loop = loop_new();
+
+    loop_set_debug(loop, 1);
+    timer_on_a_dead_frame(loop);
+    scribble_the_stack();
+    exit(0); /* the atexit report runs */
+}
+
+Test(debug, the_report_at_exit_never_reads_handles_the_program_may_have_freed, .timeout = 10)
+{
+    char out[8192];
+    size_t len = 0;
+    int fds[2], status;
+
+    cr_assert_eq(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[1]);
+        loop_log_set_sink(NULL, NULL);
+        dead_frame_then_exit();
+    }
+    close(fds[1]);
+    for (;;) {
+        ssize_t n = read(fds[0], out + len, sizeof(out) - 1 - len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        len += (size_t)n;
+    }
+    out[len] = '\0';
+    close(fds[0]);
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d:\n%s", status, out);
+    cr_assert_eq(count_of(out, "Loop still open at exit: loop="), 1, "%s", out);
+    cr_assert(strstr(out, "active=1 ") != NULL, "%s", out);
+}

@@ -98,7 +98,14 @@ int main(void)
             _exit(1);
         }
         printf("child %d\n", (int)getpid());
-        exit(0);
+        /*
+         * _exit, not exit: without liblttng-ust-fork.so (the --no-fork-wrapper
+         * case) the child inherits LTTng-UST's state but not its threads, and
+         * its exit-time destructors can wait forever for them (LTTng-UST's
+         * documented limit of fork without the wrapper; seen hanging here).
+         */
+        fflush(stdout);
+        _exit(0);
     }
     if (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         fprintf(stderr, "child failed\n");

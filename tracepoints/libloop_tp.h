@@ -551,10 +551,48 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, lock_abandoned,
 LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, lock_abandoned, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
 
 /* ---------------------------------------------------------------------- */
+
+/* ---------------------------------------------------------------------- */
+/* Format minor 2: facts the hang analysis needs (loop-analyze hangs).     */
+/* Scalars only: these events do not dereference libloop objects.          */
+
+/*
+ * Lock `id` was handed to its first waiter `owner_task` (loop_lock_release,
+ * or its owner ended holding it: lock_abandoned): the remaining waiters now
+ * wait for it. by_id: the previous owner.
+ */
+LTTNG_UST_TRACEPOINT_EVENT(libloop, lock_handoff,
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, uint64_t, owner_task, uint64_t, by_id),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, loop_id, loop_id)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_integer(uint64_t, owner_task, owner_task)
+        lttng_ust_field_integer(uint64_t, by_id, by_id)
+    )
+)
+
+/*
+ * loop_run(LOOP_RUN_DEFAULT) ran out of work (no active handle, timer, fd
+ * or pool work) with `count` tasks unfinished: nothing can wake them. The
+ * first LOOP__TP_STUCK_IDS of their ids (creation order) in task_ids.
+ */
+#ifndef LOOP__TP_STUCK_IDS
+#define LOOP__TP_STUCK_IDS 64
+#endif
+LTTNG_UST_TRACEPOINT_EVENT(libloop, loop_stuck,
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, count, const uint64_t *, ids, uint32_t, nids),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, loop_id, loop_id)
+        lttng_ust_field_integer(uint64_t, count, count)
+        lttng_ust_field_sequence(uint64_t, task_ids, ids, uint32_t, nids)
+    )
+)
+LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, loop_stuck, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
+
 /* New events: append here, scalar arguments only (see the top of the file). */
 
 /* ---------------------------------------------------------------------- */
-/* State snapshot (format minor 2; libloop/debug/attach.c)                 */
+/* State snapshot (format minor 3; libloop/debug/attach.c)                 */
 /*
  * When tracing starts in a running process (loopctl PID trace on, loop-trace
  * attach) and then every 2 s while it stays on, the loop thread describes its

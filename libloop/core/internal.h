@@ -217,6 +217,12 @@ void loop__misuse(loop_t *loop, const loop_handle_t *h, const char *api, const c
 /* task.c: unfinished tasks logged at loop_close; their count. */
 size_t loop__tasks_report_open(loop_t *loop);
 void loop__tasks_report_stuck(loop_t *loop);
+/*
+ * The same moment as a trace fact for loop-analyze: libloop:loop_stuck with
+ * the count and the first ids of the unfinished tasks (task/task_stuck.c).
+ * Costs nothing when the event is off.
+ */
+void loop__tasks_trace_stuck(loop_t *loop);
 void loop__tasks_free(loop_t *loop);
 uint64_t loop__current_task_id(const loop_t *loop);
 

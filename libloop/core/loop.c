@@ -193,6 +193,7 @@ int loop_run(loop_t *loop, loop_run_mode_t mode)
         loop__rr_run_end(loop);
     }
     if (!alive && loop->tasks_alive > 0 && mode == LOOP_RUN_DEFAULT) {
+        loop__tasks_trace_stuck(loop); /* loop-analyze: libloop:loop_stuck */
         loop__tasks_report_stuck(loop);
     }
     loop->stop = 0;

@@ -62,6 +62,10 @@
  *                                       (watchdog thread; see LOOP_TRACE_ENABLED)
  *   error(const loop_t *, const loop_handle_t * or NULL, int err, const char *msg)
  *   lock_abandoned(const loop_t *, uint64_t lock_id, uint64_t owner_task_id)
+ *   (format minor 2, scalars only, for loop-analyze's hang analysis:)
+ *   lock_handoff(uint64_t loop_id, uint64_t lock_id, uint64_t new_owner, uint64_t by_id)
+ *   loop_stuck(uint64_t loop_id, uint64_t count, const uint64_t *ids, uint32_t nids)
+ *                                       (task/task_stuck.c builds the ids; declared in internal.h)
  * Strings and sites may be NULL (recorded as ""). Handle pointers may be NULL
  * (recorded as id 0, kind none).
  *

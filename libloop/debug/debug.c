@@ -58,9 +58,15 @@ static void report_at_exit(void)
             loop_log(LOOP_LOG_WARN, "Loop still open at exit: loop=%llu (loop_close() "
                      "reported what keeps it open)", (unsigned long long)loop->id);
         } else if (loop->debug && !loop->running) {
-            loop_log(LOOP_LOG_WARN, "Loop still open at exit: loop=%llu",
-                     (unsigned long long)loop->id);
-            loop__report_open(loop);
+            /*
+             * Not a walk of the handles: they live in the program's memory,
+             * which at exit may be gone (handles on the stack of main, which
+             * has returned, or freed). Only the loop's own counts are safe.
+             */
+            loop_log(LOOP_LOG_WARN, "Loop still open at exit: loop=%llu active=%llu "
+                     "tasks-alive=%llu (call loop_close() before exit to have what is open "
+                     "listed with its sites)", (unsigned long long)loop->id,
+                     (unsigned long long)loop->active, (unsigned long long)loop->tasks_alive);
         }
     }
     pthread_mutex_unlock(&registry_mu);

@@ -1,6 +1,7 @@
 /*
  * monitor.h — what the monitor's server (monitor.c) and its commands
- * (monitor_cmd.c) share. Private to those two files.
+ * (monitor_cmd.c, with monitor_rows.c and monitor_out.c) share. Private to
+ * those files.
  */
 #ifndef LOOP_MONITOR_H
 #define LOOP_MONITOR_H

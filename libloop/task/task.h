@@ -106,4 +106,7 @@ void loop__fdwait_free_all(loop_t *loop);
 /* Milliseconds left until deadline_ns (LOOP_FOREVER passes through). */
 int64_t loop__task_remaining_ms(const loop_t *loop, int64_t timeout_ms, uint64_t start_ns);
 
+/* One line about a task (state, wait, creation and suspension sites): task_inspect.c. */
+void loop__task_report(loop_log_level_t lvl, const char *what, const loop_task_t *t);
+
 #endif /* LOOP_TASK_INTERNAL_H */

@@ -466,6 +466,8 @@ static void lock_hand_off(loop_lock_t *l, int status)
 {
     loop_queue_t *q;
 
+    LOOP_TRACE(lock_handoff, l->o.loop->id, l->o.id,
+               loop__queue_data(l->o.waiters.next, loop_task_t, wait_node)->hdr.id, l->owner ? l->owner->hdr.id : 0);
     lock_set_owner(l, loop__queue_data(l->o.waiters.next, loop_task_t, wait_node));
     obj_wake_first(&l->o, status, 0);
     loop__inspect_lock(l->o.loop);

@@ -105,6 +105,12 @@ int main(void)
     LOOP_TRACE(future_result, &loop, 21, -EIO);
     loop.current_task = 0;
     LOOP_TRACE(sync_free, &loop, 21);
+    /* format minor 2 (scalars): a lock hand-off, a loop out of work with 2 tasks waiting */
+    LOOP_TRACE(lock_handoff, (uint64_t)7, (uint64_t)23, (uint64_t)10, (uint64_t)3);
+    {
+        static const uint64_t stuck_ids[] = {10, 12};
+        LOOP_TRACE(loop_stuck, (uint64_t)7, (uint64_t)2, stuck_ids, (uint32_t)2);
+    }
     LOOP_TRACE(slow_callback, &loop, th, (uint64_t)230000000);
     if (LOOP_TRACE_ENABLED(stall)) {
         LOOP_TRACE_DO(stall, &loop, 10, (uint64_t)3000000000, "#0 spin\n#1 main");
@@ -112,7 +118,7 @@ int main(void)
     LOOP_TRACE(error, &loop, NULL, -EBADF, "use after close");
     LOOP_TRACE(error, &loop, &io.handle, -EPIPE, NULL);
     LOOP_TRACE(lock_abandoned, &loop, 23, 10);
-    /* the state snapshot of a loop traced mid-run (format minor 2) */
+    /* the state snapshot of a loop traced mid-run (format minor 3) */
     LOOP_TRACE(snapshot_begin, (uint64_t)7, LOOP_VERSION_MAJOR, LOOP_VERSION_MINOR,
                (uint8_t)LOOP__POLICY_CHAOS, (uint8_t)1, (uint64_t)1000, (uint64_t)99, (uint8_t)0, (uint64_t)1);
     LOOP_TRACE(snapshot_handle, (uint64_t)7, (uint64_t)2, (uint8_t)LOOP_KIND_IO, "conn", "fake.c", 42,
