@@ -116,8 +116,7 @@ struct loop_timer_s {
     /* private */
     uint64_t due_ns;
     uint64_t repeat_ns;
-    uint64_t start_seq;
-    uint32_t heap_index;
+    uint64_t start_seq; /* the heap index lives in handle.aux: 120 bytes, not 128 */
 };
 
 struct loop_io_s {

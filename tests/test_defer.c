@@ -318,3 +318,92 @@ Test(defer, rounds_per_poll_rejects_bad_values, .timeout = 5)
     cr_assert_eq(loop_configure(loop, LOOP_OPT_ROUNDS_PER_POLL, 8), 0);
     finish_loop(loop);
 }
+
+/* The plain path (nothing hooks the loop: the restart of an active defer from
+ * its own callback skips loop__handle_check) must answer misuse exactly as the
+ * full checks do, and must give way as soon as something hooks the loop. */
+static int plain_hops;
+static int plain_rc[4];
+
+static void other_cb(loop_defer_t *d)
+{
+    (void)d;
+    plain_hops += 100;
+}
+
+static void plain_restart(loop_defer_t *d)
+{
+    plain_hops++;
+    if (plain_hops == 1) {
+        plain_rc[0] = loop_defer_start(d, NULL);      /* active, not queued: -EINVAL */
+        plain_rc[1] = loop_defer_start(d, other_cb);  /* the new callback runs next */
+        plain_rc[2] = loop_defer_start(d, other_cb);  /* already queued: 0, runs once */
+    }
+}
+
+Test(defer, restart_from_its_callback_checks_like_a_first_start, .timeout = 5)
+{
+    loop_t *loop = new_loop();
+    loop_defer_t d;
+    loop_io_t io;
+    loop_stats_t st;
+
+    plain_hops = 0;
+    cr_assert_eq(loop_defer_init(loop, &d), 0);
+    cr_assert_eq(loop_defer_start(&d, plain_restart), 0);
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_eq(plain_rc[0], -EINVAL);
+    cr_assert_eq(plain_rc[1], 0);
+    cr_assert_eq(plain_rc[2], 0);
+    cr_assert_eq(plain_hops, 101, "the restarted callback ran once: %d", plain_hops);
+    cr_assert_eq(loop_handle_active(LOOP_HANDLE(&d)), 0);
+    cr_assert_eq(loop_get_stats(loop, &st), 0);
+    cr_assert_eq(st.callbacks, 2, "plain dispatches are counted: %llu",
+                 (unsigned long long)st.callbacks);
+    /* a handle of another kind is refused on the plain path as on the full one */
+    cr_assert_eq(loop_io_init(loop, &io, 0), 0);
+    cr_assert_eq(loop_defer_start((loop_defer_t *)&io, other_cb), -EINVAL);
+    cr_assert_eq(loop_handle_close(LOOP_HANDLE(&io), NULL), 0);
+    close_defer(&d);
+    cr_assert_eq(loop_defer_start(&d, other_cb), -EBADF);
+    finish_loop(loop);
+}
+
+static int slow_hops;
+
+static void slow_chain(loop_defer_t *d)
+{
+    loop_t *loop = d->handle.loop;
+
+    if (++slow_hops == 2) {
+        loop_set_debug(loop, 1); /* from inside the chain: the next hop is hooked */
+    } else if (slow_hops == 3) {
+        uint64_t t0 = loop_now(loop);
+        do {
+            loop_update_time(loop); /* busy for 3 ms of the loop's clock */
+        } while (loop_now(loop) - t0 < 3000000u);
+    }
+    if (slow_hops < 4) {
+        cr_assert_eq(loop_defer_start(d, slow_chain), 0);
+    }
+}
+
+Test(defer, debug_mode_switched_on_inside_a_chain_sees_the_next_hop, .timeout = 5)
+{
+    loop_t *loop = new_loop();
+    loop_defer_t d;
+    loop_stats_t st;
+
+    slow_hops = 0;
+    cr_assert_eq(loop_set_slow_callback_ms(loop, 1), 0);
+    cr_assert_eq(loop_defer_init(loop, &d), 0);
+    cr_assert_eq(loop_defer_start(&d, slow_chain), 0);
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_eq(slow_hops, 4);
+    cr_assert_eq(loop_get_stats(loop, &st), 0);
+    cr_assert_eq(st.slow_callbacks, 1, "the 3 ms hop was timed: %llu",
+                 (unsigned long long)st.slow_callbacks);
+    loop_set_debug(loop, 0);
+    close_defer(&d);
+    finish_loop(loop);
+}

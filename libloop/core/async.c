@@ -72,7 +72,7 @@ void loop__async_collect(loop_t *loop)
     loop__queue_foreach(q, &loop->asyncs) {
         loop_async_t *a = loop__queue_data(q, loop_async_t, async_node);
         if (atomic_load((atomic_int *)&a->pending) > 0) {
-            loop__sched_push(loop, &a->handle);
+            loop__sched_push_fast(loop, &a->handle);
         }
     }
 }

@@ -100,6 +100,7 @@ struct loop_s {
     unsigned stop : 1;
     unsigned debug : 1;
     unsigned leaks_reported : 1; /* loop_close() refused and said why: not again at exit */
+    unsigned probe_checked : 1;  /* loop_run() looked again for a probe loaded after loop_new */
     int rounds_per_poll;
     loop__policy_t policy;
 
@@ -148,6 +149,12 @@ struct loop_s {
 
     /* instrumentation (debug.c): nonzero sends dispatch through the slow path */
     unsigned instrument;
+    /* Nonzero when anything watches dispatch: instrument, record/replay/chaos
+     * (rr), or the trace probe loaded (a session may start). Zero: the
+     * scheduler and the call-soon restart take their plain path, which has no
+     * tracepoint, recorder, debug or inspection-lock work (sched.c). Set by
+     * loop__update_instrument(). */
+    unsigned hooked;
     uint64_t slow_ns;
     loop_error_handler err_fn;
     void *err_ud;
@@ -234,6 +241,12 @@ void loop__dispatch(loop_t *loop, loop_handle_t *h);
 
 /* timer.c */
 void loop__timers_run(loop_t *loop);
+/* Whether loop__timers_run() has a timer to fire: the iteration calls it only
+ * then (issue 20: no call per iteration when none is due). */
+static inline bool loop__timers_due(const loop_t *loop)
+{
+    return loop->timers.len > 0 && loop->timers.ent[0].due_ns <= loop->now_ns;
+}
 int64_t loop__timers_next_timeout_ns(const loop_t *loop);
 void loop__timers_free(loop_t *loop);
 void loop__timer_dispatch(loop_timer_t *t);
@@ -278,6 +291,19 @@ void loop__signal_dispatch(loop_signal_t *s);
 /* defer.c */
 void loop__defer_dispatch(loop_defer_t *d);
 void loop__call_free_all(loop_t *loop);
+/* A defer handle's callback (not a call-soon record, LOOP__H_CALL): inline in
+ * the scheduler's plain path. A defer that re-starts itself from its callback
+ * (the common chain) stays active throughout: it is stopped only if the
+ * callback did not queue it again. */
+static inline void loop__defer_run(loop_defer_t *d)
+{
+    loop_handle_t *h = &d->handle;
+
+    ((loop_defer_cb)h->cb)(d);
+    if ((h->flags & (LOOP__H_ACTIVE | LOOP__H_QUEUED | LOOP__H_CLOSING)) == LOOP__H_ACTIVE) {
+        loop__handle_stop(h);
+    }
+}
 
 /* async.c */
 void loop__async_collect(loop_t *loop);
@@ -343,6 +369,65 @@ static inline void loop__inspect_unlock(loop_t *loop)
     if (LOOP_UNLIKELY(loop->monitor != NULL)) {
         pthread_mutex_unlock(&loop->inspect_mu);
     }
+}
+
+/*
+ * Inline fronts of the scheduler's and the handle's hottest helpers (issue
+ * 20). With nothing hooked (loop->hooked == 0: no monitor, so no inspection
+ * lock to take; no probe, so no tracepoint to reach) each is a flag test and
+ * a list or counter update; otherwise the full function. Same contracts as
+ * loop__sched_push/remove and loop__handle_start/stop.
+ */
+static inline void loop__sched_push_fast(loop_t *loop, loop_handle_t *h)
+{
+    if (LOOP_LIKELY(!loop->hooked)) {
+        if (!(h->flags & LOOP__H_QUEUED)) {
+            h->flags |= LOOP__H_QUEUED;
+            loop__queue_insert_tail(&loop->pending, &h->ready);
+        }
+        return;
+    }
+    loop__sched_push(loop, h);
+}
+
+static inline void loop__sched_remove_fast(loop_t *loop, loop_handle_t *h)
+{
+    if (LOOP_LIKELY(!loop->hooked)) {
+        if (h->flags & LOOP__H_QUEUED) {
+            h->flags &= (uint8_t)~LOOP__H_QUEUED;
+            loop__queue_remove(&h->ready);
+        }
+        return;
+    }
+    loop__sched_remove(loop, h);
+}
+
+static inline void loop__handle_start_fast(loop_handle_t *h)
+{
+    loop_t *loop = h->loop;
+
+    if (LOOP_LIKELY(!loop->hooked)) {
+        if (!(h->flags & LOOP__H_ACTIVE)) {
+            h->flags |= LOOP__H_ACTIVE;
+            loop->active++;
+        }
+        return;
+    }
+    loop__handle_start(h);
+}
+
+static inline void loop__handle_stop_fast(loop_handle_t *h)
+{
+    loop_t *loop = h->loop;
+
+    if (LOOP_LIKELY(!loop->hooked)) {
+        if (h->flags & LOOP__H_ACTIVE) {
+            h->flags &= (uint8_t)~LOOP__H_ACTIVE;
+            loop->active--;
+        }
+        return;
+    }
+    loop__handle_stop(h);
 }
 
 /*

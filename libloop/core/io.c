@@ -127,7 +127,7 @@ static void io_vanished(loop_io_t *io, int err)
     loop__report_error(loop, err, &io->handle,
                        "Watched fd was closed behind the loop's back: fd=%d", io->fd);
     io->revents = LOOP_ERROR;
-    loop__sched_push(loop, &io->handle); /* stays active until its callback ran */
+    loop__sched_push_fast(loop, &io->handle); /* stays active until its callback ran */
 }
 
 /* A one-shot watcher of tasks that fired or timed out: nobody waits on it. */
@@ -152,7 +152,7 @@ static void forget_quietly(loop_io_t *io)
     }
     io->events = 0;
     io->revents = 0;
-    loop__sched_remove(loop, &io->handle);
+    loop__sched_remove_fast(loop, &io->handle);
 }
 
 int loop_io_start(loop_io_t *io, loop_io_cb cb, int events)
@@ -401,7 +401,7 @@ void loop__io_ready(loop_t *loop, int fd, uint32_t gen, uint32_t epev)
     if (LOOP_UNLIKELY(loop->policy == LOOP__POLICY_CHAOS) && loop__chaos_delay_io(loop, &io->handle)) {
         return;
     }
-    loop__sched_push(loop, &io->handle);
+    loop__sched_push_fast(loop, &io->handle);
 }
 
 void loop__io_dispatch(loop_io_t *io)
@@ -411,7 +411,7 @@ void loop__io_dispatch(loop_io_t *io)
     io->revents = 0;
     if (io->status < 0) {
         /* the vanished-fd notice: the watcher is stopped after this call */
-        loop__handle_stop(&io->handle);
+        loop__handle_stop_fast(&io->handle);
         ((loop_io_cb)io->handle.cb)(io, LOOP_ERROR);
         return;
     }
@@ -429,14 +429,23 @@ void loop__io_dispatch(loop_io_t *io)
  * step, so a loop with 10,000 watchers never stalls on this; one with up to
  * LOOP__IO_SWEEP_MAX finds a closed fd within LOOP__IO_VERIFY_MS.
  */
+static void io_sweep_step(loop_t *loop);
+
 void loop__io_sweep(loop_t *loop)
+{
+    /* Called every iteration, due once per VERIFY_INTERVAL_NS: the test is a
+     * leaf, the step out of line (issue 20). */
+    if (loop->io_verify_ns != 0 && loop->now_ns - loop->io_verify_ns < VERIFY_INTERVAL_NS) {
+        return;
+    }
+    io_sweep_step(loop);
+}
+
+__attribute__((noinline)) static void io_sweep_step(loop_t *loop)
 {
     uint64_t now = loop->now_ns;
     int checks = 0;
 
-    if (loop->io_verify_ns != 0 && now - loop->io_verify_ns < VERIFY_INTERVAL_NS) {
-        return;
-    }
     loop->io_verify_ns = now ? now : 1;
     for (int n = 0; n < loop->nfds && n < LOOP__IO_SWEEP_SCAN && checks < LOOP__IO_SWEEP_MAX;
          n++) {

@@ -67,6 +67,7 @@ loop_t *loop_new(void)
     loop__debug_init(loop);
     loop__env_init(loop);
     loop__random_init(loop);
+    loop__update_instrument(loop); /* loop->hooked: rr and the probe are known now */
     loop__time_update(loop, LOOP__REC_CLOCK); /* recorded: timers started now depend on it */
     LOOP_TRACE(loop_new, loop);
     return loop;
@@ -155,7 +156,9 @@ static void loop_iteration(loop_t *loop, loop_run_mode_t mode)
         timeout_ns = loop__chaos_timeout(loop, poll_timeout_ns(loop, mode));
     }
     loop__poll(loop, timeout_ns);
-    loop__timers_run(loop);
+    if (loop__timers_due(loop)) {
+        loop__timers_run(loop);
+    }
     loop__sched_run_rounds(loop);
     loop__run_closing(loop);
 }
@@ -173,6 +176,13 @@ int loop_run(loop_t *loop, loop_run_mode_t mode)
     }
     loop->running = 1;
     loop->thread = pthread_self();
+    if (LOOP_UNLIKELY(!loop->probe_checked)) {
+        /* created before the probe was loaded (in a constructor of a program
+         * linked with libloop.a, which runs before trace.c's): once the probe
+         * is there, loop->hooked must say so */
+        loop->probe_checked = 1;
+        loop__update_instrument(loop);
+    }
     void *outer_task = loop__task_run_enter(); /* nested in a task of another loop? */
     if (loop->tasks != NULL) {
         /* Tasks run on this thread: it needs its own alternate signal stack

@@ -84,6 +84,14 @@ void loop__poll_rebuild(loop_t *loop)
 /* thread-safe: make the loop's poll return and collect wakeups. */
 void loop__wake(loop_t *loop)
 {
+    /* Already woken and not yet collected: a plain load, no locked exchange
+     * that would pull the line from the loop's core (libuv's uv_async_send
+     * does the same). Safe: every waker publishes its item with a seq_cst
+     * store before this seq_cst load, and the loop clears wake_pending with a
+     * seq_cst store before it scans, so the two cannot both miss. */
+    if (atomic_load(&loop->wake_pending) != 0) {
+        return;
+    }
     if (atomic_exchange(&loop->wake_pending, 1) == 0) {
         uint64_t one = 1;
         ssize_t n;

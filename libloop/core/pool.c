@@ -51,13 +51,13 @@ static void *worker(void *arg)
         }
         w = loop__queue_data(pool_queue.next, loop_work_t, pool_node);
         loop__queue_remove(&w->pool_node);
-        atomic_store((atomic_int *)&w->state, WORK_RUNNING);
+        atomic_store_explicit((atomic_int *)&w->state, WORK_RUNNING, memory_order_release);
         pthread_mutex_unlock(&pool_mu);
 
         LOOP_TRACE(pool_begin, w);
         w->work(w);
         LOOP_TRACE(pool_end, w);
-        atomic_store((atomic_int *)&w->state, WORK_DONE);
+        atomic_store_explicit((atomic_int *)&w->state, WORK_DONE, memory_order_release);
         complete(w);
     }
     return NULL;
@@ -183,11 +183,11 @@ int loop_work_submit_at(loop_t *loop, loop_work_t *w, loop_work_fn work, loop_wo
     w->work = work;
     w->status = 0;
     loop->work_inflight++;
-    loop__handle_start(&w->handle);
+    loop__handle_start_fast(&w->handle);
     LOOP_TRACE(pool_submit, w);
 
     pthread_mutex_lock(&pool_mu);
-    atomic_store((atomic_int *)&w->state, WORK_QUEUED);
+    atomic_store_explicit((atomic_int *)&w->state, WORK_QUEUED, memory_order_release);
     loop__queue_insert_tail(&pool_queue, &w->pool_node);
     if (pool_idle > 0) {
         pthread_cond_signal(&pool_cv);
@@ -210,7 +210,7 @@ int loop_work_cancel(loop_work_t *w)
         return -EBUSY;
     }
     loop__queue_remove(&w->pool_node);
-    atomic_store((atomic_int *)&w->state, WORK_DONE);
+    atomic_store_explicit((atomic_int *)&w->state, WORK_DONE, memory_order_release);
     pthread_mutex_unlock(&pool_mu);
     w->status = -ECANCELED;
     loop__rr_outcome(w->handle.loop, LOOP__NOTE_WORK_CANCEL, w->handle.id, 0);
@@ -229,7 +229,7 @@ void loop__pool_collect(loop_t *loop)
     while (!loop__queue_empty(&q)) {
         loop_work_t *w = loop__queue_data(q.next, loop_work_t, pool_node);
         loop__queue_remove(&w->pool_node);
-        loop__sched_push(loop, &w->handle);
+        loop__sched_push_fast(loop, &w->handle);
     }
 }
 
@@ -239,13 +239,13 @@ void loop__work_dispatch(loop_work_t *w)
     int status = w->status;
 
     loop->work_inflight--;
-    loop__handle_stop(&w->handle);
+    loop__handle_stop_fast(&w->handle);
     loop__handle_unlink(&w->handle); /* core-c: moves a paused monitor walk off it */
     if (LOOP_UNLIKELY(loop->dbg != NULL)) {
         loop__debug_handle_gone(loop, w->handle.id); /* its creation backtrace */
     }
     w->handle.magic = LOOP__MAGIC_CLOSED;
-    atomic_store((atomic_int *)&w->state, WORK_IDLE);
+    atomic_store_explicit((atomic_int *)&w->state, WORK_IDLE, memory_order_release);
     LOOP_TRACE(pool_done, w, status);
     loop__rr_outcome(loop, LOOP__NOTE_WORK_STATUS, w->handle.id, status);
     ((loop_work_done_cb)w->handle.cb)(w, status);

@@ -79,6 +79,45 @@ static inline loop_handle_t *loop__sched_pick(loop_t *loop)
     return loop__queue_data(loop->round.next, loop_handle_t, ready);
 }
 
+/* The kind's callback: what every dispatch runs, hooked or plain. */
+static inline void run_callback(loop_handle_t *h, int kind)
+{
+    switch (kind) {
+    case LOOP_KIND_TIMER:
+        loop__timer_dispatch((loop_timer_t *)h);
+        break;
+    case LOOP_KIND_IO:
+        loop__io_dispatch((loop_io_t *)h);
+        break;
+    case LOOP_KIND_SIGNAL:
+        loop__signal_dispatch((loop_signal_t *)h);
+        break;
+    case LOOP_KIND_DEFER:
+        if (h->flags & LOOP__H_CALL) {
+            loop__defer_dispatch((loop_defer_t *)h);
+        } else {
+            loop__defer_run((loop_defer_t *)h);
+        }
+        break;
+    case LOOP_KIND_ASYNC:
+        loop__async_dispatch((loop_async_t *)h);
+        break;
+    case LOOP_KIND_WORK:
+        loop__work_dispatch((loop_work_t *)h);
+        break;
+    case LOOP_KIND_TASK:
+        loop__task_dispatch(h);
+        break;
+    case LOOP_KIND_CLOSE:
+        if (h->cb != NULL) {
+            ((loop_close_cb)h->cb)(h);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
 void loop__dispatch(loop_t *loop, loop_handle_t *h)
 {
     int kind = (h->flags & LOOP__H_CLOSED) ? LOOP_KIND_CLOSE : h->kind;
@@ -100,36 +139,7 @@ void loop__dispatch(loop_t *loop, loop_handle_t *h)
         loop__rr_dispatch(loop, h, kind);
     }
     LOOP_TRACE(callback_begin, loop, &ref);
-    switch (kind) {
-    case LOOP_KIND_TIMER:
-        loop__timer_dispatch((loop_timer_t *)h);
-        break;
-    case LOOP_KIND_IO:
-        loop__io_dispatch((loop_io_t *)h);
-        break;
-    case LOOP_KIND_SIGNAL:
-        loop__signal_dispatch((loop_signal_t *)h);
-        break;
-    case LOOP_KIND_DEFER:
-        loop__defer_dispatch((loop_defer_t *)h);
-        break;
-    case LOOP_KIND_ASYNC:
-        loop__async_dispatch((loop_async_t *)h);
-        break;
-    case LOOP_KIND_WORK:
-        loop__work_dispatch((loop_work_t *)h);
-        break;
-    case LOOP_KIND_TASK:
-        loop__task_dispatch(h);
-        break;
-    case LOOP_KIND_CLOSE:
-        if (h->cb != NULL) {
-            ((loop_close_cb)h->cb)(h);
-        }
-        break;
-    default:
-        break;
-    }
+    run_callback(h, kind);
     LOOP_TRACE(callback_end, loop, &ref);
     if (LOOP__INSTRUMENTED(loop)) {
         loop__dispatch_end(loop, &ref, t0);
@@ -142,8 +152,32 @@ int loop__sched_run_rounds(loop_t *loop)
 
     while (rounds < loop->rounds_per_poll && !loop__queue_empty(&loop->pending) &&
            !loop->stop) {
+        if (LOOP_LIKELY(!loop->hooked) && loop->pending.next == loop->pending.prev) {
+            /* Plain, and a round of one item (a chain of call-soons, a task
+             * yielding alone): run it straight from pending, no splice. */
+            loop_handle_t *p = loop__queue_data(loop->pending.next, loop_handle_t, ready);
+            p->flags &= (uint8_t)~LOOP__H_QUEUED;
+            loop__queue_init(&loop->pending); /* it held p alone: no need to read p's links */
+            loop__queue_init(&p->ready);
+            loop__count(&loop->n_callbacks);
+            run_callback(p, (p->flags & LOOP__H_CLOSED) ? LOOP_KIND_CLOSE : p->kind);
+            rounds++;
+            continue;
+        }
         loop__queue_splice(&loop->round, &loop->pending);
         while (!loop__queue_empty(&loop->round)) {
+            if (LOOP_LIKELY(!loop->hooked)) {
+                /* Plain: nothing traces, records, replays, debugs or monitors
+                 * this loop (policy fifo, no inspection lock to take, no
+                 * trace call site can be on), so no copy for the trace, no
+                 * hooks: unlink and run, as libev runs its pending array. */
+                loop_handle_t *p = loop__queue_data(loop->round.next, loop_handle_t, ready);
+                p->flags &= (uint8_t)~LOOP__H_QUEUED;
+                loop__queue_remove(&p->ready);
+                loop__count(&loop->n_callbacks);
+                run_callback(p, (p->flags & LOOP__H_CLOSED) ? LOOP_KIND_CLOSE : p->kind);
+                continue;
+            }
             loop_handle_t *h = loop__sched_pick(loop);
             loop__sched_remove(loop, h);
             loop__dispatch(loop, h);

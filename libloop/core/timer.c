@@ -15,6 +15,9 @@
 #include "trace.h"
 
 #define HEAP_NONE UINT32_MAX
+/* A timer's place in the heap is kept in the header's spare 32 bits (aux,
+ * which only I/O watchers use otherwise): a timer is 120 bytes, not 128. */
+#define heap_index handle.aux
 #define LOOP__TIMEOUT_MAX_NS ((uint64_t)INT32_MAX * 1000000u)
 #define HEAP_D 4
 
@@ -47,20 +50,34 @@ static void sift_up(struct loop__timer_heap *hp, uint32_t i)
     heap_set(hp, i, e);
 }
 
+/* The least of the four children c..c+3: a tournament of three comparisons,
+ * two of them independent (the order is total, so the result does not depend
+ * on how the pairs are matched). */
+static inline uint32_t min_child4(const struct loop__heap_ent *ent, uint32_t c)
+{
+    uint32_t a = ent_less(&ent[c + 1], &ent[c]) ? c + 1 : c;
+    uint32_t b = ent_less(&ent[c + 3], &ent[c + 2]) ? c + 3 : c + 2;
+
+    return ent_less(&ent[b], &ent[a]) ? b : a;
+}
+
 static void sift_down(struct loop__timer_heap *hp, uint32_t i)
 {
     struct loop__heap_ent e = hp->ent[i];
 
     for (;;) {
         uint32_t c = i * HEAP_D + 1, best, end;
-        if (c >= hp->len) {
+        if (LOOP_LIKELY(c + HEAP_D <= hp->len)) {
+            best = min_child4(hp->ent, c); /* every inner node but the last */
+        } else if (c >= hp->len) {
             break;
-        }
-        best = c;
-        end = c + HEAP_D < hp->len ? c + HEAP_D : hp->len;
-        for (uint32_t k = c + 1; k < end; k++) {
-            if (ent_less(&hp->ent[k], &hp->ent[best])) {
-                best = k;
+        } else {
+            best = c;
+            end = hp->len;
+            for (uint32_t k = c + 1; k < end; k++) {
+                if (ent_less(&hp->ent[k], &hp->ent[best])) {
+                    best = k;
+                }
             }
         }
         if (!ent_less(&hp->ent[best], &e)) {
@@ -155,7 +172,7 @@ static int timer_arm(loop_timer_t *t, uint64_t due_ns)
     if (rc < 0) {
         return rc;
     }
-    loop__handle_start(&t->handle);
+    loop__handle_start_fast(&t->handle);
     return 0;
 }
 
@@ -178,12 +195,12 @@ int loop_timer_start_ns(loop_timer_t *t, loop_timer_cb cb, uint64_t timeout_ns,
         due = UINT64_MAX; /* saturate: never */
     }
     heap_remove(&loop->timers, t);
-    loop__sched_remove(loop, &t->handle);
+    loop__sched_remove_fast(loop, &t->handle);
     t->handle.cb = (void (*)(void))cb;
     t->repeat_ns = repeat_ns;
     rc = timer_arm(t, due);
     if (rc < 0) {
-        loop__handle_stop(&t->handle);
+        loop__handle_stop_fast(&t->handle);
     }
     return rc;
 }
@@ -209,8 +226,8 @@ int loop_timer_stop(loop_timer_t *t)
         return rc;
     }
     heap_remove(&t->handle.loop->timers, t);
-    loop__sched_remove(t->handle.loop, &t->handle);
-    loop__handle_stop(&t->handle);
+    loop__sched_remove_fast(t->handle.loop, &t->handle);
+    loop__handle_stop_fast(&t->handle);
     return 0;
 }
 
@@ -271,7 +288,7 @@ void loop__timers_run(loop_t *loop)
                 t->repeat_ns = 0;
             }
         }
-        loop__sched_push(loop, &t->handle);
+        loop__sched_push_fast(loop, &t->handle);
     }
 }
 
@@ -289,7 +306,7 @@ void loop__timer_dispatch(loop_timer_t *t)
         loop__inspect_unlock(loop);
     }
     if (t->repeat_ns == 0 && t->heap_index == HEAP_NONE) {
-        loop__handle_stop(&t->handle);
+        loop__handle_stop_fast(&t->handle);
     }
     ((loop_timer_cb)t->handle.cb)(t);
 }

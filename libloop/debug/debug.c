@@ -80,6 +80,7 @@ static void install_exit_report(void)
 void loop__update_instrument(loop_t *loop)
 {
     loop->instrument = loop->debug || loop->watchdog != NULL || loop->monitor != NULL;
+    loop->hooked = loop->instrument || loop->rr != NULL || loop__trace_probe_loaded();
 }
 
 static struct loop__debug *dbg_of(loop_t *loop)

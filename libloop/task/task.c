@@ -430,7 +430,7 @@ void loop__task_wake(loop_task_t *t, int status, int by_kind, uint64_t by_id)
         loop__queue_remove(&t->wait_node);
     }
     LOOP_TRACE(task_ready, loop, t->hdr.id, by_kind, by_id);
-    loop__sched_push(loop, &t->hdr);
+    loop__sched_push_fast(loop, &t->hdr);
 }
 
 void loop__task_wake_all(loop_queue_t *q, int status, int by_kind, uint64_t by_id)
@@ -482,7 +482,7 @@ int loop_yield_at(const loop_site_t *site)
     LOOP_TRACE(task_suspend, loop, self->hdr.id, (int)LOOP_WAIT_YIELD, (uint64_t)0, (int64_t)-1,
                site, (uint64_t)0);
     LOOP_TRACE(task_ready, loop, self->hdr.id, LOOP_KIND_TASK, self->hdr.id);
-    loop__sched_push(loop, &self->hdr);
+    loop__sched_push_fast(loop, &self->hdr);
     loop__ctx_switch(&self->ctx, &((struct loop__tasks *)loop->tasks)->sched_ctx);
     loop__inspect_lock(loop);
     self->wait_kind = LOOP_WAIT_NONE;
