@@ -297,10 +297,15 @@ int report_check(const struct ctx *c, uint64_t *findings)
     if (rc < 0) {
         return rc;
     }
+    size_t unknown = 0;
+    for (size_t i = 0; i < c->m->nloops; i++) { /* traced mid-run without a state snapshot */
+        unknown += ctx_loop_selected(c, c->m->loops[i]) && mloop_state_unknown(c->m->loops[i]);
+    }
     *findings = f.total;
     if (c->o->json) {
         json_begin(c, &w);
         jw_bool(&w, "ok", f.total == 0);
+        jw_u64(&w, "incomplete_loops", unknown); /* findings before their attach point are missing */
         jw_obj(&w, "findings");
         jw_u64(&w, "deadlocks", f.deadlocks);
         jw_u64(&w, "ran_out_of_work", f.ran_out);
@@ -355,7 +360,11 @@ int report_check(const struct ctx *c, uint64_t *findings)
                 " lock(s)/event(s)/channel(s)/group(s) never freed (loop-analyze leaks)\n",
                 f.leaked_handles, f.leaked_tasks, f.unjoined_tasks, f.unresolved_futures, f.unfreed_sync);
     }
-    if (f.total == 0) {
+    if (f.total == 0 && unknown > 0) {
+        fprintf(c->out, "check: incomplete: nothing found in %" PRIu64 " events, but %zu loop(s) were traced "
+                        "from mid-run without a state snapshot: findings from before the attach point are "
+                        "missing (loop-analyze hangs)\n", c->m->events, unknown);
+    } else if (f.total == 0) {
         fprintf(c->out, "check: ok: no hang, deadlock, stall or leak in %" PRIu64 " events\n",
                 c->m->events);
     }

@@ -216,16 +216,41 @@ static void text_chain(const struct ctx *c, const struct mloop *l, const struct 
 }
 
 
+/*
+ * Loops whose trace starts mid-run without a state snapshot (attach): one
+ * line each, so that "none" is never read as "none before the attach point".
+ */
+static size_t text_state_unknown(const struct ctx *c)
+{
+    char lb[256];
+    size_t i, n = 0;
+
+    for (i = 0; i < c->m->nloops; i++) {
+        const struct mloop *l = c->m->loops[i];
+        if (!ctx_loop_selected(c, l) || !mloop_state_unknown(l)) {
+            continue;
+        }
+        n++;
+        fprintf(c->out,
+                "INCOMPLETE: %s: the trace starts mid-run (no loop_new) and holds no state snapshot: "
+                "findings from before the attach point are missing (trace it with `loop-trace attach "
+                "PID`, or read on until the next snapshot, every 2 s while tracing is on)\n",
+                describe_loop(c, l, lb, sizeof lb));
+    }
+    return n;
+}
+
 static int text_report(const struct ctx *c)
 {
     struct hang *h = NULL;
-    size_t nh = 0, i, shown = 0, idle = 0, abandoned = 0;
+    size_t nh = 0, i, shown = 0, idle = 0, abandoned = 0, unknown;
     char lb[256], tb[128], wb[512], db[32], sb[256];
     struct instance v[MODEL_TOPK];
     size_t n;
     int rc;
 
     text_trace_warnings(c);
+    unknown = text_state_unknown(c);
     hangs__text_cycles(c, &shown);
     hangs__text_stucks(c, &shown);
     rc = hangs_collect(c, &h, &nh);
@@ -276,7 +301,11 @@ static int text_report(const struct ctx *c)
     }
     hangs__text_stalls(c, &shown);
     hangs__text_crashes(c, &shown);
-    if (shown == 0) {
+    if (shown == 0 && unknown > 0) {
+        fprintf(c->out, "hangs: incomplete: nothing seen after the attach point (no deadlock, no blocked "
+                        "task, no stall over %s); what formed before it is unknown\n",
+                fmt_dur(db, sizeof db, c->o->threshold_ns));
+    } else if (shown == 0) {
         fprintf(c->out, "hangs: none: no deadlock, no blocked task, no stall over %s\n",
                 fmt_dur(db, sizeof db, c->o->threshold_ns));
     }

@@ -137,6 +137,17 @@ int hangs__json_report(const struct ctx *c)
         qsort(h, nh, sizeof(*h), hangs__cmp);
     }
     json_begin(c, &w);
+    /* loops traced from mid-run without a state snapshot: findings before the attach point missing */
+    jw_arr(&w, "incomplete_loops");
+    for (i = 0; i < c->m->nloops; i++) {
+        const struct mloop *l = c->m->loops[i];
+        if (ctx_loop_selected(c, l) && mloop_state_unknown(l)) {
+            jw_obj(&w, NULL);
+            json_loop_ref(&w, l);
+            jw_end_obj(&w);
+        }
+    }
+    jw_end_arr(&w);
     jw_arr(&w, "deadlocks");
     for (i = 0; i < c->m->ncycles; i++) {
         const struct cycle *cy = &c->m->cycles[i];

@@ -1,6 +1,7 @@
 /*
  * hangs_live.c — hangs reported while an lttng-live trace is still read:
- * new deadlock cycles, and sync waits past the threshold, each once.
+ * new deadlock cycles, and sync waits past the threshold, each once; a loop
+ * traced from mid-run is said incomplete until its state snapshot arrives.
  */
 #include "hangs_int.h"
 
@@ -9,6 +10,10 @@
 
 /* ---------------------------------------------------------------------- */
 /* Live                                                                    */
+
+/* live_key(l, 0, ...) marks of what was said about a loop (task 0 is never a task) */
+#define LIVE_SAID_INCOMPLETE 0xfffffffffffffff1ULL
+#define LIVE_SAID_SNAPSHOT 0xfffffffffffffff2ULL
 
 static uint64_t live_key(const struct mloop *l, uint64_t task, uint64_t since)
 {
@@ -26,6 +31,30 @@ int hangs_live_poll(const struct ctx *c, struct live_state *s, uint64_t now)
     }
     s->last_scan = now;
     model_scan_deadlocks(c->m, now);
+    /* a loop whose trace starts mid-run: what is missing until its state snapshot comes */
+    for (i = 0; i < c->m->nloops; i++) {
+        const struct mloop *l = c->m->loops[i];
+        uint64_t said = live_key(l, 0, LIVE_SAID_INCOMPLETE), snap = live_key(l, 0, LIVE_SAID_SNAPSHOT);
+        if (!ctx_loop_selected(c, l)) {
+            continue;
+        }
+        if (mloop_state_unknown(l) && u64map_get(&s->seen, said) == NULL) {
+            if (u64map_put(&s->seen, said, (void *)1) < 0) {
+                return -ENOMEM;
+            }
+            fprintf(c->out, "live: INCOMPLETE: %s: the trace starts mid-run (no loop_new): findings from "
+                            "before the attach point are missing until its state snapshot arrives (every 2 s "
+                            "while the process is traced with its monitor on)\n",
+                    describe_loop(c, l, lb, sizeof lb));
+        } else if (!mloop_state_unknown(l) && u64map_get(&s->seen, said) != NULL &&
+                   u64map_get(&s->seen, snap) == NULL) {
+            if (u64map_put(&s->seen, snap, (void *)1) < 0) {
+                return -ENOMEM;
+            }
+            fprintf(c->out, "live: %s: state snapshot received: findings now include what formed before "
+                            "the attach point\n", describe_loop(c, l, lb, sizeof lb));
+        }
+    }
     for (i = s->cycles_shown; i < c->m->ncycles; i++) {
         const struct cycle *cy = &c->m->cycles[i];
         const struct mloop *l = model_loop(c->m, cy->vpid, cy->loop_id);

@@ -33,8 +33,14 @@ void hangs__text_cycles(const struct ctx *c, size_t *shown)
             }
         }
         (*shown)++;
-        fprintf(c->out, "DEADLOCK: %s: a cycle of %zu tasks waiting for each other, formed at +%.6f s",
-                describe_loop(c, l, lb, sizeof lb), cy->n, model_rel_s(c->m, formed));
+        if (formed < c->m->t_first) { /* known from a state snapshot: it formed before tracing began */
+            fprintf(c->out, "DEADLOCK: %s: a cycle of %zu tasks waiting for each other, formed %s before "
+                            "the trace started (state snapshot)",
+                    describe_loop(c, l, lb, sizeof lb), cy->n, fmt_dur(db, sizeof db, c->m->t_first - formed));
+        } else {
+            fprintf(c->out, "DEADLOCK: %s: a cycle of %zu tasks waiting for each other, formed at +%.6f s",
+                    describe_loop(c, l, lb, sizeof lb), cy->n, model_rel_s(c->m, formed));
+        }
         if (cy->broken_ts) {
             fprintf(c->out, ", broken at +%.6f s by a timeout or cancellation",
                     model_rel_s(c->m, cy->broken_ts));

@@ -406,6 +406,12 @@ int main(int argc, char **argv)
         status = EXIT_BADINPUT;
         goto out;
     }
+    if (reader_stats(r)->libloop_events == 0 && is_url(inputs[0]) &&
+        reader_live_check(inputs[0], err, sizeof err) < 0) {
+        fprintf(stderr, "loop-analyze: %s\n", err); /* no such session or host, not "no events" */
+        status = EXIT_BADINPUT;
+        goto out;
+    }
     if (reader_stats(r)->libloop_events == 0) {
         fprintf(stderr,
                 "loop-analyze: %s: no libloop events in this trace (was libloop:* enabled and the "

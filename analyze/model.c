@@ -222,6 +222,9 @@ static void on_loop_event(struct model *m, struct mloop *l, const struct event *
     case EV_ERROR:
         model__on_error(m, l, ev);
         break;
+    case EV_SNAPSHOT_BEGIN: case EV_SNAPSHOT_HANDLE: case EV_SNAPSHOT_TASK: case EV_SNAPSHOT_WAIT: case EV_SNAPSHOT_END:
+        model__on_snapshot(m, l, ev);
+        break;
     default:
         break;
     }

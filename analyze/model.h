@@ -59,6 +59,7 @@ struct mobj {
 #define TF_JOINED 0x10     /* task_join: its outcome was retrieved */
 #define TF_DETACHED 0x20   /* task_detach: nobody will join it (group_id says whose it is) */
 #define TF_WAIT_FREED 0x40 /* it waits on a sync object that was freed (a lost wakeup) */
+#define TF_SNAPSHOT 0x80   /* known from a state snapshot (model_snapshot.c), not task_new */
 
 struct mtask {
     struct mobj o;
@@ -163,6 +164,7 @@ struct msync {
 #define LF_IN_POLL 0x40
 #define LF_MINOR1 0x80  /* loop_new said format_minor >= 1: joins, detaches, sync objects are traced */
 #define LF_IO 0x100     /* task_io events were seen in it */
+#define LF_SNAPSHOT 0x200 /* a complete state snapshot was seen (format minor 2, model_snapshot.c) */
 
 /*
  * Task I/O (task_io events, format minor 1): one per attempt of loop_read,
@@ -257,7 +259,22 @@ struct mloop {
     uint32_t cb_row;       /* timeline row + 1 for its callbacks */
     uint32_t stuck_open;   /* index + 1 in model.stucks of its episode not yet ended, 0 none */
     uint32_t stall_open;   /* index + 1 in model.stalls of a stall inside the open callback, 0 none */
+
+    /* state snapshots (model_snapshot.c) */
+    uint64_t snapshots;    /* complete ones seen */
+    uint64_t t_snapshot;   /* the first one's end: the attach point */
+    uint64_t snap_task;    /* the waiting task whose snapshot_wait comes next, 0 none */
+    uint8_t snap_open;     /* between snapshot_begin and snapshot_end */
 };
+
+/*
+ * The loop's trace starts mid-run (no loop_new) and no state snapshot has
+ * told what existed before: findings from before the attach point are missing.
+ */
+static inline int mloop_state_unknown(const struct mloop *l)
+{
+    return !(l->flags & (LF_SEEN_NEW | LF_SNAPSHOT));
+}
 
 struct mproc {
     int64_t vpid;

@@ -9,6 +9,7 @@
  *   model_sync.c     sync objects (format minor 1): life, settles, lost wakeups
  *   model_io.c       task I/O (task_io, format minor 1): per loop and per task profile
  *   model_stuck.c    lock hand-offs and loops out of work with tasks waiting (format minor 2)
+ *   model_snapshot.c the state snapshot of a loop traced mid-run (format minor 3)
  * Internal cross-file functions are named model__*.
  */
 #ifndef LOOP_ANALYZE_MODEL_INT_H
@@ -105,6 +106,9 @@ void model__stucks_free(struct model *m);
 void model__on_task_io(struct model *m, struct mloop *l, const struct event *ev);
 /* Add one attempt (op, result) to io. */
 void model__io_add(struct mio *io, uint8_t op, int64_t result);
+
+/* model_snapshot.c: snapshot_begin .. snapshot_end of a loop traced mid-run */
+void model__on_snapshot(struct model *m, struct mloop *l, const struct event *ev);
 
 /* model_dispatch.c */
 void model__on_handle_new(struct model *m, struct mloop *l, const struct event *ev);

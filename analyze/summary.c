@@ -61,8 +61,14 @@ static void text_loop(const struct ctx *c, const struct mloop *l)
     if (l->flags & LF_SEEN_NEW) {
         fprintf(c->out, "trace format %u, libloop %u.%u, policy %s%s, ", l->format_version,
                 l->version_major, l->version_minor, policy_name(l->policy), l->debug ? ", debug mode" : "");
+    } else if (l->flags & LF_SNAPSHOT) {
+        fprintf(c->out, "attached mid-run (state from a snapshot at +%.6f s), trace format %u.%u, "
+                        "libloop %u.%u, policy %s%s, ",
+                model_rel_s(c->m, l->t_snapshot), l->format_version, l->format_minor, l->version_major,
+                l->version_minor, policy_name(l->policy), l->debug ? ", debug mode" : "");
     } else {
-        fprintf(c->out, "(created before the trace started), ");
+        fprintf(c->out, "(created before the trace started; no state snapshot: what existed before "
+                        "the attach point is unknown), ");
     }
     fprintf(c->out, "+%.6f s .. +%.6f s, ", model_rel_s(c->m, l->t_first), model_rel_s(c->m, l->t_last));
     if (l->flags & LF_CLOSED) {

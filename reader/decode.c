@@ -87,6 +87,13 @@ static const struct field_map field_maps[] = {
     FM("backtrace", backtrace, D_STR),
     FM("msg", msg, D_STR),
     FM("count", count, D_U64), /* loop_stuck (format minor 2) */
+    FM("age_ns", age_ns, D_U64),
+    FM("steps", steps, D_U64),
+    FM("seq", seq, D_U64),
+    FM("ntasks", ntasks, D_U64),
+    FM("nhandles", nhandles, D_U64),
+    FM("hflags", hflags, D_U8),
+    FM("reason", reason, D_U8),
 };
 #undef FM
 
@@ -397,7 +404,7 @@ static int on_event_msg(struct reader_decoder *r, const bt_message *msg)
             break;
         }
     }
-    if (ev.type == EV_LOOP_NEW) {
+    if (ev.type == EV_LOOP_NEW || ev.type == EV_SNAPSHOT_BEGIN) {
         int rc = check_version(r, &ev);
         if (rc < 0) {
             return rc;

@@ -47,6 +47,11 @@ static const char *const type_names[EV_TYPE_MAX] = {
     [EV_STALL] = "stall",
     [EV_ERROR] = "error",
     [EV_LOCK_ABANDONED] = "lock_abandoned",
+    [EV_SNAPSHOT_BEGIN] = "snapshot_begin",
+    [EV_SNAPSHOT_HANDLE] = "snapshot_handle",
+    [EV_SNAPSHOT_TASK] = "snapshot_task",
+    [EV_SNAPSHOT_WAIT] = "snapshot_wait",
+    [EV_SNAPSHOT_END] = "snapshot_end",
     [EV_DISCARDED] = "(discarded)",
     [EV_TICK] = "(tick)",
 };

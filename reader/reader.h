@@ -108,6 +108,12 @@ enum ev_type {
     EV_STALL,
     EV_ERROR,
     EV_LOCK_ABANDONED, /* id: the lock; wait_task: the task that ended holding it */
+    /* format_minor >= 3: the state snapshot of a loop traced mid-run (attach) */
+    EV_SNAPSHOT_BEGIN,
+    EV_SNAPSHOT_HANDLE,
+    EV_SNAPSHOT_TASK,
+    EV_SNAPSHOT_WAIT,
+    EV_SNAPSHOT_END,
     /* not trace events: what the reader observed */
     EV_DISCARDED, /* a gap: `count` events (or packets) lost in [gap_begin_ns, gap_end_ns] */
     EV_TICK,      /* live: time advanced to ts_ns without events */
@@ -237,6 +243,13 @@ struct event {
     int32_t status;        /* pool_done */
     const char *backtrace; /* stall */
     const char *msg;       /* error */
+    /* the state snapshot (format minor 3) */
+    uint64_t age_ns;       /* snapshot_task: time in its current state */
+    uint64_t steps;        /* snapshot_task: steps run so far */
+    uint64_t seq;          /* snapshot_begin/end: the snapshot's number in its loop */
+    uint64_t ntasks, nhandles; /* snapshot_end: how many it described */
+    uint8_t hflags;        /* snapshot_handle: 1 active, 2 libloop's own */
+    uint8_t reason;        /* snapshot_begin: 0 tracing turned on, 1 periodic */
 
     /* EV_DISCARDED */
     uint64_t count;        /* events (or packets) lost; 0 when unknown; loop_stuck: tasks */
@@ -303,6 +316,14 @@ size_t reader_note_count(const struct reader *r);
 const char *reader_note(const struct reader *r, size_t i);
 
 void reader_close(struct reader *r);
+
+/*
+ * For an lttng-live URL (reader_live.c): 0 when the relay daemon lists its
+ * session; -ENOENT when it does not (msg names the host or session it lacks),
+ * -EIO when the relay daemon does not answer, -EINVAL for a malformed URL
+ * (msg says so). For the error of a live read that delivered nothing.
+ */
+int reader_live_check(const char *url, char *msg, size_t len);
 
 /*
  * The decoder alone, for a babeltrace2 component of your own (the libloop

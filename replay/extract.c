@@ -99,6 +99,7 @@ struct extract {
     /* what else was seen */
     uint64_t other_loops, discarded;
     int64_t other_pid;
+    bool midrun;          /* a snapshot_begin before any loop_new: traced mid-run (attach) */
     int err;              /* the first write error */
     char msg[512];
 };
@@ -150,6 +151,9 @@ static int on_event(const struct event *ev, void *arg)
         return -ECANCELED; /* refused: no need to read on */
     }
     if (!x->chosen) {
+        if (ev->type == EV_SNAPSHOT_BEGIN) {
+            x->midrun = true;
+        }
         if (ev->type != EV_LOOP_NEW || (x->want_pid >= 0 && ev->vpid != x->want_pid) ||
             (x->want_loop != 0 && ev->loop_id != x->want_loop)) {
             return 0;
@@ -297,6 +301,10 @@ int cmd_extract(int argc, char **argv)
     } else if (!x.chosen) {
         if (x.want_pid >= 0 || x.want_loop != 0) {
             status = bad("%s: no loop_new of the loop asked for (--pid/--loop)", trace);
+        } else if (x.midrun) {
+            status = bad("%s: the trace starts mid-run (attached: a state snapshot, no loop_new): a "
+                         "schedule needs the run from loop_new on; record with loop-trace -- PROGRAM",
+                         trace);
         } else {
             status = bad("%s: no libloop:loop_new event: not a libloop trace, or tracing started "
                          "after the loop was created (loop-trace waits for it)",

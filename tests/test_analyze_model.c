@@ -1781,3 +1781,132 @@ Test(analyze_model, distinct_task_names_are_bounded_and_the_tail_folds_into_othe
     cr_assert_eq(findings_count(&c, &f), 0);
     model_free(m);
 }
+
+/* ---------------------------------------------------------------------- */
+/* A trace that starts mid-run: the state snapshot (format minor 3)        */
+
+static void snap_begin(struct model *m)
+{
+    struct event e = ev(EV_SNAPSHOT_BEGIN, 0);
+
+    e.format_version = 1;
+    e.format_minor = 3;
+    e.now_ns = 900 * MS;
+    feed(m, e);
+}
+
+static void snap_task_waiting(struct model *m, uint64_t id, const char *name, uint64_t age_ms,
+                              uint64_t lock, uint64_t owner, int line)
+{
+    struct event e = ev(EV_SNAPSHOT_TASK, id);
+
+    e.name = name;
+    e.site.file = "mid.c";
+    e.site.func = "main";
+    e.site.line = 40;
+    e.state = TS_WAITING;
+    e.age_ns = age_ms * MS;
+    feed(m, e);
+    e = ev(EV_SNAPSHOT_WAIT, id);
+    e.wait_kind = WAIT_LOCK;
+    e.obj_id = lock;
+    e.wait_task = owner;
+    e.site.file = "mid.c";
+    e.site.func = name;
+    e.site.line = line;
+    feed(m, e);
+}
+
+Test(analyze_model, snapshot_a_deadlock_formed_before_the_trace_is_found_with_sites, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct ctx c = ctx_of(m);
+    struct hang *h;
+    struct findings f;
+    struct event e;
+    size_t n, i;
+    const struct mloop *l;
+
+    at(10);
+    snap_begin(m);
+    e = ev(EV_SNAPSHOT_HANDLE, 4); /* task 3's timer: libloop's own */
+    e.kind = KIND_TIMER;
+    e.parent_task = 3;
+    e.hflags = 2;
+    feed(m, e);
+    snap_task_waiting(m, 3, "alpha", 7, 2, 5, 15);
+    snap_task_waiting(m, 5, "beta", 7, 1, 3, 28);
+    feed(m, ev(EV_SNAPSHOT_END, 0));
+    at(50);
+    feed(m, ev(EV_ITER_BEGIN, 0));
+    model_finish(m);
+    l = m->loops[0];
+    cr_assert(!mloop_state_unknown(l));
+    cr_assert_eq(l->tasks_new, 0, "snapshot tasks are not spawned in the trace");
+    cr_assert_eq(l->format_minor, 3);
+    cr_assert_eq(m->ncycles, 1, "cycles: %zu", m->ncycles);
+    cr_assert_eq(m->cycles[0].n, 2);
+    for (i = 0; i < m->cycles[0].n; i++) {
+        const struct cycle_edge *ce = &m->cycles[0].edges[i];
+        cr_assert_eq(ce->inferred, 0, "the owner comes from the snapshot");
+        cr_assert_eq(model_site(m, ce->wait_site)->line, ce->task == 3 ? 15 : 28);
+    }
+    cr_assert_eq(model_task(l, 3)->t_state, now_ns - 40 * MS - 7 * MS, "since: the snapshot's age");
+    cr_assert_eq(hangs_collect(&c, &h, &n), 0);
+    cr_assert_eq(n, 2);
+    for (i = 0; i < n; i++) {
+        cr_assert_eq(h[i].cls, HANG_DEADLOCK);
+    }
+    free(h);
+    cr_assert_eq(findings_count(&c, &f), 0);
+    cr_assert_eq(f.deadlocks, 1);
+    cr_assert_eq(f.leaked_handles, 0, "libloop's own timer is no leak");
+    model_free(m);
+}
+
+Test(analyze_model, snapshot_does_not_override_what_the_trace_said, .timeout = 5)
+{
+    struct model *m = new_model();
+    const struct mtask *t;
+
+    loop_start(m);
+    spawn(m, 3, "alpha", "dl.c", 20);
+    at(1);
+    run(m, 3);
+    suspend(m, 3, WAIT_SLEEP, 0, 50 * MS, "dl.c", 8, "alpha");
+    at(20);
+    snap_begin(m);
+    snap_task_waiting(m, 3, "other", 19, 2, 0, 99);
+    feed(m, ev(EV_SNAPSHOT_END, 0));
+    model_finish(m);
+    t = model_task(m->loops[0], 3);
+    cr_assert_not_null(t);
+    cr_assert_eq(t->wait_kind, WAIT_SLEEP);
+    cr_assert_str_eq(model_str(m, t->name), "alpha");
+    cr_assert_eq(m->loops[0]->tasks_new, 1);
+    cr_assert_eq(m->loops[0]->format_minor, 0, "loop_new's facts stay");
+    model_free(m);
+}
+
+Test(analyze_model, midrun_without_a_complete_snapshot_is_state_unknown, .timeout = 5)
+{
+    struct model *m = new_model();
+    struct event e;
+
+    at(5);
+    e = ev(EV_TASK_READY, 7); /* mid-run: a task never created in the trace */
+    e.kind = KIND_TASK;
+    e.by_id = 9;
+    feed(m, e);
+    cr_assert(mloop_state_unknown(m->loops[0]));
+    feed(m, ev(EV_SNAPSHOT_WAIT, 7)); /* no snapshot_task before it: ignored */
+    feed(m, ev(EV_SNAPSHOT_END, 0));  /* no begin: not a snapshot */
+    cr_assert(mloop_state_unknown(m->loops[0]));
+    cr_assert_eq(model_task(m->loops[0], 7)->wait_kind, WAIT_NONE);
+    snap_begin(m);
+    cr_assert(mloop_state_unknown(m->loops[0]), "a snapshot counts once complete");
+    feed(m, ev(EV_SNAPSHOT_END, 0));
+    cr_assert(!mloop_state_unknown(m->loops[0]));
+    model_finish(m);
+    model_free(m);
+}

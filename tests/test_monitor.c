@@ -965,3 +965,87 @@ Test(monitor, idle_clients_time_out_and_free_their_slots, .timeout = 60)
     close_loop(loop);
     remove_tmpdir();
 }
+
+/* trace: the tracing state of a process started untraced, and bad arguments. */
+Test(monitor, trace_reports_its_state_and_refuses_bad_arguments, .timeout = 60)
+{
+    loop_t *loop = new_loop();
+    static char reply[REPLY_MAX];
+    int fd;
+
+    cr_assert_eq(loop_monitor_start(loop, sock_path()), 0);
+    fd = mon_connect(sock_path());
+    cr_assert_geq(fd, 0);
+    cr_expect_gt(mon_cmd(fd, "trace", reply, REPLY_MAX), 0);
+    cr_expect(strstr(reply, "trace=off probe=not-loaded snapshots=0\n") != NULL, "%s", reply);
+    cr_expect_gt(mon_cmd(fd, "trace sideways", reply, REPLY_MAX), 0);
+    cr_expect(strncmp(reply, "error: usage: trace [on|off]\n", 29) == 0, "%s", reply);
+    cr_expect_gt(mon_cmd(fd, "help", reply, REPLY_MAX), 0);
+    cr_expect(strstr(reply, "trace on|off") != NULL, "%s", reply);
+    close(fd);
+    cr_assert_eq(loop_monitor_stop(loop), 0);
+    cr_assert_eq(loop_close(loop), 0);
+    remove_tmpdir();
+}
+
+/* trace off then on, both before the loop thread looks: the last one wins. */
+static bool trace_released;
+
+static void trace_block(loop_t *loop, void *arg)
+{
+    (void)loop;
+    (void)arg;
+    gate_set(&gate.entered);
+    trace_released = gate_wait(&gate.released);
+}
+
+static void *trace_client(void *arg)
+{
+    static char reply[REPLY_MAX];
+    int fd;
+
+    if (gate_wait(&gate.entered)) {
+        fd = mon_connect(arg);
+        if (fd >= 0) {
+            mon_cmd(fd, "trace off", reply, REPLY_MAX);
+            mon_cmd(fd, "trace on", reply, REPLY_MAX);
+            close(fd);
+        }
+    }
+    gate_set(&gate.released);
+    return NULL;
+}
+
+static intptr_t trace_waiter(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 2000 && !logs_contain("Monitor: trace on"); i++) {
+        loop_sleep(5);
+    }
+    return 0;
+}
+
+Test(monitor, trace_off_then_on_while_the_loop_is_busy_ends_on, .timeout = 60)
+{
+    loop_t *loop = new_loop();
+    pthread_t client;
+
+    gate.entered = gate.released = false;
+    capture_logs();
+    cr_assert_eq(loop_monitor_start(loop, sock_path()), 0);
+    cr_assert_eq(loop_call_soon(loop, trace_block, NULL), 0);
+    pthread_create(&client, NULL, trace_client, (void *)sock_path());
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    pthread_join(client, NULL);
+    cr_assert(trace_released, "the client never got its replies");
+    /* the requests reach the loop thread while it runs: a task keeps it running */
+    loop_task_t *t = loop_spawn(loop, trace_waiter, NULL, "waiter");
+    cr_assert_not_null(t);
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_eq(loop_join(t, NULL, 0), 0);
+    cr_expect(logs_contain("Monitor: trace on"), "log:\n%s", logs_text());
+    cr_expect(!logs_contain("Monitor: trace off"), "off was overridden by the later on; log:\n%s", logs_text());
+    cr_assert_eq(loop_monitor_stop(loop), 0);
+    finish_loop(loop);
+    remove_tmpdir();
+}

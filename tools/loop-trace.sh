@@ -3,7 +3,19 @@
 #
 #   loop-trace [record] [options] -- PROGRAM [ARGS...]
 #   loop-trace flight [options] -- PROGRAM [ARGS...]
+#   loop-trace attach [options] PID       loop-trace attach PID --stop
 #
+# attach: trace a libloop process that is already running (started without
+# LOOP_TRACE, with its monitor on: LOOP_MONITOR=1). Creates and starts a
+# session like record mode (named loop-attach-PID unless -n), then asks the
+# process's monitor `trace on` through loopctl: its loop thread loads the
+# probe and emits a state snapshot of its tasks, waits and handles (then one
+# every 2 s), so loop-analyze reads the trace as if it had started with the
+# process. Waits until the snapshot is emitted, then until Ctrl-C, until
+# `loop-trace attach PID --stop` (from another shell) or until the process
+# exits; then `trace off`, stops and destroys the session and prints the
+# trace path. Exit 0, or 125 on its own failures (no such process, no
+# monitor, the probe could not be loaded).
 # record (the default): creates an LTTng session with a unique name, one
 # user-space channel with generous sub-buffers, enables libloop:* with the
 # vpid, vtid and procname contexts, starts it, runs PROGRAM with LOOP_TRACE=1
@@ -72,7 +84,12 @@ usage() {
     cat <<'USAGE'
 usage: loop-trace [record] [options] -- PROGRAM [ARGS...]
        loop-trace flight [options] -- PROGRAM [ARGS...]
+       loop-trace attach [options] PID     (loop-trace attach PID --stop ends it)
 record: trace everything PROGRAM does into a trace directory.
+attach: trace a running libloop process through its monitor (LOOP_MONITOR=1):
+        its loop loads the probe and emits a snapshot of its state, so the
+        trace reads as if it had started with the process; Ctrl-C or
+        `loop-trace attach PID --stop` ends it (also when PID exits).
 flight: keep the trace in a ring buffer only; write a snapshot of it to disk at
         each libloop:stall and libloop:error event (set LOOP_STALL_MS to start
         libloop's stall watchdog).
@@ -81,7 +98,9 @@ flight: keep the trace in a ring buffer only; write a snapshot of it to disk at
                         flight: write the snapshots under DIR (same default)
   -n, --name NAME       session name (default: loop-trace-DATE-TIME-PID)
   --live[=URL]          record: live session streamed to a relay daemon (default
-                        net://127.0.0.1); read it with babeltrace2's lttng-live input
+                        net://127.0.0.1); read it with babeltrace2's lttng-live input.
+                        PROGRAM runs with LOOP_MONITOR=1 unless set: its monitor
+                        emits a state snapshot every 2 s for late viewers
   --blocking            record: never discard events: a blocking channel, and the
                         program runs with LTTNG_UST_ALLOW_BLOCKING=1 (use for replay)
   --pid-buffers         one buffer set (and one trace) per process
@@ -98,6 +117,7 @@ flight: keep the trace in a ring buffer only; write a snapshot of it to disk at
                         (by default it keeps running for the next capture)
   --no-fork-wrapper     do not preload liblttng-ust-fork.so.1 (see fork() in
                         docs/trace-format.md)
+  --stop                attach: end the `loop-trace attach PID` of this PID
   -h, --help            this text
 Starts a session daemon when none answers (and says so).
 Exit status: PROGRAM's; 127 when PROGRAM is not found, 126 when it is not
@@ -137,7 +157,9 @@ rotate_size=""
 case ${1:-} in
     record) shift ;;
     flight) mode=flight; shift ;;
+    attach) mode=attach; shift ;;
 esac
+stop_attach=0
 while [ $# -gt 0 ]; do
     case $1 in
         -o | --output)
@@ -183,12 +205,32 @@ while [ $# -gt 0 ]; do
         --no-rotate) rotate=0; shift ;;
         --stop-daemon) stop_daemon=1; shift ;;
         --no-fork-wrapper) fork_wrapper=0; shift ;;
+        --stop) stop_attach=1; shift ;;
         -h | --help) usage; exit 0 ;;
         --) shift; break ;;
         -*) die "unknown option $1 (see loop-trace --help)" ;;
         *) break ;;
     esac
 done
+if [ $mode = attach ]; then
+    [ $# -ge 1 ] || die "attach: which process? (usage: loop-trace attach [options] PID)"
+    attach_pid=$1
+    shift
+    [ "${1:-}" = --stop ] && { stop_attach=1; shift; }
+    [ $# -eq 0 ] || die "attach: unexpected argument $1 (usage: loop-trace attach [options] PID)"
+    case $attach_pid in
+        '' | *[!0-9]*) die "attach: $attach_pid is not a process id" ;;
+    esac
+    [ $stop_attach = 1 ] || kill -0 "$attach_pid" 2>/dev/null ||
+        [ -d "/proc/$attach_pid" ] || die "attach: no process $attach_pid"
+    loopctl=$(dirname "$0")/loopctl
+    [ -x "$loopctl" ] || loopctl=$(command -v loopctl 2>/dev/null) ||
+        die "attach: loopctl not found (next to $0 or in PATH)"
+    [ -n "$name" ] || name=loop-attach-$attach_pid
+    set -- "$loopctl" # the checks below find it runnable
+elif [ $stop_attach = 1 ]; then
+    die "--stop belongs to attach (loop-trace attach PID --stop)"
+fi
 [ $# -gt 0 ] || die "no program given (usage: loop-trace [record|flight] [options] -- PROGRAM [ARGS...])"
 
 # The program must be runnable before any session or directory exists: one
@@ -319,6 +361,18 @@ start_daemon() {
 
 [ -n "$name" ] || name=loop-trace-$(date +%Y%m%d-%H%M%S)-$$
 triggers=""
+
+# attach --stop: turn the process's tracing off and end the attach session;
+# the `loop-trace attach PID` waiting in another shell then exits.
+if [ $mode = attach ] && [ $stop_attach = 1 ]; then
+    "$loopctl" "$attach_pid" trace off >/dev/null 2>&1
+    lttng list "$name" >/dev/null 2>&1 || die "attach --stop: no session $name (is loop-trace attach $attach_pid running?)"
+    trace_path=$(lttng list "$name" 2>/dev/null | sed -n 's/^ *Trace output: *//p' | head -n 1)
+    lttng_q stop "$name"
+    lttng_q destroy "$name"
+    echo "$me: attach session $name ended; trace: ${trace_path:-unknown}" >&2
+    exit 0
+fi
 
 # Session life: created -> destroyed on every exit path.
 created=0
@@ -458,6 +512,43 @@ if [ $live = 1 ]; then
         "net://$host/host/$(hostname)/$name (add :PORT if the relay daemon's live port is not 5344)" >&2
 fi
 
+if [ $mode = attach ]; then
+    # The process's monitor turns tracing on; its loop thread then loads the
+    # probe and emits the state snapshot (loopctl's `trace` counts them).
+    _out=$("$loopctl" "$attach_pid" trace on 2>&1) ||
+        die "attach: loopctl $attach_pid trace on failed: $(printf '%s\n' "$_out" | head -n 1)"
+    _i=0
+    _snaps=0
+    while [ $_i -lt 100 ]; do
+        _st=$("$loopctl" "$attach_pid" trace 2>/dev/null)
+        _snaps=$(printf '%s\n' "$_st" | sed -n 's/.*snapshots=\([0-9]*\).*/\1/p' | head -n 1)
+        case $_st in
+            *error=*) die "attach: the process could not load the probe ($(printf '%s\n' "$_st" |
+                sed -n 's/.*error=\([^ ]*\).*/\1/p')); see its log" ;;
+        esac
+        [ "${_snaps:-0}" -ge 1 ] && break
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    [ "${_snaps:-0}" -ge 1 ] ||
+        echo "$me: warning: no state snapshot within 10 s (the loop thread may be blocked); tracing anyway" >&2
+    echo "$me: attached to pid $attach_pid: session $name records libloop:* (state snapshot" \
+        "emitted); Ctrl-C or \`loop-trace attach $attach_pid --stop\` ends it" >&2
+    running=1
+    while [ $interrupted = 0 ] && kill -0 "$attach_pid" 2>/dev/null &&
+        lttng list "$name" >/dev/null 2>&1; do
+        sleep 0.2
+    done
+    running=0
+    "$loopctl" "$attach_pid" trace off >/dev/null 2>&1
+    if ! lttng list "$name" >/dev/null 2>&1; then
+        created=0 # ended by loop-trace attach --stop
+        echo "$me: trace: ${trace_path:-unknown}" >&2
+        exit 0
+    fi
+    set -- true # the shared ending below: stop, destroy, report
+fi
+
 # The program: its stdin/stdout stay the terminal's; it may be a script that
 # starts several libloop processes, all of them traced.
 running=1
@@ -469,6 +560,12 @@ running=1
     if [ $blocking = 1 ]; then
         LTTNG_UST_ALLOW_BLOCKING=1
         export LTTNG_UST_ALLOW_BLOCKING
+    fi
+    if [ $live = 1 ] && [ -z "${LOOP_MONITOR:-}" ]; then
+        # a viewer that connects late needs the state: the monitor emits a
+        # state snapshot every 2 s while the probe is loaded
+        LOOP_MONITOR=1
+        export LOOP_MONITOR
     fi
     if [ -n "$fork_lib" ]; then
         LD_PRELOAD=$(preload_list "$1")

@@ -591,6 +591,105 @@ LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, loop_stuck, LTTNG_UST_TRACEPOINT_LOGLEVEL
 
 /* New events: append here, scalar arguments only (see the top of the file). */
 
+/* ---------------------------------------------------------------------- */
+/* State snapshot (format minor 3; libloop/debug/attach.c)                 */
+/*
+ * When tracing starts in a running process (loopctl PID trace on, loop-trace
+ * attach) and then every 2 s while it stays on, the loop thread describes its
+ * current state between two iterations: snapshot_begin (the loop_new facts),
+ * one snapshot_handle per open handle, one snapshot_task per unfinished task
+ * followed, for a waiting task, by its snapshot_wait (task_suspend's fields),
+ * and snapshot_end. Scalar arguments only (LTTng takes at most 10), strings
+ * never NULL; no wrapper in trace.h. docs/trace-format.md, "State snapshot".
+ */
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, snapshot_begin,
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, int, version_major, int, version_minor, uint8_t, policy,
+                      uint8_t, debug, uint64_t, now_ns, uint64_t, random_seed, uint8_t, reason,
+                      uint64_t, seq),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, loop_id, loop_id)
+        lttng_ust_field_integer(uint16_t, format_version, LOOP_TRACE_FORMAT_VERSION)
+        lttng_ust_field_integer(uint16_t, format_minor, LOOP_TRACE_FORMAT_MINOR)
+        lttng_ust_field_integer(uint16_t, version_major, (uint16_t)version_major)
+        lttng_ust_field_integer(uint16_t, version_minor, (uint16_t)version_minor)
+        lttng_ust_field_enum(libloop, policy, uint8_t, policy, policy)
+        lttng_ust_field_integer(uint8_t, debug, debug)
+        lttng_ust_field_integer(uint64_t, now_ns, now_ns)
+        lttng_ust_field_integer(uint64_t, random_seed, random_seed)
+        /* 0: tracing was just turned on; 1: periodic, while it stays on */
+        lttng_ust_field_integer(uint8_t, reason, reason)
+        lttng_ust_field_integer(uint64_t, seq, seq)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, snapshot_handle,
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, uint8_t, kind, const char *, name,
+                      const char *, site_file, int32_t, site_line, const char *, site_func,
+                      uint64_t, parent_task, uint8_t, hflags, int32_t, fd),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, loop_id, loop_id)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_enum(libloop, kind, uint8_t, kind, kind)
+        lttng_ust_field_string(name, name)
+        lttng_ust_field_string(site_file, site_file)
+        lttng_ust_field_integer(int32_t, site_line, site_line)
+        lttng_ust_field_string(site_func, site_func)
+        lttng_ust_field_integer(uint64_t, parent_task, parent_task)
+        /* bit 0: active (started); bit 1: libloop's own (a task's timer) */
+        lttng_ust_field_integer(uint8_t, hflags, hflags)
+        lttng_ust_field_integer(int32_t, fd, fd)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, snapshot_task,
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, uint64_t, parent_task, const char *, name,
+                      const char *, site_file, int32_t, site_line, const char *, site_func,
+                      uint8_t, state, uint64_t, age_ns, uint64_t, steps),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, loop_id, loop_id)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_integer(uint64_t, parent_task, parent_task)
+        lttng_ust_field_string(name, name)
+        lttng_ust_field_string(site_file, site_file)
+        lttng_ust_field_integer(int32_t, site_line, site_line)
+        lttng_ust_field_string(site_func, site_func)
+        lttng_ust_field_enum(libloop, task_state, uint8_t, state, state)
+        /* how long it has been in this state (loop clock), ns */
+        lttng_ust_field_integer(uint64_t, age_ns, age_ns)
+        lttng_ust_field_integer(uint64_t, steps, steps)
+    )
+)
+
+/* Right after a waiting task's snapshot_task: task_suspend's fields. */
+LTTNG_UST_TRACEPOINT_EVENT(libloop, snapshot_wait,
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, uint8_t, wait_kind, uint64_t, obj_id,
+                      int64_t, timeout_ns, const char *, site_file, int32_t, site_line,
+                      const char *, site_func, uint64_t, wait_task),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, loop_id, loop_id)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_enum(libloop, wait_kind, uint8_t, wait_kind, wait_kind)
+        lttng_ust_field_integer(uint64_t, obj_id, obj_id)
+        lttng_ust_field_integer(int64_t, timeout_ns, timeout_ns)
+        lttng_ust_field_string(site_file, site_file)
+        lttng_ust_field_integer(int32_t, site_line, site_line)
+        lttng_ust_field_string(site_func, site_func)
+        lttng_ust_field_integer(uint64_t, wait_task, wait_task)
+    )
+)
+
+LTTNG_UST_TRACEPOINT_EVENT(libloop, snapshot_end,
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, seq, uint64_t, ntasks, uint64_t, nhandles),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, loop_id, loop_id)
+        lttng_ust_field_integer(uint64_t, seq, seq)
+        lttng_ust_field_integer(uint64_t, ntasks, ntasks)
+        lttng_ust_field_integer(uint64_t, nhandles, nhandles)
+    )
+)
+/* End of the state snapshot block. */
+
 #endif /* LOOP_LIBLOOP_TP_H */
 
 #include <lttng/tracepoint-event.h>

@@ -24,8 +24,10 @@
  *      future_result, task_io; loop_new's random_seed.
  *   2: lock_abandoned, lock_handoff, loop_stuck (the blocks at the end of
  *      libloop_tp.h).
+ *   3: snapshot_begin, snapshot_handle, snapshot_task, snapshot_wait,
+ *      snapshot_end (the state snapshot of a loop traced mid-run, attach.c).
  */
-#define LOOP_TRACE_FORMAT_MINOR 2
+#define LOOP_TRACE_FORMAT_MINOR 3
 
 /* What a handle (or a dispatch) is: the kind enumeration (loop_kind_t). */
 enum loop__tp_kind {

@@ -19,15 +19,27 @@
  * threads would keep running. Failing to load logs one warning line and
  * leaves tracing off; the program runs on.
  *
- * Process-wide state: only the loader's outcome, written once by the
- * constructor before main() and read-only afterwards.
+ * Loading at run time (loop__trace_load_now, for `loopctl PID trace on`):
+ * the same search, from the loop thread of a process started without
+ * LOOP_TRACE. trace.h's early constructor then skipped the registration of
+ * libloop's call sites with LTTng (so that an untraced program never loads
+ * it): once the probe (and with it liblttng-ust) is loaded, the call sites
+ * are registered here, by running the two registration constructors of
+ * <lttng/tracepoint.h> again with their counters reset.
+ *
+ * Process-wide state: only the loader's outcome, written by the constructor
+ * before main() or later by loop__trace_load_now under load_mu; read with
+ * atomic loads.
  */
 #define LTTNG_UST_TRACEPOINT_DEFINE
 #define LTTNG_UST_TRACEPOINT_PROBE_DYNAMIC_LINKAGE
 #include "trace.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,11 +94,14 @@ _Static_assert((int)LOOP_WAIT_NONE == LOOP__TP_WAIT_NONE &&
 
 #define PROBE_NAME "liblooptp.so"
 
-static int probe_loaded;
+static atomic_int probe_loaded;
+#ifndef LOOP_NO_TRACE
+static pthread_mutex_t load_mu = PTHREAD_MUTEX_INITIALIZER; /* loop__trace_load_now */
+#endif
 
 int loop__trace_probe_loaded(void)
 {
-    return probe_loaded;
+    return atomic_load(&probe_loaded);
 }
 
 static bool trace_wanted(void)
@@ -137,7 +152,7 @@ static void *try_open(const char *path, char *why, size_t why_size)
     if (h == NULL && why[0] == '\0') {
         const char *e = dlerror();
 
-        snprintf(why, why_size, "%s", e != NULL ? e : path);
+        snprintf(why, why_size, "%.400s", e != NULL ? e : path);
     }
     return h;
 }
@@ -153,7 +168,8 @@ static int probe_mapped(struct dl_phdr_info *info, size_t size, void *data)
     return base != NULL && strcmp(base, PROBE_NAME) == 0;
 }
 
-static void load_probe(void)
+/* why_prefix: what the warning line starts with when nothing can be loaded. */
+static void load_probe(const char *why_prefix)
 {
     char dir[PATH_MAX];
     char path[PATH_MAX + sizeof "/../lib/" PROBE_NAME];
@@ -193,12 +209,12 @@ static void load_probe(void)
         h = try_open(PROBE_NAME, why, sizeof why);
     }
     if (h == NULL) {
-        loop_log(LOOP_LOG_WARN, "LOOP_TRACE is set but the tracepoint probe " PROBE_NAME
-                                " could not be loaded (%s); tracing stays off", why);
+        loop_log(LOOP_LOG_WARN, "%s the tracepoint probe " PROBE_NAME
+                                " could not be loaded (%s); tracing stays off", why_prefix, why);
         return;
     }
     /* Never dlclose(h): see the file comment. */
-    probe_loaded = 1;
+    atomic_store(&probe_loaded, 1);
 }
 
 /*
@@ -209,8 +225,43 @@ static void load_probe(void)
 __attribute__((constructor)) static void trace_init(void)
 {
     if (trace_wanted()) {
-        load_probe();
+        load_probe("LOOP_TRACE is set but");
     } else if (dl_iterate_phdr(probe_mapped, NULL) != 0) {
-        probe_loaded = 1;
+        atomic_store(&probe_loaded, 1);
     }
+}
+
+int loop__trace_load_now(void)
+{
+#ifdef LOOP_NO_TRACE
+    return -ENOTSUP; /* built without tracepoints */
+#else
+    int rc = 0;
+
+    pthread_mutex_lock(&load_mu);
+    if (!atomic_load(&probe_loaded)) {
+        load_probe("tracing was asked for but");
+    }
+    if (!atomic_load(&probe_loaded)) {
+        rc = -ENOENT;
+    } else if (lttng_ust_tracepoint_dlopen_ptr == NULL ||
+               lttng_ust_tracepoint_dlopen_ptr->liblttngust_handle == NULL) {
+        /*
+         * The call sites were never registered (trace.h's early constructor
+         * marked them done without LTTng): register them now that the probe
+         * brought liblttng-ust in. Only this module's counters are reset.
+         */
+        lttng_ust_tracepoint_registered = 0;
+        lttng_ust_tracepoint_ptrs_registered = 0;
+        lttng_ust__tracepoints__init();
+        lttng_ust__tracepoints__ptrs_init();
+        if (lttng_ust_tracepoint_dlopen_ptr->liblttngust_handle == NULL) {
+            loop_log(LOOP_LOG_WARN, "the tracepoint probe is loaded but liblttng-ust-tracepoint.so.1 "
+                                    "is not: libloop's events stay off");
+            rc = -ENOENT;
+        }
+    }
+    pthread_mutex_unlock(&load_mu);
+    return rc;
+#endif
 }

@@ -509,5 +509,14 @@ __attribute__((constructor(101))) static void loop__trace_early(void)
 
 /* 1 once the probe object is loaded (by LD_PRELOAD or LOOP_TRACE=1). trace.c. */
 int loop__trace_probe_loaded(void);
+/*
+ * Load the probe now, in a running process started without LOOP_TRACE, and
+ * register libloop's call sites with LTTng (trace.c). Idempotent and
+ * thread-safe; may block while liblttng-ust registers with the session daemon
+ * (LTTNG_UST_REGISTER_TIMEOUT, 3 s at most by default). 0, -ENOENT (the probe
+ * or LTTng could not be loaded: one warning is logged), -ENOTSUP (built with
+ * LOOP_NO_TRACE).
+ */
+int loop__trace_load_now(void);
 
 #endif /* LOOP_TRACE_H */

@@ -357,6 +357,7 @@ static void *monitor_main(void *arg)
                 }
             }
         }
+        loop__attach_tick(m, now_ns); /* periodic state snapshots while tracing is on */
         /* A client whose output has not moved for MON_DRAIN_MS is dropped, and
          * one that sent nothing for the idle timeout (it holds a slot). */
         uint64_t idle_ns = atomic_load_explicit(&m->idle_ns, memory_order_relaxed);
@@ -652,6 +653,10 @@ int loop_monitor_start(loop_t *loop, const char *path)
     loop__async_init_internal(loop, &m->async, loop__mon_on_cancel_requests, "libloop-monitor");
     pthread_mutex_init(&m->cancel_mu, NULL);
     m->stats_ns = loop__hrtime_ns();
+    /* Traced from start-up (LOOP_TRACE=1, LD_PRELOAD): periodic state snapshots
+     * for viewers that connect late (attach.c). */
+    m->trace_tick_ns = m->stats_ns;
+    atomic_store(&m->trace_on, loop__trace_probe_loaded() != 0);
     /* The core locks inspect_mu around table changes from now on: set it before
      * the thread can read the tables. */
     loop->monitor = m;

@@ -62,6 +62,12 @@ struct loop__monitor {
     pthread_mutex_t cancel_mu;
     uint64_t cancel_ids[MON_CANCELS]; /* guarded by cancel_mu */
     size_t ncancel;                   /* guarded by cancel_mu */
+    /* trace attach (attach.c): requests to the loop thread, and their outcome */
+    atomic_int trace_req;            /* REQ_* bits, taken by the loop thread */
+    atomic_bool trace_on;            /* periodic snapshots while true */
+    atomic_int trace_err;            /* the last `trace on`: 0 or -errno */
+    atomic_uint_fast64_t trace_snapshots; /* snapshots emitted so far */
+    uint64_t trace_tick_ns;          /* monitor thread: the last snapshot request */
     /* monitor thread only */
     struct mon_client clients[MON_CLIENTS];
     uint64_t accept_after_ns; /* out of descriptors: not polled for connections until then */
@@ -76,5 +82,11 @@ void loop__mon_out(struct mon_out *o, const char *fmt, ...) __attribute__((forma
 bool loop__mon_run_command(struct loop__monitor *m, struct mon_out *o, char *line);
 /* The loop thread's side of cancel: runs the posted requests (monitor_cmd.c). */
 void loop__mon_on_cancel_requests(loop_async_t *a);
+
+/* Tracing a running process (attach.c): request from the monitor thread, the
+ * periodic snapshot tick (monitor thread), the loop thread's side. */
+void loop__attach_request(struct loop__monitor *m, bool on);
+void loop__attach_tick(struct loop__monitor *m, uint64_t now_ns);
+void loop__attach_on_loop(struct loop__monitor *m);
 
 #endif /* LOOP_MONITOR_H */

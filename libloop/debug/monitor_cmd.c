@@ -328,6 +328,7 @@ void loop__mon_on_cancel_requests(loop_async_t *a)
     memcpy(ids, m->cancel_ids, n * sizeof(ids[0]));
     m->ncancel = 0;
     pthread_mutex_unlock(&m->cancel_mu);
+    loop__attach_on_loop(m); /* trace on/off and snapshot requests (attach.c) */
     for (size_t i = 0; i < n; i++) {
         struct find_task f = {ids[i], NULL};
         loop_task_walk(m->loop, find_task_cb, &f);
@@ -588,6 +589,30 @@ static void cmd_ps_done(struct loop__monitor *m, struct mon_out *o)
     free(h);
 }
 
+/* trace [on|off]: tracing a running process (attach.c does the work). */
+static void cmd_trace(struct loop__monitor *m, struct mon_out *o, const char *arg)
+{
+    if (arg != NULL && (strcmp(arg, "on") == 0 || strcmp(arg, "off") == 0)) {
+        bool on = arg[1] == 'n';
+        loop__attach_request(m, on);
+        loop__mon_out(o, on ? "trace on requested: the loop thread loads the probe and emits a state "
+                              "snapshot, then one every 2 s (see trace)\n"
+                            : "trace off requested: no more snapshots; events stop when the LTTng "
+                              "session stops\n");
+        return;
+    }
+    if (arg != NULL) {
+        loop__mon_out(o, "error: usage: trace [on|off]\n");
+        return;
+    }
+    int err = atomic_load(&m->trace_err);
+    loop__mon_out(o, "trace=%s probe=%s snapshots=%" PRIu64 "%s%s\n",
+                  atomic_load(&m->trace_on) ? "on" : "off",
+                  loop__trace_probe_loaded() ? "loaded" : "not-loaded",
+                  (uint64_t)atomic_load(&m->trace_snapshots), err < 0 ? " error=" : "",
+                  err < 0 ? loop_err_name(err) : "");
+}
+
 static const char help_text[] =
     "commands:\n"
     "  ps          tasks: id, name, state, what each waits on, age, where suspended, created\n"
@@ -597,6 +622,8 @@ static const char help_text[] =
     "  handles     handles; * marks what keeps the loop alive\n"
     "  stats       counters: iterations, callbacks, tasks, handles, busy time, stalls\n"
     "  slow        the most recent slow callbacks (debug mode)\n"
+    "  trace on|off  trace this running process: load the probe, emit state snapshots\n"
+    "  trace       tracing state: on/off, probe loaded, snapshots emitted\n"
     "  help        this text\n"
     "  quit        close the connection\n"
     "every reply ends with a line \".\"\n";
@@ -637,6 +664,8 @@ bool loop__mon_run_command(struct loop__monitor *m, struct mon_out *o, char *lin
         cmd_slow(m, o);
     } else if (strcmp(cmd, "ps-done") == 0 && arg == NULL) {
         cmd_ps_done(m, o);
+    } else if (strcmp(cmd, "trace") == 0) {
+        cmd_trace(m, o, arg);
     } else if (strcmp(cmd, "help") == 0) {
         loop__mon_out(o, "%s", help_text);
     } else if (strcmp(cmd, "quit") == 0 || strcmp(cmd, "exit") == 0) {

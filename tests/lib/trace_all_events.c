@@ -118,6 +118,20 @@ int main(void)
     LOOP_TRACE(error, &loop, NULL, -EBADF, "use after close");
     LOOP_TRACE(error, &loop, &io.handle, -EPIPE, NULL);
     LOOP_TRACE(lock_abandoned, &loop, 23, 10);
+    /* the state snapshot of a loop traced mid-run (format minor 3) */
+    LOOP_TRACE(snapshot_begin, (uint64_t)7, LOOP_VERSION_MAJOR, LOOP_VERSION_MINOR,
+               (uint8_t)LOOP__POLICY_CHAOS, (uint8_t)1, (uint64_t)1000, (uint64_t)99, (uint8_t)0, (uint64_t)1);
+    LOOP_TRACE(snapshot_handle, (uint64_t)7, (uint64_t)2, (uint8_t)LOOP_KIND_IO, "conn", "fake.c", 42,
+               "fake_fn", (uint64_t)0, (uint8_t)1, 9);
+    LOOP_TRACE(snapshot_handle, (uint64_t)7, (uint64_t)11, (uint8_t)LOOP_KIND_TIMER, "", "", 0, "",
+               (uint64_t)10, (uint8_t)2, -1);
+    LOOP_TRACE(snapshot_task, (uint64_t)7, (uint64_t)10, (uint64_t)0, "main-task", "fake.c", 42, "fake_fn",
+               (uint8_t)LOOP__TP_TASK_WAITING, (uint64_t)5000, (uint64_t)3);
+    LOOP_TRACE(snapshot_wait, (uint64_t)7, (uint64_t)10, (uint8_t)LOOP__TP_WAIT_LOCK, (uint64_t)23,
+               (int64_t)-1, "fake.c", 43, "fake_fn", (uint64_t)12);
+    LOOP_TRACE(snapshot_task, (uint64_t)7, (uint64_t)12, (uint64_t)10, "", "", 0, "",
+               (uint8_t)LOOP__TP_TASK_READY, (uint64_t)0, (uint64_t)0);
+    LOOP_TRACE(snapshot_end, (uint64_t)7, (uint64_t)1, (uint64_t)2, (uint64_t)2);
     LOOP_TRACE(run_end, &loop, 1);
     LOOP_TRACE(loop_close, &loop);
     return 0;

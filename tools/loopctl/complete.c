@@ -2,7 +2,7 @@
  * complete.c — tab completion in loopctl's console (libedit's readline
  * interface): the first word completes to a monitor command; the word after
  * `where` or `cancel` to a task id of the loop, asked from the monitor (`ps`)
- * on the console's own connection when Tab is pressed.
+ * on the console's own connection when Tab is pressed; after `trace` to on/off.
  */
 #include "loopctl.h"
 
@@ -13,7 +13,8 @@
 #include <editline/readline.h>
 
 static const char *const commands[] = {"ps", "ps-done", "where", "cancel", "handles", "stats",
-                                       "slow", "help", "quit", NULL};
+                                       "slow", "trace", "help", "quit", NULL};
+static const char *const trace_args[] = {"on", "off", NULL};
 static int g_fd = -1;
 static char **g_ids;     /* task ids and names of the last ps, for the generator */
 static size_t g_nids;
@@ -81,6 +82,11 @@ static char *gen_id(const char *text, int state)
     return gen_from((const char *const *)g_ids, g_nids, text, state);
 }
 
+static char *gen_trace(const char *text, int state)
+{
+    return gen_from(trace_args, sizeof trace_args / sizeof trace_args[0] - 1, text, state);
+}
+
 static char **complete(const char *text, int start, int end)
 {
     const char *line = rl_line_buffer;
@@ -94,6 +100,9 @@ static char **complete(const char *text, int start, int end)
     if (strncmp(line + skip, "where ", 6) == 0 || strncmp(line + skip, "cancel ", 7) == 0) {
         ids_load();
         return rl_completion_matches(text, gen_id);
+    }
+    if (strncmp(line + skip, "trace ", 6) == 0) {
+        return rl_completion_matches(text, gen_trace);
     }
     return NULL;
 }
