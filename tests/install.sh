@@ -31,6 +31,10 @@ make -s install DESTDIR="$dest" PREFIX=/usr/local BUILD="$BUILD" >/dev/null
     echo share/libloop/tracecompass/libloop.xml
     for f in loop-analyze loop-replay loop-trace loopctl; do echo "share/man/man1/$f.1"; done
     echo share/man/man7/libloop.7
+    # the libloop face of libuv programs (uv/uv.mk): its header, library, pkg-config file
+    for f in uv/include/*.h uv/include/uv/*.h; do echo "include/libloop-uv/${f#uv/include/}"; done
+    echo lib/libloop-uv.a
+    echo lib/pkgconfig/libloop-uv.pc
 } | sort > "$tmp/expected"
 (cd "$dest/usr/local" && find . -type f -o -type l) | sed 's|^\./||' | sort > "$tmp/got"
 if ! diff -u "$tmp/expected" "$tmp/got" > "$tmp/diff"; then

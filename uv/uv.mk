@@ -56,3 +56,12 @@ install-uv: $(UV_LIB) $(UV_PC)
 	install -m 644 uv/include/uv/*.h $(DESTDIR)$(PREFIX)/include/libloop-uv/uv/
 	install -m 644 $(UV_LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(UV_PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+# make uninstall: exactly what install-uv put there.
+.PHONY: uninstall-uv
+uninstall: uninstall-uv
+uninstall-uv:
+	rm -f $(DESTDIR)$(PREFIX)/include/libloop-uv/uv.h \
+	    $(addprefix $(DESTDIR)$(PREFIX)/include/libloop-uv/uv/,$(notdir $(wildcard uv/include/uv/*.h))) \
+	    $(DESTDIR)$(PREFIX)/lib/$(notdir $(UV_LIB)) $(DESTDIR)$(PREFIX)/lib/pkgconfig/$(notdir $(UV_PC))
+	-rmdir $(DESTDIR)$(PREFIX)/include/libloop-uv/uv $(DESTDIR)$(PREFIX)/include/libloop-uv 2>/dev/null; true
