@@ -315,6 +315,15 @@ Test(monitor, cancel_is_carried_out_by_the_loop_thread, .timeout = 60)
              (unsigned long long)loop_task_id(victim));
     cr_expect_eq(loop_join(victim, NULL, 0), -ECANCELED);
     cr_expect(logs_contain(want), "log:\n%s", logs_text());
+    /* ps-done says who cancelled it: the monitor, not "a callback" */
+    {
+        static char done_reply[REPLY_MAX];
+        int fd = mon_connect(sock_path());
+        cr_assert_geq(fd, 0);
+        mon_cmd(fd, "ps-done", done_reply, REPLY_MAX);
+        close(fd);
+        cr_expect(strstr(done_reply, "cancelled by the monitor") != NULL, "ps-done:\n%s", done_reply);
+    }
     cr_expect_eq(loop_event_free(never), 0);
     finish_loop(loop);
     remove_tmpdir();
