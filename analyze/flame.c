@@ -122,28 +122,6 @@ static int depth_of(const struct fnode *n)
     return d;
 }
 
-static void xml_text(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
-}
-
 /* A warm colour from the name, stable across runs. */
 static void color_of(const char *name, int wait, char *buf, size_t len)
 {
@@ -171,7 +149,7 @@ static void svg_frames(FILE *f, const struct fnode *n, double x, int depth, int 
             size_t fit = (size_t)(w / 7.0);
             color_of(n->name, wait, col, sizeof col);
             fprintf(f, "<g><title>");
-            xml_text(f, n->name);
+            markup_escape(f, n->name);
             fprintf(f, " (%s, %.2f%%)</title><rect x=\"%.2f\" y=\"%d\" width=\"%.2f\" height=\"%d\" fill=\"%s\" rx=\"2\"/>",
                     fmt_dur(db, sizeof db, n->total), all ? 100.0 * (double)n->total / (double)all : 0.0, x + 10, y,
                     w > 0.5 ? w - 0.5 : w, FRAME_H - 1, col);
@@ -182,7 +160,7 @@ static void svg_frames(FILE *f, const struct fnode *n, double x, int depth, int 
                         strcpy(label + fit - 2, "..");
                     }
                     fprintf(f, "<text x=\"%.2f\" y=\"%d\">", x + 13, y + FRAME_H - 5);
-                    xml_text(f, label);
+                    markup_escape(f, label);
                     fprintf(f, "</text>");
                     free(label);
                 }
@@ -212,7 +190,7 @@ int flame_svg(const char *folded, FILE *out, const char *title, int wait)
             "<style>text{font:12px monospace;fill:#000;pointer-events:none}rect:hover{stroke:#000;stroke-width:1}</style>\n"
             "<rect width=\"100%%\" height=\"100%%\" fill=\"#f8f8f8\"/>\n<text x=\"10\" y=\"20\" style=\"font-size:15px\">",
             SVG_W + 20, h);
-    xml_text(out, title);
+    markup_escape(out, title);
     fprintf(out, " — %s in all</text>\n", fmt_dur(db, sizeof db, root.total));
     if (root.total > 0) {
         svg_frames(out, root.child, 0, 0, maxdepth - 1, (double)SVG_W / (double)root.total, root.total, wait);

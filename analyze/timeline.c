@@ -252,6 +252,32 @@ int tl_init(struct tl *t, const struct ctx *c)
     return collect_marks(t);
 }
 
+/* The cells [*ka, *kb] that interval v overlaps in [t0, t1] at colw ns per cell; 0 if none. */
+static int ival_span(const struct ival *v, uint64_t t0, uint64_t t1, double colw, int ncols, int *ka, int *kb)
+{
+    if (v->end < t0 || v->start > t1) {
+        return 0;
+    }
+    *ka = (int)((double)(v->start > t0 ? v->start - t0 : 0) / colw);
+    *kb = (int)((double)((v->end < t1 ? v->end : t1) - t0) / colw);
+    *ka = *ka < ncols ? *ka : ncols - 1;
+    *kb = *kb < ncols ? *kb : ncols - 1;
+    return 1;
+}
+
+/*
+ * How much of cell k interval v covers (ns). An instant (a zero-length
+ * interval) still weighs something in its own cell (alone: it is the only
+ * cell the interval touches).
+ */
+static double cell_weight(const struct ival *v, uint64_t t0, uint64_t t1, double colw, int k, int alone)
+{
+    double a = (double)(v->start > t0 ? v->start - t0 : 0), b = (double)((v->end < t1 ? v->end : t1) - t0);
+    double lo = k * colw > a ? k * colw : a, hi = (k + 1) * colw < b ? (k + 1) * colw : b;
+
+    return hi > lo ? hi - lo : (alone ? 1e-3 : 0);
+}
+
 /*
  * Fill ncols cells of row r over [t0, t1]: each cell shows the state the row
  * spent most of the cell's time in (time outside any interval counts as
@@ -275,27 +301,13 @@ void row_cells(const struct tl *t, size_t r, uint64_t t0, uint64_t t1, struct ce
     }
     for (i = t->first[r]; i < m->nivals && m->ivals[t->order[i]].row == r; i++) {
         const struct ival *v = &m->ivals[t->order[i]];
-        double a, b;
         int ka, kb;
         p = prio_of(v);
-        if (p == P_NONE || v->end < t0 || v->start > t1) {
+        if (p == P_NONE || !ival_span(v, t0, t1, colw, ncols, &ka, &kb)) {
             continue;
         }
-        a = (double)(v->start > t0 ? v->start - t0 : 0);
-        b = (double)((v->end < t1 ? v->end : t1) - t0);
-        ka = (int)(a / colw);
-        kb = (int)(b / colw);
-        if (ka >= ncols) {
-            ka = ncols - 1;
-        }
-        if (kb >= ncols) {
-            kb = ncols - 1;
-        }
         for (k = ka; k <= kb; k++) {
-            double lo = k * colw > a ? k * colw : a, hi = (k + 1) * colw < b ? (k + 1) * colw : b;
-            /* an instant (a zero-length interval) still weighs something in its own cell */
-            double w = hi > lo ? hi - lo : (ka == kb ? 1e-3 : 0);
-            share[(size_t)k * (P_RUN + 1) + (size_t)p] += w;
+            share[(size_t)k * (P_RUN + 1) + (size_t)p] += cell_weight(v, t0, t1, colw, k, ka == kb);
         }
     }
     for (k = 0; k < ncols; k++) {
@@ -317,22 +329,13 @@ void row_cells(const struct tl *t, size_t r, uint64_t t0, uint64_t t1, struct ce
     /* the interval of the winning state that covers most of each cell */
     for (i = t->first[r]; i < m->nivals && m->ivals[t->order[i]].row == r; i++) {
         const struct ival *v = &m->ivals[t->order[i]];
-        double a, b;
         int ka, kb;
         p = prio_of(v);
-        if (p == P_NONE || v->end < t0 || v->start > t1) {
+        if (p == P_NONE || !ival_span(v, t0, t1, colw, ncols, &ka, &kb)) {
             continue;
         }
-        a = (double)(v->start > t0 ? v->start - t0 : 0);
-        b = (double)((v->end < t1 ? v->end : t1) - t0);
-        ka = (int)(a / colw);
-        kb = (int)(b / colw);
-        if (kb >= ncols) {
-            kb = ncols - 1;
-        }
-        for (k = ka < ncols ? ka : ncols - 1; k <= kb; k++) {
-            double lo = k * colw > a ? k * colw : a, hi = (k + 1) * colw < b ? (k + 1) * colw : b;
-            double w = hi > lo ? hi - lo : 1e-3;
+        for (k = ka; k <= kb; k++) {
+            double w = cell_weight(v, t0, t1, colw, k, 1);
             if (cells[k].prio == p && w > best[k]) {
                 best[k] = w;
                 cells[k].ival = (uint32_t)(t->order[i] + 1);

@@ -35,28 +35,6 @@ static void js_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void html_text(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
-}
-
 /* The state code the viewer draws: P_* for tasks; on a loop row 4 is a callback, 1 polling. */
 static int code_of(const struct ival *v)
 {
@@ -160,7 +138,7 @@ int timeline_html(const struct ctx *c, const struct tl *t, const char *path)
     tl_window(c, &t0, &t1);
     fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>libloop timeline: ");
     for (i = 0; i < c->ninputs; i++) {
-        html_text(f, c->inputs[i]);
+        markup_escape(f, c->inputs[i]);
         fputc(' ', f);
     }
     fprintf(f, "</title>\n</head><body>\n<script type=\"application/json\" id=\"tl-data\">");

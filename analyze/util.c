@@ -383,6 +383,28 @@ const char *fmt_site(char *buf, size_t len, const char *file, int32_t line, cons
 /* ---------------------------------------------------------------------- */
 /* JSON                                                                    */
 
+void markup_escape(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        default:
+            fputc(*s, f);
+        }
+    }
+}
+
 void json_escape(FILE *f, const char *s)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "");

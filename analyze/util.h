@@ -98,5 +98,7 @@ void jw_bool(struct jw *w, const char *key, int val);
 void jw_null(struct jw *w, const char *key);
 /* A JSON string literal (with quotes) for s, to f. */
 void json_escape(FILE *f, const char *s);
+/* s as HTML/XML text or attribute value (&lt; &gt; &amp; &quot;), to f. */
+void markup_escape(FILE *f, const char *s);
 
 #endif /* LOOP_ANALYZE_UTIL_H */

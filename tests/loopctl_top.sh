@@ -43,11 +43,11 @@ ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -g ${SANFLAGS:-} -Iincl
 LOOP_MONITOR=$sock "$tmp/top_prog" 2>"$tmp/prog.err" &
 pid=$!
 
-# wait_for WHAT SECONDS: until the tmux screen shows WHAT (an ERE)
+# wait_for WHAT SECONDS [SESSION]: until the tmux screen (of session top) shows WHAT (an ERE)
 wait_for() {
     _end=$(($(date +%s) + $2))
     while :; do
-        tmux -S "$tsock" capture-pane -p -t top >"$tmp/screen" 2>/dev/null
+        tmux -S "$tsock" capture-pane -p -t "${3:-top}" >"$tmp/screen" 2>/dev/null
         grep -Eq -- "$1" "$tmp/screen" && return 0
         [ "$(date +%s)" -ge "$_end" ] && fail "the screen never showed /$1/ in $2 s:
 $(cat "$tmp/screen")"
@@ -97,20 +97,10 @@ wait_for 'TOP-EXITED 0' 5
 ids=$("$BUILD/bin/loopctl" "$sock" ps | sed -n 's/^task id=\([0-9]*\) .*/\1/p' | tr '\n' ' ')
 [ -n "$ids" ] || fail "loopctl ps lists no task"
 tmux -S "$tsock" new-session -d -s console -x 120 -y 20 "$BUILD/bin/loopctl $sock" || fail "tmux cannot start the console"
-wait_for_console() {
-    _end=$(($(date +%s) + $2))
-    while :; do
-        tmux -S "$tsock" capture-pane -p -t console >"$tmp/screen" 2>/dev/null
-        grep -Eq -- "$1" "$tmp/screen" && return 0
-        [ "$(date +%s)" -ge "$_end" ] && fail "the console never showed /$1/ in $2 s:
-$(cat "$tmp/screen")"
-        sleep 0.1
-    done
-}
-wait_for_console 'Tab completes' 5
+wait_for 'Tab completes' 5 console
 tmux -S "$tsock" send-keys -t console 'wh' Tab
-wait_for_console '^loop> where *$' 5
+wait_for '^loop> where *$' 5 console
 tmux -S "$tsock" send-keys -t console Tab Tab
 want=$(echo $ids | sed 's/ /  /g')
-wait_for_console "^$want *\$" 5
+wait_for "^$want *\$" 5 console
 echo "$name: ok (view, filter, where, cancel, quit under tmux; console completion of commands and task ids $ids)"

@@ -509,9 +509,9 @@ static int count_of(const char *hay, const char *needle)
     return n;
 }
 
-Test(debug, the_leak_report_is_printed_once_not_at_close_and_again_at_exit, .timeout = 10)
+/* Run fn (which exits) in a child with its stderr captured into out; its wait status. */
+static int run_child(void (*fn)(void), char *out, size_t cap)
 {
-    char out[8192];
     size_t len = 0;
     int fds[2], status;
 
@@ -524,11 +524,12 @@ Test(debug, the_leak_report_is_printed_once_not_at_close_and_again_at_exit, .tim
         dup2(fds[1], STDERR_FILENO);
         close(fds[1]);
         loop_log_set_sink(NULL, NULL);
-        leak_then_exit();
+        fn();
+        _exit(3); /* fn exits */
     }
     close(fds[1]);
     for (;;) {
-        ssize_t n = read(fds[0], out + len, sizeof(out) - 1 - len);
+        ssize_t n = read(fds[0], out + len, cap - 1 - len);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -540,6 +541,14 @@ Test(debug, the_leak_report_is_printed_once_not_at_close_and_again_at_exit, .tim
     out[len] = '\0';
     close(fds[0]);
     cr_assert_eq(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+Test(debug, the_leak_report_is_printed_once_not_at_close_and_again_at_exit, .timeout = 10)
+{
+    char out[8192];
+    int status = run_child(leak_then_exit, out, sizeof(out));
+
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d:\n%s", status, out);
     cr_assert_eq(count_of(out, "Unclosed handle: kind=timer"), 1, "%s", out);
     cr_assert_eq(count_of(out, "Loop still open at exit"), 1, "%s", out);
@@ -585,34 +594,8 @@ static void dead_frame_then_exit(void)
 Test(debug, the_report_at_exit_never_reads_handles_the_program_may_have_freed, .timeout = 10)
 {
     char out[8192];
-    size_t len = 0;
-    int fds[2], status;
+    int status = run_child(dead_frame_then_exit, out, sizeof(out));
 
-    cr_assert_eq(pipe(fds), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    cr_assert_geq(pid, 0);
-    if (pid == 0) {
-        close(fds[0]);
-        dup2(fds[1], STDERR_FILENO);
-        close(fds[1]);
-        loop_log_set_sink(NULL, NULL);
-        dead_frame_then_exit();
-    }
-    close(fds[1]);
-    for (;;) {
-        ssize_t n = read(fds[0], out + len, sizeof(out) - 1 - len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            break;
-        }
-        len += (size_t)n;
-    }
-    out[len] = '\0';
-    close(fds[0]);
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d:\n%s", status, out);
     cr_assert_eq(count_of(out, "Loop still open at exit: loop="), 1, "%s", out);
     cr_assert(strstr(out, "active=1 ") != NULL, "%s", out);
