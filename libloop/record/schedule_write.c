@@ -140,7 +140,8 @@ int loop__schedw_open(struct loop__sched_writer **out, const char *path,
      * (hundreds of microseconds, milliseconds under load), which would land
      * inside the loop's first iterations and change the timing of the run
      * being recorded (bench/recordstart_libloop.c measures it). An empty
-     * flush writes the frame header and nothing else.
+     * flush sets the stream up and writes nothing (zstd begins the frame
+     * with the first data).
      */
     if (rc == 0) {
         rc = compress_step(w, ZSTD_e_flush);
