@@ -59,7 +59,8 @@ enum {
     LOOP__H_CLOSED = 1u << 3,  /* close callback ran */
     LOOP__H_REF = 1u << 4,     /* an active handle that keeps the loop alive */
     LOOP__H_INTERNAL = 1u << 5, /* libloop's own (not reported) */
-    LOOP__H_CALL = 1u << 6      /* a loop_call_soon() record (defer.c) */
+    LOOP__H_CALL = 1u << 6,     /* a loop_call_soon() record (defer.c) */
+    LOOP__H_IDENT = 1u << 7     /* has a name or a parent task in loop->idents (ident.c) */
 };
 
 #define LOOP__MAGIC_OPEN 0x1009u
@@ -81,6 +82,19 @@ struct loop__timer_heap {
 struct loop__heap_ent {
     uint64_t due_ns;
     loop_timer_t *timer;
+};
+
+/* A handle's rarely set identity, out of its header (ident.c). */
+struct loop__ident {
+    uint64_t id; /* the handle's (or task's) id; 0: a free slot */
+    const char *name;
+    uint64_t parent_task;
+};
+
+struct loop__idents {
+    struct loop__ident *ent; /* open addressing, at most half full */
+    uint32_t cap;            /* a power of two, or 0 */
+    uint32_t len;
 };
 
 /* Per-fd table entry: which watcher owns an fd in this loop (io.c). */
@@ -113,6 +127,7 @@ struct loop_s {
     loop_queue_t closing; /* handles whose close callback is due */
 
     struct loop__timer_heap timers;
+    struct loop__idents idents; /* names and parent tasks, by id (ident.c); inspect_mu */
 
     /* poller */
     int epfd;
@@ -209,7 +224,8 @@ void loop__time_update(loop_t *loop, int rec_type);
 void loop__wake(loop_t *loop); /* thread-safe */
 
 /* handle.c */
-void loop__handle_init(loop_t *loop, loop_handle_t *h, int kind, const loop_site_t *site);
+/* 0, or -ENOMEM (the handle is then not initialized; nothing to undo). */
+int loop__handle_init(loop_t *loop, loop_handle_t *h, int kind, const loop_site_t *site);
 void loop__handle_start(loop_handle_t *h);
 void loop__handle_stop(loop_handle_t *h);
 int loop__handle_check(const loop_handle_t *h, int kind, const char *api);
@@ -232,6 +248,53 @@ void loop__tasks_report_stuck(loop_t *loop);
 void loop__tasks_trace_stuck(loop_t *loop);
 void loop__tasks_free(loop_t *loop);
 uint64_t loop__current_task_id(const loop_t *loop);
+
+/* ident.c: names and parent tasks of the handles (and tasks) that have one.
+ * Changes on the loop thread, under inspect_mu. */
+const struct loop__ident *loop__ident_find(const loop_t *loop, uint64_t id);
+/* Room for `more` new entries: the next that many loop__ident_set() of
+ * handles without an entry cannot fail. 0 or -ENOMEM. */
+int loop__ident_reserve(loop_t *loop, uint32_t more);
+/* Set h's name and parent task (both NULL/0: drop its entry); 0 or -ENOMEM. */
+int loop__ident_set(loop_t *loop, loop_handle_t *h, const char *name, uint64_t parent_task);
+void loop__ident_drop(loop_t *loop, loop_handle_t *h); /* h closed or freed */
+void loop__ident_free(loop_t *loop);
+uint64_t loop__call_parent(const loop_handle_t *h); /* defer.c: a call-soon record's task */
+
+/* h's name, or NULL. Also on the scheduler's stack copy (loop, id, flags). */
+static inline const char *loop__h_name(const loop_handle_t *h)
+{
+    const struct loop__ident *e;
+
+    if (LOOP_LIKELY(!(h->flags & LOOP__H_IDENT))) {
+        return NULL;
+    }
+    e = loop__ident_find(h->loop, h->id);
+    return e != NULL ? e->name : NULL;
+}
+
+/* h's name, or "" (for messages). */
+static inline const char *loop__h_label(const loop_handle_t *h)
+{
+    const char *name = loop__h_name(h);
+
+    return name != NULL ? name : "";
+}
+
+/* The id of the task that created h, or 0. */
+static inline uint64_t loop__h_parent(const loop_handle_t *h)
+{
+    const struct loop__ident *e;
+
+    if (LOOP_UNLIKELY(h->flags & LOOP__H_CALL)) {
+        return loop__call_parent(h);
+    }
+    if (LOOP_LIKELY(!(h->flags & LOOP__H_IDENT))) {
+        return 0;
+    }
+    e = loop__ident_find(h->loop, h->id);
+    return e != NULL ? e->parent_task : 0;
+}
 
 /* sched.c: the choke point */
 void loop__sched_push(loop_t *loop, loop_handle_t *h);

@@ -178,7 +178,10 @@ int loop_work_submit_at(loop_t *loop, loop_work_t *w, loop_work_fn work, loop_wo
             return rc;
         }
     }
-    loop__handle_init(loop, &w->handle, LOOP_KIND_WORK, site);
+    rc = loop__handle_init(loop, &w->handle, LOOP_KIND_WORK, site);
+    if (rc < 0) {
+        return rc;
+    }
     w->handle.cb = (void (*)(void))done;
     w->work = work;
     w->status = 0;

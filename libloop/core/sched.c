@@ -126,11 +126,11 @@ void loop__dispatch(loop_t *loop, loop_handle_t *h)
     loop_handle_t ref; /* only these fields are read (trace.h, debug.c) */
     uint64_t t0 = 0;
 
+    ref.loop = loop;
     ref.id = h->id;
     ref.kind = (uint8_t)kind;
+    ref.flags = h->flags; /* LOOP__H_IDENT: the name is found by (loop, id) */
     ref.site = h->site;
-    ref.name = h->name;
-    ref.parent_task = h->parent_task;
     loop__count(&loop->n_callbacks);
     if (LOOP__INSTRUMENTED(loop)) {
         t0 = loop__dispatch_begin(loop, &ref);

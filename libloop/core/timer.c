@@ -15,9 +15,18 @@
 #include "trace.h"
 
 #define HEAP_NONE UINT32_MAX
-/* A timer's place in the heap is kept in the header's spare 32 bits (aux,
- * which only I/O watchers use otherwise): a timer is 120 bytes, not 128. */
-#define heap_index handle.aux
+
+/* A timer's place in the heap (HEAP_NONE: not in it) is kept in the header's
+ * spare 32 bits (aux, which only I/O watchers use otherwise). */
+static inline uint32_t heap_index(const loop_timer_t *t)
+{
+    return t->handle.aux;
+}
+
+static inline void heap_index_set(loop_timer_t *t, uint32_t i)
+{
+    t->handle.aux = i;
+}
 #define LOOP__TIMEOUT_MAX_NS ((uint64_t)INT32_MAX * 1000000u)
 #define HEAP_D 4
 
@@ -32,7 +41,7 @@ static inline bool ent_less(const struct loop__heap_ent *a, const struct loop__h
 static inline void heap_set(struct loop__timer_heap *hp, uint32_t i, struct loop__heap_ent e)
 {
     hp->ent[i] = e;
-    e.timer->heap_index = i;
+    heap_index_set(e.timer, i);
 }
 
 static void sift_up(struct loop__timer_heap *hp, uint32_t i)
@@ -122,7 +131,7 @@ static int heap_insert(struct loop__timer_heap *hp, loop_timer_t *t)
         return -ENOMEM;
     }
     hp->ent[hp->len] = (struct loop__heap_ent){t->due_ns, t};
-    t->heap_index = hp->len;
+    heap_index_set(t, hp->len);
     hp->len++;
     sift_up(hp, hp->len - 1);
     return 0;
@@ -130,12 +139,12 @@ static int heap_insert(struct loop__timer_heap *hp, loop_timer_t *t)
 
 static void heap_remove(struct loop__timer_heap *hp, loop_timer_t *t)
 {
-    uint32_t i = t->heap_index;
+    uint32_t i = heap_index(t);
 
     if (i == HEAP_NONE) {
         return;
     }
-    t->heap_index = HEAP_NONE;
+    heap_index_set(t, HEAP_NONE);
     hp->len--;
     if (i == hp->len) {
         return;
@@ -153,11 +162,15 @@ int loop_timer_init_at(loop_t *loop, loop_timer_t *t, const loop_site_t *site)
     if (loop == NULL || t == NULL) {
         return -EINVAL;
     }
-    loop__handle_init(loop, &t->handle, LOOP_KIND_TIMER, site);
+    int rc = loop__handle_init(loop, &t->handle, LOOP_KIND_TIMER, site);
+
+    if (rc < 0) {
+        return rc;
+    }
     t->due_ns = 0;
     t->repeat_ns = 0;
     t->start_seq = 0;
-    t->heap_index = HEAP_NONE;
+    heap_index_set(t, HEAP_NONE);
     return 0;
 }
 
@@ -305,7 +318,7 @@ void loop__timer_dispatch(loop_timer_t *t)
         loop__hist_add(&loop->lag, now > due ? now - due : 0);
         loop__inspect_unlock(loop);
     }
-    if (t->repeat_ns == 0 && t->heap_index == HEAP_NONE) {
+    if (t->repeat_ns == 0 && heap_index(t) == HEAP_NONE) {
         loop__handle_stop_fast(&t->handle);
     }
     ((loop_timer_cb)t->handle.cb)(t);
