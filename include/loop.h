@@ -115,8 +115,8 @@ struct loop_timer_s {
     loop_handle_t handle; /* must be first */
     /* private */
     uint64_t due_ns;
-    uint64_t repeat_ns;
-    uint64_t start_seq; /* the heap index lives in handle.aux: 120 bytes, not 128 */
+    uint64_t repeat_ns; /* 96 bytes: the heap index lives in handle.aux, the start
+                         * order in the heap entry */
 };
 
 struct loop_io_s {

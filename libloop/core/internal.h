@@ -79,8 +79,12 @@ struct loop__timer_heap {
     uint32_t cap;
 };
 
+/* The start sequence is the tie-break key: kept here, not in the timer, so
+ * that equal deadlines (common: every timer started in one iteration with one
+ * timeout shares its due time) are ordered without loading the timers. */
 struct loop__heap_ent {
     uint64_t due_ns;
+    uint64_t seq; /* start order (loop->timer_seq) */
     loop_timer_t *timer;
 };
 

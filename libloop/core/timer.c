@@ -6,7 +6,8 @@
  * which is what makes a million timers cheap (libev's design). Growing the
  * array is the only allocation (amortized, -ENOMEM reported). Equal due times
  * break on the start sequence number, so timers due together fire in the
- * order they were started.
+ * order they were started; the sequence is in the entry, so a tie costs no
+ * load of the timers.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@ static inline bool ent_less(const struct loop__heap_ent *a, const struct loop__h
     if (a->due_ns != b->due_ns) {
         return a->due_ns < b->due_ns;
     }
-    return a->timer->start_seq < b->timer->start_seq;
+    return a->seq < b->seq;
 }
 
 static inline void heap_set(struct loop__timer_heap *hp, uint32_t i, struct loop__heap_ent e)
@@ -100,8 +101,9 @@ static void sift_down(struct loop__timer_heap *hp, uint32_t i)
 
 /*
  * The array starts HEAP_SKEW entries into a 64-byte aligned block, so that
- * the four children of any node (4i+1..4i+4, 16 bytes each) share one cache
- * line: a sift-down step touches one line, not two (libev's trick).
+ * the four children of any node (4i+1..4i+4, 24 bytes each: 96) start on a
+ * 32-byte boundary and span two cache lines, never three (libev's trick,
+ * which with its 16-byte entries fits them in one line).
  */
 #define HEAP_SKEW 3
 
@@ -125,12 +127,12 @@ static int heap_grow(struct loop__timer_heap *hp)
     return 0;
 }
 
-static int heap_insert(struct loop__timer_heap *hp, loop_timer_t *t)
+static int heap_insert(struct loop__timer_heap *hp, loop_timer_t *t, uint64_t seq)
 {
     if (hp->len == hp->cap && heap_grow(hp) < 0) {
         return -ENOMEM;
     }
-    hp->ent[hp->len] = (struct loop__heap_ent){t->due_ns, t};
+    hp->ent[hp->len] = (struct loop__heap_ent){t->due_ns, seq, t};
     heap_index_set(t, hp->len);
     hp->len++;
     sift_up(hp, hp->len - 1);
@@ -169,7 +171,6 @@ int loop_timer_init_at(loop_t *loop, loop_timer_t *t, const loop_site_t *site)
     }
     t->due_ns = 0;
     t->repeat_ns = 0;
-    t->start_seq = 0;
     heap_index_set(t, HEAP_NONE);
     return 0;
 }
@@ -180,8 +181,7 @@ static int timer_arm(loop_timer_t *t, uint64_t due_ns)
     int rc;
 
     t->due_ns = due_ns;
-    t->start_seq = ++loop->timer_seq;
-    rc = heap_insert(&loop->timers, t);
+    rc = heap_insert(&loop->timers, t, ++loop->timer_seq);
     if (rc < 0) {
         return rc;
     }
@@ -295,8 +295,7 @@ void loop__timers_run(loop_t *loop)
         heap_remove(hp, t);
         if (t->repeat_ns != 0) {
             t->due_ns = next_due(t->due_ns, t->repeat_ns, now);
-            t->start_seq = ++loop->timer_seq;
-            if (heap_insert(hp, t) < 0) {
+            if (heap_insert(hp, t, ++loop->timer_seq) < 0) {
                 loop__report_error(loop, -ENOMEM, &t->handle, "Cannot re-arm repeating timer");
                 t->repeat_ns = 0;
             }
