@@ -27,7 +27,7 @@ int loop_async_init_at(loop_t *loop, loop_async_t *a, loop_async_cb cb, const lo
     if (loop == NULL || a == NULL || cb == NULL) {
         return -EINVAL;
     }
-    int rc = loop__handle_init(loop, &a->handle, LOOP_KIND_ASYNC, site);
+    int rc = loop__handle_init_fast(loop, &a->handle, LOOP_KIND_ASYNC, site);
 
     if (rc < 0) {
         return rc;

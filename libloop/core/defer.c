@@ -30,7 +30,7 @@ int loop_defer_init_at(loop_t *loop, loop_defer_t *d, const loop_site_t *site)
     if (loop == NULL || d == NULL) {
         return -EINVAL;
     }
-    return loop__handle_init(loop, &d->handle, LOOP_KIND_DEFER, site);
+    return loop__handle_init_fast(loop, &d->handle, LOOP_KIND_DEFER, site);
 }
 
 static int defer_start(loop_defer_t *d, loop_defer_cb cb);

@@ -135,12 +135,10 @@ int loop__ident_set(loop_t *loop, loop_handle_t *h, const char *name, uint64_t p
     return 0;
 }
 
-void loop__ident_drop(loop_t *loop, loop_handle_t *h)
+void loop__ident_del(loop_t *loop, loop_handle_t *h)
 {
-    if (h->flags & LOOP__H_IDENT) {
-        ident_remove(&loop->idents, h->id);
-        h->flags &= (uint8_t)~LOOP__H_IDENT;
-    }
+    ident_remove(&loop->idents, h->id);
+    h->flags &= (uint8_t)~LOOP__H_IDENT;
 }
 
 void loop__ident_free(loop_t *loop)

@@ -261,9 +261,17 @@ const struct loop__ident *loop__ident_find(const loop_t *loop, uint64_t id);
 int loop__ident_reserve(loop_t *loop, uint32_t more);
 /* Set h's name and parent task (both NULL/0: drop its entry); 0 or -ENOMEM. */
 int loop__ident_set(loop_t *loop, loop_handle_t *h, const char *name, uint64_t parent_task);
-void loop__ident_drop(loop_t *loop, loop_handle_t *h); /* h closed or freed */
+void loop__ident_del(loop_t *loop, loop_handle_t *h); /* via loop__ident_drop() */
 void loop__ident_free(loop_t *loop);
 uint64_t loop__call_parent(const loop_handle_t *h); /* defer.c: a call-soon record's task */
+
+/* h is closed or freed: its entry goes (a flag test when it has none). */
+static inline void loop__ident_drop(loop_t *loop, loop_handle_t *h)
+{
+    if (LOOP_UNLIKELY(h->flags & LOOP__H_IDENT)) {
+        loop__ident_del(loop, h);
+    }
+}
 
 /* h's name, or NULL. Also on the scheduler's stack copy (loop, id, flags). */
 static inline const char *loop__h_name(const loop_handle_t *h)
@@ -498,6 +506,31 @@ static inline void loop__handle_stop_fast(loop_handle_t *h)
 }
 
 /*
+ * loop__handle_init() when nothing is hooked (no monitor: no inspection lock;
+ * no debug mode: no creation backtrace; no probe: no tracepoint) and the
+ * handle has no parent task: the header's stores and the append to
+ * loop->handles, inline (issue 20: timers and pool jobs create one each).
+ */
+static inline int loop__handle_init_fast(loop_t *loop, loop_handle_t *h, int kind,
+                                         const loop_site_t *site)
+{
+    if (LOOP_LIKELY(!loop->hooked && !loop->init_internal && loop->current_task == 0)) {
+        h->loop = loop;
+        h->site = site;
+        h->id = ++loop->next_id;
+        h->kind = (uint8_t)kind;
+        h->flags = 0;
+        h->magic = LOOP__MAGIC_OPEN;
+        h->aux = 0;
+        h->cb = NULL;
+        loop__queue_init(&h->ready);
+        loop__queue_insert_tail(&loop->handles, &h->all);
+        return 0;
+    }
+    return loop__handle_init(loop, h, kind, site);
+}
+
+/*
  * Unlink a node from the task list or loop->handles (caller holds inspect_mu
  * when a monitor runs): a chunked monitor walk paused on this node resumes at
  * the next one, so it never reads a node after it left the list.
@@ -511,6 +544,17 @@ static inline void loop__inspect_unlink(loop_t *loop, loop_queue_t *node)
 }
 /* handle.c: take h out of loop->handles under inspect_mu (task_io.c, pool.c, close). */
 void loop__handle_unlink(loop_handle_t *h);
+
+/* The same when nothing is hooked (no monitor: no lock, no paused walk). */
+static inline void loop__handle_unlink_fast(loop_handle_t *h)
+{
+    if (LOOP_LIKELY(!h->loop->hooked)) {
+        loop__queue_remove(&h->all);
+        loop__ident_drop(h->loop, h);
+        return;
+    }
+    loop__handle_unlink(h);
+}
 /* handle.c: the next loop__handle_init() on loop makes an internal handle of task
  * parent_task, flagged before it is listed (a task's timer, task_io.c's watchers). */
 void loop__handle_next_internal(loop_t *loop, uint64_t parent_task);

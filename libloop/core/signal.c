@@ -156,7 +156,7 @@ int loop_signal_init_at(loop_t *loop, loop_signal_t *s, const loop_site_t *site)
     if (loop == NULL || s == NULL) {
         return -EINVAL;
     }
-    int rc = loop__handle_init(loop, &s->handle, LOOP_KIND_SIGNAL, site);
+    int rc = loop__handle_init_fast(loop, &s->handle, LOOP_KIND_SIGNAL, site);
 
     if (rc < 0) {
         return rc;

@@ -164,7 +164,7 @@ int loop_timer_init_at(loop_t *loop, loop_timer_t *t, const loop_site_t *site)
     if (loop == NULL || t == NULL) {
         return -EINVAL;
     }
-    int rc = loop__handle_init(loop, &t->handle, LOOP_KIND_TIMER, site);
+    int rc = loop__handle_init_fast(loop, &t->handle, LOOP_KIND_TIMER, site);
 
     if (rc < 0) {
         return rc;
