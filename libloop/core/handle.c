@@ -43,6 +43,10 @@ int loop__handle_init(loop_t *loop, loop_handle_t *h, int kind, const loop_site_
     h->aux = 0;
     h->cb = NULL;
     loop__queue_init(&h->ready);
+    if (h->flags & LOOP__H_INTERNAL) {
+        h->data = (void *)(uintptr_t)parent; /* its owner task: see loop__h_parent() */
+        parent = 0;
+    }
     loop__inspect_lock(loop);
     if (LOOP_UNLIKELY(parent != 0) && loop__ident_set(loop, h, NULL, parent) < 0) {
         loop__inspect_unlock(loop);

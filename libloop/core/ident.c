@@ -51,7 +51,7 @@ static struct loop__ident *slot_for(struct loop__idents *tb, uint64_t id)
     return &tb->ent[i];
 }
 
-int loop__ident_reserve(loop_t *loop, uint32_t more)
+int loop__ident_grow(loop_t *loop, uint32_t more)
 {
     struct loop__idents *tb = &loop->idents;
     struct loop__ident *old = tb->ent, *ent;

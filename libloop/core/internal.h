@@ -256,9 +256,17 @@ uint64_t loop__current_task_id(const loop_t *loop);
 /* ident.c: names and parent tasks of the handles (and tasks) that have one.
  * Changes on the loop thread, under inspect_mu. */
 const struct loop__ident *loop__ident_find(const loop_t *loop, uint64_t id);
+int loop__ident_grow(loop_t *loop, uint32_t more); /* via loop__ident_reserve() */
+
 /* Room for `more` new entries: the next that many loop__ident_set() of
  * handles without an entry cannot fail. 0 or -ENOMEM. */
-int loop__ident_reserve(loop_t *loop, uint32_t more);
+static inline int loop__ident_reserve(loop_t *loop, uint32_t more)
+{
+    if (LOOP_LIKELY((uint64_t)(loop->idents.len + more) * 2 <= loop->idents.cap)) {
+        return 0;
+    }
+    return loop__ident_grow(loop, more);
+}
 /* Set h's name and parent task (both NULL/0: drop its entry); 0 or -ENOMEM. */
 int loop__ident_set(loop_t *loop, loop_handle_t *h, const char *name, uint64_t parent_task);
 void loop__ident_del(loop_t *loop, loop_handle_t *h); /* via loop__ident_drop() */
@@ -293,7 +301,9 @@ static inline const char *loop__h_label(const loop_handle_t *h)
     return name != NULL ? name : "";
 }
 
-/* The id of the task that created h, or 0. */
+/* The id of the task that created h, or 0. libloop's own handles owned by a
+ * task (loop__handle_next_internal(): a task's timer, task I/O watchers) keep
+ * it in their data field, which no user reads: no table entry per task. */
 static inline uint64_t loop__h_parent(const loop_handle_t *h)
 {
     const struct loop__ident *e;
@@ -302,7 +312,7 @@ static inline uint64_t loop__h_parent(const loop_handle_t *h)
         return loop__call_parent(h);
     }
     if (LOOP_LIKELY(!(h->flags & LOOP__H_IDENT))) {
-        return 0;
+        return (h->flags & LOOP__H_INTERNAL) ? (uint64_t)(uintptr_t)h->data : 0;
     }
     e = loop__ident_find(h->loop, h->id);
     return e != NULL ? e->parent_task : 0;

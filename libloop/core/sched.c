@@ -130,6 +130,7 @@ void loop__dispatch(loop_t *loop, loop_handle_t *h)
     ref.id = h->id;
     ref.kind = (uint8_t)kind;
     ref.flags = h->flags; /* LOOP__H_IDENT: the name is found by (loop, id) */
+    ref.data = h->data;   /* an internal handle's owner task (loop__h_parent()) */
     ref.site = h->site;
     loop__count(&loop->n_callbacks);
     if (LOOP__INSTRUMENTED(loop)) {

@@ -166,9 +166,9 @@ loop_task_t *loop_spawn_at(loop_t *loop, loop_task_fn fn, void *arg, const char 
         errno = ENOMEM;
         return NULL;
     }
-    /* room for the names of the task and its timer (ident.c): nothing below fails */
+    /* room for the task's name and parent (ident.c): nothing below fails */
     loop__inspect_lock(loop);
-    rc = loop__ident_reserve(loop, 2);
+    rc = loop__ident_reserve(loop, 1);
     loop__inspect_unlock(loop);
     if (rc == 0) {
         rc = loop__stack_alloc(&ts->pool, stack_kb ? stack_kb * 1024 : ts->default_stack,
@@ -212,7 +212,7 @@ loop_task_t *loop_spawn_at(loop_t *loop, loop_task_fn fn, void *arg, const char 
 
     /* the task's own timer: internal and owned by the task before it is listed */
     loop__handle_next_internal(loop, t->hdr.id);
-    (void)loop_timer_init_at(loop, &t->timer, site); /* its name entry is reserved above */
+    (void)loop_timer_init_at(loop, &t->timer, site); /* internal: no table entry, no failure */
 
     LOOP_TRACE(task_ready, loop, t->hdr.id, LOOP_KIND_NONE, (uint64_t)0);
     loop__sched_push(loop, &t->hdr);
