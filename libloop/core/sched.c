@@ -129,8 +129,10 @@ void loop__dispatch(loop_t *loop, loop_handle_t *h)
     ref.loop = loop;
     ref.id = h->id;
     ref.kind = (uint8_t)kind;
-    ref.flags = h->flags; /* LOOP__H_IDENT: the name is found by (loop, id) */
-    ref.data = h->data;   /* an internal handle's owner task (loop__h_parent()) */
+    /* for loop__h_name()/_parent(): IDENT (found by loop and id), INTERNAL (the
+     * owner task in data); not CALL, whose task is in the record */
+    ref.flags = h->flags & (LOOP__H_IDENT | LOOP__H_INTERNAL);
+    ref.data = h->data;
     ref.site = h->site;
     loop__count(&loop->n_callbacks);
     if (LOOP__INSTRUMENTED(loop)) {
