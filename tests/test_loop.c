@@ -506,6 +506,15 @@ static intptr_t ident_task(void *arg)
     return 0;
 }
 
+static const char *ident_close_name;
+static uint64_t ident_close_parent;
+
+static void ident_on_close(loop_handle_t *h)
+{
+    ident_close_name = loop_handle_name(h);
+    ident_close_parent = loop_handle_parent_task(h);
+}
+
 Test(loop, names_and_parent_tasks_survive_many_handles_and_closes, .timeout = 30)
 {
     loop_t *loop = new_loop();
@@ -552,8 +561,10 @@ Test(loop, names_and_parent_tasks_survive_many_handles_and_closes, .timeout = 30
     for (int i = 0; i < NIDENT; i += 2) {
         cr_assert_eq(loop_handle_close(LOOP_HANDLE(&ident_timers[i]), NULL), 0);
     }
-    cr_assert_eq(loop_handle_close(LOOP_HANDLE(&task_timer), NULL), 0);
+    cr_assert_eq(loop_handle_close(LOOP_HANDLE(&task_timer), ident_on_close), 0);
     cr_assert_eq(loop_run(loop, LOOP_RUN_NOWAIT), 0);
+    cr_assert_str_eq(ident_close_name, "in-task", "the close callback still sees the name");
+    cr_assert_eq(ident_close_parent, task_self);
     cr_assert_eq(loop->idents.len, 0, "%u side-table entries outlive their handles",
                  loop->idents.len);
     cr_assert_eq(loop_close(loop), 0);

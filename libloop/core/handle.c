@@ -206,17 +206,23 @@ void loop__run_closing(loop_t *loop)
     loop__queue_splice(&q, &loop->closing);
     while (!loop__queue_empty(&q)) {
         loop_handle_t *h = loop__queue_data(q.next, loop_handle_t, ready);
+        uint64_t id = h->id;
+        bool named = (h->flags & LOOP__H_IDENT) != 0;
         loop__queue_remove(&h->ready);
         loop__inspect_lock(loop);
         loop__inspect_unlink(loop, &h->all);
-        loop__ident_drop(loop, h);
         h->flags |= LOOP__H_CLOSED;
         loop__inspect_unlock(loop);
         if (LOOP_UNLIKELY(loop->debug)) {
             loop__debug_handle_gone(loop, h->id);
         }
         h->magic = LOOP__MAGIC_CLOSED;
-        loop__dispatch(loop, h);
+        loop__dispatch(loop, h); /* the close callback: may free h or init it again */
+        if (LOOP_UNLIKELY(named)) { /* its name served the callback's messages and trace */
+            loop__inspect_lock(loop);
+            loop__ident_del_id(loop, id);
+            loop__inspect_unlock(loop);
+        }
     }
 }
 

@@ -141,6 +141,11 @@ void loop__ident_del(loop_t *loop, loop_handle_t *h)
     h->flags &= (uint8_t)~LOOP__H_IDENT;
 }
 
+void loop__ident_del_id(loop_t *loop, uint64_t id)
+{
+    ident_remove(&loop->idents, id);
+}
+
 void loop__ident_free(loop_t *loop)
 {
     free(loop->idents.ent);

@@ -270,6 +270,8 @@ static inline int loop__ident_reserve(loop_t *loop, uint32_t more)
 /* Set h's name and parent task (both NULL/0: drop its entry); 0 or -ENOMEM. */
 int loop__ident_set(loop_t *loop, loop_handle_t *h, const char *name, uint64_t parent_task);
 void loop__ident_del(loop_t *loop, loop_handle_t *h); /* via loop__ident_drop() */
+/* The entry of a closed handle, after its close callback (which may free it). */
+void loop__ident_del_id(loop_t *loop, uint64_t id);
 void loop__ident_free(loop_t *loop);
 uint64_t loop__call_parent(const loop_handle_t *h); /* defer.c: a call-soon record's task */
 
