@@ -5,7 +5,7 @@
  * (recorded and replayed with its events), and fd helpers.
  */
 #include <fcntl.h>
-#include <stdarg.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -281,49 +281,46 @@ int uv__run_pending(uv_loop_t *loop)
  * libloop's own: LOOP_CHAOS_ONLY applies only the listed ones, and
  * LOOP_CHAOS_LOG gets a line per perturbation ("uv: ..."). The run is
  * recorded as usual, so a failing chaos run replays exactly.
+ * LOOP_EXPLORE: the batch's order is a choice point per position (type
+ * "uvpoll", loop-replay explore enumerates them); nothing is held back.
+ * Both through libloop's one shuffle (libloop/record/shuffle.c).
  */
-__attribute__((format(printf, 2, 3))) static bool uv__perturb(uv_loop_t *loop, const char *fmt,
-                                                              ...)
+/* A ready fd in a log line: "fd 7 (uv_pipe id=3)". */
+static void uv__name_event(const void *ctx, const void *item, char *buf, size_t len)
 {
-    struct loop__rr *rr = loop->ll->rr;
-    uint64_t n = ++rr->chaos_perturbs;
-    bool on = rr->chaos_only == NULL;
-    va_list ap;
+    const uv_loop_t *loop = ctx;
+    const struct epoll_event *e = item;
+    int fd = e->data.fd;
+    const uv__io_t *w = fd >= 0 && (unsigned int)fd < loop->nwatchers ? loop->watchers[fd] : NULL;
 
-    for (size_t i = 0; !on && i < rr->chaos_only_n; i++) {
-        on = n >= rr->chaos_only[2 * i] && n <= rr->chaos_only[2 * i + 1];
+    if (w != NULL && w->handle != NULL) {
+        snprintf(buf, len, "fd %d (%s id=%llu)", fd, uv_handle_type_name(w->handle->type),
+                 (unsigned long long)w->handle->ll.handle.id);
+    } else {
+        snprintf(buf, len, "fd %d", fd);
     }
-    if (rr->chaos_log != NULL) {
-        fprintf(rr->chaos_log, "P%llu %s step=%llu uv: ", (unsigned long long)n,
-                on ? "applied" : "reverted",
-                (unsigned long long)(rr->w ? loop__schedw_count(rr->w) + 1 : 0));
-        va_start(ap, fmt);
-        vfprintf(rr->chaos_log, fmt, ap);
-        va_end(ap);
-        fputc('\n', rr->chaos_log);
-        fflush(rr->chaos_log);
-    }
-    return on;
 }
 
 static int uv__chaos_batch(uv_loop_t *loop, struct epoll_event *events, int n)
 {
-    uint64_t *rng = &loop->ll->rr->chaos_rng;
+    struct loop__rr *rr = loop->ll->rr;
     int kept = 0;
 
-    for (int i = n - 1; i > 0; i--) {
-        int j = (int)(loop__rr_rand(rng) % (uint64_t)(i + 1));
-        if (j != i && uv__perturb(loop, "ran the readiness of fd %d before fd %d",
-                                  events[i].data.fd, events[j].data.fd)) {
-            struct epoll_event t = events[i];
-            events[i] = events[j];
-            events[j] = t;
-        }
+    const struct loop__shuffle_spec order = {
+        .point = "uvpoll",
+        .chaos_what = "uv: ran the readiness of",
+        .name = uv__name_event,
+        .ctx = loop,
+    };
+
+    loop__shuffle(loop->ll, &order, events, (size_t)n, sizeof(*events));
+    if (rr->explore) {
+        return n;
     }
     for (int i = 0; i < n; i++) {
-        if (events[i].data.fd != loop->ll_watcher.fd && loop__rr_rand(rng) % 4 == 0 &&
-            uv__perturb(loop, "held back the readiness of fd %d until a later poll",
-                        events[i].data.fd)) {
+        if (events[i].data.fd != loop->ll_watcher.fd && loop__rr_rand(&rr->chaos_rng) % 4 == 0 &&
+            loop__chaos_perturb(loop->ll, "uv: held back the readiness of fd %d until a later poll",
+                                events[i].data.fd)) {
             continue;
         }
         events[kept++] = events[i];
