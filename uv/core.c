@@ -57,6 +57,7 @@ static void uv__clock(uv_loop_t *loop, int type)
 void uv__update_time(uv_loop_t *loop)
 {
     uv__clock(loop, LOOP__REC_CLOCK);
+    LOOP_TRACE(time_update, loop->ll); /* extract makes the CLOCK record of it */
 }
 
 void uv_update_time(uv_loop_t *loop)

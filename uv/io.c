@@ -237,6 +237,8 @@ void uv__io_dispatch(uv_loop_t *loop, uv__io_t *w, unsigned int events)
     lh->flags |= LOOP__H_QUEUED; /* see uv__dispatch */
     loop__inspect_unlock(loop->ll);
     lh->cb = (void (*)(void))io_trampoline;
+    /* as libloop's poller does: extract takes the dispatch's revents from it */
+    LOOP_TRACE(io_ready, loop->ll, &h->ll.io, h->ll.io.revents);
     loop__dispatch(loop->ll, lh);
     loop__inspect_lock(loop->ll);
     lh->flags &= (uint8_t)~LOOP__H_QUEUED;

@@ -145,11 +145,14 @@ void loop__rr_io_end(loop_t *loop, uint64_t task, int op, int64_t result);
  * result; async.c: the sends one dispatch coalesced; the monitor: a cancel.
  */
 void loop__rr_note(loop_t *loop, int what, uint64_t id, int64_t value);
-/* The hook the core calls: nothing unless recording or replaying; libloop's own objects skipped. */
+/* Traced (the outcome event, what loop-replay extract makes NOTE records of) and noted. */
+void loop__rr_outcome_hooked(loop_t *loop, int what, uint64_t id, int64_t value);
+/* The hook the core calls: nothing unless traced, recording or replaying (loop->hooked);
+ * libloop's own objects skipped. */
 static inline void loop__rr_outcome(loop_t *loop, int what, uint64_t id, int64_t value)
 {
-    if (LOOP_UNLIKELY(loop->rr != NULL) && id != 0) {
-        loop__rr_note(loop, what, id, value);
+    if (LOOP_UNLIKELY(loop->hooked) && id != 0) {
+        loop__rr_outcome_hooked(loop, what, id, value);
     }
 }
 /* async.c, replaying: wait (LOOP_REPLAY_WAIT_MS) until pending counts the recorded sends. */
