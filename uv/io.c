@@ -207,6 +207,13 @@ static void io_trampoline(loop_io_t *io, int ev)
     w->cb(loop, w, io_ev_to_epoll(ev));
 }
 
+/* Out of line: the untraced dispatch stays a flag test. */
+__attribute__((noinline, cold)) static void uv__trace_ready(const uv_loop_t *loop,
+                                                          const uv_handle_t *h)
+{
+    LOOP_TRACE_DO(io_ready, loop->ll, &h->ll.io, h->ll.io.revents);
+}
+
 void uv__io_dispatch(uv_loop_t *loop, uv__io_t *w, unsigned int events)
 {
     uv_handle_t *h = w->handle;
@@ -238,7 +245,9 @@ void uv__io_dispatch(uv_loop_t *loop, uv__io_t *w, unsigned int events)
     loop__inspect_unlock(loop->ll);
     lh->cb = (void (*)(void))io_trampoline;
     /* as libloop's poller does: extract takes the dispatch's revents from it */
-    LOOP_TRACE(io_ready, loop->ll, &h->ll.io, h->ll.io.revents);
+    if (LOOP_UNLIKELY(LOOP_TRACE_ENABLED(io_ready))) {
+        uv__trace_ready(loop, h);
+    }
     loop__dispatch(loop->ll, lh);
     loop__inspect_lock(loop->ll);
     lh->flags &= (uint8_t)~LOOP__H_QUEUED;
