@@ -296,7 +296,7 @@ int uv__run_pending(uv_loop_t *loop)
  * "uvpoll", loop-replay explore enumerates them); nothing is held back.
  * Both through libloop's one shuffle (libloop/record/shuffle.c).
  */
-/* A ready fd in a log line: "fd 7 (uv_pipe id=3)". */
+/* A ready fd in a log line: "fd 7 (pipe id=3)". */
 static void uv__name_event(const void *ctx, const void *item, char *buf, size_t len)
 {
     const uv_loop_t *loop = ctx;
