@@ -2,7 +2,10 @@
 # uv_explore.sh — loop-replay explore chooses among a uv loop's poll results.
 #  - examples/uv_order (a libuv program: two streams ready in one poll whose
 #    read callbacks must run config first) passes in fifo order; its base
-#    run under LOOP_EXPLORE lists a `uvpoll` choice point;
+#    run under LOOP_EXPLORE lists a `uvpoll` choice point (the batch's order)
+#    and a `hold` point per ready fd;
+#  - holding the config fd's readiness back to the next poll (its hold
+#    point) fails too, and that run's recording replays the failure;
 #  - explore finds the failing order within 3 runs with 1 deviation at a
 #    uvpoll point, and the schedule it writes replays to the same failure
 #    (LOOP_REPLAY, exit 1, the same message) twice and through
@@ -42,6 +45,16 @@ LOOP_EXPLORE= LOOP_EXPLORE_LOG=$tmp/base.points "$P" >"$tmp/out" 2>&1 ||
     fail "uv_order's explore base run (LOOP_EXPLORE=) fails: $(cat "$tmp/out")"
 grep -q '^C[0-9]* uvpoll 1 0 fd [0-9]* (pipe id=[0-9]*), fd [0-9]* (pipe id=[0-9]*)$' "$tmp/base.points" ||
     fail "no uvpoll choice point in the base run's log: $(cat "$tmp/base.points")"
+[ "$(grep -c '^C[0-9]* hold 1 0 fd [0-9]* (pipe id=[0-9]*) ready: held back to the next poll$' "$tmp/base.points")" = 2 ] ||
+    fail "not one hold point per ready fd in the base run's log: $(cat "$tmp/base.points")"
+
+# 1b. the config fd held back a poll: the request runs first; replayed
+cfg=$(sed -n 's/^C\([0-9]*\) hold .*(pipe id=1) ready.*/\1/p' "$tmp/base.points" | head -n 1)
+[ -n "$cfg" ] || fail "no hold point of the config pipe (id 1): $(cat "$tmp/base.points")"
+LOOP_EXPLORE=$cfg:1 LOOP_RECORD=$tmp/hold.sch "$P" >"$tmp/out" 2>&1
+[ $? = 1 ] || fail "LOOP_EXPLORE=$cfg:1 (config held back) did not fail: $(cat "$tmp/out")"
+LOOP_REPLAY=$tmp/hold.sch "$P" >"$tmp/out" 2>&1
+[ $? = 1 ] || fail "the recording of LOOP_EXPLORE=$cfg:1 does not replay the failure: $(cat "$tmp/out")"
 
 # 2. explore finds the order, and its schedule replays the failure
 "$R" explore -o "$tmp/order.sch" -- "$P" >"$tmp/ex.out" 2>&1

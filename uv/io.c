@@ -293,7 +293,8 @@ int uv__run_pending(uv_loop_t *loop)
  * LOOP_CHAOS_LOG gets a line per perturbation ("uv: ..."). The run is
  * recorded as usual, so a failing chaos run replays exactly.
  * LOOP_EXPLORE: the batch's order is a choice point per position (type
- * "uvpoll", loop-replay explore enumerates them); nothing is held back.
+ * "uvpoll"), and each ready fd's readiness one more ("hold": held back to
+ * the next poll); loop-replay explore enumerates them.
  * Both through libloop's one shuffle (libloop/record/shuffle.c).
  */
 /* A ready fd in a log line: "fd 7 (pipe id=3)". */
@@ -325,16 +326,24 @@ static int uv__chaos_batch(uv_loop_t *loop, struct epoll_event *events, int n)
     };
 
     loop__shuffle(loop->ll, &order, events, (size_t)n, sizeof(*events));
-    if (rr->explore) {
-        return n;
-    }
     for (int i = 0; i < n; i++) {
-        if (events[i].data.fd != loop->ll_watcher.fd && loop__rr_rand(&rr->chaos_rng) % 4 == 0 &&
-            loop__chaos_perturb(loop->ll, "uv: held back the readiness of fd %d until a later poll",
-                                events[i].data.fd)) {
-            continue;
+        bool held;
+        if (events[i].data.fd == loop->ll_watcher.fd) {
+            held = false; /* libloop's own items: chaos.c perturbs them */
+        } else if (rr->explore) {
+            char name[80];
+            uv__name_event(loop, &events[i], name, sizeof(name));
+            held = loop__explore_choice(loop->ll, "hold", 1, "%s ready: held back to the next poll",
+                                        name) == 1;
+        } else {
+            held = loop__rr_rand(&rr->chaos_rng) % 4 == 0 &&
+                   loop__chaos_perturb(loop->ll,
+                                       "uv: held back the readiness of fd %d until a later poll",
+                                       events[i].data.fd);
         }
-        events[kept++] = events[i];
+        if (!held) {
+            events[kept++] = events[i];
+        }
     }
     return kept;
 }

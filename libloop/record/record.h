@@ -102,6 +102,8 @@ bool loop__chaos_vperturb(loop_t *loop, const char *fmt, va_list ap);
 bool loop__chaos_perturb(loop_t *loop, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 uint64_t loop__explore_vchoice(loop_t *loop, const char *type, uint64_t nalts, const char *fmt,
                                va_list ap);
+uint64_t loop__explore_choice(loop_t *loop, const char *type, uint64_t nalts, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* What loop__shuffle says about a batch and its items. */
 struct loop__shuffle_spec {
     const char *point;      /* explore's choice point type, e.g. "uvpoll" */

@@ -70,9 +70,7 @@ bool loop__chaos_perturb(loop_t *loop, const char *fmt, ...)
     return on;
 }
 
-static uint64_t choice(loop_t *loop, const char *type, uint64_t nalts, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static uint64_t choice(loop_t *loop, const char *type, uint64_t nalts, const char *fmt, ...)
+uint64_t loop__explore_choice(loop_t *loop, const char *type, uint64_t nalts, const char *fmt, ...)
 {
     va_list ap;
 
@@ -118,7 +116,7 @@ void loop__shuffle(loop_t *loop, const struct loop__shuffle_spec *s, void *base,
             s->name(s->ctx, ITEM(base, k, size), a, sizeof(a));
             len += (size_t)snprintf(what + len, sizeof(what) - len, "%s%s", k > i ? ", " : "", a);
         }
-        uint64_t alt = choice(loop, s->point, (uint64_t)(n - i - 1), "%s", what);
+        uint64_t alt = loop__explore_choice(loop, s->point, (uint64_t)(n - i - 1), "%s", what);
         if (alt != 0) {
             /* item i+alt moves up to i; the ones it passes keep their order */
             memcpy(tmp, ITEM(base, i + alt, size), size);
