@@ -70,6 +70,8 @@ struct loop__task_hists {
 
 struct loop__tasks {
     loop__ctx_t sched_ctx;     /* the loop thread's context, resumed when a step ends */
+    int rounds;                /* rounds run by this loop__sched_run_rounds() call, as
+                                * the task steps see it (direct hand-overs, task.c) */
     struct loop__stack_pool pool;
     size_t default_stack;
     loop_queue_t tasks;        /* every unreleased task, creation order */
