@@ -484,7 +484,9 @@ int loop__task_suspend(loop_task_t *t, loop_wait_kind_t kind, uint64_t obj, int6
                timeout_ms < 0 ? (int64_t)-1 : timeout_ms * 1000000, site, t->wait_task);
     switch_out(loop, ts, t);
     /* resumed after a wake: by loop__task_dispatch(), or by a task handing over */
-    loop_timer_stop(&t->timer);
+    if (t->timer.handle.flags & (LOOP__H_ACTIVE | LOOP__H_QUEUED)) {
+        loop_timer_stop(&t->timer); /* started above, or fired and not yet run */
+    }
     if (loop__queue_linked(&t->wait_node)) {
         loop__queue_remove(&t->wait_node);
     }
