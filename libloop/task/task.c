@@ -304,7 +304,7 @@ static void task_finished(loop_task_t *t)
         loop__inspect_lock(loop);
         ts->history[ts->history_next++ % LOOP__TASK_HISTORY] = (loop_task_done_info_t){
             t->hdr.id, t->hdr.parent_task, t->hdr.name, t->state, t->error,
-            t->cancelled_by, t->hdr.site, loop->now_ns, t->steps};
+            t->cancelled_by, t->hdr.site, loop->now_ns, t->steps, t->cancel_source};
         loop__inspect_unlock(loop);
     }
     LOOP_TRACE(task_done, loop, t->hdr.id, (int)t->state, t->error);
@@ -692,6 +692,15 @@ int loop_task_detach(loop_task_t *t)
 
 int loop_task_cancel(loop_task_t *t)
 {
+    if (t == NULL || t->hdr.magic != LOOP__MAGIC_OPEN) {
+        return -EINVAL;
+    }
+    return loop__task_cancel_from(t, t->hdr.loop->current_task != 0 ? LOOP_CANCEL_TASK
+                                                                     : LOOP_CANCEL_CALLBACK);
+}
+
+int loop__task_cancel_from(loop_task_t *t, loop_cancel_source_t src)
+{
     loop_t *loop;
 
     if (t == NULL || t->hdr.magic != LOOP__MAGIC_OPEN) {
@@ -706,6 +715,7 @@ int loop_task_cancel(loop_task_t *t)
     loop = t->hdr.loop;
     t->cancel_requested = 1;
     t->cancelled_by = loop->current_task;
+    t->cancel_source = src;
     LOOP_TRACE(task_cancel, loop, t->hdr.id, loop->current_task);
     if (t->state == LOOP_TASK_WAITING && t->shield == 0) {
         loop__task_wake(t, -ECANCELED, loop->current_task ? LOOP_KIND_TASK : LOOP_KIND_NONE,

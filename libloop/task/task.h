@@ -49,6 +49,7 @@ struct loop_task_s {
     uint64_t steps;
     uint64_t run_ns;
     uint64_t cancelled_by;     /* the task that cancelled it (0: none, or a callback) */
+    loop_cancel_source_t cancel_source; /* who asked (the done record says it) */
     void **susp_bt;            /* debug mode: backtrace at the last suspension */
     struct loop__task_hists *hists; /* instrumented: step time and ready-to-run delay */
     int susp_depth;
@@ -93,6 +94,8 @@ loop_task_t *loop__task_self(void);
 int loop__task_await_check(loop_task_t **self);
 int loop__task_suspend(loop_task_t *t, loop_wait_kind_t kind, uint64_t obj, int64_t timeout_ms,
                        const loop_site_t *site);
+/* loop_task_cancel() on behalf of src (the monitor says LOOP_CANCEL_MONITOR). */
+int loop__task_cancel_from(loop_task_t *t, loop_cancel_source_t src);
 /* Wake a waiting task: its await returns status. No-op unless waiting. */
 void loop__task_wake(loop_task_t *t, int status, int by_kind, uint64_t by_id);
 /* Wake every task on q with status. */
