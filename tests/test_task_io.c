@@ -650,3 +650,73 @@ Test(task_io, fd_closed_while_a_task_waits_after_the_loop_polled_is_EBADF, .time
 {
     closed_while_waiting(20);
 }
+
+/*
+ * A short read (fewer bytes than asked) emptied the socket: the task's next
+ * loop_read waits for readiness before it reads (no read that finds nothing),
+ * and still gets what came meanwhile. A zero timeout reads at once; a full
+ * read (as many bytes as asked) reads again at once.
+ */
+static int sr_sp[2];
+static ssize_t sr_n[4];
+static uint64_t sr_steps[4];
+static int sr_bad;
+
+static uint64_t my_steps(void)
+{
+    loop_task_info_t info;
+    return loop_task_info(loop_task_current(), &info) == 0 ? info.steps : 0;
+}
+
+static intptr_t short_reader(void *arg)
+{
+    char buf[64];
+    char big[65];
+
+    (void)arg;
+    sr_n[0] = loop_read(sr_sp[0], buf, sizeof buf, 5000); /* waits: the writer sends "a" */
+    sr_bad |= write(sr_sp[1], "bc", 2) != 2;               /* there before the next read */
+    uint64_t s = my_steps();
+    sr_n[1] = loop_read(sr_sp[0], buf, sizeof buf, 5000);
+    sr_steps[1] = my_steps() - s;
+    sr_bad |= write(sr_sp[1], "d", 1) != 1;
+    s = my_steps();
+    sr_n[2] = loop_read(sr_sp[0], buf, sizeof buf, 0);
+    sr_steps[2] = my_steps() - s;
+    memset(big, 'x', sizeof big);
+    sr_bad |= write(sr_sp[1], big, sizeof big) != (ssize_t)sizeof big;
+    sr_bad |= loop_read(sr_sp[0], buf, sizeof buf, 5000) != (ssize_t)sizeof buf; /* full */
+    s = my_steps();
+    sr_n[3] = loop_read(sr_sp[0], buf, sizeof buf, 5000);
+    sr_steps[3] = my_steps() - s;
+    return 0;
+}
+
+static intptr_t send_a(void *arg)
+{
+    (void)arg;
+    return write(sr_sp[1], "a", 1) == 1 ? 0 : -EIO;
+}
+
+Test(task_io, after_a_short_read_the_next_read_waits_for_readiness_first, .timeout = 5)
+{
+    loop_t *loop = new_loop();
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sr_sp), 0);
+    loop_task_t *r = loop_spawn(loop, short_reader, NULL, "reader");
+    loop_task_t *w = loop_spawn(loop, send_a, NULL, "writer"); /* after the reader waits */
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_eq(sr_bad, 0);
+    cr_assert_eq(sr_n[0], 1);
+    cr_assert_eq(sr_n[1], 2, "what came meanwhile is read: %zd", sr_n[1]);
+    cr_assert_eq(sr_steps[1], 1, "after a short read the read waits first (a step): %llu",
+                 (unsigned long long)sr_steps[1]);
+    cr_assert_eq(sr_n[2], 1, "%zd", sr_n[2]);
+    cr_assert_eq(sr_steps[2], 0, "a zero timeout reads at once");
+    cr_assert_eq(sr_n[3], 1, "%zd", sr_n[3]);
+    cr_assert_eq(sr_steps[3], 0, "after a full read the read tries at once");
+    cr_assert_eq(loop_join(r, NULL, 0), 0);
+    cr_assert_eq(loop_join(w, NULL, 0), 0);
+    close(sr_sp[0]);
+    close(sr_sp[1]);
+    close_loop(loop);
+}
