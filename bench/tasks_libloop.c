@@ -9,9 +9,6 @@
  *                                      over a socketpair (loop_read/loop_write)
  *   tasks.libloop.callback_echo_us     the same with two I/O watchers
  *   tasks.libloop.idle_task_kib        resident memory per task waiting on an event
- *   tasks.libloop.echo_buf_us          the two echoes again, each read into a 64-byte
- *   tasks.libloop.callback_echo_buf_us buffer (a server reads into a buffer larger than
- *                                      the message: the read comes back short)
  */
 #include "bench.h"
 #include "task/ctx.h"
@@ -68,29 +65,28 @@ static intptr_t nothing(void *arg)
 }
 
 static long echo_n, echo_count;
-static size_t echo_buf = 1; /* bytes each read asks for; the message is 1 byte */
 
 static intptr_t echo_side(void *arg)
 {
     int fd = (int)(intptr_t)arg;
-    char c[64] = {'x'};
+    char c = 'x';
     int first = fd < 0;
 
     if (first) {
         fd = -fd;
-        if (loop_write(fd, c, 1, LOOP_FOREVER) != 1) {
+        if (loop_write(fd, &c, 1, LOOP_FOREVER) != 1) {
             return -EIO;
         }
     }
     for (;;) {
-        if (loop_read(fd, c, echo_buf, LOOP_FOREVER) != 1) {
+        if (loop_read(fd, &c, 1, LOOP_FOREVER) != 1) {
             return 0;
         }
         if (first && ++echo_count >= echo_n) {
             shutdown(fd, SHUT_RDWR);
             return 0;
         }
-        if (loop_write(fd, c, 1, LOOP_FOREVER) != 1) {
+        if (loop_write(fd, &c, 1, LOOP_FOREVER) != 1) {
             return 0;
         }
     }
@@ -101,9 +97,9 @@ static long cb_count;
 
 static void cb_echo(loop_io_t *io, int events)
 {
-    char c[64];
+    char c;
     (void)events;
-    if (read(io->fd, c, echo_buf) != 1) {
+    if (read(io->fd, &c, 1) != 1) {
         return;
     }
     if (io == &cio[0] && ++cb_count >= echo_n) {
@@ -111,43 +107,7 @@ static void cb_echo(loop_io_t *io, int events)
         loop_io_stop(&cio[1]);
         return;
     }
-    BENCH_CHECK(write(io->fd, c, 1) == 1);
-}
-
-/* Task echo, then callback echo, echo_n messages each. */
-static void run_echoes(loop_t *loop, const char *task_name, const char *cb_name)
-{
-    int sp[2];
-    uint64_t t0;
-
-    BENCH_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp) == 0);
-    loop_task_t *a = loop_spawn(loop, echo_side, (void *)(intptr_t)-sp[0], "ping");
-    loop_task_t *b = loop_spawn(loop, echo_side, (void *)(intptr_t)sp[1], "pong");
-    t0 = bench_now_ns();
-    loop_run(loop, LOOP_RUN_DEFAULT);
-    bench_print("tasks", "libloop", task_name,
-                (double)(bench_now_ns() - t0) / 1e3 / (double)echo_n, "us");
-    loop_join(a, NULL, 0);
-    loop_join(b, NULL, 0);
-    close(sp[0]);
-    close(sp[1]);
-
-    BENCH_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp) == 0);
-    for (int i = 0; i < 2; i++) {
-        loop_io_init(loop, &cio[i], sp[i]);
-        loop_io_start(&cio[i], cb_echo, LOOP_READABLE);
-    }
-    BENCH_CHECK(write(sp[0], "x", 1) == 1);
-    t0 = bench_now_ns();
-    loop_run(loop, LOOP_RUN_DEFAULT);
-    bench_print("tasks", "libloop", cb_name,
-                (double)(bench_now_ns() - t0) / 1e3 / (double)echo_n, "us");
-    for (int i = 0; i < 2; i++) {
-        loop_handle_close(&cio[i].handle, NULL);
-    }
-    loop_run(loop, LOOP_RUN_DEFAULT);
-    close(sp[0]);
-    close(sp[1]);
+    BENCH_CHECK(write(io->fd, &c, 1) == 1);
 }
 
 static loop_event_t *idle_ev;
@@ -200,8 +160,36 @@ int main(void)
                 "ns");
 
     /* task echo vs callback echo over a socketpair */
+    int sp[2];
     echo_n = bench_count(200000);
-    run_echoes(loop, "echo_us", "callback_echo_us");
+    BENCH_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp) == 0);
+    a = loop_spawn(loop, echo_side, (void *)(intptr_t)-sp[0], "ping");
+    b = loop_spawn(loop, echo_side, (void *)(intptr_t)sp[1], "pong");
+    t0 = bench_now_ns();
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    bench_print("tasks", "libloop", "echo_us", (double)(bench_now_ns() - t0) / 1e3 / (double)echo_n,
+                "us");
+    loop_join(a, NULL, 0);
+    loop_join(b, NULL, 0);
+    close(sp[0]);
+    close(sp[1]);
+
+    BENCH_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp) == 0);
+    for (int i = 0; i < 2; i++) {
+        loop_io_init(loop, &cio[i], sp[i]);
+        loop_io_start(&cio[i], cb_echo, LOOP_READABLE);
+    }
+    BENCH_CHECK(write(sp[0], "x", 1) == 1);
+    t0 = bench_now_ns();
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    bench_print("tasks", "libloop", "callback_echo_us",
+                (double)(bench_now_ns() - t0) / 1e3 / (double)echo_n, "us");
+    for (int i = 0; i < 2; i++) {
+        loop_handle_close(&cio[i].handle, NULL);
+    }
+    loop_run(loop, LOOP_RUN_DEFAULT);
+    close(sp[0]);
+    close(sp[1]);
 
     /* memory per idle task */
     n = bench_count(20000);
@@ -222,12 +210,6 @@ int main(void)
     }
     free(ts);
     loop_event_free(idle_ev);
-
-    /* the echoes again, reading into a 64-byte buffer (last: the figures above keep
-     * their places for bench/icount --dump-after) */
-    echo_buf = 64;
-    echo_count = cb_count = 0;
-    run_echoes(loop, "echo_buf_us", "callback_echo_buf_us");
     BENCH_CHECK(loop_close(loop) == 0);
     return 0;
 }

@@ -56,7 +56,6 @@ struct loop_task_s {
     uint64_t wakes;            /* for the self-wake check (debug mode) */
     uint64_t self_wakes;
     loop_queue_t locks;        /* the locks it holds (task_sync.c); zeroed until the first */
-    int drained_fd;            /* task_io.c: fd + 1 of its last short loop_read (0: none) */
 };
 
 struct loop__fdwait;

@@ -585,50 +585,10 @@ static struct io_ctx io_ctx(void)
     return c;
 }
 
-/*
- * The fd's shared watcher, if a task waited on fd before (so it is pollable),
- * else NULL.
- */
-static inline struct loop__fdwait *fdw_find(loop_t *loop, int fd)
-{
-    struct loop__tasks *ts = loop != NULL ? loop->tasks : NULL;
-
-    return ts != NULL && fd >= 0 && fd < ts->nfdw ? ts->fdw[fd] : NULL;
-}
-
-/*
- * A short read. A read that returns fewer bytes than asked emptied the
- * socket's or pipe's queue at that moment, so the next read would most likely
- * find nothing (EAGAIN) and wait anyway: a request/response peer has not
- * answered yet. That read waits for readiness first (one epoll_ctl re-arm,
- * which it needed anyway, and no read that finds nothing). Never wrong, at
- * worst later: the re-armed registration reports data that came meanwhile at
- * the next poll. Not for a zero timeout (it asks what is there now) nor for a
- * cancelled task (its read still returns what is there); only on an fd a task
- * waited on before (pollable); an fd that turns out not to be pollable (closed,
- * the number reused for a file) is read as before.
- */
-__attribute__((noinline)) static int wait_first(loop_task_t *self, int fd, int64_t timeout_ms,
-                                                const loop_site_t *site)
-{
-    self->drained_fd = 0;
-    if (timeout_ms == 0 || (self->cancel_requested && self->shield == 0)) {
-        return 0;
-    }
-    int rc = loop_wait_fd_at(fd, LOOP_READABLE, timeout_ms, site);
-    return rc == -ETIMEDOUT || rc == -ECANCELED ? rc : 0;
-}
-
 ssize_t loop_read_at(int fd, void *buf, size_t len, int64_t timeout_ms, const loop_site_t *site)
 {
     struct io_ctx c = io_ctx();
 
-    if (LOOP_UNLIKELY(c.self != NULL && c.self->drained_fd == fd + 1)) {
-        int w = wait_first(c.self, fd, timeout_ms, site);
-        if (w < 0) {
-            return w;
-        }
-    }
     for (;;) {
         ssize_t n;
         int e;
@@ -642,9 +602,6 @@ ssize_t loop_read_at(int fd, void *buf, size_t len, int64_t timeout_ms, const lo
                        n >= 0 ? (int64_t)n : -(int64_t)e);
         }
         if (n >= 0) {
-            if (LOOP_UNLIKELY(n > 0 && (size_t)n < len) && fdw_find(c.loop, fd) != NULL) {
-                c.self->drained_fd = fd + 1; /* fdw_find: in a task, on a pollable fd */
-            }
             return n;
         }
         int rc = wait_to_retry(c.self, e, fd, LOOP_READABLE, timeout_ms, c.start_ns, site, EINTR);
