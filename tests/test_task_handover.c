@@ -7,9 +7,10 @@
  * with tasks and callbacks interleaved, a task cancelled before its first
  * step is never switched to, a ready task cancelled just before it is
  * switched to sees what it would through the scheduler, the poll comes every
- * rounds_per_poll rounds (I/O is not starved), and the states, step counts
- * and callback counts that loop_task_info(), loopctl ps and loop_get_stats()
- * show.
+ * rounds_per_poll rounds (I/O is not starved), the states, step counts and
+ * callback counts that loop_task_info(), loopctl ps and loop_get_stats()
+ * show, loop_stop() in a task, and debug mode switched on and off by a task
+ * in the middle of a chain.
  *
  * Tasks record what they see in globals; the test bodies assert (Criterion's
  * fatal asserts must not longjmp out of a task stack).
@@ -407,4 +408,51 @@ Test(handover, loop_stop_in_a_task_ends_the_run_after_the_round, .timeout = 10)
 {
     stop_in_chain(0);
     stop_in_chain(1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Debug mode switched on and off by a task in the middle of a chain        */
+
+static intptr_t toggle_debug(void *arg)
+{
+    loop_t *loop = arg;
+
+    for (int i = 0; i < 6; i++) {
+        trace_put('T');
+        if (i == 1 || i == 3) {
+            loop_set_debug(loop, i == 1); /* hooked from here on, then plain again */
+        }
+        if (loop_yield() != 0) {
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+static intptr_t put_and_yield6(void *arg)
+{
+    for (int i = 0; i < 6; i++) {
+        trace_put((char)(intptr_t)arg);
+        if (loop_yield() != 0) {
+            return -EINVAL;
+        }
+    }
+    return 0;
+}
+
+Test(handover, debug_mode_turned_on_and_off_by_a_task_keeps_the_order, .timeout = 10)
+{
+    loop_t *loop = make_loop(0);
+    loop_task_t *t = loop_spawn(loop, toggle_debug, loop, "T");
+    loop_task_t *b = loop_spawn(loop, put_and_yield6, (void *)'B', "B");
+    loop_task_t *c = loop_spawn(loop, put_and_yield6, (void *)'C', "C");
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_str_eq(trace, "TBCTBCTBCTBCTBCTBC");
+    loop_task_info_t info;
+    cr_assert_eq(loop_task_info(b, &info), 0);
+    cr_assert_eq(info.steps, 7);
+    cr_assert_eq(loop_join(t, NULL, 0), 0);
+    cr_assert_eq(loop_join(b, NULL, 0), 0);
+    cr_assert_eq(loop_join(c, NULL, 0), 0);
+    close_loop(loop);
 }
