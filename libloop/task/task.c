@@ -319,10 +319,12 @@ static void task_finished(loop_task_t *t)
     task_maybe_free(t);
 }
 
-/* A step begins: t runs (inspect_mu is taken by the caller when hooked). */
+/* A step begins: t runs and waits on nothing (inspect_mu is taken by the
+ * caller when hooked). */
 static inline void step_begin(loop_t *loop, loop_task_t *t)
 {
     t->state = LOOP_TASK_RUNNING;
+    t->wait_kind = LOOP_WAIT_NONE; /* a yield's: nothing to do once it runs again */
     t->since_ns = loop->now_ns;
     t->steps++;
 }
@@ -600,9 +602,9 @@ int loop_yield_at(const loop_site_t *site)
     self->wait_kind = LOOP_WAIT_YIELD;
     self->wait_site = site;
     self->since_ns = loop->now_ns;
-    loop__sched_push_fast(loop, &self->hdr);
-    switch_out(loop, loop->tasks, self);
-    self->wait_kind = LOOP_WAIT_NONE;
+    self->hdr.flags |= LOOP__H_QUEUED; /* not queued: it is running */
+    loop__queue_insert_tail(&loop->pending, &self->hdr.ready);
+    switch_out(loop, loop->tasks, self); /* its next step clears wait_kind (step_begin) */
     return 0;
 }
 
