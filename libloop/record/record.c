@@ -657,7 +657,7 @@ int loop__replay_monitor_cancel(loop_t *loop)
         }
     }
     if (found != NULL) {
-        rc = loop_task_cancel(found);
+        rc = loop__task_cancel_from(found, LOOP_CANCEL_MONITOR);
     }
     loop__rr_note(loop, LOOP__NOTE_MON_CANCEL, id, rc);
     return rc;
