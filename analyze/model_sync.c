@@ -209,7 +209,6 @@ void model__on_future_settle(struct model *m, struct mloop *l, const struct even
 {
     struct msync *s = model_sync(l, ev->id);
 
-    (void)m;
     l->flags |= LF_MINOR1;
     if (s == NULL) {
         return;
@@ -220,6 +219,7 @@ void model__on_future_settle(struct model *m, struct mloop *l, const struct even
     }
     s->flags |= SF_SETTLED;
     s->t_settle = ev->ts_ns;
+    model__lost_resolved(m, l, s->o.id); /* resolved by someone: its waiters' wakeups were not lost */
     s->err = ev->err;
     if (ev->err != 0) {
         s->flags |= SF_FAILED;
