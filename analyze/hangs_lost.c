@@ -76,7 +76,7 @@ static const char *end_how(uint8_t how)
 
 void hangs__text_losts(const struct ctx *c, size_t *shown)
 {
-    char lb[256], tb[128], sb[256], wb[256], ob[300], yb[200];
+    char lb[256], tb[128], sb[256], wb[256], ob[300], yb[200], kb[40];
     size_t i;
 
     for (i = 0; i < c->m->nlosts; i++) {
@@ -88,10 +88,14 @@ void hangs__text_losts(const struct ctx *c, size_t *shown)
         }
         (*shown)++;
         snprintf(tb, sizeof tb, "task %" PRIu64 "%s%s%s", x->task, name[0] ? " \"" : "", name, name[0] ? "\"" : "");
-        fprintf(c->out, "LOST WAKEUP: %s: %s (spawned at %s) waits for %s on %s %" PRIu64 "%s at %s since +%.6f s: "
+        kb[0] = '\0';
+        if (x->obj_kind == 0 || strcmp(ev_wait_kind_name(x->wait_kind), ev_sync_kind_name(x->obj_kind - 1)) != 0) {
+            snprintf(kb, sizeof kb, "%s on ", ev_wait_kind_name(x->wait_kind));
+        }
+        fprintf(c->out, "LOST WAKEUP: %s: %s (spawned at %s) waits for %s%s %" PRIu64 "%s at %s since +%.6f s: "
                         "certain from +%.6f s, %s",
-                describe_loop(c, l, lb, sizeof lb), tb, model_site_str(c->m, x->spawn_site, sb, sizeof sb),
-                ev_wait_kind_name(x->wait_kind), x->obj_kind ? ev_sync_kind_name(x->obj_kind - 1) : "object",
+                describe_loop(c, l, lb, sizeof lb), tb, model_site_str(c->m, x->spawn_site, sb, sizeof sb), kb,
+                x->obj_kind ? ev_sync_kind_name(x->obj_kind - 1) : "object",
                 x->obj, describe_obj_site(c, x->obj_site, ob, sizeof ob),
                 model_site_str(c->m, x->wait_site, wb, sizeof wb), model_rel_s(c->m, x->since_ns),
                 model_rel_s(c->m, x->ts), hangs_lost_why(x, yb, sizeof yb));

@@ -201,6 +201,9 @@ static void on_loop_event(struct model *m, struct mloop *l, const struct event *
     case EV_SYNC_FREE:
         model__on_sync_free(m, l, ev);
         break;
+    case EV_EVENT_SET:
+        model__on_event_set(m, l, ev);
+        break;
     case EV_FUTURE_SETTLE:
         model__on_future_settle(m, l, ev);
         break;

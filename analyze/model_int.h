@@ -114,6 +114,8 @@ void model__tasks_finish(struct model *m, struct mloop *l);
 void model__on_sync_new(struct model *m, struct mloop *l, const struct event *ev);
 void model__on_sync_free(struct model *m, struct mloop *l, const struct event *ev);
 void model__on_future_settle(struct model *m, struct mloop *l, const struct event *ev);
+/* format minor 4: loop_event_set, by a task or not: its setter is known, its lost wakeups were not */
+void model__on_event_set(struct model *m, struct mloop *l, const struct event *ev);
 void model__on_future_result(struct model *m, struct mloop *l, const struct event *ev);
 /* A task began (t->wait_* set) or ended waiting: the awaited sync object's bookkeeping. */
 void model__sync_wait_begin(struct model *m, struct mloop *l, struct mtask *t);

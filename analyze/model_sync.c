@@ -229,6 +229,17 @@ void model__on_future_settle(struct model *m, struct mloop *l, const struct even
     }
 }
 
+void model__on_event_set(struct model *m, struct mloop *l, const struct event *ev)
+{
+    struct msync *s = model_sync(l, ev->id);
+
+    if (s == NULL || s->kind != SYNC_EVENT) {
+        return;
+    }
+    model__sync_user(s, 0, ev->by_id);
+    model__lost_resolved(m, l, s->o.id);
+}
+
 /* Someone read a settled future's outcome (loop_future_result, an await). */
 void model__on_future_result(struct model *m, struct mloop *l, const struct event *ev)
 {

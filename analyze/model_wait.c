@@ -86,7 +86,9 @@ void model__wakers(const struct mloop *l, const struct mtask *t, struct wakers *
     }
     wakers_add(l, t, w, s->parent_task, WK_CREATOR);
     for (i = 0; i < s->nusers[side]; i++) {
-        wakers_add(l, t, w, s->users[side][i], WK_USER);
+        if (s->users[side][i] != s->parent_task) { /* counted once, as its creator */
+            wakers_add(l, t, w, s->users[side][i], WK_USER);
+        }
     }
 }
 

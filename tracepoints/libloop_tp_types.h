@@ -26,8 +26,9 @@
  *      libloop_tp.h).
  *   3: snapshot_begin, snapshot_handle, snapshot_task, snapshot_wait,
  *      snapshot_end (the state snapshot of a loop traced mid-run, attach.c).
+ *   4: event_set (a loop_event_set, also one that woke nobody).
  */
-#define LOOP_TRACE_FORMAT_MINOR 3
+#define LOOP_TRACE_FORMAT_MINOR 4
 
 /* What a handle (or a dispatch) is: the kind enumeration (loop_kind_t). */
 enum loop__tp_kind {
