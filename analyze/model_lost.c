@@ -7,7 +7,8 @@
  * has ended. Recorded from that moment (struct mlost), whatever happens
  * after — the waiter timed out or was cancelled and the program exited
  * cleanly — unless the object is then resolved by someone (a future
- * settled, a waiter of it woken other than by a timeout or a cancel):
+ * settled, an event set, a waiter of it woken other than by a timeout or a
+ * cancel, a task waiting on the other end of the channel):
  * then a task the trace did not name held it, and it was not lost.
  *
  * When: at the wait's start (its resolvers had all ended already), or when
@@ -93,6 +94,18 @@ void model__lost_wait_begin(struct model *m, struct mloop *l, struct mtask *t, u
 {
     struct wakers w;
     uint8_t i;
+
+    if (m->nlosts > 0 && (t->wait_kind == WAIT_CHAN_SEND || t->wait_kind == WAIT_CHAN_RECV)) {
+        /* a task uses the other end: it held the channel, so a wait on this end was not lost */
+        size_t k;
+        for (k = 0; k < m->nlosts; k++) {
+            struct mlost *x = &m->losts[k];
+            if (x->obj == t->wait_obj && x->wait_kind != t->wait_kind && x->loop_id == l->loop_id &&
+                x->vpid == l->vpid) {
+                x->refuted = 1;
+            }
+        }
+    }
 
     if (certain(l, t, &w)) {
         lost_add(m, l, t, w.ended, ts);

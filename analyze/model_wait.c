@@ -426,7 +426,7 @@ static void record_cycle(struct model *m, struct mloop *l, uint64_t start, const
             if (broken_ts != 0 && c->broken_ts == 0) {
                 c->broken_ts = broken_ts;
             }
-            if ((confirm || broken_ts != 0) && c->possible && !c->confirmed) {
+            if (confirm && c->possible && !c->confirmed) {
                 c->confirmed = 1;
                 m->ncycles_possible--;
             }
@@ -463,10 +463,35 @@ static void record_cycle(struct model *m, struct mloop *l, uint64_t start, const
     c->gap = (l->flags & LF_GAP) != 0;
     c->refuted = 0;
     c->possible = possible;
-    c->confirmed = possible && (confirm || broken_ts != 0);
+    c->confirmed = possible && confirm;
     if (possible && !c->confirmed) {
         m->ncycles_possible++;
     }
+}
+
+/*
+ * A timeout or cancel broke a wait: may its possible cycles be confirmed?
+ * Only when every live task outside the deadlocked set is itself blocked
+ * on a task or sync object: one sleeping, ready or waiting on I/O could be
+ * a holder of the object the trace has not named yet (a producer that has
+ * not sent so far), so the cycle stays a possibility.
+ */
+static int others_blocked(const struct mloop *l, const struct u64map *dset)
+{
+    size_t it = 0;
+    void *v;
+
+    while (u64map_next(&l->objs, &it, NULL, &v)) {
+        const struct mtask *t = v;
+        if (!is_live_task(v) || u64map_get(dset, t->o.id) != NULL) {
+            continue;
+        }
+        if (t->state != TS_WAITING || (t->wait_kind != WAIT_JOIN && t->wait_kind != WAIT_LOCK &&
+                                       t->wait_kind != WAIT_WORK && !model__obj_wait(t->wait_kind))) {
+            return 0;
+        }
+    }
+    return 1;
 }
 
 void model__check_deadlocks(struct model *m, struct mloop *l, uint64_t ts, uint64_t broken_ts, int confirm)
@@ -491,6 +516,9 @@ void model__check_deadlocks(struct model *m, struct mloop *l, uint64_t ts, uint6
             m->oom = 1;
             break;
         }
+    }
+    if (broken_ts != 0 && !confirm && d.n > 0) {
+        confirm = others_blocked(l, &dset);
     }
     for (i = 0; i < d.n; i++) {
         record_cycle(m, l, d.tasks[i], &dset, ts, broken_ts, confirm);
@@ -584,7 +612,7 @@ void model__cycles_woken(struct model *m, struct mloop *l, const struct mtask *t
     if (by_timeout_or_cancel) {
         /* a cycle through t broken now: record (or confirm) it, broken at ts */
         if (t->wait_kind == WAIT_LOCK || t->wait_kind == WAIT_JOIN || reaches_itself(l, t)) {
-            model__check_deadlocks(m, l, ts, ts, 1);
+            model__check_deadlocks(m, l, ts, ts, 0);
         }
         return;
     }
