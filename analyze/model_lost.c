@@ -28,6 +28,7 @@ static int certain(const struct mloop *l, const struct mtask *t, struct wakers *
 {
     const struct msync *s;
 
+    memset(w, 0, sizeof(*w));
     if (t->state != TS_WAITING || t->wait_kind == WAIT_GROUP || !model__obj_wait(t->wait_kind) ||
         (t->flags & TF_WAIT_FREED)) {
         return 0;
