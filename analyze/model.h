@@ -548,6 +548,7 @@ struct model {
 
     struct u64map procs;     /* vpid → struct mproc */
     struct mloop **loops;    /* every loop, in order of appearance */
+    struct mloop *last_loop; /* the loop of the last event (model__loop_get's cache) */
     size_t nloops, caploops;
 
     struct u64map profs;     /* key → struct prof */
