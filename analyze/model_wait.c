@@ -555,8 +555,8 @@ static int reaches_itself(const struct mloop *l, const struct mtask *t)
         if (c->wait_kind == WAIT_JOIN || c->wait_kind == WAIT_LOCK) {
             w.n = 1;
             w.id[0] = c->wait_kind == WAIT_JOIN ? c->wait_obj : model_lock_owner_for(l, c);
-        } else if (model__obj_wait(c->wait_kind)) {
-            model__wakers(l, c, &w);
+        } else if (model__obj_wait(c->wait_kind) && (c->wait_kind != WAIT_GROUP || l->live_tasks <= 256)) {
+            model__wakers(l, c, &w); /* a group's children are found by a scan: only in small loops here */
         } else {
             continue;
         }
