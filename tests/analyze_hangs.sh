@@ -23,7 +23,7 @@
 #    cancelled, a channel whose creator and only sender ended: "nobody else
 #    holds it"), then timed out, the program clean: reported from when they
 #    became certain, check 1; the same with the event set later by another
-#    task: nothing (libloop:event_set, format minor 4);
+#    task: nothing (libloop:event_set, format minor 5);
 #  - summary counts no handle for the tasks' own timers (it said "0
 #    created, 3 closed");
 #  - two processes in one trace: the one that exited first has its stuck
