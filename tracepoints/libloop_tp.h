@@ -439,7 +439,7 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, task_detach,
  * loop_connect): each attempt, including those that find nothing (-EAGAIN).
  * id: the task (0 outside a task); result: bytes, the new fd, 0, or -errno.
  */
-LTTNG_UST_TRACEPOINT_EVENT(libloop, task_io,
+LTTNG_UST_TRACEPOINT_EVENT_CLASS(libloop, io_call_class,
     LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, fd, int, op, int64_t, result),
     LTTNG_UST_TP_FIELDS(
         LOOP_TP_F_LOOP
@@ -449,6 +449,9 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, task_io,
         lttng_ust_field_integer(int64_t, result, result)
     )
 )
+
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, io_call_class, libloop, task_io,
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, fd, int, op, int64_t, result))
 
 /* ---------------------------------------------------------------------- */
 /* Synchronisation objects (futures, events, locks, channels, groups)      */
@@ -729,18 +732,11 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, outcome,
  * One read, write or accept system call of a uv stream (uv_tcp_t,
  * uv_pipe_t), each attempt, including those that find nothing (-EAGAIN),
  * in the order they happened: what task_io is for a task, for a stream.
- * id: the stream's handle; result: bytes, the new fd, or -errno.
+ * id: the stream's handle; result: bytes, the new fd, or -errno. The fields
+ * of task_io (io_call_class).
  */
-LTTNG_UST_TRACEPOINT_EVENT(libloop, stream_io,
-    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, fd, int, op, int64_t, result),
-    LTTNG_UST_TP_FIELDS(
-        LOOP_TP_F_LOOP
-        lttng_ust_field_integer(uint64_t, id, id)
-        lttng_ust_field_integer(int32_t, fd, fd)
-        lttng_ust_field_enum(libloop, io_op, uint8_t, op, (uint8_t)op)
-        lttng_ust_field_integer(int64_t, result, result)
-    )
-)
+LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(libloop, io_call_class, libloop, stream_io,
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, fd, int, op, int64_t, result))
 
 #endif /* LOOP_LIBLOOP_TP_H */
 
