@@ -182,10 +182,15 @@ bad:
     exit(2);
 }
 
-/* A choice point with nalts alternatives beyond fifo's: the one the script takes (0: fifo). */
-__attribute__((format(printf, 4, 5))) static uint64_t explore_point(loop_t *loop, const char *type,
-                                                                    uint64_t nalts,
-                                                                    const char *fmt, ...)
+/*
+ * A choice point with nalts alternatives beyond fifo's: the one the script
+ * takes (0: fifo). The log gets its line, then "K<point> <id>..." with the
+ * items it is about (pick: the candidates, fifo's first; hold: the watcher;
+ * late: the two timers), for explore --por (footprint.c).
+ */
+__attribute__((format(printf, 6, 7))) static uint64_t
+explore_point(loop_t *loop, const char *type, uint64_t nalts, loop_handle_t *const *items,
+              int nitems, const char *fmt, ...)
 {
     struct loop__rr *rr = loop->rr;
     uint64_t pt = ++rr->explore_points, alt = 0;
@@ -203,6 +208,10 @@ __attribute__((format(printf, 4, 5))) static uint64_t explore_point(loop_t *loop
         va_start(ap, fmt);
         vfprintf(rr->explore_log, fmt, ap);
         va_end(ap);
+        fprintf(rr->explore_log, "\nK%llu", (unsigned long long)pt);
+        for (int i = 0; i < nitems; i++) {
+            fprintf(rr->explore_log, " %llu", (unsigned long long)items[i]->id);
+        }
         fputc('\n', rr->explore_log); /* flushed when loop_run returns (record.c) */
     }
     return alt;
@@ -283,7 +292,7 @@ loop_handle_t *loop__chaos_pick(loop_t *loop)
                                     (unsigned long long)cand[i]->id,
                                     cand[i]->name ? cand[i]->name : "");
         }
-        return cand[explore_point(loop, "pick", (uint64_t)n - 1, "%s", what)];
+        return cand[explore_point(loop, "pick", (uint64_t)n - 1, cand, n, "%s", what)];
     }
     uint64_t k = rnd(loop, (uint64_t)n);
     if (k != 0 && !perturb(loop, "ran %s id=%llu \"%s\" before %s id=%llu \"%s\" (%llu of %d)",
@@ -302,6 +311,9 @@ void loop__chaos_iteration_begin(loop_t *loop)
     loop_queue_t *q, *next;
 
     rr->chaos_iter++;
+    if (rr->explore_log != NULL) {
+        fputs("I\n", rr->explore_log); /* an iteration begins (explore --por) */
+    }
     /* held-back readiness comes back in the iteration chosen for it */
     for (q = rr->delayed.next; q != &rr->delayed; q = next) {
         loop_handle_t *h = loop__queue_data(q, loop_handle_t, ready);
@@ -333,9 +345,10 @@ static int64_t explore_timeout(loop_t *loop, int64_t timeout_ns)
         second->due_ns - hp->ent[0].due_ns > rr->late_max_ns) {
         return timeout_ns; /* due together anyway, or further apart than a late loop goes */
     }
-    const loop_handle_t *a = &hp->ent[0].timer->handle, *b = &second->timer->handle;
+    loop_handle_t *a = &hp->ent[0].timer->handle, *b = &second->timer->handle;
+    loop_handle_t *ab[2] = {a, b};
     uint64_t late = second->due_ns - hp->ent[0].due_ns;
-    if (explore_point(loop, "late", 1, "timer id=%llu \"%.40s\" fires %.3f ms late, with timer id=%llu \"%.40s\"",
+    if (explore_point(loop, "late", 1, ab, 2, "timer id=%llu \"%.40s\" fires %.3f ms late, with timer id=%llu \"%.40s\"",
                       (unsigned long long)a->id, a->name ? a->name : "", (double)late / 1e6,
                       (unsigned long long)b->id, b->name ? b->name : "") == 1) {
         rr->chaos_due_ns = loop->now_ns + (uint64_t)timeout_ns;
@@ -394,7 +407,7 @@ bool loop__chaos_delay_io(loop_t *loop, loop_handle_t *h)
         return true; /* already queued or held back */
     }
     if (rr->explore) {
-        if (explore_point(loop, "hold", 1, "io id=%llu \"%.40s\" ready: held back an iteration",
+        if (explore_point(loop, "hold", 1, &h, 1, "io id=%llu \"%.40s\" ready: held back an iteration",
                           (unsigned long long)h->id, h->name ? h->name : "") == 0) {
             return false;
         }

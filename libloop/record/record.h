@@ -51,6 +51,9 @@ struct loop__rr {
     uint64_t *explore_spec;   /* (point, alternative) pairs, ascending points */
     size_t explore_n;
     FILE *explore_log;        /* LOOP_EXPLORE_LOG, or NULL */
+    bool fp_on;               /* a dispatch is running: its footprint is collected */
+    size_t fp_len;
+    char fp_buf[480];         /* "D<id> <key>...", footprint.c */
     /* loop_random() */
     uint64_t random_state;
     uint64_t random_seed;
@@ -89,6 +92,24 @@ void loop__chaos_init(loop_t *loop);
 /* LOOP_EXPLORE=SPEC, LOOP_EXPLORE_LOG (loop-replay explore); exits 2 on a bad spec. */
 void loop__explore_init(loop_t *loop, const char *spec);
 void loop__chaos_free(struct loop__rr *rr);
+/*
+ * footprint.c: under LOOP_EXPLORE_LOG, what each dispatch touches (fds,
+ * task sync objects, the items it wakes or dequeues), one log line each.
+ */
+void loop__fp_begin(loop_t *loop, const loop_handle_t *h, int kind);
+void loop__fp_add(loop_t *loop, char tag, uint64_t key);
+void loop__fp_end(loop_t *loop);
+static inline bool loop__fp_wanted(const loop_t *loop)
+{
+    return LOOP_UNLIKELY(loop->rr != NULL) && loop->rr->explore_log != NULL;
+}
+/* The hook in the core and the task runtime: a key the running item touched. */
+static inline void loop__rr_touch(loop_t *loop, char tag, uint64_t key)
+{
+    if (LOOP_UNLIKELY(loop->rr != NULL) && loop->rr->fp_on) {
+        loop__fp_add(loop, tag, key);
+    }
+}
 uint64_t loop__rr_rand(uint64_t *state);
 /* The end of recording (loop_close): END record and the stream closed. */
 void loop__rr_end(loop_t *loop);
