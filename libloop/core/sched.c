@@ -57,6 +57,7 @@ void loop__sched_push(loop_t *loop, loop_handle_t *h)
     loop__inspect_unlock(loop);
     loop__queue_insert_tail(&loop->pending, &h->ready);
     loop__rr_touch(loop, 'w', h->id);
+    loop__rr_adopt(loop, h);
 }
 
 void loop__sched_remove(loop_t *loop, loop_handle_t *h)

@@ -45,6 +45,10 @@ struct loop__rr {
     uint64_t *chaos_only;    /* LOOP_CHAOS_ONLY as [lo, hi] pairs; NULL: all apply */
     size_t chaos_only_n;     /* pairs */
     FILE *chaos_log;         /* LOOP_CHAOS_LOG, or NULL */
+    struct loop__chaos_rank *ranks; /* items' ranks by id (chaos.c), direct-mapped */
+    uint64_t rank_cur;       /* the rank of the item running (0: none yet this iteration) */
+    uint64_t rank_next;      /* ranks handed out so far */
+    bool in_round;           /* items are being dispatched (not polled, not timers run) */
     /* explore (LOOP_EXPLORE): chaos's choice points, decided by a script, not a seed */
     bool explore;
     uint64_t explore_points;  /* choice points met so far */
@@ -92,6 +96,14 @@ void loop__chaos_init(loop_t *loop);
 /* LOOP_EXPLORE=SPEC, LOOP_EXPLORE_LOG (loop-replay explore); exits 2 on a bad spec. */
 void loop__explore_init(loop_t *loop, const char *spec);
 void loop__chaos_free(struct loop__rr *rr);
+/* chaos.c: an item made ready, started or armed while another runs gets its rank. */
+void loop__chaos_adopt(loop_t *loop, const loop_handle_t *h);
+static inline void loop__rr_adopt(loop_t *loop, const loop_handle_t *h)
+{
+    if (LOOP_UNLIKELY(loop->policy == LOOP__POLICY_CHAOS)) {
+        loop__chaos_adopt(loop, h);
+    }
+}
 /*
  * footprint.c: under LOOP_EXPLORE_LOG, what each dispatch touches (fds,
  * task sync objects, the items it wakes or dequeues), one log line each.
