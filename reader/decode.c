@@ -94,6 +94,8 @@ static const struct field_map field_maps[] = {
     FM("nhandles", nhandles, D_U64),
     FM("hflags", hflags, D_U8),
     FM("reason", reason, D_U8),
+    FM("what", what, D_U8),
+    FM("value", value, D_U64),
 };
 #undef FM
 

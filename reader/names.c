@@ -52,6 +52,8 @@ static const char *const type_names[EV_TYPE_MAX] = {
     [EV_SNAPSHOT_TASK] = "snapshot_task",
     [EV_SNAPSHOT_WAIT] = "snapshot_wait",
     [EV_SNAPSHOT_END] = "snapshot_end",
+    [EV_OUTCOME] = "outcome",
+    [EV_STREAM_IO] = "stream_io",
     [EV_DISCARDED] = "(discarded)",
     [EV_TICK] = "(tick)",
 };

@@ -114,6 +114,9 @@ enum ev_type {
     EV_SNAPSHOT_TASK,
     EV_SNAPSHOT_WAIT,
     EV_SNAPSHOT_END,
+    /* format_minor >= 4 */
+    EV_OUTCOME,   /* id: the object; what: the NOTE's number; value */
+    EV_STREAM_IO, /* id: the uv stream; fd, op, result as task_io */
     /* not trace events: what the reader observed */
     EV_DISCARDED, /* a gap: `count` events (or packets) lost in [gap_begin_ns, gap_end_ns] */
     EV_TICK,      /* live: time advanced to ts_ns without events */
@@ -250,6 +253,9 @@ struct event {
     uint64_t ntasks, nhandles; /* snapshot_end: how many it described */
     uint8_t hflags;        /* snapshot_handle: 1 active, 2 libloop's own */
     uint8_t reason;        /* snapshot_begin: 0 tracing turned on, 1 periodic */
+    /* format minor 4 */
+    uint8_t what;          /* outcome: which NOTE (1 work status ... 5 monitor cancel) */
+    int64_t value;         /* outcome */
 
     /* EV_DISCARDED */
     uint64_t count;        /* events (or packets) lost; 0 when unknown; loop_stuck: tasks */

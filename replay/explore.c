@@ -7,7 +7,8 @@
  * have done otherwise is a numbered choice point (LOOP_EXPLORE_LOG lists
  * them): several items ready at once (pick), a timer that a late loop
  * would fire together with the next one (late), an I/O readiness that could
- * come an iteration later (hold). A schedule is a set of deviations
+ * come an iteration later (hold), the order of a uv poll's ready fds
+ * (uvpoll, libloop-uv). A schedule is a set of deviations
  * "P:A" from fifo; a run takes them and fifo everywhere else, so the prefix
  * before the first deviation is the base run's. The search runs every
  * schedule with 1 deviation, then 2, ... up to K, each new deviation at a

@@ -17,6 +17,12 @@
  *   task_io      IO  id (the task), op, result (an accepted fd becomes 0,
  *                as the recorder keeps no fd numbers); task_io of id 0 (a
  *                call outside a task) is not recorded
+ *   stream_io    IO  id (the uv stream), op, result, as task_io (format
+ *                minor 4: libloop-uv's stream reads, writes and accepts;
+ *                their readiness comes as io_ready events like libloop's)
+ *   outcome      NOTE what, id, value (format minor 4: every outcome the
+ *                recorder notes; the header then says the schedule has
+ *                notes, so replay checks them as a recording's)
  *   loop_close   END
  * which is what the recorder writes for the same run (tests/replay_extract.sh
  * proves it). The header's random_seed is loop_new's (the loop_random()
@@ -129,6 +135,9 @@ static int start(struct extract *x, const struct event *ev)
     hdr.loop_id = ev->loop_id;
     hdr.random_seed = ev->random_seed; /* 0 before format minor 1 */
     x->old_minor = ev->format_minor < 1;
+    if (ev->format_minor >= 4) {
+        hdr.flags = LOOP__SCHED_F_NOTES; /* the outcome events are in the trace */
+    }
     hdr.program = (char *)(x->program ? x->program : ev->procname);
     rc = loop__schedw_open(&x->w, x->out, &hdr, 3);
     if (rc < 0) {
@@ -217,6 +226,7 @@ static int on_event(const struct event *ev, void *arg)
         }
         return put(x, &rec);
     case EV_TASK_IO:
+    case EV_STREAM_IO:
         if (ev->id == 0) {
             return 0; /* outside a task: the recorder cannot tell its loop either */
         }
@@ -225,10 +235,23 @@ static int on_event(const struct event *ev, void *arg)
         rec.op = ev->op;
         rec.result = ev->op == IO_ACCEPT && ev->result >= 0 ? 0 : ev->result;
         if (rec.op >= IO_OP_MAX || rec.result < -4095) {
-            snprintf(x->msg, sizeof(x->msg), "a task_io event with op %d result %lld",
-                     (int)ev->op, (long long)ev->result);
+            snprintf(x->msg, sizeof(x->msg), "a %s event with op %d result %lld",
+                     ev_type_name(ev->type), (int)ev->op, (long long)ev->result);
             return x->err = -EBADMSG;
         }
+        return put(x, &rec);
+    case EV_OUTCOME:
+        if (ev->id == 0) {
+            return 0; /* as loop__rr_outcome: libloop's own objects are not noted */
+        }
+        if (ev->what == 0 || ev->what > LOOP__NOTE_MAX) {
+            snprintf(x->msg, sizeof(x->msg), "an outcome event with what %d", (int)ev->what);
+            return x->err = -EBADMSG;
+        }
+        rec.type = LOOP__REC_NOTE;
+        rec.what = ev->what;
+        rec.id = ev->id;
+        rec.value = ev->value;
         return put(x, &rec);
     case EV_LOOP_CLOSE:
         x->closed = true;

@@ -690,6 +690,43 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, snapshot_end,
 )
 /* End of the state snapshot block. */
 
+/* ---------------------------------------------------------------------- */
+/* Format minor 4: what replay checks beyond the order, and uv stream I/O  */
+/*
+ * An outcome the recorder keeps as a NOTE record and replay checks
+ * (record.h, loop__rr_outcome): what is the note's number (1 a work item's
+ * status, 2 loop_work_cancel's result, 3 loop_run_blocking's result, 4 the
+ * async sends one dispatch coalesced, 5 a monitor cancel's result), id its
+ * object, value the outcome. Emitted where the recorder notes it.
+ */
+LTTNG_UST_TRACEPOINT_EVENT(libloop, outcome,
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, int, what, uint64_t, id, int64_t, value),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP
+        lttng_ust_field_integer(uint8_t, what, (uint8_t)what)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_integer(int64_t, value, value)
+    )
+)
+
+
+/*
+ * One read, write or accept system call of a uv stream (uv_tcp_t,
+ * uv_pipe_t), each attempt, including those that find nothing (-EAGAIN),
+ * in the order they happened: what task_io is for a task, for a stream.
+ * id: the stream's handle; result: bytes, the new fd, or -errno.
+ */
+LTTNG_UST_TRACEPOINT_EVENT(libloop, stream_io,
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, int, fd, int, op, int64_t, result),
+    LTTNG_UST_TP_FIELDS(
+        LOOP_TP_F_LOOP
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_integer(int32_t, fd, fd)
+        lttng_ust_field_enum(libloop, io_op, uint8_t, op, (uint8_t)op)
+        lttng_ust_field_integer(int64_t, result, result)
+    )
+)
+
 #endif /* LOOP_LIBLOOP_TP_H */
 
 #include <lttng/tracepoint-event.h>

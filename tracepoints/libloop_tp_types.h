@@ -26,8 +26,11 @@
  *      libloop_tp.h).
  *   3: snapshot_begin, snapshot_handle, snapshot_task, snapshot_wait,
  *      snapshot_end (the state snapshot of a loop traced mid-run, attach.c).
+ *   4: outcome (what replay checks beyond the order: the NOTE records),
+ *      stream_io (libloop-uv's stream reads, writes and accepts); io_ready
+ *      and time_update also for the uv loop's readiness and clock reads.
  */
-#define LOOP_TRACE_FORMAT_MINOR 3
+#define LOOP_TRACE_FORMAT_MINOR 4
 
 /* What a handle (or a dispatch) is: the kind enumeration (loop_kind_t). */
 enum loop__tp_kind {

@@ -54,9 +54,18 @@ static void uv__clock(uv_loop_t *loop, int type)
     loop->time = loop->ll->now_ns / 1000000;
 }
 
+/* Out of line: the untraced path stays a flag test (extract makes the CLOCK record of it). */
+__attribute__((noinline, cold)) static void uv__trace_clock(const uv_loop_t *loop)
+{
+    LOOP_TRACE_DO(time_update, loop->ll);
+}
+
 void uv__update_time(uv_loop_t *loop)
 {
     uv__clock(loop, LOOP__REC_CLOCK);
+    if (LOOP_UNLIKELY(LOOP_TRACE_ENABLED(time_update))) {
+        uv__trace_clock(loop);
+    }
 }
 
 void uv_update_time(uv_loop_t *loop)

@@ -5,7 +5,7 @@
  * (recorded and replayed with its events), and fd helpers.
  */
 #include <fcntl.h>
-#include <stdarg.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -207,6 +207,13 @@ static void io_trampoline(loop_io_t *io, int ev)
     w->cb(loop, w, io_ev_to_epoll(ev));
 }
 
+/* Out of line: the untraced dispatch stays a flag test. */
+__attribute__((noinline, cold)) static void uv__trace_ready(const uv_loop_t *loop,
+                                                          const uv_handle_t *h)
+{
+    LOOP_TRACE_DO(io_ready, loop->ll, &h->ll.io, h->ll.io.revents);
+}
+
 void uv__io_dispatch(uv_loop_t *loop, uv__io_t *w, unsigned int events)
 {
     uv_handle_t *h = w->handle;
@@ -237,6 +244,10 @@ void uv__io_dispatch(uv_loop_t *loop, uv__io_t *w, unsigned int events)
     lh->flags |= LOOP__H_QUEUED; /* see uv__dispatch */
     loop__inspect_unlock(loop->ll);
     lh->cb = (void (*)(void))io_trampoline;
+    /* as libloop's poller does: extract takes the dispatch's revents from it */
+    if (LOOP_UNLIKELY(LOOP_TRACE_ENABLED(io_ready))) {
+        uv__trace_ready(loop, h);
+    }
     loop__dispatch(loop->ll, lh);
     loop__inspect_lock(loop->ll);
     lh->flags &= (uint8_t)~LOOP__H_QUEUED;
@@ -281,52 +292,58 @@ int uv__run_pending(uv_loop_t *loop)
  * libloop's own: LOOP_CHAOS_ONLY applies only the listed ones, and
  * LOOP_CHAOS_LOG gets a line per perturbation ("uv: ..."). The run is
  * recorded as usual, so a failing chaos run replays exactly.
+ * LOOP_EXPLORE: the batch's order is a choice point per position (type
+ * "uvpoll"), and each ready fd's readiness one more ("hold": held back to
+ * the next poll); loop-replay explore enumerates them.
+ * Both through libloop's one shuffle (libloop/record/shuffle.c).
  */
-__attribute__((format(printf, 2, 3))) static bool uv__perturb(uv_loop_t *loop, const char *fmt,
-                                                              ...)
+/* A ready fd in a log line: "fd 7 (pipe id=3)". */
+static void uv__name_event(const void *ctx, const void *item, char *buf, size_t len)
 {
-    struct loop__rr *rr = loop->ll->rr;
-    uint64_t n = ++rr->chaos_perturbs;
-    bool on = rr->chaos_only == NULL;
-    va_list ap;
+    const uv_loop_t *loop = ctx;
+    const struct epoll_event *e = item;
+    int fd = e->data.fd;
+    const uv__io_t *w = fd >= 0 && (unsigned int)fd < loop->nwatchers ? loop->watchers[fd] : NULL;
 
-    for (size_t i = 0; !on && i < rr->chaos_only_n; i++) {
-        on = n >= rr->chaos_only[2 * i] && n <= rr->chaos_only[2 * i + 1];
+    if (w != NULL && w->handle != NULL) {
+        snprintf(buf, len, "fd %d (%s id=%llu)", fd, uv_handle_type_name(w->handle->type),
+                 (unsigned long long)w->handle->ll.handle.id);
+    } else {
+        snprintf(buf, len, "fd %d", fd);
     }
-    if (rr->chaos_log != NULL) {
-        fprintf(rr->chaos_log, "P%llu %s step=%llu uv: ", (unsigned long long)n,
-                on ? "applied" : "reverted",
-                (unsigned long long)(rr->w ? loop__schedw_count(rr->w) + 1 : 0));
-        va_start(ap, fmt);
-        vfprintf(rr->chaos_log, fmt, ap);
-        va_end(ap);
-        fputc('\n', rr->chaos_log);
-        fflush(rr->chaos_log);
-    }
-    return on;
 }
 
 static int uv__chaos_batch(uv_loop_t *loop, struct epoll_event *events, int n)
 {
-    uint64_t *rng = &loop->ll->rr->chaos_rng;
+    struct loop__rr *rr = loop->ll->rr;
     int kept = 0;
 
-    for (int i = n - 1; i > 0; i--) {
-        int j = (int)(loop__rr_rand(rng) % (uint64_t)(i + 1));
-        if (j != i && uv__perturb(loop, "ran the readiness of fd %d before fd %d",
-                                  events[i].data.fd, events[j].data.fd)) {
-            struct epoll_event t = events[i];
-            events[i] = events[j];
-            events[j] = t;
-        }
-    }
+    const struct loop__shuffle_spec order = {
+        .point = "uvpoll",
+        .chaos_what = "uv: ran the readiness of",
+        .name = uv__name_event,
+        .ctx = loop,
+    };
+
+    loop__shuffle(loop->ll, &order, events, (size_t)n, sizeof(*events));
     for (int i = 0; i < n; i++) {
-        if (events[i].data.fd != loop->ll_watcher.fd && loop__rr_rand(rng) % 4 == 0 &&
-            uv__perturb(loop, "held back the readiness of fd %d until a later poll",
-                        events[i].data.fd)) {
-            continue;
+        bool held;
+        if (events[i].data.fd == loop->ll_watcher.fd) {
+            held = false; /* libloop's own items: chaos.c perturbs them */
+        } else if (rr->explore) {
+            char name[80];
+            uv__name_event(loop, &events[i], name, sizeof(name));
+            held = loop__explore_choice(loop->ll, "hold", 1, "%s ready: held back to the next poll",
+                                        name) == 1;
+        } else {
+            held = loop__rr_rand(&rr->chaos_rng) % 4 == 0 &&
+                   loop__chaos_perturb(loop->ll,
+                                       "uv: held back the readiness of fd %d until a later poll",
+                                       events[i].data.fd);
         }
-        events[kept++] = events[i];
+        if (!held) {
+            events[kept++] = events[i];
+        }
     }
     return kept;
 }

@@ -256,28 +256,19 @@ int uv_pipe_chmod(uv_pipe_t *handle, int mode)
     return chmod(name, pipe_stat.st_mode) != -1 ? 0 : UV__ERR(errno);
 }
 
-int uv_pipe(uv_file fds[2], int read_flags, int write_flags)
+/* A new pair: each end made non-blocking as its flags ask, then handed out (closed on error). */
+static int pair_finish(int temp[2], int flags0, int flags1, int out[2])
 {
-    uv_file temp[2];
     int err;
 
-    if (pipe2(temp, O_CLOEXEC)) {
-        return UV__ERR(errno);
+    if ((flags0 & UV_NONBLOCK_PIPE) && (err = uv__nonblock(temp[0], 1)) != 0) {
+        goto fail;
     }
-    if (read_flags & UV_NONBLOCK_PIPE) {
-        err = uv__nonblock(temp[0], 1);
-        if (err) {
-            goto fail;
-        }
+    if ((flags1 & UV_NONBLOCK_PIPE) && (err = uv__nonblock(temp[1], 1)) != 0) {
+        goto fail;
     }
-    if (write_flags & UV_NONBLOCK_PIPE) {
-        err = uv__nonblock(temp[1], 1);
-        if (err) {
-            goto fail;
-        }
-    }
-    fds[0] = temp[0];
-    fds[1] = temp[1];
+    out[0] = temp[0];
+    out[1] = temp[1];
     return 0;
 fail:
     uv__close(temp[0]);
@@ -285,31 +276,22 @@ fail:
     return err;
 }
 
+int uv_pipe(uv_file fds[2], int read_flags, int write_flags)
+{
+    uv_file temp[2];
+
+    if (pipe2(temp, O_CLOEXEC)) {
+        return UV__ERR(errno);
+    }
+    return pair_finish(temp, read_flags, write_flags, fds);
+}
+
 int uv_socketpair(int type, int protocol, uv_os_sock_t fds[2], int flags0, int flags1)
 {
     uv_os_sock_t temp[2];
-    int err;
 
     if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, protocol, temp)) {
         return UV__ERR(errno);
     }
-    if (flags0 & UV_NONBLOCK_PIPE) {
-        err = uv__nonblock(temp[0], 1);
-        if (err) {
-            goto fail;
-        }
-    }
-    if (flags1 & UV_NONBLOCK_PIPE) {
-        err = uv__nonblock(temp[1], 1);
-        if (err) {
-            goto fail;
-        }
-    }
-    fds[0] = temp[0];
-    fds[1] = temp[1];
-    return 0;
-fail:
-    uv__close(temp[0]);
-    uv__close(temp[1]);
-    return err;
+    return pair_finish(temp, flags0, flags1, fds);
 }

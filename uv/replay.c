@@ -17,6 +17,7 @@
 #include <sys/epoll.h>
 
 #include "uv-internal.h"
+#include "core/trace.h"
 #include "record/record.h"
 
 static uv_handle_t *find_handle(uv_loop_t *loop, uint64_t id)
@@ -153,9 +154,10 @@ void uv__replay_poll(uv_loop_t *loop)
 /* ---------------------------------------------------------------------- */
 /* Stream I/O under record and replay                                      */
 /*
- * Reads, writes and accepts made by streams are recorded like task I/O (an
- * IO record: the stream's handle id, the operation, the result or -errno)
- * and, under LOOP_REPLAY, made to give the recorded result: a read of n
+ * Reads, writes and accepts made by streams are traced (a stream_io event
+ * each, from which loop-replay extract builds the same records), recorded
+ * like task I/O (an IO record: the stream's handle id, the operation, the
+ * result or -errno) and, under LOOP_REPLAY, made to give the recorded result: a read of n
  * bytes reads exactly n (waiting for them), a recorded EAGAIN is not asked
  * of the kernel, an end of file or an error is waited for. The data itself
  * is real: a replayed program must talk to the same peers.
@@ -229,27 +231,36 @@ static ssize_t replay_read(loop_t *ll, int fd, char *buf, size_t len, int64_t wa
     }
 }
 
+/*
+ * An attempt's end: traced (stream_io, what extract builds IO records
+ * from) and, with record/replay on, recorded (loop__rr_io_end); errno kept.
+ */
+static void io_done(loop_t *ll, uv_stream_t *s, int op, int64_t result)
+{
+    int e = errno;
+
+    LOOP_TRACE(stream_io, ll, s->ll.handle.id, uv__stream_fd(s), op, result);
+    if (ll->rr != NULL) {
+        loop__rr_io_end(ll, s->ll.handle.id, op, result);
+    }
+    errno = e;
+}
+
 ssize_t uv__rr_read(uv_stream_t *s, char *buf, size_t len)
 {
     loop_t *ll = s->loop->ll;
-    uint64_t id = s->ll.handle.id;
     int64_t want;
     ssize_t n;
-    int e;
 
-    if (LOOP_LIKELY(ll->rr == NULL)) {
-        return read(uv__stream_fd(s), buf, len);
-    }
-    if (loop__rr_io_begin(ll, id, LOOP__IO_READ, &want)) {
+    if (LOOP_UNLIKELY(ll->rr != NULL) &&
+        loop__rr_io_begin(ll, s->ll.handle.id, LOOP__IO_READ, &want)) {
         n = replay_read(ll, uv__stream_fd(s), buf, len, want);
     } else {
         do {
             n = read(uv__stream_fd(s), buf, len);
         } while (n < 0 && errno == EINTR);
     }
-    e = errno;
-    loop__rr_io_end(ll, id, LOOP__IO_READ, n >= 0 ? (int64_t)n : -(int64_t)e);
-    errno = e;
+    io_done(ll, s, LOOP__IO_READ, n >= 0 ? (int64_t)n : -(int64_t)errno);
     return n;
 }
 
@@ -307,39 +318,31 @@ static ssize_t replay_writev(loop_t *ll, int fd, const struct iovec *iov, int io
 ssize_t uv__rr_writev(uv_stream_t *s, const struct iovec *iov, int iovcnt)
 {
     loop_t *ll = s->loop->ll;
-    uint64_t id = s->ll.handle.id;
     int64_t want;
     ssize_t n;
-    int e;
 
-    if (LOOP_LIKELY(ll->rr == NULL)) {
-        return iovcnt == 1 ? write(uv__stream_fd(s), iov->iov_base, iov->iov_len)
-                           : writev(uv__stream_fd(s), iov, iovcnt);
-    }
-    if (loop__rr_io_begin(ll, id, LOOP__IO_WRITE, &want)) {
+    if (LOOP_UNLIKELY(ll->rr != NULL) &&
+        loop__rr_io_begin(ll, s->ll.handle.id, LOOP__IO_WRITE, &want)) {
         n = replay_writev(ll, uv__stream_fd(s), iov, iovcnt, want);
     } else {
         do {
-            n = writev(uv__stream_fd(s), iov, iovcnt);
+            n = iovcnt == 1 ? write(uv__stream_fd(s), iov->iov_base, iov->iov_len)
+                            : writev(uv__stream_fd(s), iov, iovcnt);
         } while (n < 0 && errno == EINTR);
     }
-    e = errno;
-    loop__rr_io_end(ll, id, LOOP__IO_WRITE, n >= 0 ? (int64_t)n : -(int64_t)e);
-    errno = e;
+    io_done(ll, s, LOOP__IO_WRITE, n >= 0 ? (int64_t)n : -(int64_t)errno);
     return n;
 }
 
 int uv__rr_accept(uv_stream_t *s)
 {
     loop_t *ll = s->loop->ll;
-    uint64_t id = s->ll.handle.id, start = 0;
+    uint64_t start = 0;
     int64_t want;
     int fd;
 
-    if (LOOP_LIKELY(ll->rr == NULL)) {
-        return uv__accept(uv__stream_fd(s));
-    }
-    if (loop__rr_io_begin(ll, id, LOOP__IO_ACCEPT, &want)) {
+    if (LOOP_UNLIKELY(ll->rr != NULL) &&
+        loop__rr_io_begin(ll, s->ll.handle.id, LOOP__IO_ACCEPT, &want)) {
         if (want < 0) {
             fd = (int)want; /* EAGAIN and errors as recorded */
         } else {
@@ -355,6 +358,6 @@ int uv__rr_accept(uv_stream_t *s)
     } else {
         fd = uv__accept(uv__stream_fd(s));
     }
-    loop__rr_io_end(ll, id, LOOP__IO_ACCEPT, fd);
+    io_done(ll, s, LOOP__IO_ACCEPT, fd);
     return fd;
 }

@@ -54,6 +54,11 @@
  *   task_done(const loop_t *, uint64_t id, int state, int err)
  *                                       (state: LOOP__TP_TASK_DONE/CANCELLED/FAILED)
  *   task_cancel(const loop_t *, uint64_t id, uint64_t by_id)
+ *   outcome(const loop_t *, int what, uint64_t id, int64_t value)
+ *                                       (what: enum loop__note, a NOTE record's)
+ *   stream_io(const loop_t *, uint64_t id, int fd, int op, int64_t result)
+ *                                       (libloop-uv: a stream's read/write/accept;
+ *                                        op: LOOP__TP_IO_*)
  *   slow_callback(const loop_t *, const loop_handle_t *, uint64_t duration_ns)
  *                                       (after the callback's callback_end; reads
  *                                        h->id, kind, name and site only, so the
@@ -437,6 +442,17 @@ static inline void loop__trace_error(const loop_t *l, const loop_handle_t *h, in
 static inline void loop__trace_lock_abandoned(const loop_t *l, uint64_t id, uint64_t owner_id)
 {
     lttng_ust_do_tracepoint(libloop, lock_abandoned, loop__tp_loop_id(l), id, owner_id);
+}
+#define LOOP__TP_WRAPPED_outcome 1
+static inline void loop__trace_outcome(const loop_t *l, int what, uint64_t id, int64_t value)
+{
+    lttng_ust_do_tracepoint(libloop, outcome, loop__tp_loop_id(l), what, id, value);
+}
+#define LOOP__TP_WRAPPED_stream_io 1
+static inline void loop__trace_stream_io(const loop_t *l, uint64_t id, int fd, int op,
+                                         int64_t result)
+{
+    lttng_ust_do_tracepoint(libloop, stream_io, loop__tp_loop_id(l), id, fd, op, result);
 }
 /*
  * New events: a wrapper goes here, in the provider's order, with its

@@ -202,27 +202,17 @@ __attribute__((format(printf, 6, 7))) static uint64_t
 explore_point(loop_t *loop, const char *type, uint64_t nalts, loop_handle_t *const *items,
               int nitems, const char *fmt, ...)
 {
-    struct loop__rr *rr = loop->rr;
-    uint64_t pt = ++rr->explore_points, alt = 0;
     va_list ap;
 
-    for (size_t i = 0; i < rr->explore_n; i++) {
-        if (rr->explore_spec[2 * i] == pt) {
-            alt = rr->explore_spec[2 * i + 1] <= nalts ? rr->explore_spec[2 * i + 1] : 0;
-            break;
-        }
-    }
-    if (rr->explore_log != NULL) {
-        fprintf(rr->explore_log, "C%llu %s %llu %llu ", (unsigned long long)pt, type,
-                (unsigned long long)nalts, (unsigned long long)alt);
-        va_start(ap, fmt);
-        vfprintf(rr->explore_log, fmt, ap);
-        va_end(ap);
-        fprintf(rr->explore_log, "\nK%llu", (unsigned long long)pt);
+    va_start(ap, fmt);
+    uint64_t alt = loop__explore_vchoice(loop, type, nalts, fmt, ap); /* shuffle.c */
+    va_end(ap);
+    if (loop->rr->explore_log != NULL) {
+        fprintf(loop->rr->explore_log, "K%llu", (unsigned long long)loop->rr->explore_points);
         for (int i = 0; i < nitems; i++) {
-            fprintf(rr->explore_log, " %llu", (unsigned long long)items[i]->id);
+            fprintf(loop->rr->explore_log, " %llu", (unsigned long long)items[i]->id);
         }
-        fputc('\n', rr->explore_log); /* flushed when loop_run returns (record.c) */
+        fputc('\n', loop->rr->explore_log);
     }
     return alt;
 }
@@ -248,24 +238,11 @@ void loop__chaos_free(struct loop__rr *rr)
 /* A choice that differs from fifo: is it applied? Logged when asked. */
 __attribute__((format(printf, 2, 3))) static bool perturb(loop_t *loop, const char *fmt, ...)
 {
-    struct loop__rr *rr = loop->rr;
-    uint64_t n = ++rr->chaos_perturbs;
-    bool on = rr->chaos_only == NULL;
     va_list ap;
 
-    for (size_t i = 0; !on && i < rr->chaos_only_n; i++) {
-        on = n >= rr->chaos_only[2 * i] && n <= rr->chaos_only[2 * i + 1];
-    }
-    if (rr->chaos_log != NULL) {
-        fprintf(rr->chaos_log, "P%llu %s step=%llu ", (unsigned long long)n,
-                on ? "applied" : "reverted",
-                (unsigned long long)(rr->w ? loop__schedw_count(rr->w) + 1 : 0));
-        va_start(ap, fmt);
-        vfprintf(rr->chaos_log, fmt, ap);
-        va_end(ap);
-        fputc('\n', rr->chaos_log);
-        fflush(rr->chaos_log);
-    }
+    va_start(ap, fmt);
+    bool on = loop__chaos_vperturb(loop, fmt, ap); /* shuffle.c */
+    va_end(ap);
     return on;
 }
 

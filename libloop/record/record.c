@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/trace.h"
 #include "record.h"
 #include "task/task.h"
 
@@ -550,6 +551,14 @@ static bool replaying_notes(const loop_t *loop)
 {
     const struct loop__rr *rr = loop->rr;
     return loop->policy == LOOP__POLICY_REPLAY && rr->r != NULL && rr->notes;
+}
+
+void loop__rr_outcome_hooked(loop_t *loop, int what, uint64_t id, int64_t value)
+{
+    LOOP_TRACE(outcome, loop, what, id, value);
+    if (loop->rr != NULL) {
+        loop__rr_note(loop, what, id, value);
+    }
 }
 
 void loop__rr_note(loop_t *loop, int what, uint64_t id, int64_t value)

@@ -5,6 +5,7 @@
 #ifndef LOOP_RECORD_H
 #define LOOP_RECORD_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "core/internal.h"
@@ -123,6 +124,37 @@ static inline void loop__rr_touch(loop_t *loop, char tag, uint64_t key)
     }
 }
 uint64_t loop__rr_rand(uint64_t *state);
+/*
+ * shuffle.c: the choices about an order that chaos and explore make, for
+ * libloop's scheduler and the uv loop's poll alike. A chaos choice that
+ * differs from fifo: whether it applies (LOOP_CHAOS_ONLY), logged to
+ * LOOP_CHAOS_LOG. An explore choice point with nalts alternatives beyond
+ * fifo's: the one LOOP_EXPLORE takes (0: fifo), logged to LOOP_EXPLORE_LOG.
+ */
+bool loop__chaos_vperturb(loop_t *loop, const char *fmt, va_list ap);
+bool loop__chaos_perturb(loop_t *loop, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+uint64_t loop__explore_vchoice(loop_t *loop, const char *type, uint64_t nalts, const char *fmt,
+                               va_list ap);
+uint64_t loop__explore_choice(loop_t *loop, const char *type, uint64_t nalts, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* What loop__shuffle says about a batch and its items. */
+struct loop__shuffle_spec {
+    const char *point;      /* explore's choice point type, e.g. "uvpoll" */
+    const char *chaos_what; /* a chaos log line: "<chaos_what> <item> before <item>" */
+    /* an item in a log line, e.g. "fd 7 (tcp id=3)" (ctx: the next field) */
+    void (*name)(const void *ctx, const void *item, char *buf, size_t len);
+    const void *ctx;
+};
+#define LOOP__SHUFFLE_ITEM_MAX 64 /* bytes per item; larger items are left in order */
+/*
+ * Reorder a batch of n items ready together (size bytes each at base; fifo
+ * is the order given) on a chaos or explore loop. Chaos: a shuffle from the
+ * seed, each swap a perturbation. Explore: at each position but the last a
+ * choice point whose alternative a runs the a-th of the items after it
+ * there instead (the others keep their order): n-1 points reach every order.
+ */
+void loop__shuffle(loop_t *loop, const struct loop__shuffle_spec *s, void *base, size_t n,
+                   size_t size);
 /* The end of recording (loop_close): END record and the stream closed. */
 void loop__rr_end(loop_t *loop);
 /* loop_run returns: flush the recording. */
@@ -148,11 +180,14 @@ void loop__rr_io_end(loop_t *loop, uint64_t task, int op, int64_t result);
  * result; async.c: the sends one dispatch coalesced; the monitor: a cancel.
  */
 void loop__rr_note(loop_t *loop, int what, uint64_t id, int64_t value);
-/* The hook the core calls: nothing unless recording or replaying; libloop's own objects skipped. */
+/* Traced (the outcome event, what loop-replay extract makes NOTE records of) and noted. */
+void loop__rr_outcome_hooked(loop_t *loop, int what, uint64_t id, int64_t value);
+/* The hook the core calls: nothing unless traced, recording or replaying (loop->hooked);
+ * libloop's own objects skipped. */
 static inline void loop__rr_outcome(loop_t *loop, int what, uint64_t id, int64_t value)
 {
-    if (LOOP_UNLIKELY(loop->rr != NULL) && id != 0) {
-        loop__rr_note(loop, what, id, value);
+    if (LOOP_UNLIKELY(loop->hooked) && id != 0) {
+        loop__rr_outcome_hooked(loop, what, id, value);
     }
 }
 /* async.c, replaying: wait (LOOP_REPLAY_WAIT_MS) until pending counts the recorded sends. */

@@ -132,6 +132,9 @@ int main(void)
     LOOP_TRACE(snapshot_task, (uint64_t)7, (uint64_t)12, (uint64_t)10, "", "", 0, "",
                (uint8_t)LOOP__TP_TASK_READY, (uint64_t)0, (uint64_t)0);
     LOOP_TRACE(snapshot_end, (uint64_t)7, (uint64_t)1, (uint64_t)2, (uint64_t)2);
+    /* format minor 4: an outcome (a work item's status) and a uv stream's read */
+    LOOP_TRACE(outcome, &loop, 1, 5, (int64_t)-ECANCELED);
+    LOOP_TRACE(stream_io, &loop, 2, 9, LOOP__TP_IO_READ, (int64_t)7);
     LOOP_TRACE(run_end, &loop, 1);
     LOOP_TRACE(loop_close, &loop);
     return 0;
