@@ -21,7 +21,14 @@
  * the same path as far as the program can tell; it and the schedules that
  * would extend it are counted as pruned, not explored again.
  *
- * It stops at the first failing run (a non-zero exit, a signal, a timeout),
+ * With --por, a deviation that commutes with what it reorders, by the
+ * footprints libloop logged in the run it deviates from (por.c), is not run
+ * at all: "pruned as commuting", under the assumption, which the
+ * certificate states, that the items share no state outside libloop's
+ * handles, fds and task objects (off by default: unsound otherwise).
+ *
+ * It stops at the first failing run (a non-zero exit, a signal, a timeout,
+ * or --predicate CMD exiting non-zero after a run that exited 0),
  * writes that run's schedule (replayable with loop-replay run) and says
  * which deviations made it; otherwise it says "no failure with up to K
  * deviations: N schedules explored, M pruned as equivalent".
