@@ -9,6 +9,8 @@
  *                                      over a socketpair (loop_read/loop_write)
  *   tasks.libloop.callback_echo_us     the same with two I/O watchers
  *   tasks.libloop.idle_task_kib        resident memory per task waiting on an event
+ * TASKS_BENCH_ECHO_ONLY=1 runs only the two echoes (to count their system calls:
+ * strace -c -f).
  */
 #include "bench.h"
 #include "task/ctx.h"
@@ -125,6 +127,9 @@ int main(void)
     long n;
 
     BENCH_CHECK(loop != NULL);
+    if (bench_env_long("TASKS_BENCH_ECHO_ONLY", 0) > 0) {
+        goto echo;
+    }
 
     /* yield round trip */
     n_yields = bench_count(2000000);
@@ -160,6 +165,7 @@ int main(void)
                 "ns");
 
     /* task echo vs callback echo over a socketpair */
+echo:;
     int sp[2];
     echo_n = bench_count(200000);
     BENCH_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sp) == 0);
@@ -190,6 +196,10 @@ int main(void)
     loop_run(loop, LOOP_RUN_DEFAULT);
     close(sp[0]);
     close(sp[1]);
+    if (bench_env_long("TASKS_BENCH_ECHO_ONLY", 0) > 0) {
+        BENCH_CHECK(loop_close(loop) == 0);
+        return 0;
+    }
 
     /* memory per idle task */
     n = bench_count(20000);

@@ -278,6 +278,14 @@ LOOP_API int loop_task_info(const loop_task_t *t, loop_task_info_t *out);
  */
 LOOP_API int loop_task_backtrace(const loop_task_t *t, void **frames, int max);
 
+/* Who asked for a task's cancellation (loop_task_done_info_t.cancel_source). */
+typedef enum loop_cancel_source {
+    LOOP_CANCEL_NONE = 0, /* not cancelled */
+    LOOP_CANCEL_TASK,     /* loop_task_cancel() from a task: cancelled_by names it */
+    LOOP_CANCEL_CALLBACK, /* loop_task_cancel() from a callback or outside the loop */
+    LOOP_CANCEL_MONITOR,  /* the monitor (`loopctl cancel ID`), or its replay */
+} loop_cancel_source_t;
+
 /* A finished task, as remembered in the bounded history (debug mode or monitor). */
 typedef struct loop_task_done_info {
     uint64_t id;
@@ -289,6 +297,8 @@ typedef struct loop_task_done_info {
     const loop_site_t *create_site;
     uint64_t end_ns;               /* loop time it finished */
     uint64_t steps;
+    loop_cancel_source_t cancel_source; /* who asked for the cancellation (state cancelled
+                                         * or not: a cancelled task may still end done) */
 } loop_task_done_info_t;
 
 /*

@@ -8,6 +8,10 @@
 #    rather than by iterations changes it. Seeds 1 and 2: N runs each, the
 #    same digest and exit status every time, and the same dispatch records
 #    (loop-replay dump without the clock values);
+#  - tests/lib/chaos_clock.c: timers, a sleeping task and, with --stall 40,
+#    callbacks that spin 40 ms of real time (a slow machine): under chaos the
+#    loop's clock is virtual, so seeds 1-5 print the same order, iterations
+#    and clock readings, and dispatch alike, stalled or not;
 #  - the race example: the first failing seed that loop-replay chaos finds
 #    fails N times out of N when re-run with LOOP_CHAOS alone, and
 #    loop-replay minimize works on it with LOOP_CHAOS_LATE_MS=0 in its own
@@ -44,6 +48,9 @@ san=""
 # shellcheck disable=SC2086 # lists of options
 cc -std=gnu11 -Wall -Wextra -Werror -Iinclude $san -o "$tmp/busy" tests/lib/chaos_busy.c \
     "$BUILD/lib/libloop.a" $san $libs || fail "cannot build the test program"
+# shellcheck disable=SC2086 # lists of options
+cc -std=gnu11 -Wall -Wextra -Werror -Iinclude $san -o "$tmp/clock" tests/lib/chaos_clock.c \
+    "$BUILD/lib/libloop.a" $san $libs || fail "cannot build the clock test program"
 
 # the dispatch records of a schedule, without its clock values
 records() {
@@ -69,6 +76,20 @@ for seed in 1 2; do
     done
     echo "$me: busy seed $seed: $N of $N runs alike ($(head -n 1 "$tmp/first.out"), $(tail -n 1 "$tmp/first.out"))" >&2
 done
+
+# a slow machine makes a chaos run slower, not different
+for seed in 1 2 3 4 5; do
+    for stall in 0 40; do
+        LOOP_CHAOS=$seed LOOP_RECORD=$tmp/c$stall.sch "$tmp/clock" --stall $stall >"$tmp/c$stall.out" 2>&1
+        echo "exit $?" >>"$tmp/c$stall.out"
+        records "$tmp/c$stall.sch" >"$tmp/c$stall.rec"
+    done
+    cmp -s "$tmp/c0.out" "$tmp/c40.out" ||
+        fail "clock seed $seed: stalled '$(tr '\n' '|' <"$tmp/c40.out")', not '$(tr '\n' '|' <"$tmp/c0.out")'"
+    cmp -s "$tmp/c0.rec" "$tmp/c40.rec" ||
+        fail "clock seed $seed: stalled, dispatched in another order: $(diff "$tmp/c0.rec" "$tmp/c40.rec" | head -n 4 | tr '\n' ' ')"
+done
+echo "$me: clock: seeds 1-5 alike with callbacks stalled 40 ms" >&2
 
 "$R" chaos -n 400 --until-fail -o "$tmp/chaos" -- "$BUILD/bin/race" >"$tmp/chaos.out" 2>&1
 [ $? = 1 ] || fail "no failing race seed in 400: $(tail -n 1 "$tmp/chaos.out")"

@@ -223,6 +223,8 @@ Test(debug, history_says_who_cancelled_whom_and_backtrace_at_suspension, .timeou
     cr_assert_eq(h.d[0].id, loop_task_id(victim));
     cr_assert_eq(h.d[0].state, LOOP_TASK_CANCELLED);
     cr_assert_eq(h.d[0].cancelled_by, loop_task_id(c));
+    cr_assert_eq(h.d[0].cancel_source, LOOP_CANCEL_TASK);
+    cr_assert_eq(h.d[1].cancel_source, LOOP_CANCEL_NONE);
     cr_assert_eq(h.d[1].id, loop_task_id(c));
     cr_assert_eq(h.d[1].state, LOOP_TASK_DONE);
     loop_join(victim, NULL, 0);

@@ -360,9 +360,14 @@ void uv__io_poll(uv_loop_t *loop, int timeout)
         return;
     }
     LOOP_TRACE(poll_begin, loop->ll, timeout < 0 ? (int64_t)-1 : (int64_t)timeout * 1000000);
+    bool chaos = LOOP_UNLIKELY(loop->ll->policy == LOOP__POLICY_CHAOS);
+    uint64_t t0 = chaos ? loop__hrtime_ns() : 0;
     do {
         n = epoll_wait(loop->backend_fd, events, (int)UV__ARRAY_SIZE(events), timeout);
     } while (n < 0 && errno == EINTR && timeout == -1);
+    if (chaos) { /* the virtual clock (record.c) */
+        loop__rr_waited(loop->ll, timeout, n < 0 ? 0 : n, loop__hrtime_ns() - t0);
+    }
     LOOP_TRACE(poll_end, loop->ll, n < 0 ? 0 : n, n < 0 ? errno : 0);
     uv__update_time(loop);
     if (LOOP_UNLIKELY(loop->ll->policy == LOOP__POLICY_CHAOS) && n > 0) {

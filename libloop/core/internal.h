@@ -452,8 +452,9 @@ void loop__handle_next_internal(loop_t *loop, uint64_t parent_task);
 void loop__monitor_free(loop_t *loop);
 void loop__watchdog_free(loop_t *loop);
 
-/* task.c */
-void loop__task_dispatch(loop_handle_t *h);
+/* task.c: run a task step; rounds: how many loop__sched_run_rounds() has run.
+ * Returns how many more a chain of direct task hand-overs started (sched.c). */
+int loop__task_dispatch(loop_handle_t *h, int rounds);
 /* Around loop_run(): the thread's current task is none inside, the caller's after. */
 void *loop__task_run_enter(void);
 void loop__task_run_exit(void *outer);

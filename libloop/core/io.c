@@ -264,15 +264,15 @@ int loop__io_arm(loop_io_t *io, loop_io_cb cb, int events)
     slot->io = io;
     io->events = events | LOOP__IO_ONESHOT;
     io->handle.cb = (void (*)(void))cb;
-    loop__handle_start(&io->handle);
+    loop__handle_start_fast(&io->handle);
     return 0;
 }
 
 /* Nobody waits on a one-shot watcher any more: it stops keeping the loop alive. */
 void loop__io_disarm(loop_io_t *io)
 {
-    loop__sched_remove(io->handle.loop, &io->handle);
-    loop__handle_stop(&io->handle);
+    loop__sched_remove_fast(io->handle.loop, &io->handle);
+    loop__handle_stop_fast(&io->handle);
 }
 
 /* Register every started watcher with a new epoll set (loop__poll_rebuild). */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "record/record.h"
 #include "syscalls.h"
 #include "trace.h"
 
@@ -146,7 +147,8 @@ int loop__poll(loop_t *loop, int64_t timeout_ns)
         loop__poll_rebuild(loop);
     }
     LOOP_TRACE(poll_begin, loop, timeout_ns);
-    uint64_t t0 = LOOP__INSTRUMENTED(loop) ? loop__hrtime_ns() : 0;
+    bool chaos = LOOP_UNLIKELY(loop->policy == LOOP__POLICY_CHAOS);
+    uint64_t t0 = LOOP__INSTRUMENTED(loop) || chaos ? loop__hrtime_ns() : 0;
     n = loop__sys_epoll_wait(loop->epfd, evs, MAX_EVENTS, timeout_ms);
     if (LOOP__INSTRUMENTED(loop)) {
         uint64_t waited = loop__hrtime_ns() - t0;
@@ -157,6 +159,9 @@ int loop__poll(loop_t *loop, int64_t timeout_ns)
     if (n < 0) {
         err = errno;
         n = 0;
+    }
+    if (chaos) {
+        loop__rr_waited(loop, timeout_ms, n, loop__hrtime_ns() - t0);
     }
     LOOP_TRACE(poll_end, loop, n, err);
     if (err != 0 && err != EINTR) {

@@ -11,6 +11,13 @@
  *
  * The policy (fifo now; chaos and replay plug in here) only chooses which
  * item of the current round runs next: loop__sched_pick().
+ *
+ * Tasks hand over directly (task.c): with nothing hooked, a task that yields
+ * or waits switches straight to the next item of the round when that is a
+ * task, and starts the next round itself when the round is over, within the
+ * same rounds_per_poll budget. loop__task_dispatch() is given the rounds run
+ * so far and returns how many more such a chain started; the scheduler then
+ * drains what is left of the last one (its head was a callback).
  */
 #include "internal.h"
 #include "record/record.h"
@@ -82,8 +89,10 @@ static inline loop_handle_t *loop__sched_pick(loop_t *loop)
     return loop__queue_data(loop->round.next, loop_handle_t, ready);
 }
 
-/* The kind's callback: what every dispatch runs, hooked or plain. */
-static inline void run_callback(loop_handle_t *h, int kind)
+/* The kind's callback: what every dispatch runs, hooked or plain. Returns
+ * the rounds a chain of task steps started (0 unless kind is a task); rounds
+ * is how many this call of loop__sched_run_rounds() has run. */
+static inline int run_callback(loop_handle_t *h, int kind, int rounds)
 {
     switch (kind) {
     case LOOP_KIND_TIMER:
@@ -109,8 +118,7 @@ static inline void run_callback(loop_handle_t *h, int kind)
         loop__work_dispatch((loop_work_t *)h);
         break;
     case LOOP_KIND_TASK:
-        loop__task_dispatch(h);
-        break;
+        return loop__task_dispatch(h, rounds);
     case LOOP_KIND_CLOSE:
         if (h->cb != NULL) {
             ((loop_close_cb)h->cb)(h);
@@ -119,6 +127,7 @@ static inline void run_callback(loop_handle_t *h, int kind)
     default:
         break;
     }
+    return 0;
 }
 
 void loop__dispatch(loop_t *loop, loop_handle_t *h)
@@ -146,7 +155,8 @@ void loop__dispatch(loop_t *loop, loop_handle_t *h)
         loop__fp_begin(loop, h, kind);
     }
     LOOP_TRACE(callback_begin, loop, &ref);
-    run_callback(h, kind);
+    /* hooked: no budget for tasks to start rounds (they hand over within this one at most) */
+    (void)run_callback(h, kind, loop->rounds_per_poll);
     LOOP_TRACE(callback_end, loop, &ref);
     if (fp) {
         loop__fp_end(loop);
@@ -162,6 +172,7 @@ int loop__sched_run_rounds(loop_t *loop)
 
     while (rounds < loop->rounds_per_poll && !loop__queue_empty(&loop->pending) &&
            !loop->stop) {
+        rounds++; /* counted when it starts: a chain of task steps counts its own the same way */
         if (LOOP_LIKELY(!loop->hooked) && loop->pending.next == loop->pending.prev) {
             /* Plain, and a round of one item (a chain of call-soons, a task
              * yielding alone): run it straight from pending, no splice. */
@@ -170,11 +181,15 @@ int loop__sched_run_rounds(loop_t *loop)
             loop__queue_init(&loop->pending); /* it held p alone: no need to read p's links */
             loop__queue_init(&p->ready);
             loop__count(&loop->n_callbacks);
-            run_callback(p, (p->flags & LOOP__H_CLOSED) ? LOOP_KIND_CLOSE : p->kind);
-            rounds++;
-            continue;
+            int more = run_callback(p, (p->flags & LOOP__H_CLOSED) ? LOOP_KIND_CLOSE : p->kind,
+                                    rounds);
+            if (LOOP_LIKELY(more == 0)) {
+                continue;
+            }
+            rounds += more; /* a task chain started rounds: drain the last one's rest */
+        } else {
+            loop__queue_splice(&loop->round, &loop->pending);
         }
-        loop__queue_splice(&loop->round, &loop->pending);
         while (!loop__queue_empty(&loop->round)) {
             if (LOOP_LIKELY(!loop->hooked)) {
                 /* Plain: nothing traces, records, replays, debugs or monitors
@@ -185,14 +200,14 @@ int loop__sched_run_rounds(loop_t *loop)
                 p->flags &= (uint8_t)~LOOP__H_QUEUED;
                 loop__queue_remove(&p->ready);
                 loop__count(&loop->n_callbacks);
-                run_callback(p, (p->flags & LOOP__H_CLOSED) ? LOOP_KIND_CLOSE : p->kind);
+                rounds += run_callback(p, (p->flags & LOOP__H_CLOSED) ? LOOP_KIND_CLOSE : p->kind,
+                                       rounds);
                 continue;
             }
             loop_handle_t *h = loop__sched_pick(loop);
             loop__sched_remove(loop, h);
             loop__dispatch(loop, h);
         }
-        rounds++;
     }
     return rounds;
 }

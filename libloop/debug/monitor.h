@@ -62,8 +62,6 @@ struct loop__monitor {
     pthread_mutex_t cancel_mu;
     uint64_t cancel_ids[MON_CANCELS]; /* guarded by cancel_mu */
     size_t ncancel;                   /* guarded by cancel_mu */
-    uint64_t cancelled[MON_CANCELS];  /* the last tasks the monitor cancelled: guarded by cancel_mu */
-    unsigned ncancelled;              /* guarded by cancel_mu; ring position */
     /* trace attach (attach.c): requests to the loop thread, and their outcome */
     atomic_int trace_req;            /* REQ_* bits, taken by the loop thread */
     atomic_bool trace_on;            /* periodic snapshots while true */

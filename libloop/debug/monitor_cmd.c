@@ -333,12 +333,8 @@ void loop__mon_on_cancel_requests(loop_async_t *a)
         struct find_task f = {ids[i], NULL};
         loop_task_walk(m->loop, find_task_cb, &f);
         loop_task_t *t = f.task;
-        int rc = t != NULL ? loop_task_cancel(t) : -ESRCH;
-        if (rc == 0) { /* for ps-done: "cancelled by the monitor" */
-            pthread_mutex_lock(&m->cancel_mu);
-            m->cancelled[m->ncancelled++ % MON_CANCELS] = ids[i];
-            pthread_mutex_unlock(&m->cancel_mu);
-        }
+        /* the done record says who asked: ps-done's "cancelled by the monitor" */
+        int rc = t != NULL ? loop__task_cancel_from(t, LOOP_CANCEL_MONITOR) : -ESRCH;
         loop__rr_outcome(m->loop, LOOP__NOTE_MON_CANCEL, ids[i], rc); /* replay does it again */
         loop_log(LOOP_LOG_INFO, "Monitor: cancel task id=%" PRIu64 " name=\"%s\": %s", ids[i],
                  t != NULL && t->hdr.name ? t->hdr.name : "", rc == 0 ? "done" : loop_err_name(rc));
@@ -531,7 +527,6 @@ struct done_snap {
     loop_task_done_info_t d[LOOP__TASK_HISTORY]; /* newest first */
     char names[LOOP__TASK_HISTORY][MON_NAME_MAX];
     unsigned n;
-    uint64_t monitor_cancelled[MON_CANCELS]; /* the last tasks the monitor cancelled */
 };
 
 static const loop_task_done_info_t *history_find(const struct done_snap *h, uint64_t id)
@@ -555,11 +550,10 @@ static void out_done(struct mon_out *o, const struct done_snap *h, unsigned i, u
                   loop__mon_ms_since(now_ns, d->end_ns), d->steps);
     if (d->state == LOOP_TASK_CANCELLED) {
         uint64_t by = d->cancelled_by;
-        bool monitor = false;
-        for (unsigned k = 0; by == 0 && k < MON_CANCELS; k++) {
-            monitor |= h->monitor_cancelled[k] == d->id;
-        }
-        loop__mon_out(o, ", cancelled by %s", by ? "" : monitor ? "the monitor" : "a callback");
+        loop__mon_out(o, ", cancelled by %s",
+                      by                                         ? ""
+                      : d->cancel_source == LOOP_CANCEL_MONITOR ? "the monitor"
+                                                                 : "a callback");
         for (int hop = 0; by != 0 && hop < MON_CHAIN_MAX; hop++) {
             const loop_task_done_info_t *c = history_find(h, by);
             loop__mon_out(o, "%stask %" PRIu64, hop ? " <- cancelled by " : "", by);
@@ -589,9 +583,6 @@ static void cmd_ps_done(struct loop__monitor *m, struct mon_out *o)
         h->n++;
     }
     loop__mon_unlock(m->loop);
-    pthread_mutex_lock(&m->cancel_mu);
-    memcpy(h->monitor_cancelled, m->cancelled, sizeof(h->monitor_cancelled));
-    pthread_mutex_unlock(&m->cancel_mu);
     now_ns = loop__hrtime_ns(); /* end_ns is the loop's clock: monotonic ns */
     for (unsigned i = 0; i < h->n; i++) {
         out_done(o, h, i, now_ns);

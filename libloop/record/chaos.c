@@ -15,7 +15,9 @@
  * order with ties in start order, a lock is handed to its waiters FIFO, and
  * close callbacks run in close order. Every choice comes from the seed.
  *
- * Both time perturbations are virtual: lateness is a jump of the loop's
+ * The clock is virtual (record.c, loop__rr_waited: it moves only where the
+ * loop waits, by the poll's timeout or the real time I/O took to come) and
+ * both time perturbations are too: lateness is a jump of the loop's
  * clock to the due time of the timer the poll waits for plus the lateness
  * (rr->chaos_offset_ns, added to every clock read from then on; nothing
  * sleeps longer),

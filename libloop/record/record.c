@@ -253,6 +253,10 @@ void loop__rr_env_init(loop_t *loop)
         loop->policy = LOOP__POLICY_CHAOS;
         loop__chaos_init(loop);
     }
+    if (loop->policy == LOOP__POLICY_CHAOS) {
+        rr->vclock = true;
+        rr->vnow_ns = loop__hrtime_ns();
+    }
     rr->random_state = rr->random_seed;
     if (rec != NULL && *rec) {
         uint32_t mode = rr->explore                           ? LOOP__SCHED_MODE_EXPLORE
@@ -463,10 +467,37 @@ static void replay_consume(struct loop__rr *rr)
     replay_next(rr);
 }
 
+/*
+ * Chaos and explore run on a virtual clock, so that a seed or a script
+ * reproduces its run whatever the machine's speed: the clock moves only where
+ * the loop waits. A poll that timed out moves it by exactly its timeout (the
+ * timer it waited for is due, however late the kernel woke it); a poll woken
+ * by I/O moves it by the real time it waited, never past its timeout (input
+ * from outside the process comes when it comes); a poll that did not wait,
+ * callbacks and task steps, however long they take, do not move it. A loaded
+ * machine makes a chaos run slower, not different.
+ */
+void loop__rr_waited(loop_t *loop, int timeout_ms, int nready, uint64_t waited_ns)
+{
+    struct loop__rr *rr = loop->rr;
+
+    if (timeout_ms == 0) {
+        return;
+    }
+    if (timeout_ms < 0) {
+        rr->vnow_ns += waited_ns;
+        return;
+    }
+    uint64_t t = (uint64_t)timeout_ms * 1000000u;
+    rr->vnow_ns += nready > 0 && waited_ns < t ? waited_ns : t;
+}
+
 uint64_t loop__rr_clock(loop_t *loop, int type, uint64_t real_now)
 {
     struct loop__rr *rr = loop->rr;
-    uint64_t now = rr->clock_shifted ? real_now + (uint64_t)rr->clock_shift_ns : real_now;
+    uint64_t now = rr->vclock          ? rr->vnow_ns
+                   : rr->clock_shifted ? real_now + (uint64_t)rr->clock_shift_ns
+                                       : real_now;
 
     now += rr->chaos_offset_ns; /* chaos: virtual lateness (chaos.c) */
     if (LOOP_UNLIKELY(rr->chaos_due_ns != 0)) {
@@ -626,7 +657,7 @@ int loop__replay_monitor_cancel(loop_t *loop)
         }
     }
     if (found != NULL) {
-        rc = loop_task_cancel(found);
+        rc = loop__task_cancel_from(found, LOOP_CANCEL_MONITOR);
     }
     loop__rr_note(loop, LOOP__NOTE_MON_CANCEL, id, rc);
     return rc;

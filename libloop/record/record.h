@@ -35,6 +35,8 @@ struct loop__rr {
     /* chaos */
     uint64_t chaos_seed;
     uint32_t late_ms;        /* LOOP_CHAOS_LATE_MS (kept in the schedule's header) */
+    bool vclock;             /* chaos and explore: the clock is virtual (loop__rr_waited) */
+    uint64_t vnow_ns;        /* the virtual clock, before lateness */
     uint64_t chaos_offset_ns; /* virtual lateness so far: added to every clock read */
     uint64_t chaos_due_ns;   /* a late poll: the due time it waits for, or 0 */
     uint64_t chaos_late_ns;  /* and how late it wakes past it */
@@ -69,6 +71,8 @@ void loop__rr_env_init(loop_t *loop);
 void loop__rr_free(loop_t *loop);
 /* A clock read of the given record type (ITER or CLOCK): recorded or replayed. */
 uint64_t loop__rr_clock(loop_t *loop, int type, uint64_t real_now);
+/* After a poll under chaos or explore: moves the virtual clock (record.c). */
+void loop__rr_waited(loop_t *loop, int timeout_ms, int nready, uint64_t waited_ns);
 /* Before item h of kind runs: record it, or check it against the schedule. */
 void loop__rr_dispatch(loop_t *loop, loop_handle_t *h, int kind);
 /*

@@ -5,7 +5,29 @@
  *
  * A task step is a scheduler item like any callback: loop__task_dispatch()
  * switches from the loop thread's context into the task, which runs until it
- * suspends (or ends) and switches back. Tasks never switch to each other.
+ * suspends (or ends) and switches back.
+ *
+ * Direct hand-over. When nothing is hooked (loop->hooked == 0: no debug
+ * mode, monitor, watchdog, record/replay/chaos, trace probe), a task that
+ * yields or waits does what the scheduler would do next, without going back
+ * to it, if that is a task step: it takes the next item of the round off the
+ * round queue and switches straight to it (task -> task, one switch instead
+ * of two). When the round is over it starts the next one itself (the same
+ * O(1) splice), as long as the scheduler would (fewer than rounds_per_poll
+ * rounds since the last poll, pending not empty, no loop_stop()): so a task
+ * yielding alone continues without any switch, and two tasks yielding to
+ * each other pay one switch per yield. Everything else goes back to the
+ * scheduler: the next item is a callback, the round budget is spent (the poll
+ * is due: I/O is never starved), the next task was cancelled before it ever
+ * ran or has finished, or the loop is hooked (the hooked path is unchanged:
+ * tracepoints, the recorder's and replay's order, instrumentation). The
+ * promises are the scheduler's: FIFO within a round, what a round makes ready
+ * runs in the next one, the poll every rounds_per_poll rounds, n_callbacks
+ * and the task's steps counted per step, its state (running / ready /
+ * waiting, since, wait kind and site: what loopctl ps, loop_dump and gdb's
+ * `info loop-tasks` read) written at each switch. The step the scheduler
+ * started is ended (loop__task_dispatch()'s tail) for whichever task of the
+ * chain switches back: the running one, tl_current.
  */
 #include <execinfo.h>
 #include <stdlib.h>
@@ -282,7 +304,7 @@ static void task_finished(loop_task_t *t)
         loop__inspect_lock(loop);
         ts->history[ts->history_next++ % LOOP__TASK_HISTORY] = (loop_task_done_info_t){
             t->hdr.id, t->hdr.parent_task, t->hdr.name, t->state, t->error,
-            t->cancelled_by, t->hdr.site, loop->now_ns, t->steps};
+            t->cancelled_by, t->hdr.site, loop->now_ns, t->steps, t->cancel_source};
         loop__inspect_unlock(loop);
     }
     LOOP_TRACE(task_done, loop, t->hdr.id, (int)t->state, t->error);
@@ -297,7 +319,72 @@ static void task_finished(loop_task_t *t)
     task_maybe_free(t);
 }
 
-void loop__task_dispatch(loop_handle_t *h)
+/* A step begins: t runs and waits on nothing (inspect_mu is taken by the
+ * caller when hooked). */
+static inline void step_begin(loop_t *loop, loop_task_t *t)
+{
+    t->state = LOOP_TASK_RUNNING;
+    t->wait_kind = LOOP_WAIT_NONE; /* a yield's: nothing to do once it runs again */
+    t->since_ns = loop->now_ns;
+    t->steps++;
+}
+
+/*
+ * Plain (nothing hooked) and the running task leaves the CPU (it yielded and
+ * is queued for the next round, or it waits): the task the scheduler would
+ * run next, taken off the round as the scheduler takes it, or NULL when the
+ * scheduler must run next (a callback, the poll due, a task that never ran and
+ * was cancelled or that finished). It may be the caller itself: it yielded
+ * alone, or first, and the next round begins with it.
+ */
+__attribute__((always_inline)) static inline loop_task_t *next_plain(loop_t *loop, struct loop__tasks *ts)
+{
+    loop_queue_t *q = loop->round.next;
+
+    if (q == &loop->round) {
+        /* the round is over: begin the next one, as loop__sched_run_rounds() would */
+        if (ts->rounds >= loop->rounds_per_poll || loop__queue_empty(&loop->pending) ||
+            loop->stop) {
+            return NULL;
+        }
+        ts->rounds++;
+        loop__queue_splice(&loop->round, &loop->pending);
+        q = loop->round.next;
+    }
+    loop_handle_t *h = loop__queue_data(q, loop_handle_t, ready);
+    loop_task_t *t = (loop_task_t *)h;
+    if (h->kind != LOOP_KIND_TASK || (h->flags & LOOP__H_CLOSED) ||
+        (t->state != LOOP_TASK_READY && (t->state != LOOP_TASK_NEW || t->cancel_requested))) {
+        return NULL;
+    }
+    h->flags &= (uint8_t)~LOOP__H_QUEUED;
+    loop__queue_remove(&h->ready);
+    loop__count(&loop->n_callbacks);
+    return t;
+}
+
+/*
+ * self leaves the CPU (its state says why): to the next task directly when
+ * nothing is hooked (see the top of the file), else back to the scheduler.
+ * Returns when self runs again, its step begun by whoever switched to it.
+ */
+__attribute__((always_inline)) static inline void switch_out(loop_t *loop, struct loop__tasks *ts, loop_task_t *self)
+{
+    loop_task_t *next;
+
+    if (LOOP_LIKELY(!loop->hooked) && (next = next_plain(loop, ts)) != NULL) {
+        step_begin(loop, next);
+        if (next != self) {
+            tl_current = next;
+            loop->current_task = next->hdr.id;
+            loop__ctx_switch(&self->ctx, &next->ctx);
+        }
+        return;
+    }
+    loop__ctx_switch(&self->ctx, &ts->sched_ctx);
+}
+
+int loop__task_dispatch(loop_handle_t *h, int rounds)
 {
     loop_task_t *t = (loop_task_t *)h;
     loop_t *loop = h->loop;
@@ -310,15 +397,13 @@ void loop__task_dispatch(loop_handle_t *h)
         t->state = LOOP_TASK_CANCELLED;
         loop__inspect_unlock(loop);
         task_finished(t);
-        return;
+        return 0;
     }
     if (loop__task_finished(t)) {
-        return;
+        return 0;
     }
     loop__inspect_lock(loop);
-    t->state = LOOP_TASK_RUNNING;
-    t->since_ns = loop->now_ns;
-    t->steps++;
+    step_begin(loop, t);
     loop__inspect_unlock(loop);
     loop_task_t *outer = tl_current; /* NULL, unless loop_run() is nested (see above) */
     tl_current = t;
@@ -339,8 +424,13 @@ void loop__task_dispatch(loop_handle_t *h)
             loop__inspect_unlock(loop);
         }
     }
+    ts->rounds = rounds;
     loop__ctx_switch(&ts->sched_ctx, &t->ctx);
-    if (LOOP__INSTRUMENTED(loop)) { /* time spent running: debug mode, monitor, watchdog */
+    /* Back from the task that ran last: t, or the last of a chain of direct
+     * hand-overs that began with t (only when nothing was hooked, so t0 is 0
+     * unless instrumentation came on in the chain). */
+    t = tl_current;
+    if (LOOP__INSTRUMENTED(loop) && t0 != 0) { /* time spent running: debug mode, monitor, watchdog */
         uint64_t ran = loop__hrtime_ns() - t0;
         loop__inspect_lock(loop);
         t->run_ns += ran;
@@ -354,6 +444,7 @@ void loop__task_dispatch(loop_handle_t *h)
     if (loop__task_finished(t)) {
         task_finished(t);
     }
+    return ts->rounds - rounds;
 }
 
 int loop__task_suspend(loop_task_t *t, loop_wait_kind_t kind, uint64_t obj, int64_t timeout_ms,
@@ -393,9 +484,11 @@ int loop__task_suspend(loop_task_t *t, loop_wait_kind_t kind, uint64_t obj, int6
     }
     LOOP_TRACE(task_suspend, loop, t->hdr.id, (int)kind, obj,
                timeout_ms < 0 ? (int64_t)-1 : timeout_ms * 1000000, site, t->wait_task);
-    loop__ctx_switch(&t->ctx, &ts->sched_ctx);
-    /* resumed by loop__task_dispatch() after a wake */
-    loop_timer_stop(&t->timer);
+    switch_out(loop, ts, t);
+    /* resumed after a wake: by loop__task_dispatch(), or by a task handing over */
+    if (t->timer.handle.flags & (LOOP__H_ACTIVE | LOOP__H_QUEUED)) {
+        loop_timer_stop(&t->timer); /* started above, or fired and not yet run */
+    }
     if (loop__queue_linked(&t->wait_node)) {
         loop__queue_remove(&t->wait_node);
     }
@@ -457,7 +550,8 @@ int loop_sleep_at(int64_t ms, const loop_site_t *site)
     return rc == -ETIMEDOUT ? 0 : rc;
 }
 
-int loop_yield_at(const loop_site_t *site)
+/* A yield when something is hooked (or outside a task, or cancelled). */
+__attribute__((noinline)) static int yield_hooked(const loop_site_t *site)
 {
     loop_task_t *self;
     int rc = loop__task_await_check(&self);
@@ -466,15 +560,17 @@ int loop_yield_at(const loop_site_t *site)
     if (rc < 0) {
         return rc;
     }
-    /* ready again at once: the task runs in the next round */
     loop = self->hdr.loop;
+    if (LOOP_LIKELY(!loop->hooked)) {
+        return loop_yield_at(site); /* hooked no longer (a step of a task changed it) */
+    }
     loop__inspect_lock(loop);
     self->state = LOOP_TASK_READY;
     self->wait_kind = LOOP_WAIT_YIELD;
     self->wait_site = site;
     self->since_ns = loop->now_ns;
     loop__inspect_unlock(loop);
-    self->wakes++;
+    self->wakes++; /* the self-wake check of debug mode: counted while hooked */
     self->self_wakes++;
     if (LOOP__INSTRUMENTED(loop) && self->hists != NULL) {
         self->hists->ready_hr = loop__hrtime_ns();
@@ -482,11 +578,33 @@ int loop_yield_at(const loop_site_t *site)
     LOOP_TRACE(task_suspend, loop, self->hdr.id, (int)LOOP_WAIT_YIELD, (uint64_t)0, (int64_t)-1,
                site, (uint64_t)0);
     LOOP_TRACE(task_ready, loop, self->hdr.id, LOOP_KIND_TASK, self->hdr.id);
-    loop__sched_push_fast(loop, &self->hdr);
+    loop__sched_push(loop, &self->hdr);
     loop__ctx_switch(&self->ctx, &((struct loop__tasks *)loop->tasks)->sched_ctx);
     loop__inspect_lock(loop);
     self->wait_kind = LOOP_WAIT_NONE;
     loop__inspect_unlock(loop);
+    return 0;
+}
+
+int loop_yield_at(const loop_site_t *site)
+{
+    loop_task_t *self = tl_current;
+    loop_t *loop;
+
+    if (LOOP_UNLIKELY(self == NULL || (self->cancel_requested && self->shield == 0) ||
+                      self->hdr.loop->hooked)) {
+        return yield_hooked(site);
+    }
+    /* Plain: no inspection lock, histogram or tracepoint to reach. Ready
+     * again at once: the task runs in the next round. */
+    loop = self->hdr.loop;
+    self->state = LOOP_TASK_READY;
+    self->wait_kind = LOOP_WAIT_YIELD;
+    self->wait_site = site;
+    self->since_ns = loop->now_ns;
+    self->hdr.flags |= LOOP__H_QUEUED; /* not queued: it is running */
+    loop__queue_insert_tail(&loop->pending, &self->hdr.ready);
+    switch_out(loop, loop->tasks, self); /* its next step clears wait_kind (step_begin) */
     return 0;
 }
 
@@ -576,6 +694,15 @@ int loop_task_detach(loop_task_t *t)
 
 int loop_task_cancel(loop_task_t *t)
 {
+    if (t == NULL || t->hdr.magic != LOOP__MAGIC_OPEN) {
+        return -EINVAL;
+    }
+    return loop__task_cancel_from(t, t->hdr.loop->current_task != 0 ? LOOP_CANCEL_TASK
+                                                                     : LOOP_CANCEL_CALLBACK);
+}
+
+int loop__task_cancel_from(loop_task_t *t, loop_cancel_source_t src)
+{
     loop_t *loop;
 
     if (t == NULL || t->hdr.magic != LOOP__MAGIC_OPEN) {
@@ -590,6 +717,7 @@ int loop_task_cancel(loop_task_t *t)
     loop = t->hdr.loop;
     t->cancel_requested = 1;
     t->cancelled_by = loop->current_task;
+    t->cancel_source = src;
     LOOP_TRACE(task_cancel, loop, t->hdr.id, loop->current_task);
     if (t->state == LOOP_TASK_WAITING && t->shield == 0) {
         loop__task_wake(t, -ECANCELED, loop->current_task ? LOOP_KIND_TASK : LOOP_KIND_NONE,

@@ -49,6 +49,7 @@ struct loop_task_s {
     uint64_t steps;
     uint64_t run_ns;
     uint64_t cancelled_by;     /* the task that cancelled it (0: none, or a callback) */
+    loop_cancel_source_t cancel_source; /* who asked (the done record says it) */
     void **susp_bt;            /* debug mode: backtrace at the last suspension */
     struct loop__task_hists *hists; /* instrumented: step time and ready-to-run delay */
     int susp_depth;
@@ -70,6 +71,8 @@ struct loop__task_hists {
 
 struct loop__tasks {
     loop__ctx_t sched_ctx;     /* the loop thread's context, resumed when a step ends */
+    int rounds;                /* rounds run by this loop__sched_run_rounds() call, as
+                                * the task steps see it (direct hand-overs, task.c) */
     struct loop__stack_pool pool;
     size_t default_stack;
     loop_queue_t tasks;        /* every unreleased task, creation order */
@@ -91,6 +94,8 @@ loop_task_t *loop__task_self(void);
 int loop__task_await_check(loop_task_t **self);
 int loop__task_suspend(loop_task_t *t, loop_wait_kind_t kind, uint64_t obj, int64_t timeout_ms,
                        const loop_site_t *site);
+/* loop_task_cancel() on behalf of src (the monitor says LOOP_CANCEL_MONITOR). */
+int loop__task_cancel_from(loop_task_t *t, loop_cancel_source_t src);
 /* Wake a waiting task: its await returns status. No-op unless waiting. */
 void loop__task_wake(loop_task_t *t, int status, int by_kind, uint64_t by_id);
 /* Wake every task on q with status. */
