@@ -91,21 +91,21 @@ typedef void (*loop_work_done_cb)(loop_work_t *w, int status); /* loop thread */
 typedef void (*loop_call_fn)(loop_t *loop, void *arg);
 
 /*
- * The header every handle starts with. Fields marked read-only may be read
- * at any time on the loop thread; private fields are libloop's.
+ * The header every handle starts with (80 bytes). Fields marked read-only may
+ * be read at any time on the loop thread; private fields are libloop's. The
+ * name and the creating task are rarely set, so they live in a per-loop side
+ * table, not here: loop_handle_name(), loop_handle_parent_task().
  */
 struct loop_handle_s {
     void *data;               /* public: for the user */
     loop_t *loop;             /* read-only */
     const loop_site_t *site;  /* read-only: where it was created */
-    const char *name;         /* read-only: loop_handle_set_name(), may be NULL */
     uint64_t id;              /* read-only: creation order within the loop, from 1 */
-    uint64_t parent_task;     /* read-only: id of the task that created it, 0 if none */
     uint8_t kind;             /* read-only: loop_kind_t */
     /* private */
     uint8_t flags;
     uint16_t magic;
-    uint32_t aux;
+    uint32_t aux;             /* a timer's heap index, an I/O watcher's fd generation */
     void (*cb)(void);         /* the kind's callback; the close callback once closing */
     loop_queue_t ready;       /* node in the ready queue / closing queue */
     loop_queue_t all;         /* node in the loop's handle list */
@@ -115,8 +115,8 @@ struct loop_timer_s {
     loop_handle_t handle; /* must be first */
     /* private */
     uint64_t due_ns;
-    uint64_t repeat_ns;
-    uint64_t start_seq; /* the heap index lives in handle.aux: 120 bytes, not 128 */
+    uint64_t repeat_ns; /* 96 bytes: the heap index lives in handle.aux, the start
+                         * order in the heap entry */
 };
 
 struct loop_io_s {
@@ -273,8 +273,13 @@ LOOP_API int loop_call_soon_at(loop_t *loop, loop_call_fn fn, void *arg, const l
 
 /* Close a handle; close_cb (may be NULL) runs on the loop thread afterwards. */
 LOOP_API int loop_handle_close(loop_handle_t *h, loop_close_cb close_cb);
-/* Give a handle a name (the string must outlive the handle). */
-LOOP_API void loop_handle_set_name(loop_handle_t *h, const char *name);
+/* Give a handle a name (the string must outlive the handle; NULL: no name).
+ * 0; -EINVAL (NULL handle); -ENOMEM (the name could not be kept: none then). */
+LOOP_API int loop_handle_set_name(loop_handle_t *h, const char *name);
+/* Its name (loop_handle_set_name()), or NULL. Loop thread. */
+LOOP_API const char *loop_handle_name(const loop_handle_t *h);
+/* The id of the task that created it, 0 if none (or h is NULL). Loop thread. */
+LOOP_API uint64_t loop_handle_parent_task(const loop_handle_t *h);
 /* 1 if started (counts for loop_run), 0 if not; -EBADF if closed. */
 LOOP_API int loop_handle_active(const loop_handle_t *h);
 /* 1 once closing or closed. */

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 
 #include "helpers.h"
+#include "loop_task.h"
+#include "core/internal.h" /* loop->idents: entries go with their handles */
 
 static int fired;
 static int closes;
@@ -377,7 +379,7 @@ Test(loop, walk_visits_handles_in_creation_order_with_ids_and_sites, .timeout = 
                      (unsigned long long)h->id);
         cr_assert_eq(h->kind, kinds[i]);
         cr_assert_eq(h->loop, loop);
-        cr_assert_eq(h->parent_task, 0);
+        cr_assert_eq(loop_handle_parent_task(h), 0);
         cr_assert_not_null(h->site);
         cr_assert_not_null(strstr(h->site->file, "test_loop.c"), "site file %s",
                            h->site->file);
@@ -385,8 +387,8 @@ Test(loop, walk_visits_handles_in_creation_order_with_ids_and_sites, .timeout = 
                      line[i]);
         cr_assert_str_eq(h->site->func, __func__);
     }
-    cr_assert_null(t.handle.name);
-    cr_assert_str_eq(io.handle.name, "reader");
+    cr_assert_null(loop_handle_name(&t.handle));
+    cr_assert_str_eq(loop_handle_name(&io.handle), "reader");
 
     /* a non-zero return stops the walk */
     struct walk_rec early = {.n = 0, .stop_at = 2};
@@ -461,6 +463,111 @@ Test(loop, handle_ids_are_deterministic_and_never_reused, .timeout = 30)
     finish_loop(a);
     finish_loop(b);
     cr_assert_eq(closes, 10);
+}
+
+/*
+ * Names and parent tasks live in a per-loop side table (ident.c), not in the
+ * header: many handles, some named, some created by a task, closed in a
+ * scattered order, must keep exactly their own name and parent throughout
+ * (the table grows and deletes by backward shift), and a closed handle's
+ * entry goes with it.
+ */
+#define NIDENT 3000
+static loop_timer_t ident_timers[NIDENT];
+static char ident_names[NIDENT][16];
+
+static void ident_check(int closed_upto_odd)
+{
+    for (int i = 0; i < NIDENT; i++) {
+        loop_handle_t *h = LOOP_HANDLE(&ident_timers[i]);
+        if (closed_upto_odd && i % 2 == 1) {
+            continue; /* closed */
+        }
+        if (i % 3 == 0) {
+            cr_assert_str_eq(loop_handle_name(h), ident_names[i], "timer %d", i);
+        } else {
+            cr_assert_null(loop_handle_name(h), "timer %d has name %s", i, loop_handle_name(h));
+        }
+        cr_assert_eq(loop_handle_parent_task(h), 0);
+    }
+}
+
+static loop_timer_t task_timer;
+static uint64_t task_timer_parent, task_self;
+
+static intptr_t ident_task(void *arg)
+{
+    loop_t *loop = arg;
+
+    task_self = loop_task_id(loop_task_current());
+    cr_assert_eq(loop_timer_init(loop, &task_timer), 0);
+    task_timer_parent = loop_handle_parent_task(LOOP_HANDLE(&task_timer));
+    cr_assert_eq(loop_handle_set_name(LOOP_HANDLE(&task_timer), "in-task"), 0);
+    return 0;
+}
+
+static const char *ident_close_name;
+static uint64_t ident_close_parent;
+
+static void ident_on_close(loop_handle_t *h)
+{
+    ident_close_name = loop_handle_name(h);
+    ident_close_parent = loop_handle_parent_task(h);
+}
+
+Test(loop, names_and_parent_tasks_survive_many_handles_and_closes, .timeout = 30)
+{
+    loop_t *loop = new_loop();
+
+    for (int i = 0; i < NIDENT; i++) {
+        cr_assert_eq(loop_timer_init(loop, &ident_timers[i]), 0);
+        if (i % 3 == 0) {
+            snprintf(ident_names[i], sizeof(ident_names[i]), "t%d", i);
+            cr_assert_eq(loop_handle_set_name(LOOP_HANDLE(&ident_timers[i]), ident_names[i]), 0);
+        }
+    }
+    /* a second name replaces the first; NULL removes it */
+    cr_assert_eq(loop_handle_set_name(LOOP_HANDLE(&ident_timers[1]), "gone"), 0);
+    cr_assert_eq(loop_handle_set_name(LOOP_HANDLE(&ident_timers[1]), NULL), 0);
+    cr_assert_eq(loop_handle_set_name(LOOP_HANDLE(&ident_timers[3]), "x"), 0);
+    cr_assert_eq(loop_handle_set_name(LOOP_HANDLE(&ident_timers[3]), ident_names[3]), 0);
+    ident_check(0);
+
+    loop_task_t *t = loop_spawn(loop, ident_task, loop, "namer");
+    cr_assert_not_null(t);
+    cr_assert_str_eq(loop_task_name(t), "namer");
+    cr_assert_eq(loop_task_detach(t), 0); /* freed when it ends: its entry goes */
+    cr_assert_eq(loop_run(loop, LOOP_RUN_NOWAIT), 0);
+    cr_assert_neq(task_self, 0);
+    cr_assert_eq(task_timer_parent, task_self, "a handle created in a task names the task");
+    cr_assert_str_eq(loop_handle_name(LOOP_HANDLE(&task_timer)), "in-task");
+    cr_assert_eq(loop_handle_parent_task(LOOP_HANDLE(&task_timer)), task_self);
+    cr_assert_eq(loop_handle_parent_task(LOOP_HANDLE(&ident_timers[0])), 0);
+
+    /* close every odd one, from the end: the entries of the rest must move right */
+    for (int i = NIDENT - 1; i >= 0; i--) {
+        if (i % 2 == 1) {
+            cr_assert_eq(loop_handle_close(LOOP_HANDLE(&ident_timers[i]), NULL), 0);
+        }
+    }
+    cr_assert_eq(loop_run(loop, LOOP_RUN_NOWAIT), 0);
+    ident_check(1);
+    cr_assert_str_eq(loop_handle_name(LOOP_HANDLE(&task_timer)), "in-task");
+    cr_assert_eq(loop_handle_set_name(LOOP_HANDLE(&ident_timers[1]), "late"), -EBADF,
+                 "a closed handle takes no name (its entry would outlive it)");
+    cr_assert_eq(loop_handle_set_name(NULL, "x"), -EINVAL);
+    cr_assert_null(loop_handle_name(NULL));
+
+    for (int i = 0; i < NIDENT; i += 2) {
+        cr_assert_eq(loop_handle_close(LOOP_HANDLE(&ident_timers[i]), NULL), 0);
+    }
+    cr_assert_eq(loop_handle_close(LOOP_HANDLE(&task_timer), ident_on_close), 0);
+    cr_assert_eq(loop_run(loop, LOOP_RUN_NOWAIT), 0);
+    cr_assert_str_eq(ident_close_name, "in-task", "the close callback still sees the name");
+    cr_assert_eq(ident_close_parent, task_self);
+    cr_assert_eq(loop->idents.len, 0, "%u side-table entries outlive their handles",
+                 loop->idents.len);
+    cr_assert_eq(loop_close(loop), 0);
 }
 
 /* Many loops in many threads ------------------------------------------------------ */

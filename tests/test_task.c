@@ -121,7 +121,7 @@ static intptr_t parent_body(void *arg)
     }
     child_id_seen = loop_task_id(child_task);
     loop_timer_init(L, &tm);
-    timer_parent_seen = tm.handle.parent_task;
+    timer_parent_seen = loop_handle_parent_task(&tm.handle);
     loop_handle_close(LOOP_HANDLE(&tm), NULL);
     return loop_join(child_task, NULL, LOOP_FOREVER);
 }

@@ -228,6 +228,60 @@ Test(timer, same_deadline_fires_in_start_order, .timeout = 30)
     finish_loop(loop);
 }
 
+/*
+ * The same promise on a deep heap: 5000 timers over four deadlines, started
+ * in a scattered order, a fifth of them restarted (a restart is a new start:
+ * it goes to the back of its deadline), so that ties are broken in every
+ * sift of a heap of several levels.
+ */
+#define NTIE 5000
+static loop_timer_t tie_t[NTIE];
+static uint64_t tie_seq[NTIE]; /* the test's own start counter */
+static uint64_t tie_last_due, tie_last_seq;
+static int tie_fired, tie_bad;
+
+static void tie_cb(loop_timer_t *t)
+{
+    int i = (int)(t - tie_t);
+    uint64_t due = loop_timer_due_ns(t);
+
+    if (due < tie_last_due || (due == tie_last_due && tie_seq[i] < tie_last_seq)) {
+        tie_bad++;
+    }
+    tie_last_due = due;
+    tie_last_seq = tie_seq[i];
+    tie_fired++;
+}
+
+Test(timer, equal_deadlines_fire_in_start_order_in_a_deep_heap, .timeout = 30)
+{
+    loop_t *loop = new_loop();
+    uint64_t rng = 12345, seq = 0;
+
+    for (int i = 0; i < NTIE; i++) {
+        cr_assert_eq(loop_timer_init(loop, &tie_t[i]), 0);
+    }
+    for (int k = 0; k < NTIE; k++) {
+        int i = (int)(((uint64_t)k * 2654435761u) % NTIE); /* a permutation: NTIE is 2^3 * 5^4 */
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        cr_assert_eq(loop_timer_start(&tie_t[i], tie_cb, 1 + (rng >> 33) % 4, 0), 0);
+        tie_seq[i] = ++seq;
+    }
+    for (int k = 0; k < NTIE; k += 5) {
+        rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+        cr_assert_eq(loop_timer_start(&tie_t[k], tie_cb, 1 + (rng >> 33) % 4, 0), 0);
+        tie_seq[k] = ++seq;
+    }
+    cr_assert_eq(loop_run(loop, LOOP_RUN_DEFAULT), 0);
+    cr_assert_eq(tie_fired, NTIE);
+    cr_assert_eq(tie_bad, 0, "%d timers fired before one due with them but started earlier",
+                 tie_bad);
+    for (int i = 0; i < NTIE; i++) {
+        close_timer(&tie_t[i]);
+    }
+    finish_loop(loop);
+}
+
 Test(timer, restarted_timer_goes_after_equal_deadlines, .timeout = 30)
 {
     loop_t *loop = new_loop();

@@ -27,7 +27,11 @@ int loop_async_init_at(loop_t *loop, loop_async_t *a, loop_async_cb cb, const lo
     if (loop == NULL || a == NULL || cb == NULL) {
         return -EINVAL;
     }
-    loop__handle_init(loop, &a->handle, LOOP_KIND_ASYNC, site);
+    int rc = loop__handle_init_fast(loop, &a->handle, LOOP_KIND_ASYNC, site);
+
+    if (rc < 0) {
+        return rc;
+    }
     a->handle.cb = (void (*)(void))cb;
     atomic_init((atomic_int *)&a->pending, 0);
     loop__queue_insert_tail(&loop->asyncs, &a->async_node);
@@ -108,10 +112,10 @@ void loop__async_init_internal(loop_t *loop, loop_async_t *a, loop_async_cb cb, 
 {
     loop_handle_t *h = &a->handle;
 
+    (void)name; /* id-less: no side-table entry to keep a name in (ident.c) */
     memset(a, 0, sizeof(*a));
     h->loop = loop;
     h->site = LOOP_SITE();
-    h->name = name;
     h->kind = LOOP_KIND_ASYNC;
     h->flags = LOOP__H_INTERNAL;
     h->magic = LOOP__MAGIC_OPEN;

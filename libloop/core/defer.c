@@ -17,15 +17,20 @@ struct call {
     loop_handle_t handle; /* must be first; kind DEFER, flag CALL */
     loop_call_fn fn;
     void *arg;
+    uint64_t parent_task; /* the task that called loop_call_soon(), 0 if none */
 };
+
+uint64_t loop__call_parent(const loop_handle_t *h)
+{
+    return ((const struct call *)h)->parent_task;
+}
 
 int loop_defer_init_at(loop_t *loop, loop_defer_t *d, const loop_site_t *site)
 {
     if (loop == NULL || d == NULL) {
         return -EINVAL;
     }
-    loop__handle_init(loop, &d->handle, LOOP_KIND_DEFER, site);
-    return 0;
+    return loop__handle_init_fast(loop, &d->handle, LOOP_KIND_DEFER, site);
 }
 
 static int defer_start(loop_defer_t *d, loop_defer_cb cb);
@@ -127,10 +132,9 @@ int loop_call_soon_at(loop_t *loop, loop_call_fn fn, void *arg, const loop_site_
     }
     c->handle.loop = loop;
     c->handle.site = site;
-    c->handle.name = NULL;
     c->handle.data = NULL;
     c->handle.id = ++loop->next_id;
-    c->handle.parent_task = loop->current_task;
+    c->parent_task = loop->current_task;
     c->handle.kind = LOOP_KIND_DEFER;
     c->handle.flags = LOOP__H_CALL | LOOP__H_ACTIVE;
     c->handle.magic = LOOP__MAGIC_OPEN;

@@ -1,7 +1,8 @@
 /*
- * handle.c — what every handle kind shares: identity (id, kind, name, site,
- * parent task), the active count that keeps loop_run() going, asynchronous
- * close, the walk, and the report of what is still open at loop_close().
+ * handle.c — what every handle kind shares: identity (id, kind, site; the
+ * name and parent task in ident.c's side table), the active count that keeps
+ * loop_run() going, asynchronous close, the walk, and the report of what is
+ * still open at loop_close().
  */
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +29,13 @@ uint64_t loop__current_task_id(const loop_t *loop)
     return loop->current_task;
 }
 
-void loop__handle_init(loop_t *loop, loop_handle_t *h, int kind, const loop_site_t *site)
+int loop__handle_init(loop_t *loop, loop_handle_t *h, int kind, const loop_site_t *site)
 {
+    uint64_t parent = loop->init_internal ? loop->init_parent : loop->current_task;
+
     h->loop = loop;
     h->site = site;
-    h->name = NULL;
     h->id = ++loop->next_id;
-    h->parent_task = loop->init_internal ? loop->init_parent : loop->current_task;
     h->kind = (uint8_t)kind;
     h->flags = loop->init_internal ? LOOP__H_INTERNAL : 0;
     loop->init_internal = 0;
@@ -42,13 +43,24 @@ void loop__handle_init(loop_t *loop, loop_handle_t *h, int kind, const loop_site
     h->aux = 0;
     h->cb = NULL;
     loop__queue_init(&h->ready);
+    if (h->flags & LOOP__H_INTERNAL) {
+        h->data = (void *)(uintptr_t)parent; /* its owner task: see loop__h_parent() */
+        parent = 0;
+    }
     loop__inspect_lock(loop);
+    if (LOOP_UNLIKELY(parent != 0) && loop__ident_set(loop, h, NULL, parent) < 0) {
+        loop__inspect_unlock(loop);
+        loop->next_id--; /* the ids that follow stay those of a run with memory */
+        h->magic = 0;
+        return -ENOMEM;
+    }
     loop__queue_insert_tail(&loop->handles, &h->all);
     loop__inspect_unlock(loop);
     if (LOOP_UNLIKELY(loop->debug)) {
         loop__debug_handle_new(loop, h->id);
     }
     LOOP_TRACE(handle_new, h);
+    return 0;
 }
 
 void loop__handle_next_internal(loop_t *loop, uint64_t parent_task)
@@ -61,6 +73,7 @@ void loop__handle_unlink(loop_handle_t *h)
 {
     loop__inspect_lock(h->loop);
     loop__inspect_unlink(h->loop, &h->all);
+    loop__ident_drop(h->loop, h);
     loop__inspect_unlock(h->loop);
 }
 
@@ -107,14 +120,23 @@ int loop__handle_check(const loop_handle_t *h, int kind, const char *api)
     return 0;
 }
 
-void loop_handle_set_name(loop_handle_t *h, const char *name)
+int loop_handle_set_name(loop_handle_t *h, const char *name)
 {
-    if (h != NULL && h->loop != NULL) {
-        loop__inspect_lock(h->loop); /* the monitor reads names */
-        h->name = name;
-        loop__inspect_unlock(h->loop);
+    int rc;
+
+    if (h == NULL || h->loop == NULL) {
+        return -EINVAL;
+    }
+    if (h->flags & LOOP__H_CLOSED) {
+        return -EBADF; /* its entry would outlive it */
+    }
+    loop__inspect_lock(h->loop); /* the monitor reads names */
+    rc = loop__ident_set(h->loop, h, name, loop__h_parent(h));
+    loop__inspect_unlock(h->loop);
+    if (rc == 0) {
         LOOP_TRACE(handle_name, h);
     }
+    return rc;
 }
 
 int loop_handle_active(const loop_handle_t *h)
@@ -184,6 +206,8 @@ void loop__run_closing(loop_t *loop)
     loop__queue_splice(&q, &loop->closing);
     while (!loop__queue_empty(&q)) {
         loop_handle_t *h = loop__queue_data(q.next, loop_handle_t, ready);
+        uint64_t id = h->id;
+        bool named = (h->flags & LOOP__H_IDENT) != 0;
         loop__queue_remove(&h->ready);
         loop__inspect_lock(loop);
         loop__inspect_unlink(loop, &h->all);
@@ -193,7 +217,12 @@ void loop__run_closing(loop_t *loop)
             loop__debug_handle_gone(loop, h->id);
         }
         h->magic = LOOP__MAGIC_CLOSED;
-        loop__dispatch(loop, h);
+        loop__dispatch(loop, h); /* the close callback: may free h or init it again */
+        if (LOOP_UNLIKELY(named)) { /* its name served the callback's messages and trace */
+            loop__inspect_lock(loop);
+            loop__ident_del_id(loop, id);
+            loop__inspect_unlock(loop);
+        }
     }
 }
 

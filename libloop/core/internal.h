@@ -59,7 +59,8 @@ enum {
     LOOP__H_CLOSED = 1u << 3,  /* close callback ran */
     LOOP__H_REF = 1u << 4,     /* an active handle that keeps the loop alive */
     LOOP__H_INTERNAL = 1u << 5, /* libloop's own (not reported) */
-    LOOP__H_CALL = 1u << 6      /* a loop_call_soon() record (defer.c) */
+    LOOP__H_CALL = 1u << 6,     /* a loop_call_soon() record (defer.c) */
+    LOOP__H_IDENT = 1u << 7     /* has a name or a parent task in loop->idents (ident.c) */
 };
 
 #define LOOP__MAGIC_OPEN 0x1009u
@@ -78,9 +79,26 @@ struct loop__timer_heap {
     uint32_t cap;
 };
 
+/* The start sequence is the tie-break key: kept here, not in the timer, so
+ * that equal deadlines (common: every timer started in one iteration with one
+ * timeout shares its due time) are ordered without loading the timers. */
 struct loop__heap_ent {
     uint64_t due_ns;
+    uint64_t seq; /* start order (loop->timer_seq) */
     loop_timer_t *timer;
+};
+
+/* A handle's rarely set identity, out of its header (ident.c). */
+struct loop__ident {
+    uint64_t id; /* the handle's (or task's) id; 0: a free slot */
+    const char *name;
+    uint64_t parent_task;
+};
+
+struct loop__idents {
+    struct loop__ident *ent; /* open addressing, at most half full */
+    uint32_t cap;            /* a power of two, or 0 */
+    uint32_t len;
 };
 
 /* Per-fd table entry: which watcher owns an fd in this loop (io.c). */
@@ -113,6 +131,7 @@ struct loop_s {
     loop_queue_t closing; /* handles whose close callback is due */
 
     struct loop__timer_heap timers;
+    struct loop__idents idents; /* names and parent tasks, by id (ident.c); inspect_mu */
 
     /* poller */
     int epfd;
@@ -209,7 +228,8 @@ void loop__time_update(loop_t *loop, int rec_type);
 void loop__wake(loop_t *loop); /* thread-safe */
 
 /* handle.c */
-void loop__handle_init(loop_t *loop, loop_handle_t *h, int kind, const loop_site_t *site);
+/* 0, or -ENOMEM (the handle is then not initialized; nothing to undo). */
+int loop__handle_init(loop_t *loop, loop_handle_t *h, int kind, const loop_site_t *site);
 void loop__handle_start(loop_handle_t *h);
 void loop__handle_stop(loop_handle_t *h);
 int loop__handle_check(const loop_handle_t *h, int kind, const char *api);
@@ -232,6 +252,73 @@ void loop__tasks_report_stuck(loop_t *loop);
 void loop__tasks_trace_stuck(loop_t *loop);
 void loop__tasks_free(loop_t *loop);
 uint64_t loop__current_task_id(const loop_t *loop);
+
+/* ident.c: names and parent tasks of the handles (and tasks) that have one.
+ * Changes on the loop thread, under inspect_mu. */
+const struct loop__ident *loop__ident_find(const loop_t *loop, uint64_t id);
+int loop__ident_grow(loop_t *loop, uint32_t more); /* via loop__ident_reserve() */
+
+/* Room for `more` new entries: the next that many loop__ident_set() of
+ * handles without an entry cannot fail. 0 or -ENOMEM. */
+static inline int loop__ident_reserve(loop_t *loop, uint32_t more)
+{
+    if (LOOP_LIKELY((uint64_t)(loop->idents.len + more) * 2 <= loop->idents.cap)) {
+        return 0;
+    }
+    return loop__ident_grow(loop, more);
+}
+/* Set h's name and parent task (both NULL/0: drop its entry); 0 or -ENOMEM. */
+int loop__ident_set(loop_t *loop, loop_handle_t *h, const char *name, uint64_t parent_task);
+void loop__ident_del(loop_t *loop, loop_handle_t *h); /* via loop__ident_drop() */
+/* The entry of a closed handle, after its close callback (which may free it). */
+void loop__ident_del_id(loop_t *loop, uint64_t id);
+void loop__ident_free(loop_t *loop);
+uint64_t loop__call_parent(const loop_handle_t *h); /* defer.c: a call-soon record's task */
+
+/* h is closed or freed: its entry goes (a flag test when it has none). */
+static inline void loop__ident_drop(loop_t *loop, loop_handle_t *h)
+{
+    if (LOOP_UNLIKELY(h->flags & LOOP__H_IDENT)) {
+        loop__ident_del(loop, h);
+    }
+}
+
+/* h's name, or NULL. Also on the scheduler's stack copy (loop, id, flags). */
+static inline const char *loop__h_name(const loop_handle_t *h)
+{
+    const struct loop__ident *e;
+
+    if (LOOP_LIKELY(!(h->flags & LOOP__H_IDENT))) {
+        return NULL;
+    }
+    e = loop__ident_find(h->loop, h->id);
+    return e != NULL ? e->name : NULL;
+}
+
+/* h's name, or "" (for messages). */
+static inline const char *loop__h_label(const loop_handle_t *h)
+{
+    const char *name = loop__h_name(h);
+
+    return name != NULL ? name : "";
+}
+
+/* The id of the task that created h, or 0. libloop's own handles owned by a
+ * task (loop__handle_next_internal(): a task's timer, task I/O watchers) keep
+ * it in their data field, which no user reads: no table entry per task. */
+static inline uint64_t loop__h_parent(const loop_handle_t *h)
+{
+    const struct loop__ident *e;
+
+    if (LOOP_UNLIKELY(h->flags & LOOP__H_CALL)) {
+        return loop__call_parent(h);
+    }
+    if (LOOP_LIKELY(!(h->flags & LOOP__H_IDENT))) {
+        return (h->flags & LOOP__H_INTERNAL) ? (uint64_t)(uintptr_t)h->data : 0;
+    }
+    e = loop__ident_find(h->loop, h->id);
+    return e != NULL ? e->parent_task : 0;
+}
 
 /* sched.c: the choke point */
 void loop__sched_push(loop_t *loop, loop_handle_t *h);
@@ -431,6 +518,31 @@ static inline void loop__handle_stop_fast(loop_handle_t *h)
 }
 
 /*
+ * loop__handle_init() when nothing is hooked (no monitor: no inspection lock;
+ * no debug mode: no creation backtrace; no probe: no tracepoint) and the
+ * handle has no parent task: the header's stores and the append to
+ * loop->handles, inline (issue 20: timers and pool jobs create one each).
+ */
+static inline int loop__handle_init_fast(loop_t *loop, loop_handle_t *h, int kind,
+                                         const loop_site_t *site)
+{
+    if (LOOP_LIKELY(!loop->hooked && !loop->init_internal && loop->current_task == 0)) {
+        h->loop = loop;
+        h->site = site;
+        h->id = ++loop->next_id;
+        h->kind = (uint8_t)kind;
+        h->flags = 0;
+        h->magic = LOOP__MAGIC_OPEN;
+        h->aux = 0;
+        h->cb = NULL;
+        loop__queue_init(&h->ready);
+        loop__queue_insert_tail(&loop->handles, &h->all);
+        return 0;
+    }
+    return loop__handle_init(loop, h, kind, site);
+}
+
+/*
  * Unlink a node from the task list or loop->handles (caller holds inspect_mu
  * when a monitor runs): a chunked monitor walk paused on this node resumes at
  * the next one, so it never reads a node after it left the list.
@@ -444,6 +556,17 @@ static inline void loop__inspect_unlink(loop_t *loop, loop_queue_t *node)
 }
 /* handle.c: take h out of loop->handles under inspect_mu (task_io.c, pool.c, close). */
 void loop__handle_unlink(loop_handle_t *h);
+
+/* The same when nothing is hooked (no monitor: no lock, no paused walk). */
+static inline void loop__handle_unlink_fast(loop_handle_t *h)
+{
+    if (LOOP_LIKELY(!h->loop->hooked)) {
+        loop__queue_remove(&h->all);
+        loop__ident_drop(h->loop, h);
+        return;
+    }
+    loop__handle_unlink(h);
+}
 /* handle.c: the next loop__handle_init() on loop makes an internal handle of task
  * parent_task, flagged before it is listed (a task's timer, task_io.c's watchers). */
 void loop__handle_next_internal(loop_t *loop, uint64_t parent_task);

@@ -66,7 +66,11 @@ int loop_io_init_at(loop_t *loop, loop_io_t *io, int fd, const loop_site_t *site
     if (loop == NULL || io == NULL || fd < 0) {
         return -EINVAL;
     }
-    loop__handle_init(loop, &io->handle, LOOP_KIND_IO, site);
+    int rc = loop__handle_init_fast(loop, &io->handle, LOOP_KIND_IO, site);
+
+    if (rc < 0) {
+        return rc;
+    }
     io->fd = fd;
     io->status = 0;
     io->events = 0;

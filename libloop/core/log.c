@@ -77,6 +77,6 @@ void loop__misuse(loop_t *loop, const loop_handle_t *h, const char *api, const c
         return;
     }
     loop_log(LOOP_LOG_WARN, "Misuse: %s: %s kind=%s id=%llu name=\"%s\" site=%s:%d (%s)", api,
-             what, loop_kind_name(h->kind), (unsigned long long)h->id, h->name ? h->name : "",
+             what, loop_kind_name(h->kind), (unsigned long long)h->id, loop__h_label(h),
              s ? s->file : "?", s ? s->line : 0, s ? s->func : "?");
 }

@@ -285,6 +285,7 @@ int loop_close(loop_t *loop)
     loop__tasks_free(loop);
     loop__signal_loop_free(loop);
     loop__timers_free(loop);
+    loop__ident_free(loop);
     loop__call_free_all(loop);
     /* a pool worker may still be inside complete(): wait until it left */
     pthread_mutex_lock(&loop->done_mu);

@@ -178,7 +178,10 @@ int loop_work_submit_at(loop_t *loop, loop_work_t *w, loop_work_fn work, loop_wo
             return rc;
         }
     }
-    loop__handle_init(loop, &w->handle, LOOP_KIND_WORK, site);
+    rc = loop__handle_init_fast(loop, &w->handle, LOOP_KIND_WORK, site);
+    if (rc < 0) {
+        return rc;
+    }
     w->handle.cb = (void (*)(void))done;
     w->work = work;
     w->status = 0;
@@ -241,7 +244,7 @@ void loop__work_dispatch(loop_work_t *w)
 
     loop->work_inflight--;
     loop__handle_stop_fast(&w->handle);
-    loop__handle_unlink(&w->handle); /* core-c: moves a paused monitor walk off it */
+    loop__handle_unlink_fast(&w->handle); /* core-c: moves a paused monitor walk off it */
     if (LOOP_UNLIKELY(loop->dbg != NULL)) {
         loop__debug_handle_gone(loop, w->handle.id); /* its creation backtrace */
     }

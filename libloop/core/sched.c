@@ -138,11 +138,14 @@ void loop__dispatch(loop_t *loop, loop_handle_t *h)
     loop_handle_t ref; /* only these fields are read (trace.h, debug.c) */
     uint64_t t0 = 0;
 
+    ref.loop = loop;
     ref.id = h->id;
     ref.kind = (uint8_t)kind;
+    /* for loop__h_name()/_parent(): IDENT (found by loop and id), INTERNAL (the
+     * owner task in data); not CALL, whose task is in the record */
+    ref.flags = h->flags & (LOOP__H_IDENT | LOOP__H_INTERNAL);
+    ref.data = h->data;
     ref.site = h->site;
-    ref.name = h->name;
-    ref.parent_task = h->parent_task;
     loop__count(&loop->n_callbacks);
     if (LOOP__INSTRUMENTED(loop)) {
         t0 = loop__dispatch_begin(loop, &ref);

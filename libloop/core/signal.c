@@ -156,7 +156,11 @@ int loop_signal_init_at(loop_t *loop, loop_signal_t *s, const loop_site_t *site)
     if (loop == NULL || s == NULL) {
         return -EINVAL;
     }
-    loop__handle_init(loop, &s->handle, LOOP_KIND_SIGNAL, site);
+    int rc = loop__handle_init_fast(loop, &s->handle, LOOP_KIND_SIGNAL, site);
+
+    if (rc < 0) {
+        return rc;
+    }
     s->signum = 0;
     s->pending = 0;
     loop__queue_init(&s->sig_node);
@@ -470,7 +474,6 @@ int loop__signal_start_internal(loop_t *loop, loop_signal_t *s, loop_signal_cb c
     memset(s, 0, sizeof(*s));
     s->handle.loop = loop;
     s->handle.site = LOOP_SITE();
-    s->handle.name = "libloop-dump";
     s->handle.kind = LOOP_KIND_SIGNAL;
     s->handle.flags = LOOP__H_INTERNAL;
     s->handle.magic = LOOP__MAGIC_OPEN;

@@ -6,7 +6,8 @@
  * which is what makes a million timers cheap (libev's design). Growing the
  * array is the only allocation (amortized, -ENOMEM reported). Equal due times
  * break on the start sequence number, so timers due together fire in the
- * order they were started.
+ * order they were started; the sequence is in the entry, so a tie costs no
+ * load of the timers.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,18 @@
 #include "trace.h"
 
 #define HEAP_NONE UINT32_MAX
-/* A timer's place in the heap is kept in the header's spare 32 bits (aux,
- * which only I/O watchers use otherwise): a timer is 120 bytes, not 128. */
-#define heap_index handle.aux
+
+/* A timer's place in the heap (HEAP_NONE: not in it) is kept in the header's
+ * spare 32 bits (aux, which only I/O watchers use otherwise). */
+static inline uint32_t heap_index(const loop_timer_t *t)
+{
+    return t->handle.aux;
+}
+
+static inline void heap_index_set(loop_timer_t *t, uint32_t i)
+{
+    t->handle.aux = i;
+}
 #define LOOP__TIMEOUT_MAX_NS ((uint64_t)INT32_MAX * 1000000u)
 #define HEAP_D 4
 
@@ -27,13 +37,13 @@ static inline bool ent_less(const struct loop__heap_ent *a, const struct loop__h
     if (a->due_ns != b->due_ns) {
         return a->due_ns < b->due_ns;
     }
-    return a->timer->start_seq < b->timer->start_seq;
+    return a->seq < b->seq;
 }
 
 static inline void heap_set(struct loop__timer_heap *hp, uint32_t i, struct loop__heap_ent e)
 {
     hp->ent[i] = e;
-    e.timer->heap_index = i;
+    heap_index_set(e.timer, i);
 }
 
 static void sift_up(struct loop__timer_heap *hp, uint32_t i)
@@ -92,8 +102,9 @@ static void sift_down(struct loop__timer_heap *hp, uint32_t i)
 
 /*
  * The array starts HEAP_SKEW entries into a 64-byte aligned block, so that
- * the four children of any node (4i+1..4i+4, 16 bytes each) share one cache
- * line: a sift-down step touches one line, not two (libev's trick).
+ * the four children of any node (4i+1..4i+4, 24 bytes each: 96) start on a
+ * 32-byte boundary and span two cache lines, never three (libev's trick,
+ * which with its 16-byte entries fits them in one line).
  */
 #define HEAP_SKEW 3
 
@@ -117,13 +128,13 @@ static int heap_grow(struct loop__timer_heap *hp)
     return 0;
 }
 
-static int heap_insert(struct loop__timer_heap *hp, loop_timer_t *t)
+static int heap_insert(struct loop__timer_heap *hp, loop_timer_t *t, uint64_t seq)
 {
     if (hp->len == hp->cap && heap_grow(hp) < 0) {
         return -ENOMEM;
     }
-    hp->ent[hp->len] = (struct loop__heap_ent){t->due_ns, t};
-    t->heap_index = hp->len;
+    hp->ent[hp->len] = (struct loop__heap_ent){t->due_ns, seq, t};
+    heap_index_set(t, hp->len);
     hp->len++;
     sift_up(hp, hp->len - 1);
     return 0;
@@ -131,12 +142,12 @@ static int heap_insert(struct loop__timer_heap *hp, loop_timer_t *t)
 
 static void heap_remove(struct loop__timer_heap *hp, loop_timer_t *t)
 {
-    uint32_t i = t->heap_index;
+    uint32_t i = heap_index(t);
 
     if (i == HEAP_NONE) {
         return;
     }
-    t->heap_index = HEAP_NONE;
+    heap_index_set(t, HEAP_NONE);
     hp->len--;
     if (i == hp->len) {
         return;
@@ -154,11 +165,14 @@ int loop_timer_init_at(loop_t *loop, loop_timer_t *t, const loop_site_t *site)
     if (loop == NULL || t == NULL) {
         return -EINVAL;
     }
-    loop__handle_init(loop, &t->handle, LOOP_KIND_TIMER, site);
+    int rc = loop__handle_init_fast(loop, &t->handle, LOOP_KIND_TIMER, site);
+
+    if (rc < 0) {
+        return rc;
+    }
     t->due_ns = 0;
     t->repeat_ns = 0;
-    t->start_seq = 0;
-    t->heap_index = HEAP_NONE;
+    heap_index_set(t, HEAP_NONE);
     return 0;
 }
 
@@ -168,8 +182,7 @@ static int timer_arm(loop_timer_t *t, uint64_t due_ns)
     int rc;
 
     t->due_ns = due_ns;
-    t->start_seq = ++loop->timer_seq;
-    rc = heap_insert(&loop->timers, t);
+    rc = heap_insert(&loop->timers, t, ++loop->timer_seq);
     if (rc < 0) {
         return rc;
     }
@@ -284,8 +297,7 @@ void loop__timers_run(loop_t *loop)
         heap_remove(hp, t);
         if (t->repeat_ns != 0) {
             t->due_ns = next_due(t->due_ns, t->repeat_ns, now);
-            t->start_seq = ++loop->timer_seq;
-            if (heap_insert(hp, t) < 0) {
+            if (heap_insert(hp, t, ++loop->timer_seq) < 0) {
                 loop__report_error(loop, -ENOMEM, &t->handle, "Cannot re-arm repeating timer");
                 t->repeat_ns = 0;
             }
@@ -307,7 +319,7 @@ void loop__timer_dispatch(loop_timer_t *t)
         loop__hist_add(&loop->lag, now > due ? now - due : 0);
         loop__inspect_unlock(loop);
     }
-    if (t->repeat_ns == 0 && t->heap_index == HEAP_NONE) {
+    if (t->repeat_ns == 0 && heap_index(t) == HEAP_NONE) {
         loop__handle_stop_fast(&t->handle);
     }
     ((loop_timer_cb)t->handle.cb)(t);

@@ -181,7 +181,9 @@ static inline const char *loop__tp_str(const char *s)
 }
 static inline const char *loop__tp_h_name(const loop_handle_t *h)
 {
-    return h && h->name ? h->name : "";
+    const char *name = h ? loop__h_name(h) : NULL;
+
+    return name ? name : "";
 }
 static inline const loop_site_t *loop__tp_h_site(const loop_handle_t *h)
 {
@@ -209,7 +211,7 @@ static inline const loop_handle_t *loop__tp_work_h(const loop_work_t *w)
 /* A handle's whole identity (handle_new's fields after loop_id). */
 #define LOOP__TP_IDENT(h)                                                                \
     loop__tp_h_id(h), loop__tp_h_kind(h), loop__tp_h_name(h), LOOP__TP_SITE(loop__tp_h_site(h)), \
-        ((h) ? (h)->parent_task : 0)
+        ((h) ? loop__h_parent(h) : 0)
 
 /* ---------------------------------------------------------------------- */
 /* One wrapper per event, in the provider's order (trace.h's list above).  */

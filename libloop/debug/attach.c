@@ -146,8 +146,8 @@ static void emit_snapshot(struct loop__monitor *m, uint8_t reason)
         if (h->id == 0 || h->kind == LOOP_KIND_TASK || (h->flags & LOOP__H_CLOSED)) {
             continue;
         }
-        LOOP_TRACE(snapshot_handle, loop->id, h->id, (uint8_t)h->kind, str(h->name), site_file(h->site),
-                   site_line(h->site), site_func(h->site), h->parent_task, hflags, fd);
+        LOOP_TRACE(snapshot_handle, loop->id, h->id, (uint8_t)h->kind, str(loop__h_name(h)), site_file(h->site),
+                   site_line(h->site), site_func(h->site), loop__h_parent(h), hflags, fd);
         nhandles++;
     }
     loop_task_walk(loop, snap_task, &x);

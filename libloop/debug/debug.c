@@ -249,7 +249,7 @@ void loop__dispatch_end(loop_t *loop, const loop_handle_t *ref, uint64_t t0)
     loop_log(LOOP_LOG_WARN,
              "Slow %s: kind=%s id=%llu name=\"%s\" took-ms=%.1f site=%s:%d (%s)",
              ref->kind == LOOP_KIND_TASK ? "task step" : "callback", loop_kind_name(ref->kind),
-             (unsigned long long)ref->id, ref->name ? ref->name : "", (double)dur / 1e6,
+             (unsigned long long)ref->id, loop__h_label(ref), (double)dur / 1e6,
              s ? s->file : "?", s ? s->line : 0, s ? s->func : "?");
     LOOP_TRACE(slow_callback, loop, ref, dur);
     struct loop__debug *d = dbg_of(loop);
@@ -257,7 +257,7 @@ void loop__dispatch_end(loop_t *loop, const loop_handle_t *ref, uint64_t t0)
     loop->stats.slow_callbacks++;
     if (d != NULL) {
         d->slow[d->slow_next++ % SLOW_RING] =
-            (struct slow_ent){ref->id, ref->kind, ref->name, s, dur, loop->now_ns};
+            (struct slow_ent){ref->id, ref->kind, loop__h_name(ref), s, dur, loop->now_ns};
     }
     loop__inspect_unlock(loop);
 }
@@ -305,7 +305,7 @@ void loop__error(loop_t *loop, int err, uint64_t task_id, const loop_handle_t *h
     if (h != NULL) {
         loop_log(LOOP_LOG_ERROR, "Error: %s err=%s kind=%s id=%llu name=\"%s\" site=%s:%d (%s)",
                  msg, loop_err_name(err), loop_kind_name(h->kind), (unsigned long long)h->id,
-                 h->name ? h->name : "", site ? site->file : "?", site ? site->line : 0,
+                 loop__h_label(h), site ? site->file : "?", site ? site->line : 0,
                  site ? site->func : "?");
     } else {
         loop_log(LOOP_LOG_ERROR, "Error: %s err=%s loop=%llu task=%llu site=%s:%d (%s)", msg,
@@ -393,7 +393,7 @@ static int dump_handle(loop_handle_t *h, void *arg)
     int active = (h->flags & LOOP__H_ACTIVE) != 0;
 
     fprintf(out, "%c handle id=%llu kind=%s name=\"%s\" %s", active ? '*' : ' ',
-            (unsigned long long)h->id, loop_kind_name(h->kind), h->name ? h->name : "",
+            (unsigned long long)h->id, loop_kind_name(h->kind), loop__h_label(h),
             (h->flags & LOOP__H_CLOSING) ? "closing" : active ? "active" : "inactive");
     if (h->kind == LOOP_KIND_TIMER && active) {
         const loop_timer_t *t = (const loop_timer_t *)h;
@@ -407,8 +407,8 @@ static int dump_handle(loop_handle_t *h, void *arg)
     } else if (h->kind == LOOP_KIND_SIGNAL) {
         fprintf(out, " signum=%d", ((const loop_signal_t *)h)->signum);
     }
-    if (h->parent_task != 0) {
-        fprintf(out, " task=%llu", (unsigned long long)h->parent_task);
+    if (loop__h_parent(h) != 0) {
+        fprintf(out, " task=%llu", (unsigned long long)loop__h_parent(h));
     }
     dump_site(out, "created", h->site);
     fputc('\n', out);

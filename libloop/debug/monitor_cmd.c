@@ -337,7 +337,7 @@ void loop__mon_on_cancel_requests(loop_async_t *a)
         int rc = t != NULL ? loop__task_cancel_from(t, LOOP_CANCEL_MONITOR) : -ESRCH;
         loop__rr_outcome(m->loop, LOOP__NOTE_MON_CANCEL, ids[i], rc); /* replay does it again */
         loop_log(LOOP_LOG_INFO, "Monitor: cancel task id=%" PRIu64 " name=\"%s\": %s", ids[i],
-                 t != NULL && t->hdr.name ? t->hdr.name : "", rc == 0 ? "done" : loop_err_name(rc));
+                 t != NULL ? loop__h_label(&t->hdr) : "", rc == 0 ? "done" : loop_err_name(rc));
     }
 }
 

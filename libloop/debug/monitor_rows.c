@@ -119,7 +119,7 @@ void loop__mon_task_row(const loop_task_t *t, struct mon_task_row *r, bool hists
 
     memset(ti, 0, sizeof(*ti));
     ti->id = t->hdr.id;
-    ti->parent_id = t->hdr.parent_task;
+    ti->parent_id = loop__h_parent(&t->hdr);
     ti->state = t->state;
     ti->wait_kind = waiting ? t->wait_kind : LOOP_WAIT_NONE;
     ti->wait_obj_id = waiting ? t->wait_obj : 0;
@@ -139,14 +139,14 @@ void loop__mon_task_row(const loop_task_t *t, struct mon_task_row *r, bool hists
         ti->delay_p99_ns = loop__hist_pct(&t->hists->delay, 99);
         ti->delay_max_ns = t->hists->delay.max_ns;
     }
-    loop__mon_copy_name(r->name, t->hdr.name);
+    loop__mon_copy_name(r->name, loop__h_name(&t->hdr));
     ti->name = NULL; /* set by the reader: the row may move while the array grows */
 }
 
 void loop__mon_handle_row(const loop_handle_t *h, struct mon_handle_row *r)
 {
     r->id = h->id;
-    r->parent_task = h->parent_task;
+    r->parent_task = loop__h_parent(h);
     r->site = h->site;
     r->kind = h->kind;
     r->flags = h->flags;
@@ -154,7 +154,7 @@ void loop__mon_handle_row(const loop_handle_t *h, struct mon_handle_row *r)
     r->fd = h->kind == LOOP_KIND_IO && (h->flags & (LOOP__H_ACTIVE | LOOP__H_CLOSING))
                 ? ((const loop_io_t *)h)->fd
                 : -1;
-    loop__mon_copy_name(r->name, h->name);
+    loop__mon_copy_name(r->name, loop__h_name(h));
 }
 
 const char *loop__mon_row_name(struct mon_task_row *r)

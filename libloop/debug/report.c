@@ -39,7 +39,7 @@ static void report_group(loop_t *loop, const struct group *g)
     if (g->count == 1) {
         loop_log(LOOP_LOG_WARN,
                  "Unclosed handle: kind=%s id=%llu name=\"%s\" site=%s:%d (%s)%s",
-                 loop_kind_name(g->kind), (unsigned long long)h->id, h->name ? h->name : "",
+                 loop_kind_name(g->kind), (unsigned long long)h->id, loop__h_label(h),
                  site_file(g->site), site_line(g->site), site_func(g->site),
                  (h->flags & LOOP__H_CLOSING) ? " closing: run the loop to finish" : "");
     } else {
@@ -115,7 +115,7 @@ void loop__report_unretrieved(const loop_task_t *t)
     loop_log(LOOP_LOG_WARN,
              "Task error never retrieved: task id=%llu name=\"%s\" state=failed err=%s "
              "created=%s:%d (%s) (detached: nobody joins it)",
-             (unsigned long long)t->hdr.id, t->hdr.name ? t->hdr.name : "",
+             (unsigned long long)t->hdr.id, loop__h_label(&t->hdr),
              loop_err_name(t->error), site_file(c), site_line(c), site_func(c));
     loop__debug_print_backtrace(loop, t->hdr.id, LOOP_LOG_WARN);
 }

@@ -147,7 +147,7 @@ static void identify(struct capture *c)
         for (q = ts->tasks.next; q != &ts->tasks && n < WD_WALK_MAX; q = q->next, n++) {
             loop_task_t *t = loop__queue_data(q, loop_task_t, task_node);
             if (t->hdr.id == id) {
-                copy_name(c->name, t->hdr.name);
+                copy_name(c->name, loop__h_name(&t->hdr));
                 c->site = t->hdr.site;
                 c->found = true;
                 return;
@@ -158,7 +158,7 @@ static void identify(struct capture *c)
     for (q = loop->handles.next; q != &loop->handles && n < WD_WALK_MAX; q = q->next, n++) {
         loop_handle_t *h = loop__queue_data(q, loop_handle_t, all);
         if (h->id == id) {
-            copy_name(c->name, h->name);
+            copy_name(c->name, loop__h_name(h));
             c->site = h->site;
             c->found = true;
             return;

@@ -318,8 +318,8 @@ static loop_handle_t *ranked_pick(loop_t *loop, loop_handle_t *const *cand, int 
     }
     if (k != 0 && !perturb(loop, "ran %s id=%llu \"%s\" before %s id=%llu \"%s\" (%d of %d%s)",
                            loop_kind_name(cand[k]->kind), (unsigned long long)cand[k]->id,
-                           cand[k]->name ? cand[k]->name : "", loop_kind_name(cand[0]->kind),
-                           (unsigned long long)cand[0]->id, cand[0]->name ? cand[0]->name : "",
+                           loop__h_label(cand[k]), loop_kind_name(cand[0]->kind),
+                           (unsigned long long)cand[0]->id, loop__h_label(cand[0]),
                            k + 1, n, m == 1 ? ", by rank" : "")) {
         k = 0;
     }
@@ -373,7 +373,7 @@ loop_handle_t *loop__chaos_pick(loop_t *loop)
             len += (size_t)snprintf(what + len, sizeof(what) - len, "%s%s id=%llu \"%.40s\"",
                                     i ? ", " : "", loop_kind_name(cand[i]->kind),
                                     (unsigned long long)cand[i]->id,
-                                    cand[i]->name ? cand[i]->name : "");
+                                    loop__h_label(cand[i]));
         }
         return cand[explore_point(loop, "pick", (uint64_t)n - 1, cand, n, "%s", what)];
     }
@@ -426,8 +426,8 @@ static int64_t explore_timeout(loop_t *loop, int64_t timeout_ns)
     loop_handle_t *ab[2] = {a, b};
     uint64_t late = second->due_ns - hp->ent[0].due_ns;
     if (explore_point(loop, "late", 1, ab, 2, "timer id=%llu \"%.40s\" fires %.3f ms late, with timer id=%llu \"%.40s\"",
-                      (unsigned long long)a->id, a->name ? a->name : "", (double)late / 1e6,
-                      (unsigned long long)b->id, b->name ? b->name : "") == 1) {
+                      (unsigned long long)a->id, loop__h_label(a), (double)late / 1e6,
+                      (unsigned long long)b->id, loop__h_label(b)) == 1) {
         rr->chaos_due_ns = loop->now_ns + (uint64_t)timeout_ns;
         rr->chaos_late_ns = late;
     }
@@ -485,7 +485,7 @@ bool loop__chaos_delay_io(loop_t *loop, loop_handle_t *h)
     }
     if (rr->explore) {
         if (explore_point(loop, "hold", 1, &h, 1, "io id=%llu \"%.40s\" ready: held back an iteration",
-                          (unsigned long long)h->id, h->name ? h->name : "") == 0) {
+                          (unsigned long long)h->id, loop__h_label(h)) == 0) {
             return false;
         }
         hold(h, rr->chaos_iter + 1);
@@ -498,7 +498,7 @@ bool loop__chaos_delay_io(loop_t *loop, loop_handle_t *h)
     }
     uint64_t iters = 1 + rnd(loop, 3);
     if (!perturb(loop, "held back the readiness of io id=%llu \"%s\" for %llu iteration%s",
-                 (unsigned long long)h->id, h->name ? h->name : "", (unsigned long long)iters,
+                 (unsigned long long)h->id, loop__h_label(h), (unsigned long long)iters,
                  iters == 1 ? "" : "s")) {
         return false;
     }

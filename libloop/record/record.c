@@ -332,7 +332,7 @@ static void describe(loop_t *loop, uint64_t id, int kind, char *buf, size_t len)
     }
     const loop_site_t *s = found->site;
     snprintf(buf, len, "kind=%s id=%llu name=\"%s\" site=%s:%d (%s)", loop_kind_name(kind),
-             (unsigned long long)id, found->name ? found->name : "", s ? s->file : "?",
+             (unsigned long long)id, loop__h_label(found), s ? s->file : "?",
              s ? s->line : 0, s ? s->func : "?");
 }
 

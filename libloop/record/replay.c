@@ -180,7 +180,7 @@ static bool extra_timer(loop_t *loop)
                 snprintf(did, sizeof(did),
                          "had kind=timer id=%llu name=\"%s\" site=%s:%d (%s) due (not in "
                          "the recording)",
-                         (unsigned long long)h->id, h->name ? h->name : "", s ? s->file : "?",
+                         (unsigned long long)h->id, loop__h_label(h), s ? s->file : "?",
                          s ? s->line : 0, s ? s->func : "?");
                 loop__rr_diverge(loop, did);
                 return true;

@@ -188,7 +188,14 @@ loop_task_t *loop_spawn_at(loop_t *loop, loop_task_fn fn, void *arg, const char 
         errno = ENOMEM;
         return NULL;
     }
-    rc = loop__stack_alloc(&ts->pool, stack_kb ? stack_kb * 1024 : ts->default_stack, &t->stack);
+    /* room for the task's name and parent (ident.c): nothing below fails */
+    loop__inspect_lock(loop);
+    rc = loop__ident_reserve(loop, 1);
+    loop__inspect_unlock(loop);
+    if (rc == 0) {
+        rc = loop__stack_alloc(&ts->pool, stack_kb ? stack_kb * 1024 : ts->default_stack,
+                               &t->stack);
+    }
     if (rc < 0) {
         free(t);
         errno = -rc;
@@ -197,9 +204,7 @@ loop_task_t *loop_spawn_at(loop_t *loop, loop_task_fn fn, void *arg, const char 
     /* the identity, as a handle header that is not in the handle list */
     t->hdr.loop = loop;
     t->hdr.site = site;
-    t->hdr.name = name;
     t->hdr.id = ++loop->next_id;
-    t->hdr.parent_task = loop->current_task;
     t->hdr.kind = LOOP_KIND_TASK;
     t->hdr.magic = LOOP__MAGIC_OPEN;
     loop__queue_init(&t->hdr.ready);
@@ -213,6 +218,7 @@ loop_task_t *loop_spawn_at(loop_t *loop, loop_task_fn fn, void *arg, const char 
     loop__queue_init(&t->joiners);
     loop__queue_init(&t->group_node);
     loop__inspect_lock(loop);
+    (void)loop__ident_set(loop, &t->hdr, name, loop->current_task); /* reserved above */
     loop__queue_insert_tail(&ts->tasks, &t->task_node);
     loop->tasks_alive++;
     loop->stats.tasks_spawned++;
@@ -224,11 +230,11 @@ loop_task_t *loop_spawn_at(loop_t *loop, loop_task_fn fn, void *arg, const char 
                                           site ? site->func : NULL, site ? site->line : 0};
     loop__stack_set_owner(t->stack, &t->owner);
     loop__ctx_make(&t->ctx, t->stack->base, t->stack->size, task_entry, t);
-    LOOP_TRACE(task_new, loop, t->hdr.id, t->hdr.parent_task, name, site);
+    LOOP_TRACE(task_new, loop, t->hdr.id, loop__h_parent(&t->hdr), name, site);
 
     /* the task's own timer: internal and owned by the task before it is listed */
     loop__handle_next_internal(loop, t->hdr.id);
-    loop_timer_init_at(loop, &t->timer, site);
+    (void)loop_timer_init_at(loop, &t->timer, site); /* internal: no table entry, no failure */
 
     LOOP_TRACE(task_ready, loop, t->hdr.id, LOOP_KIND_NONE, (uint64_t)0);
     loop__sched_push(loop, &t->hdr);
@@ -244,6 +250,8 @@ static void task_free(loop_task_t *t)
     loop__inspect_lock(loop);
     loop__inspect_unlink(loop, &t->timer.handle.all);
     loop__inspect_unlink(loop, &t->task_node);
+    loop__ident_drop(loop, &t->timer.handle);
+    loop__ident_drop(loop, &t->hdr);
     loop__inspect_unlock(loop);
     if (LOOP_UNLIKELY(loop->debug)) {
         loop__debug_handle_gone(loop, t->hdr.id);
@@ -272,7 +280,7 @@ static void check_self_wakes(const loop_task_t *t)
         loop_log(LOOP_LOG_WARN,
                  "Task wakes itself: task id=%llu name=\"%s\" self-wakes=%llu of %llu "
                  "(a busy loop in disguise?) created=%s:%d (%s)",
-                 (unsigned long long)t->hdr.id, t->hdr.name ? t->hdr.name : "",
+                 (unsigned long long)t->hdr.id, loop__h_label(&t->hdr),
                  (unsigned long long)t->self_wakes, (unsigned long long)t->wakes,
                  c ? c->file : "?", c ? c->line : 0, c ? c->func : "?");
     }
@@ -303,7 +311,7 @@ static void task_finished(loop_task_t *t)
     if (LOOP__INSTRUMENTED(loop)) {
         loop__inspect_lock(loop);
         ts->history[ts->history_next++ % LOOP__TASK_HISTORY] = (loop_task_done_info_t){
-            t->hdr.id, t->hdr.parent_task, t->hdr.name, t->state, t->error,
+            t->hdr.id, loop__h_parent(&t->hdr), loop__h_name(&t->hdr), t->state, t->error,
             t->cancelled_by, t->hdr.site, loop->now_ns, t->steps, t->cancel_source};
         loop__inspect_unlock(loop);
     }
@@ -615,7 +623,7 @@ uint64_t loop_task_id(const loop_task_t *t)
 
 const char *loop_task_name(const loop_task_t *t)
 {
-    return t != NULL ? t->hdr.name : NULL;
+    return t != NULL ? loop__h_name(&t->hdr) : NULL;
 }
 
 loop_task_state_t loop_task_state(const loop_task_t *t)

@@ -18,8 +18,8 @@ int loop_task_info(const loop_task_t *t, loop_task_info_t *out)
     }
     memset(out, 0, sizeof(*out));
     out->id = t->hdr.id;
-    out->parent_id = t->hdr.parent_task;
-    out->name = t->hdr.name;
+    out->parent_id = loop__h_parent(&t->hdr);
+    out->name = loop__h_name(&t->hdr);
     out->state = t->state;
     out->wait_kind = t->state == LOOP_TASK_WAITING ? t->wait_kind : LOOP_WAIT_NONE;
     out->wait_obj_id = t->state == LOOP_TASK_WAITING ? t->wait_obj : 0;
@@ -119,7 +119,7 @@ static void report_task_line(loop_log_level_t lvl, const char *what, const loop_
         loop_log(lvl,
                  "%s: task id=%llu name=\"%s\" state=waiting wait=%s obj=%llu%s%.0llu at=%s:%d (%s) "
                  "created=%s:%d (%s)",
-                 what, (unsigned long long)t->hdr.id, t->hdr.name ? t->hdr.name : "",
+                 what, (unsigned long long)t->hdr.id, loop__h_label(&t->hdr),
                  loop_wait_kind_name(t->wait_kind), (unsigned long long)t->wait_obj,
                  t->wait_task ? (t->wait_kind == LOOP_WAIT_LOCK ? " owner=" : " task=") : "",
                  (unsigned long long)t->wait_task,
@@ -127,7 +127,7 @@ static void report_task_line(loop_log_level_t lvl, const char *what, const loop_
                  c ? c->line : 0, c ? c->func : "?");
     } else {
         loop_log(lvl, "%s: task id=%llu name=\"%s\" state=%s err=%s created=%s:%d (%s)", what,
-                 (unsigned long long)t->hdr.id, t->hdr.name ? t->hdr.name : "",
+                 (unsigned long long)t->hdr.id, loop__h_label(&t->hdr),
                  loop_task_state_name(t->state), loop_err_name(t->error), c ? c->file : "?",
                  c ? c->line : 0, c ? c->func : "?");
     }

@@ -134,7 +134,7 @@ static void check_lost_wakeup(const loop_future_t *f)
         loop_log(LOOP_LOG_WARN,
                  "Lost wakeup: task id=%llu name=\"%s\" waits at %s:%d (%s) on future id=%llu "
                  "created at %s:%d (%s), which nobody else holds any more",
-                 (unsigned long long)t->hdr.id, t->hdr.name ? t->hdr.name : "",
+                 (unsigned long long)t->hdr.id, loop__h_label(&t->hdr),
                  w ? w->file : "?", w ? w->line : 0, w ? w->func : "?",
                  (unsigned long long)f->o.id, s ? s->file : "?", s ? s->line : 0,
                  s ? s->func : "?");
@@ -538,7 +538,7 @@ void loop__task_locks_abandon(loop_task_t *t)
                      "name=\"%s\" ended holding it; the next owner gets EOWNERDEAD",
                      (unsigned long long)l->o.id, s ? s->file : "?", s ? s->line : 0,
                      s ? s->func : "?", (unsigned long long)t->hdr.id,
-                     t->hdr.name ? t->hdr.name : "");
+                     loop__h_label(&t->hdr));
         }
         if (loop__queue_empty(&l->o.waiters)) {
             lock_set_owner(l, NULL);

@@ -34,7 +34,6 @@ int main(void)
     th->site = &site;
     th->id = 1;
     th->kind = LOOP_KIND_TIMER;
-    th->parent_task = 3;
     timer.due_ns = 5000;
     timer.repeat_ns = 250;
     io.handle = *th;
@@ -49,14 +48,20 @@ int main(void)
     work.handle = *th;
     work.handle.id = 5;
     work.handle.kind = LOOP_KIND_WORK;
-    work.handle.name = "crunch";
+    /* names and parent tasks live in the loop's side table (ident.c) */
+    if (loop__ident_set(&loop, th, NULL, 3) < 0 ||
+        loop__ident_set(&loop, &io.handle, NULL, 3) < 0 ||
+        loop__ident_set(&loop, &sig.handle, NULL, 3) < 0 ||
+        loop__ident_set(&loop, &work.handle, "crunch", 3) < 0) {
+        return 1;
+    }
 
     loop.random_seed = 0x2545f4914f6cdd1dULL;
     LOOP_TRACE(loop_new, &loop);
     LOOP_TRACE(run_begin, &loop, LOOP_RUN_ONCE);
     LOOP_TRACE(iter_begin, &loop);
     LOOP_TRACE(handle_new, th);
-    th->name = "tick";
+    loop__ident_set(&loop, th, "tick", 3);
     LOOP_TRACE(handle_name, th);
     LOOP_TRACE(handle_start, th);
     LOOP_TRACE(handle_new, &io.handle);
@@ -137,5 +142,6 @@ int main(void)
     LOOP_TRACE(stream_io, &loop, 2, 9, LOOP__TP_IO_READ, (int64_t)7);
     LOOP_TRACE(run_end, &loop, 1);
     LOOP_TRACE(loop_close, &loop);
+    loop__ident_free(&loop);
     return 0;
 }

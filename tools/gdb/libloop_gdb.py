@@ -116,6 +116,32 @@ def site(p):
     return "%s:%d (%s)" % (_str(s["file"], "?"), int(s["line"]), _str(s["func"], "?"))
 
 
+def idents(lp):
+    """{id: (name, parent task)} of a loop's handles and tasks that have one: the
+    side table loop->idents (libloop/core/ident.c), read whole (no hash to repeat)."""
+    tb = lp["idents"]
+    out = {}
+    if int(tb["ent"]) == 0:
+        return out
+    for i in range(int(tb["cap"])):
+        e = tb["ent"][i]
+        hid = int(e["id"])
+        if hid != 0:
+            out[hid] = (e["name"], int(e["parent_task"]))
+    return out
+
+
+def ident(ids, hid):
+    """(name or "-", parent task id) of handle or task hid, from idents()."""
+    name, parent = ids.get(hid, (None, 0))
+    return (_str(name, "-") if name is not None else "-"), parent
+
+
+def _task_name(lp, task_id):
+    name = idents(lp).get(task_id, (None, 0))[0]
+    return _str(name, "") if name is not None else ""
+
+
 # loop_kind_t (include/loop.h); the handle stores it as a uint8_t.
 KINDS = ("none", "timer", "io", "signal", "defer", "async", "work", "task", "close")
 
@@ -178,6 +204,7 @@ Usage: info loop-tasks"""
                 continue
             gdb.write("  %5s %-16s %-10s %-34s %-32s %s\n" % (
                 "id", "name", "state", "waits on", "waiting at", "created at"))
+            ids = idents(lp)
             for t in ts:
                 state = _enum_name(t["state"], "LOOP_TASK_")
                 wait, at = "-", "-"
@@ -187,7 +214,7 @@ Usage: info loop-tasks"""
                 elif state in ("failed", "cancelled"):
                     wait = "error=%d" % int(t["error"])
                 gdb.write("  %5d %-16s %-10s %-34s %-32s %s\n" % (
-                    int(t["hdr"]["id"]), _str(t["hdr"]["name"], "-"), state, wait, at,
+                    int(t["hdr"]["id"]), ident(ids, int(t["hdr"]["id"]))[0], state, wait, at,
                     site(t["hdr"]["site"])))
 
 
@@ -215,6 +242,7 @@ Usage: info loop-handles [all]   (all: also libloop's internal handles)"""
             if not shown:
                 continue
             rows = []
+            ids = idents(lp)
             for h in shown:
                 flags = int(h["flags"])
                 st = []
@@ -227,8 +255,9 @@ Usage: info loop-handles [all]   (all: also libloop's internal handles)"""
                 if flags & H_INTERNAL:
                     st.append("internal")
                 kind = kind_name(int(h["kind"]))
-                rows.append((kind, site(h["site"]), int(h["id"]), _str(h["name"], "-"),
-                             ",".join(st) or "-", int(h["parent_task"])))
+                name, parent = ident(ids, int(h["id"]))
+                rows.append((kind, site(h["site"]), int(h["id"]), name,
+                             ",".join(st) or "-", parent))
             rows.sort(key=lambda r: (r[0], r[1], r[2]))
             gdb.write("  %-8s %6s %-16s %-18s %6s %s\n" % ("kind", "id", "name", "flags",
                                                           "task", "created at"))
@@ -373,7 +402,7 @@ Usage: loop-task ID"""
         UNWINDER.task_id = task_id
         gdb.invalidate_cached_frames()
         gdb.write("Task %d \"%s\" (%s) on loop %d; `loop-task 0` switches back.\n"
-                  % (task_id, _str(t["hdr"]["name"], ""), state, int(lp["id"])))
+                  % (task_id, _task_name(lp, task_id), state, int(lp["id"])))
         gdb.execute("frame %d" % first_user_frame(), to_string=False)
 
 
