@@ -239,11 +239,12 @@ int findings_count(const struct ctx *c, struct findings *f)
     free(h);
     for (i = 0; i < c->m->ncycles; i++) {
         struct mloop *l = model_loop(c->m, c->m->cycles[i].vpid, c->m->cycles[i].loop_id);
-        if (l != NULL && ctx_loop_selected(c, l)) {
+        if (l != NULL && ctx_loop_selected(c, l) && cycle_reported(&c->m->cycles[i])) {
             f->deadlocks++;
         }
     }
     hangs_count_ran_out(c, &f->ran_out, &f->lost_wakeups);
+    f->lost_running = hangs_count_lost(c);
     f->stalls = c->m->stalls_total;
     f->slow_steps = c->m->slow_steps.total;
     f->slow_events = c->m->slow_events.total;
@@ -282,7 +283,7 @@ int findings_count(const struct ctx *c, struct findings *f)
     if (f->slow_events > f->stall_findings) {
         f->stall_findings = f->slow_events;
     }
-    f->total = f->deadlocks + f->ran_out + f->stuck + f->long_waits + f->overdue + f->stall_findings +
+    f->total = f->deadlocks + f->ran_out + f->lost_running + f->stuck + f->long_waits + f->overdue + f->stall_findings +
                f->leaked_handles + f->leaked_tasks + f->unjoined_tasks + f->unresolved_futures +
                f->unfreed_sync;
     return 0;
@@ -310,6 +311,7 @@ int report_check(const struct ctx *c, uint64_t *findings)
         jw_u64(&w, "deadlocks", f.deadlocks);
         jw_u64(&w, "ran_out_of_work", f.ran_out);
         jw_u64(&w, "lost_wakeups", f.lost_wakeups);
+        jw_u64(&w, "lost_wakeups_while_running", f.lost_running);
         jw_u64(&w, "stuck_tasks", f.stuck);
         jw_u64(&w, "long_waits", f.long_waits);
         jw_u64(&w, "overdue_sleeps", f.overdue);
@@ -337,6 +339,12 @@ int report_check(const struct ctx *c, uint64_t *findings)
                 "check: FAIL: %" PRIu64 " loop(s) ran out of work with tasks waiting, %" PRIu64
                 " lost wakeup(s) among them (loop-analyze hangs)\n",
                 f.ran_out, f.lost_wakeups);
+    }
+    if (f.lost_running) {
+        fprintf(c->out,
+                "check: FAIL: %" PRIu64 " lost wakeup(s) while the loop still ran: every task known to be able "
+                "to complete the wait had ended (loop-analyze hangs)\n",
+                f.lost_running);
     }
     if (f.stuck || f.long_waits || f.overdue) {
         fprintf(c->out,

@@ -253,6 +253,7 @@ static int text_report(const struct ctx *c)
     unknown = text_state_unknown(c);
     hangs__text_cycles(c, &shown);
     hangs__text_stucks(c, &shown);
+    hangs__text_losts(c, &shown);
     rc = hangs_collect(c, &h, &nh);
     if (rc < 0) {
         return rc;

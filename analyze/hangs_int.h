@@ -26,4 +26,8 @@ int hangs__json_report(const struct ctx *c);
 void hangs__text_stucks(const struct ctx *c, size_t *shown);
 void hangs__json_stucks(const struct ctx *c, struct jw *w);
 
+/* hangs_lost.c: lost wakeups certain while the loop ran (model.losts). */
+void hangs__text_losts(const struct ctx *c, size_t *shown);
+void hangs__json_losts(const struct ctx *c, struct jw *w);
+
 #endif /* LOOP_ANALYZE_HANGS_INT_H */

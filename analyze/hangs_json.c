@@ -153,7 +153,7 @@ int hangs__json_report(const struct ctx *c)
         const struct cycle *cy = &c->m->cycles[i];
         const struct mloop *l = model_loop(c->m, cy->vpid, cy->loop_id);
         uint64_t formed = 0;
-        if (l == NULL || !ctx_loop_selected(c, l)) {
+        if (l == NULL || !ctx_loop_selected(c, l) || !cycle_reported(cy)) {
             continue;
         }
         for (k = 0; k < cy->n; k++) {
@@ -182,10 +182,13 @@ int hangs__json_report(const struct ctx *c)
             json_site(c, &w, "wait_site", e->wait_site);
             jw_u64(&w, "since_ns", e->since_ns);
             jw_u64(&w, "waits_for", cy->edges[(k + 1) % cy->n].task);
-            jw_str(&w, "owner", e->wait_kind != WAIT_LOCK ? "joined"
-                                : e->inferred == 0         ? "traced"
-                                : e->inferred == 1         ? "inferred"
-                                                           : "inferred_among_several");
+            jw_str(&w, "owner", e->how == WK_CREATOR        ? "creator"
+                                : e->how == WK_USER         ? "seen_completing"
+                                : e->how == WK_CHILD        ? "group_child"
+                                : e->wait_kind != WAIT_LOCK ? "joined"
+                                : e->inferred == 0          ? "traced"
+                                : e->inferred == 1          ? "inferred"
+                                                            : "inferred_among_several");
             jw_end_obj(&w);
         }
         jw_end_arr(&w);
@@ -193,6 +196,7 @@ int hangs__json_report(const struct ctx *c)
     }
     jw_end_arr(&w);
     hangs__json_stucks(c, &w);
+    hangs__json_losts(c, &w);
     jw_arr(&w, "hung_tasks");
     for (i = 0; i < nh; i++) {
         const struct hang *x = &h[i];

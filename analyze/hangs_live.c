@@ -58,8 +58,8 @@ int hangs_live_poll(const struct ctx *c, struct live_state *s, uint64_t now)
     for (i = s->cycles_shown; i < c->m->ncycles; i++) {
         const struct cycle *cy = &c->m->cycles[i];
         const struct mloop *l = model_loop(c->m, cy->vpid, cy->loop_id);
-        if (l == NULL) {
-            continue;
+        if (l == NULL || !cycle_reported(cy)) {
+            continue; /* a cycle through a possible edge: shown at the end once confirmed */
         }
         fprintf(c->out, "live: DEADLOCK: %s:", describe_loop(c, l, lb, sizeof lb));
         for (k = 0; k < cy->n; k++) {
@@ -68,7 +68,8 @@ int hangs_live_poll(const struct ctx *c, struct live_state *s, uint64_t now)
             char ob[300];
             fprintf(c->out, "%s task %" PRIu64 "%s%s%s waits %s %" PRIu64 "%s at %s", k ? " →" : "", e->task,
                     name[0] ? " \"" : "", name, name[0] ? "\"" : "",
-                    e->wait_kind == WAIT_LOCK ? "for lock" : "to join", e->obj,
+                    e->wait_kind == WAIT_LOCK ? "for lock" : e->wait_kind == WAIT_JOIN ? "to join"
+                                                                 : ev_wait_kind_name(e->wait_kind), e->obj,
                     describe_obj_site(c, e->obj_site, ob, sizeof ob),
                     model_site_str(c->m, e->wait_site, sb, sizeof sb));
             /* its tasks are not reported again as hangs */

@@ -146,7 +146,9 @@ static void text_task(const struct ctx *c, const struct mstuck *e, const struct 
     case STUCK_LOST:
         fprintf(c->out, "  LOST WAKEUP: %s (spawned at %s) waits for %s: %s", tb, sb, wb,
                 st->freed ? "the object was freed while it waited"
-                          : "every task known to be able to complete it had ended");
+                : st->wait_kind == WAIT_CHAN_SEND || st->wait_kind == WAIT_CHAN_RECV
+                    ? "nobody else holds it: its creator and every task seen using the other end had ended"
+                    : "every task known to be able to complete it had ended");
         if (st->ended > 0 && !st->freed) {
             fprintf(c->out, " (%u known)", st->ended);
         }

@@ -24,7 +24,7 @@ void hangs__text_cycles(const struct ctx *c, size_t *shown)
         const struct mloop *l = model_loop(c->m, cy->vpid, cy->loop_id);
         uint64_t formed = 0;
 
-        if (l == NULL || !ctx_loop_selected(c, l)) {
+        if (l == NULL || !ctx_loop_selected(c, l) || !cycle_reported(cy)) {
             continue;
         }
         for (k = 0; k < cy->n; k++) {
@@ -63,11 +63,23 @@ void hangs__text_cycles(const struct ctx *c, size_t *shown)
             if (e->wait_kind == WAIT_LOCK) {
                 char cb[300];
                 snprintf(ob, sizeof ob, "lock %" PRIu64 "%s", e->obj, describe_obj_site(c, e->obj_site, cb, sizeof cb));
-            } else {
+            } else if (e->wait_kind == WAIT_JOIN) {
                 snprintf(ob, sizeof ob, "join of task %" PRIu64, e->obj);
+            } else {
+                char cb[300];
+                snprintf(ob, sizeof ob, "%s %s %" PRIu64 "%s", ev_wait_kind_name(e->wait_kind),
+                         e->obj_kind ? ev_sync_kind_name(e->obj_kind - 1) : "object", e->obj,
+                         describe_obj_site(c, e->obj_site, cb, sizeof cb));
             }
             fprintf(c->out, "  %s (spawned at %s) waits for %s at %s", tb, sb, ob, sb2);
-            if (e->wait_kind == WAIT_LOCK) {
+            if (e->how != 0) {
+                const char *nn = model_str(c->m, nx->name);
+                fprintf(c->out, ", which task %" PRIu64 "%s%s%s %s", nx->task, nn[0] ? " \"" : "", nn,
+                        nn[0] ? "\"" : "",
+                        e->how == WK_CREATOR ? "(its creator) could complete"
+                        : e->how == WK_USER  ? "(seen completing such waits) could complete"
+                                             : "(its child) must finish first");
+            } else if (e->wait_kind == WAIT_LOCK) {
                 const char *nn = model_str(c->m, nx->name);
                 fprintf(c->out, ", held by task %" PRIu64 "%s%s%s%s", nx->task, nn[0] ? " \"" : "",
                         nn, nn[0] ? "\"" : "",

@@ -117,6 +117,40 @@ static int lost_from_stucks(const struct ctx *c, struct lints *ls)
     return 0;
 }
 
+/* Lost wakeups certain while the loop still ran (model.losts, hangs_lost.c). */
+static int lost_while_running(const struct ctx *c, struct lints *ls)
+{
+    char tb[128], sb[256], ob[300], yb[200];
+    size_t i;
+
+    for (i = 0; i < c->m->nlosts; i++) {
+        const struct mlost *y = &c->m->losts[i];
+        const struct mloop *l = model_loop(c->m, y->vpid, y->loop_id);
+        const char *name = model_str(c->m, y->name);
+        struct lint *x;
+        if (!hangs_lost_shown(c, y)) {
+            continue;
+        }
+        x = lint_add(ls, "lost_wakeup", l);
+        if (x == NULL) {
+            return -ENOMEM;
+        }
+        x->count = 1;
+        x->id = y->task;
+        x->site = y->wait_site;
+        x->name = y->name;
+        x->wait_kind = y->wait_kind;
+        x->first_ts = x->last_ts = y->since_ns;
+        snprintf(tb, sizeof tb, "task %" PRIu64 "%s%s%s", y->task, name[0] ? " \"" : "", name,
+                 name[0] ? "\"" : "");
+        snprintf(x->msg, sizeof x->msg, "%s waited for %s %" PRIu64 "%s at %s since +%.6f s; from +%.6f s %s",
+                 tb, ev_wait_kind_name(y->wait_kind), y->obj, describe_obj_site(c, y->obj_site, ob, sizeof ob),
+                 model_site_str(c->m, y->wait_site, sb, sizeof sb), model_rel_s(c->m, y->since_ns),
+                 model_rel_s(c->m, y->ts), hangs_lost_why(y, yb, sizeof yb));
+    }
+    return 0;
+}
+
 static int collect(const struct ctx *c, struct lints *ls)
 {
     struct hang *h = NULL;
@@ -168,6 +202,9 @@ static int collect(const struct ctx *c, struct lints *ls)
     free(h);
     h = NULL;
     rc = lost_from_stucks(c, ls);
+    if (rc == 0) {
+        rc = lost_while_running(c, ls);
+    }
     if (rc < 0) {
         goto nomem;
     }

@@ -79,7 +79,7 @@ static void on_loop_event(struct model *m, struct mloop *l, const struct event *
         l->t_run_end = ev->ts_ns;
         l->last_rc = ev->rc;
         /* the loop stopped: tasks blocked on each other stay so */
-        model__check_deadlocks(m, l, ev->ts_ns, 0);
+        model__check_deadlocks(m, l, ev->ts_ns, 0, 0);
         /* an older libloop (no loop_stuck): loop_run returned 0 (nothing alive) with tasks unfinished */
         if (ev->rc == 0 && (l->flags & LF_SEEN_NEW) && l->format_minor < 2) {
             model__stuck_from_run_end(m, l, ev->ts_ns);
@@ -200,6 +200,9 @@ static void on_loop_event(struct model *m, struct mloop *l, const struct event *
         break;
     case EV_SYNC_FREE:
         model__on_sync_free(m, l, ev);
+        break;
+    case EV_EVENT_SET:
+        model__on_event_set(m, l, ev);
         break;
     case EV_FUTURE_SETTLE:
         model__on_future_settle(m, l, ev);
@@ -340,7 +343,7 @@ void model_scan_deadlocks(struct model *m, uint64_t now)
 
     for (i = 0; i < m->nloops; i++) {
         if (m->loops[i]->live_tasks > 1) {
-            model__check_deadlocks(m, m->loops[i], now, 0);
+            model__check_deadlocks(m, m->loops[i], now, 0, 0);
         }
     }
 }
@@ -389,7 +392,7 @@ void model_finish(struct model *m)
         if (l->flags & LF_RUNNING) {
             l->run_ns += since(l->t_run_begin, l->t_last);
         }
-        model__check_deadlocks(m, l, m->t_last, 0);
+        model__check_deadlocks(m, l, m->t_last, 0, 1);
         model__tasks_finish(m, l);
         model__sync_finish(m, l);
         m->anomalies += l->anomalies;
@@ -475,6 +478,7 @@ void model_free(struct model *m)
     }
     free(m->cycles);
     model__stucks_free(m);
+    model__losts_free(m);
     free(m->errors);
     free(m->gaps);
     free(m->crashes);

@@ -84,6 +84,7 @@ struct mtask {
     uint64_t timer_id;     /* its internal timeout timer (a handle id) */
     uint64_t group_id;     /* task_detach: the owning group, 0 for loop_task_detach */
     uint64_t t_freed;      /* TF_WAIT_FREED: when the awaited object was freed */
+    uint64_t watch[2];     /* sync objects with waiters it is a known resolver of (lost wakeups, model_lost.c) */
     uint64_t wake_by;      /* who made it ready last (task or handle id), with wake_kind */
     uint8_t wake_kind;     /* KIND_TASK, KIND_TIMER...: what kind wake_by is; 0 unknown */
     int32_t err;
@@ -366,6 +367,8 @@ struct cycle_edge {
     uint32_t wait_site;
     uint32_t obj_site;     /* the lock's creation site when the trace has it (sync_new), else 0 */
     uint8_t inferred;      /* the lock owner was inferred, not in the trace */
+    uint8_t how;           /* other waits: how the next task is known (enum waker_how), 0 for join/lock */
+    uint8_t obj_kind;      /* the awaited sync object's enum ev_sync_kind + 1, 0 unknown */
 };
 
 struct cycle {
@@ -377,6 +380,42 @@ struct cycle {
     size_t n;
     struct cycle_edge *edges;
     uint8_t gap;
+    /*
+     * possible: an edge goes to a sync object's creator or a task seen
+     * completing such waits (a task may hand an object to any other), so
+     * the cycle is kept only once confirmed: broken by a timeout or a
+     * cancellation, or still there when the loop ran out of work or the
+     * trace ended. A wait of it completed otherwise refutes it (refuted:
+     * not reported; a later cycle of the same tasks reuses the record).
+     */
+    uint8_t possible, confirmed, refuted;
+};
+/* Is the cycle a finding (see struct cycle)? */
+static inline int cycle_reported(const struct cycle *c)
+{
+    return !c->refuted && (!c->possible || c->confirmed);
+}
+
+/*
+ * A lost wakeup certain while the loop still ran (model_lost.c): a task
+ * waits on a future, event or channel whose every resolver the trace names
+ * (its creator, the tasks seen completing such waits; for a channel, those
+ * of the other end) had ended. Kept whatever happened after (the waiter
+ * timed out or was cancelled), unless the object was then resolved by
+ * someone (refuted: not reported).
+ */
+struct mlost {
+    int64_t vpid;
+    uint64_t loop_id;
+    uint64_t task, obj;
+    uint32_t name, spawn_site, wait_site, obj_site;
+    uint8_t wait_kind, obj_kind;  /* obj_kind: enum ev_sync_kind + 1 */
+    uint8_t ended;                /* resolvers known to have ended */
+    uint8_t refuted;
+    uint8_t end_how;              /* 0 still waiting, 1 timeout, 2 cancellation, 3 other */
+    uint64_t since_ns;            /* when the task began waiting */
+    uint64_t ts;                  /* when it became certain */
+    uint64_t end_ts;              /* when the wait ended, 0 not seen */
 };
 
 /*
@@ -509,6 +548,7 @@ struct model {
 
     struct u64map procs;     /* vpid → struct mproc */
     struct mloop **loops;    /* every loop, in order of appearance */
+    struct mloop *last_loop; /* the loop of the last event (model__loop_get's cache) */
     size_t nloops, caploops;
 
     struct u64map profs;     /* key → struct prof */
@@ -530,6 +570,10 @@ struct model {
     struct mstuck *stucks;   /* loops that ran out of work with tasks waiting (minor 2) */
     size_t nstucks;
     uint64_t stucks_total;
+    struct mlost *losts;     /* lost wakeups certain while the loop ran (model_lost.c) */
+    size_t nlosts;
+    uint64_t losts_total;
+    size_t ncycles_possible; /* cycles recorded but not yet confirmed nor refuted */
     struct merror *errors;
     size_t nerrors;
     struct gap *gaps;

@@ -9,6 +9,7 @@
  *   model_sync.c     sync objects (format minor 1): life, settles, lost wakeups
  *   model_io.c       task I/O (task_io, format minor 1): per loop and per task profile
  *   model_stuck.c    lock hand-offs and loops out of work with tasks waiting (format minor 2)
+ *   model_lost.c     lost wakeups certain while the loop still runs (every known resolver ended)
  *   model_snapshot.c the state snapshot of a loop traced mid-run (format minor 3)
  * Internal cross-file functions are named model__*.
  */
@@ -63,8 +64,38 @@ void model__handle_free(struct mloop *l, struct mhandle *h);
 struct mlock *model__lock_get(struct model *m, struct mloop *l, uint64_t id);
 
 /* model_wait.c */
-void model__check_deadlocks(struct model *m, struct mloop *l, uint64_t ts, uint64_t broken_ts);
+/*
+ * Full check of a loop: record every cycle among its deadlocked tasks.
+ * confirm: the cycles seen now are findings even through "possible" edges
+ * (the loop ran out of work, a timeout or cancel broke it: broken_ts, the
+ * trace ended); else such cycles stay provisional (struct cycle).
+ */
+void model__check_deadlocks(struct model *m, struct mloop *l, uint64_t ts, uint64_t broken_ts, int confirm);
+/* After t's suspend: follow the edges from t (cheap); a cycle back to t is recorded. */
 void model__quick_cycle_check(struct model *m, struct mloop *l, struct mtask *t, uint64_t ts);
+/* Waits on a future, event, channel (either end) or group. */
+static inline int model__obj_wait(uint8_t k)
+{
+    return k == WAIT_FUTURE || k == WAIT_EVENT || k == WAIT_CHAN_SEND || k == WAIT_CHAN_RECV || k == WAIT_GROUP;
+}
+/*
+ * The live tasks the trace names as able to complete t's wait on a future,
+ * event, channel or group (model__obj_wait): the object's creator and the
+ * tasks seen completing such waits (for a channel: of the other end), or a
+ * group's unfinished children. ended counts the named ones that had ended;
+ * more: there were more than WAKERS_MAX, or a group's children could not be
+ * listed (too many live tasks).
+ */
+#define WAKERS_MAX 8
+struct wakers {
+    uint64_t id[WAKERS_MAX];
+    uint8_t how[WAKERS_MAX]; /* enum waker_how */
+    uint8_t n, ended, more;
+};
+void model__wakers(const struct mloop *l, const struct mtask *t, struct wakers *w);
+/* t's wait was completed at ts: refute provisional cycles through it (woken: not by a timeout or cancel). */
+void model__cycles_woken(struct model *m, struct mloop *l, const struct mtask *t, int by_timeout_or_cancel,
+                         uint64_t ts);
 
 /* model_task.c */
 void model__task_close_state(struct model *m, struct mtask *t, uint64_t ts);
@@ -83,6 +114,8 @@ void model__tasks_finish(struct model *m, struct mloop *l);
 void model__on_sync_new(struct model *m, struct mloop *l, const struct event *ev);
 void model__on_sync_free(struct model *m, struct mloop *l, const struct event *ev);
 void model__on_future_settle(struct model *m, struct mloop *l, const struct event *ev);
+/* format minor 4: loop_event_set, by a task or not: its setter is known, its lost wakeups were not */
+void model__on_event_set(struct model *m, struct mloop *l, const struct event *ev);
 void model__on_future_result(struct model *m, struct mloop *l, const struct event *ev);
 /* A task began (t->wait_* set) or ended waiting: the awaited sync object's bookkeeping. */
 void model__sync_wait_begin(struct model *m, struct mloop *l, struct mtask *t);
@@ -100,6 +133,17 @@ void model__stuck_woken(struct model *m, struct mloop *l, const struct mtask *t,
 /* Remember id among the tasks completing waits on side 0 (receive-like) or 1 (channel send) of s. */
 void model__sync_user(struct msync *s, int side, uint64_t id);
 void model__stucks_free(struct model *m);
+
+/* model_lost.c: lost wakeups certain while the loop runs */
+/* t began waiting on a sync object (after model__sync_wait_begin). */
+void model__lost_wait_begin(struct model *m, struct mloop *l, struct mtask *t, uint64_t ts);
+/* t finished: objects it was a known resolver of may have lost their last one. */
+void model__lost_task_done(struct model *m, struct mloop *l, struct mtask *t, uint64_t ts);
+/* t's wait ended at ts: how (1 timeout, 2 cancel, 3 resolved by someone). */
+void model__lost_wait_end(struct model *m, struct mloop *l, const struct mtask *t, int how, uint64_t ts);
+/* The sync object id was settled (a future) or otherwise resolved: its lost wakeups were not. */
+void model__lost_resolved(struct model *m, const struct mloop *l, uint64_t id);
+void model__losts_free(struct model *m);
 
 /* model_io.c */
 /* A task_io event in loop l (a task's attempt; id 0: outside a task, counted in l anyway). */

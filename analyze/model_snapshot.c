@@ -174,7 +174,7 @@ void model__on_snapshot(struct model *m, struct mloop *l, const struct event *ev
         l->flags |= LF_SNAPSHOT;
         l->snapshots++;
         /* waits that formed before the trace: a deadlock among them is one now */
-        model__check_deadlocks(m, l, ev->ts_ns, 0);
+        model__check_deadlocks(m, l, ev->ts_ns, 0, 0);
         break;
     default:
         break;

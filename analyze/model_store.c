@@ -216,13 +216,20 @@ struct mloop *model_loop(const struct model *m, int64_t vpid, uint64_t loop_id)
 
 struct mloop *model__loop_get(struct model *m, const struct event *ev)
 {
-    struct mproc *p = u64map_get(&m->procs, (uint64_t)ev->vpid);
+    struct mproc *p;
     struct mloop *l, **nl;
     size_t i;
 
+    /* consecutive events are mostly of one loop: no lookup (loops live until model_free) */
+    l = m->last_loop;
+    if (l != NULL && l->loop_id == ev->loop_id && l->vpid == ev->vpid) {
+        return l;
+    }
+    p = u64map_get(&m->procs, (uint64_t)ev->vpid);
     if (p != NULL) {
         for (i = 0; i < p->nloops; i++) {
             if (p->loops[i]->loop_id == ev->loop_id) {
+                m->last_loop = p->loops[i];
                 return p->loops[i];
             }
         }
@@ -266,6 +273,7 @@ struct mloop *model__loop_get(struct model *m, const struct event *ev)
     l->t_first = ev->ts_ns;
     p->loops[p->nloops++] = l;
     m->loops[m->nloops++] = l;
+    m->last_loop = l;
     return l;
 }
 

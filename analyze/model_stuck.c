@@ -83,12 +83,11 @@ static void add_waker(const struct mloop *l, struct stuck_task *st, uint64_t id,
 static void find_wakers(const struct model *m, const struct mloop *l, const struct mtask *t,
                         struct stuck_task *st)
 {
-    const struct msync *s = NULL;
-    int inferred = 0, side = 0;
-    size_t ncand = 0, it = 0;
+    int inferred = 0;
+    size_t ncand = 0;
+    struct wakers w;
     uint64_t who;
     uint8_t i;
-    void *v;
 
     if (t->state != TS_WAITING) {
         return;
@@ -101,31 +100,15 @@ static void find_wakers(const struct model *m, const struct mloop *l, const stru
         who = model_wait_target(m, l, t, &inferred, &ncand);
         add_waker(l, st, who, inferred ? WK_OWNER_INFERRED : WK_OWNER);
         return;
-    case WAIT_GROUP:
-        while (u64map_next(&l->objs, &it, NULL, &v)) {
-            const struct mtask *c = v;
-            if (c->o.type == OBJ_TASK && (c->flags & TF_DETACHED) && c->group_id == t->wait_obj &&
-                !(c->flags & TF_FINISHED)) {
-                add_waker(l, st, c->o.id, WK_CHILD);
-            }
-        }
-        return;
-    case WAIT_CHAN_SEND:
-        side = 1;
-        /* fallthrough */
-    case WAIT_FUTURE:
-    case WAIT_EVENT:
-    case WAIT_CHAN_RECV:
-        s = model_sync(l, t->wait_obj);
-        if (s == NULL) {
+    default:
+        if (!model__obj_wait(t->wait_kind)) {
             return;
         }
-        add_waker(l, st, s->parent_task, WK_CREATOR);
-        for (i = 0; i < s->nusers[side]; i++) {
-            add_waker(l, st, s->users[side][i], WK_USER);
+        model__wakers(l, t, &w);
+        st->ended = w.ended;
+        for (i = 0; i < w.n; i++) {
+            add_waker(l, st, w.id[i], w.how[i]);
         }
-        return;
-    default:
         return;
     }
 }
@@ -207,6 +190,8 @@ void model__on_loop_stuck(struct model *m, struct mloop *l, const struct event *
 
     m->stucks_total++;
     l->stuck_open = 0;
+    /* nothing can wake them: a cycle among them, through any kind of wait, is one */
+    model__check_deadlocks(m, l, ev->ts_ns, 0, 1);
     if (m->nstucks >= MODEL_MAX_STUCK) {
         return;
     }

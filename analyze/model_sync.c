@@ -209,7 +209,6 @@ void model__on_future_settle(struct model *m, struct mloop *l, const struct even
 {
     struct msync *s = model_sync(l, ev->id);
 
-    (void)m;
     l->flags |= LF_MINOR1;
     if (s == NULL) {
         return;
@@ -220,6 +219,7 @@ void model__on_future_settle(struct model *m, struct mloop *l, const struct even
     }
     s->flags |= SF_SETTLED;
     s->t_settle = ev->ts_ns;
+    model__lost_resolved(m, l, s->o.id); /* resolved by someone: its waiters' wakeups were not lost */
     s->err = ev->err;
     if (ev->err != 0) {
         s->flags |= SF_FAILED;
@@ -227,6 +227,17 @@ void model__on_future_settle(struct model *m, struct mloop *l, const struct even
     } else {
         l->futures_resolved++;
     }
+}
+
+void model__on_event_set(struct model *m, struct mloop *l, const struct event *ev)
+{
+    struct msync *s = model_sync(l, ev->id);
+
+    if (s == NULL || s->kind != SYNC_EVENT) {
+        return;
+    }
+    model__sync_user(s, 0, ev->by_id);
+    model__lost_resolved(m, l, s->o.id);
 }
 
 /* Someone read a settled future's outcome (loop_future_result, an await). */

@@ -118,18 +118,21 @@ void model__on_task_ready(struct model *m, struct mloop *l, const struct event *
                 k->t_owner = ev->ts_ns;
             }
         }
+        int cancelled = (t->flags & TF_CANCEL_REQ) && t->t_cancel >= t->t_state;
+        /* its own timeout timer (any timer when that one is unknown; a callback that completes it is another) */
+        int timed_out = ev->kind == KIND_TIMER && (t->timer_id == 0 || ev->by_id == t->timer_id);
         /* a task woke a waiter on a sync object: it can complete such waits */
-        if (ev->kind == KIND_TASK && ev->by_id != 0 && ev->by_id != t->o.id &&
-            (t->wait_kind == WAIT_FUTURE || t->wait_kind == WAIT_EVENT || t->wait_kind == WAIT_CHAN_SEND ||
-             t->wait_kind == WAIT_CHAN_RECV || t->wait_kind == WAIT_GROUP) &&
-            !((t->flags & TF_CANCEL_REQ) && t->cancel_by == ev->by_id && t->t_cancel >= t->t_state)) {
+        if (ev->kind == KIND_TASK && ev->by_id != 0 && ev->by_id != t->o.id && model__obj_wait(t->wait_kind) &&
+            !(cancelled && t->cancel_by == ev->by_id)) {
             model__sync_user(model_sync(l, t->wait_obj), t->wait_kind == WAIT_CHAN_SEND, ev->by_id);
         }
         model__stuck_woken(m, l, t, ev->ts_ns);
-        /* a lock/join wait broken by a timeout or a cancel: was it a deadlock? */
-        if ((t->wait_kind == WAIT_LOCK || t->wait_kind == WAIT_JOIN) &&
-            (ev->kind == KIND_TIMER || ((t->flags & TF_CANCEL_REQ) && t->t_cancel >= t->t_state))) {
-            model__check_deadlocks(m, l, ev->ts_ns, ev->ts_ns);
+        /* a wait broken by a timeout or a cancel: was it a deadlock? (else: completed, not one) */
+        if (t->wait_kind == WAIT_LOCK || t->wait_kind == WAIT_JOIN || model__obj_wait(t->wait_kind)) {
+            model__cycles_woken(m, l, t, timed_out || cancelled, ev->ts_ns);
+        }
+        if (model__obj_wait(t->wait_kind)) {
+            model__lost_wait_end(m, l, t, cancelled ? 2 : timed_out ? 1 : 3, ev->ts_ns);
         }
         wait_ended(m, l, t, ev->ts_ns);
     } else if (t->state == TS_RUNNING && ev->kind == KIND_TASK && ev->by_id == t->o.id) {
@@ -251,6 +254,9 @@ void model__on_task_suspend(struct model *m, struct mloop *l, const struct event
     t->wait_timeout_ns = ev->timeout_ns;
     t->wait_site = model__site_of(m, &ev->site);
     model__sync_wait_begin(m, l, t);
+    if (model__obj_wait(t->wait_kind)) {
+        model__lost_wait_begin(m, l, t, ev->ts_ns);
+    }
     if (l->fdw_candidate != 0) {
         struct mhandle *h = model_handle(l, l->fdw_candidate);
         if (h != NULL && ev->wait_kind == WAIT_FD && h->fd >= 0 && (uint64_t)h->fd == ev->obj_id &&
@@ -281,6 +287,8 @@ void model__on_task_suspend(struct model *m, struct mloop *l, const struct event
                 k->owner = 0;
             }
         }
+        model__quick_cycle_check(m, l, t, ev->ts_ns);
+    } else if (model__obj_wait(ev->wait_kind)) {
         model__quick_cycle_check(m, l, t, ev->ts_ns);
     }
 }
@@ -424,6 +432,9 @@ void model__on_task_done(struct model *m, struct mloop *l, const struct event *e
     t->flags |= TF_FINISHED;
     if (l->live_tasks > 0) {
         l->live_tasks--;
+    }
+    if (t->watch[0] != 0) {
+        model__lost_task_done(m, l, t, ev->ts_ns);
     }
     if (t->state == TS_CANCELLED) {
         l->tasks_cancelled++;

@@ -97,6 +97,15 @@ struct hang {
 int hangs_collect(const struct ctx *c, struct hang **out, size_t *n);
 /* Loops that ran out of work with tasks waiting (selected), and the lost wakeups among their tasks. */
 void hangs_count_ran_out(const struct ctx *c, uint64_t *episodes, uint64_t *lost);
+/*
+ * Lost wakeups certain while the loop ran (model.losts, hangs_lost.c):
+ * is this one reported (not refuted, selected, not already a lost wakeup
+ * of a loop that ran out of work nor a task STUCK at the end)? How many
+ * are; why it was certain, as words.
+ */
+int hangs_lost_shown(const struct ctx *c, const struct mlost *x);
+uint64_t hangs_count_lost(const struct ctx *c);
+const char *hangs_lost_why(const struct mlost *x, char *buf, size_t len);
 const char *hang_class_name(enum hang_class cls);
 /* 1 for the classes check reports */
 int hang_is_finding(enum hang_class cls);
@@ -147,6 +156,7 @@ struct findings {
     uint64_t deadlocks, stuck, long_waits, overdue;
     uint64_t ran_out;      /* loops that ran out of work with tasks waiting (loop_stuck) */
     uint64_t lost_wakeups; /* tasks among them that nothing alive could wake (part of ran_out) */
+    uint64_t lost_running; /* lost wakeups certain while the loop still ran (model.losts) */
     uint64_t stalls, slow_steps, slow_events;
     uint64_t leaked_handles, leaked_tasks;
     uint64_t unjoined_tasks, unresolved_futures, unfreed_sync;

@@ -187,13 +187,17 @@ static int text_summary(const struct ctx *c)
     for (i = 0; i < c->m->ncycles; i++) {
         const struct cycle *cy = &c->m->cycles[i];
         const struct mloop *l = model_loop(c->m, cy->vpid, cy->loop_id);
+        if (!cycle_reported(cy)) {
+            continue;
+        }
         fprintf(c->out, "  deadlock: %s:", describe_loop(c, l, lb, sizeof lb));
         for (j = 0; j < cy->n; j++) {
             const struct cycle_edge *e = &cy->edges[j];
             const char *name = model_str(c->m, e->name);
             char ob[300];
             fprintf(c->out, "%s task %" PRIu64 "%s%s%s waits %s %" PRIu64 "%s at %s", j ? " →" : "", e->task,
-                    name[0] ? " \"" : "", name, name[0] ? "\"" : "", e->wait_kind == WAIT_LOCK ? "lock" : "join",
+                    name[0] ? " \"" : "", name, name[0] ? "\"" : "", e->wait_kind == WAIT_LOCK ? "lock" : e->wait_kind == WAIT_JOIN ? "join"
+                                                                            : ev_wait_kind_name(e->wait_kind),
                     e->obj, describe_obj_site(c, e->obj_site, ob, sizeof ob),
                     model_site_str(c->m, e->wait_site, sb, sizeof sb));
         }

@@ -128,6 +128,9 @@ static int collect_marks(struct tl *t)
     }
     for (i = 0; i < m->ncycles; i++) {
         const struct cycle *cy = &m->cycles[i];
+        if (!cycle_reported(cy)) {
+            continue;
+        }
         for (k = 0; k < cy->n; k++) {
             const struct cycle_edge *e = &cy->edges[k];
             const struct cycle_edge *nx = &cy->edges[(k + 1) % cy->n];

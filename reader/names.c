@@ -43,6 +43,7 @@ static const char *const type_names[EV_TYPE_MAX] = {
     [EV_FUTURE_RESULT] = "future_result",
     [EV_LOCK_HANDOFF] = "lock_handoff",
     [EV_LOOP_STUCK] = "loop_stuck",
+    [EV_EVENT_SET] = "event_set",
     [EV_SLOW_CALLBACK] = "slow_callback",
     [EV_STALL] = "stall",
     [EV_ERROR] = "error",

@@ -103,6 +103,8 @@ enum ev_type {
     /* format_minor >= 2 */
     EV_LOCK_HANDOFF, /* id: the lock; wait_task: the new owner (owner_task); by_id: the releaser */
     EV_LOOP_STUCK,   /* count: unfinished tasks when loop_run ran out of work */
+    /* format_minor >= 5 */
+    EV_EVENT_SET,    /* id: the event; by_id: the task that set it, 0 outside tasks */
     /* diagnostics */
     EV_SLOW_CALLBACK,
     EV_STALL,

@@ -1502,7 +1502,9 @@ Test(analyze_model, minor2_a_cycle_through_a_channel_is_found_when_the_loop_runs
     ready(m, 3, KIND_TIMER, 4);
     run(m, 3);
     suspend(m, 3, WAIT_JOIN, 7, -1, "s.c", 21, "a");
-    cr_assert_eq(m->ncycles, 0, "lock and join edges alone close no cycle");
+    /* lock and join edges alone close no cycle; through the channel's creator it is only possible */
+    cr_assert_eq(m->ncycles, 1);
+    cr_assert(m->cycles[0].possible && !cycle_reported(&m->cycles[0]), "not a finding until confirmed");
     at(6);
     stuck(m, 3);
     feed(m, ev(EV_RUN_END, 0));
@@ -1544,6 +1546,8 @@ Test(analyze_model, minor2_a_cycle_through_a_channel_is_found_when_the_loop_runs
     cr_assert_eq(findings_count(&c, &f), 0);
     cr_assert_eq(f.ran_out, 1);
     cr_assert_eq(f.lost_wakeups, 0);
+    cr_assert_eq(f.deadlocks, 1, "confirmed when the loop ran out of work");
+    cr_assert(cycle_reported(&m->cycles[0]) && m->cycles[0].broken_ts != 0, "and broken by the cancels");
     cr_assert_geq(f.total, 1, "check fails");
     model_free(m);
 }
@@ -1591,6 +1595,109 @@ Test(analyze_model, minor2_a_lost_wakeup_is_kept_after_the_program_cleans_up, .t
     cr_assert_eq(f.ran_out, 1);
     cr_assert_eq(f.lost_wakeups, 1);
     model_free(m);
+}
+
+/*
+ * A (3) made event 8 and receives on channel 9; D (5) made channel 9 and
+ * waits for event 8: a cycle through the creators, only possible. A timer
+ * callback (call-soon 20) then sets the event: someone the
+ * trace did not name held it, and the cycle is not reported. In the second
+ * run D's own timeout breaks it instead: reported, formed and broken. In
+ * the third a task P (11) sleeps meanwhile: it could hold the channel or the
+ * event (a producer not seen sending yet), so the timeout settles nothing.
+ */
+Test(analyze_model, a_cycle_through_possible_edges_is_reported_only_when_a_timeout_breaks_it, .timeout = 5)
+{
+    int pass;
+
+    for (pass = 0; pass < 3; pass++) {
+        struct model *m = new_model();
+        struct ctx c = ctx_of(m);
+        struct findings f;
+
+        loop_start_minor(m, 2);
+        spawn(m, 3, "A", "c.c", 1);
+        spawn(m, 5, "D", "c.c", 2);
+        if (pass == 2) {
+            spawn(m, 11, "P", "c.c", 9);
+            run(m, 11);
+            suspend(m, 11, WAIT_SLEEP, 0, 100 * MS, "c.c", 10, "p");
+        }
+        run(m, 3);
+        sync_by(m, 8, SYNC_EVENT, 3, 3);
+        suspend(m, 3, WAIT_SLEEP, 0, 2 * MS, "c.c", 4, "a");
+        run(m, 5);
+        sync_by(m, 9, SYNC_CHANNEL, 5, 5);
+        suspend(m, 5, WAIT_EVENT, 8, 60 * MS, "c.c", 6, "d");
+        at(2);
+        ready(m, 3, KIND_TIMER, 0);
+        run(m, 3);
+        suspend(m, 3, WAIT_CHAN_RECV, 9, -1, "c.c", 7, "a");
+        cr_assert_eq(m->ncycles, 1, "the cycle A → D → A through the creators");
+        cr_assert(!cycle_reported(&m->cycles[0]), "only possible so far");
+        at(30);
+        ready(m, 5, pass == 0 ? KIND_DEFER : KIND_TIMER, pass == 0 ? 20 : 6); /* 6: D's timeout timer */
+        model_finish(m);
+        cr_assert_eq(findings_count(&c, &f), 0);
+        if (pass == 0) {
+            cr_assert(m->cycles[0].refuted, "completed by a callback: not a deadlock");
+            cr_assert_eq(f.deadlocks, 0);
+        } else if (pass == 2) {
+            cr_assert(!cycle_reported(&m->cycles[0]), "P may hold the channel or the event");
+            cr_assert_eq(f.deadlocks, 0);
+        } else {
+            cr_assert(cycle_reported(&m->cycles[0]), "broken by D's timeout: a deadlock");
+            cr_assert_neq(m->cycles[0].broken_ts, 0);
+            cr_assert_eq(f.deadlocks, 1);
+            cr_assert_eq(m->cycles[0].edges[0].how, WK_CREATOR);
+        }
+        model_free(m);
+    }
+}
+
+/*
+ * W (5) awaits future 9 made by R (3), R is cancelled while a timer keeps
+ * the loop busy: a lost wakeup from R's end. In the second run another task
+ * (7) resolves the future after W timed out: not lost.
+ */
+Test(analyze_model, a_lost_wakeup_is_certain_when_the_last_resolver_ends_unless_resolved_later, .timeout = 5)
+{
+    int pass;
+
+    for (pass = 0; pass < 2; pass++) {
+        struct model *m = new_model();
+        struct ctx c = ctx_of(m);
+        struct findings f;
+
+        loop_start_minor(m, 2);
+        spawn(m, 3, "R", "f.c", 1);
+        run(m, 3);
+        sync_by(m, 9, SYNC_FUTURE, 3, 2);
+        spawn(m, 5, "W", "f.c", 3);
+        suspend(m, 3, WAIT_SLEEP, 0, 50 * MS, "f.c", 4, "r");
+        run(m, 5);
+        suspend(m, 5, WAIT_FUTURE, 9, 60 * MS, "f.c", 10, "w");
+        cr_assert_eq(m->nlosts, 0, "R may still resolve it");
+        at(5);
+        feed(m, ev(EV_TASK_CANCEL, 3));
+        ready(m, 3, KIND_NONE, 0);
+        run(m, 3);
+        done(m, 3, TS_CANCELLED, -ECANCELED);
+        cr_assert_eq(m->nlosts, 1, "certain when its only resolver ended");
+        cr_assert_eq(m->losts[0].ts, 1000 * MS + 5 * MS);
+        at(60);
+        ready(m, 5, KIND_TIMER, 6); /* W's timeout timer */
+        run(m, 5);
+        done(m, 5, TS_DONE, 0);
+        if (pass == 1) {
+            feed(m, ev(EV_FUTURE_SETTLE, 9));
+        }
+        model_finish(m);
+        cr_assert_eq(findings_count(&c, &f), 0);
+        cr_assert_eq(f.lost_running, pass == 0 ? 1 : 0);
+        cr_assert_eq(m->losts[0].end_how, 1, "ended by its timeout");
+        model_free(m);
+    }
 }
 
 /* A wait nobody in the trace can complete (a channel made outside tasks, never used): unknown edge. */

@@ -589,6 +589,21 @@ LTTNG_UST_TRACEPOINT_EVENT(libloop, loop_stuck,
 )
 LTTNG_UST_TRACEPOINT_LOGLEVEL(libloop, loop_stuck, LTTNG_UST_TRACEPOINT_LOGLEVEL_WARNING)
 
+/*
+ * (format minor 5) loop_event_set() on event `id`, by task `by_id` (0
+ * outside tasks), whether or not a task waited: a set that wakes nobody is
+ * otherwise invisible, and loop-analyze must see it to know a wakeup was
+ * not lost (docs/analyze.md, "Which hangs are reported").
+ */
+LTTNG_UST_TRACEPOINT_EVENT(libloop, event_set,
+    LTTNG_UST_TP_ARGS(uint64_t, loop_id, uint64_t, id, uint64_t, by_id),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, loop_id, loop_id)
+        lttng_ust_field_integer(uint64_t, id, id)
+        lttng_ust_field_integer(uint64_t, by_id, by_id)
+    )
+)
+
 /* New events: append here, scalar arguments only (see the top of the file). */
 
 /* ---------------------------------------------------------------------- */

@@ -29,8 +29,9 @@
  *   4: outcome (what replay checks beyond the order: the NOTE records),
  *      stream_io (libloop-uv's stream reads, writes and accepts); io_ready
  *      and time_update also for the uv loop's readiness and clock reads.
+ *   5: event_set (a loop_event_set, also one that woke nobody).
  */
-#define LOOP_TRACE_FORMAT_MINOR 4
+#define LOOP_TRACE_FORMAT_MINOR 5
 
 /* What a handle (or a dispatch) is: the kind enumeration (loop_kind_t). */
 enum loop__tp_kind {

@@ -71,6 +71,7 @@
  *   lock_handoff(uint64_t loop_id, uint64_t lock_id, uint64_t new_owner, uint64_t by_id)
  *   loop_stuck(uint64_t loop_id, uint64_t count, const uint64_t *ids, uint32_t nids)
  *                                       (task/task_stuck.c builds the ids; declared in internal.h)
+ *   (format minor 5:) event_set(uint64_t loop_id, uint64_t event_id, uint64_t by_task)
  * Strings and sites may be NULL (recorded as ""). Handle pointers may be NULL
  * (recorded as id 0, kind none).
  *

@@ -342,6 +342,7 @@ int loop_event_set(loop_event_t *e)
     }
     touch(&e->o);
     e->set = 1;
+    LOOP_TRACE(event_set, e->o.loop->id, e->o.id, e->o.loop->current_task);
     obj_wake_all(&e->o, 0);
     return 0;
 }

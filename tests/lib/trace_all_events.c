@@ -116,6 +116,8 @@ int main(void)
         static const uint64_t stuck_ids[] = {10, 12};
         LOOP_TRACE(loop_stuck, (uint64_t)7, (uint64_t)2, stuck_ids, (uint32_t)2);
     }
+    /* format minor 4: an event set by task 10 */
+    LOOP_TRACE(event_set, (uint64_t)7, (uint64_t)24, (uint64_t)10);
     LOOP_TRACE(slow_callback, &loop, th, (uint64_t)230000000);
     if (LOOP_TRACE_ENABLED(stall)) {
         LOOP_TRACE_DO(stall, &loop, 10, (uint64_t)3000000000, "#0 spin\n#1 main");
