@@ -9,11 +9,7 @@
 # Run by `make check` from the repository root; BUILD is the build directory.
 set -u
 
-me=${0##*/}
-fail() {
-    echo "$me: FAIL: $*" >&2
-    exit 1
-}
+. tests/lib/common.sh
 
 BUILD=${BUILD:-build}
 R=$BUILD/bin/loop-replay
@@ -21,10 +17,7 @@ P=$BUILD/bin/race_two_ready
 for f in "$R" "$P"; do
     [ -x "$f" ] || fail "$f is missing: run make first"
 done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-chaos-rate.XXXXXX") || fail "mktemp failed"
-trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+make_tmp loop-chaos-rate
 unset LOOP_REPLAY LOOP_RECORD LOOP_CHAOS LOOP_CHAOS_ONLY LOOP_CHAOS_LOG LOOP_CHAOS_LATE_MS LOOP_EXPLORE
 
 "$R" chaos -n 400 -o "$tmp/chaos" -- "$P" >"$tmp/out" 2>&1

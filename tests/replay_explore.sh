@@ -25,23 +25,11 @@
 # Run by `make check` from the repository root; BUILD is the build directory.
 set -u
 
-me=${0##*/}
-fail() {
-    echo "$me: FAIL: $*" >&2
-    exit 1
-}
+. tests/lib/common.sh
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 R=$BUILD/bin/loop-replay
 [ -x "$R" ] || fail "$R is missing: run make first"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-explore.XXXXXX") || fail "mktemp failed"
-trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+make_tmp loop-explore
 unset LOOP_REPLAY LOOP_RECORD LOOP_CHAOS LOOP_EXPLORE LOOP_EXPLORE_LOG LOOP_CHAOS_LATE_MS
 
 for spec in race:20 race_two_ready:20 race_delayed:20 race_timer_io:20 race_pool:20 \
