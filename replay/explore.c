@@ -21,7 +21,14 @@
  * the same path as far as the program can tell; it and the schedules that
  * would extend it are counted as pruned, not explored again.
  *
- * It stops at the first failing run (a non-zero exit, a signal, a timeout),
+ * With --por, a deviation that commutes with what it reorders, by the
+ * footprints libloop logged in the run it deviates from (por.c), is not run
+ * at all: "pruned as commuting", under the assumption, which the
+ * certificate states, that the items share no state outside libloop's
+ * handles, fds and task objects (off by default: unsound otherwise).
+ *
+ * It stops at the first failing run (a non-zero exit, a signal, a timeout,
+ * or --predicate CMD exiting non-zero after a run that exited 0),
  * writes that run's schedule (replayable with loop-replay run) and says
  * which deviations made it; otherwise it says "no failure with up to K
  * deviations: N schedules explored, M pruned as equivalent".
@@ -41,6 +48,10 @@ struct point {
     uint64_t n;     /* its number in the run */
     uint64_t nalts; /* alternatives beyond fifo's */
     char *what;     /* "late timer id=3 ..." */
+    char type[16];  /* pick, late, hold */
+    uint64_t *ids;  /* the items it is about (its K line) */
+    size_t nids;
+    size_t ev;      /* its event in the node's log */
 };
 
 struct node {
@@ -49,6 +60,7 @@ struct node {
     struct point *pts;
     size_t npts;
     char *why;       /* the deviations in words, one per line */
+    struct xlog log; /* the run's iterations, points and dispatch footprints (--por) */
 };
 
 struct explorer {
@@ -56,7 +68,9 @@ struct explorer {
     char *tmp;
     double timeout_s;
     uint64_t max_runs, runs, pruned;
-    bool verbose;
+    uint64_t commuting; /* --por: schedules not run, their deviation commuting */
+    bool verbose, por;
+    const char *predicate; /* --predicate CMD, or NULL */
     uint64_t *seen;  /* signatures of the runs so far */
     size_t nseen, capseen;
 };
@@ -65,10 +79,47 @@ static void node_free(struct node *nd)
 {
     for (size_t i = 0; i < nd->npts; i++) {
         free(nd->pts[i].what);
+        free(nd->pts[i].ids);
     }
+    xlog_free(&nd->log);
     free(nd->pts);
     free(nd->spec);
     free(nd->why);
+}
+
+/* An I, D or K line of the log: an iteration, a dispatch's footprint, a point's items. */
+static int read_event(struct node *nd, const char *line)
+{
+    if (line[0] == 'I') {
+        return xlog_add(&nd->log, 'I', 0);
+    }
+    if (line[0] == 'D') {
+        return xlog_add_dispatch(&nd->log, line);
+    }
+    /* K<point> <id>...: the last point's */
+    struct point *p = nd->npts ? &nd->pts[nd->npts - 1] : NULL;
+    char *end;
+    if (p == NULL || strtoull(line + 1, &end, 10) != p->n || p->ids != NULL) {
+        return 0;
+    }
+    size_t cap = 1;
+    for (const char *c = end; *c; c++) {
+        cap += *c == ' ';
+    }
+    p->ids = calloc(cap, sizeof(*p->ids));
+    if (p->ids == NULL) {
+        return -ENOMEM;
+    }
+    for (const char *c = end; *c == ' ' && p->nids < cap;) {
+        char *e2;
+        uint64_t v = strtoull(c + 1, &e2, 10);
+        if (e2 == c + 1) {
+            break;
+        }
+        p->ids[p->nids++] = v;
+        c = e2;
+    }
+    return 0;
 }
 
 /* The choice points of a run, from its LOOP_EXPLORE_LOG. */
@@ -86,6 +137,14 @@ static int read_points(const char *path, struct node *nd)
         int used = 0;
         char type[16];
         line[strcspn(line, "\n")] = '\0';
+        if (line[0] == 'D' || line[0] == 'I' || line[0] == 'K') {
+            int rc = read_event(nd, line);
+            if (rc < 0) {
+                fclose(f);
+                return rc;
+            }
+            continue;
+        }
         if (sscanf(line, "C%llu %15s %llu %llu %n", &n, type, &nalts, &taken, &used) != 4 ||
             used == 0) {
             continue;
@@ -100,8 +159,15 @@ static int read_points(const char *path, struct node *nd)
             nd->pts = p;
         }
         struct point *p = &nd->pts[nd->npts++];
+        memset(p, 0, sizeof(*p));
         p->n = n;
         p->nalts = nalts;
+        snprintf(p->type, sizeof(p->type), "%s", type);
+        p->ev = nd->log.nev;
+        if (xlog_add(&nd->log, 'C', n) < 0) {
+            fclose(f);
+            return -ENOMEM;
+        }
         if (asprintf(&p->what, "%s: %s", type, line + used) < 0) {
             p->what = NULL;
         }
@@ -185,16 +251,67 @@ static int run_one(struct explorer *x, struct node *nd, struct child_result *res
     return read_points(log, nd);
 }
 
+/*
+ * Did the run under nd fail? Its exit status (non-zero, a signal, killed
+ * after the timeout), else the user's --predicate: `sh -c CMD` with
+ * LOOP_EXPLORE_EXIT (the run's exit status; 128+N for signal N),
+ * LOOP_EXPLORE_RESULT ("exit 0"), LOOP_EXPLORE_SCHEDULE (the run's
+ * schedule), LOOP_EXPLORE_OUTPUT (its stdout and stderr; empty with -v),
+ * LOOP_EXPLORE_SPEC (its deviations) and LOOP_EXPLORE_RUN (its number), its
+ * output inherited; a non-zero exit is a failure. what gets it in words.
+ * -errno when the predicate cannot be started.
+ */
+static int run_failed(struct explorer *x, const struct node *nd, const struct child_result *res,
+                      char *what, size_t len)
+{
+    char st[64], code[16], sch[4096], out[4096], run[24], pst[64];
+    struct child_result pres;
+
+    child_status_str(res, st, sizeof(st));
+    snprintf(what, len, "%s", st);
+    if (child_failed(res)) {
+        return 1;
+    }
+    if (x->predicate == NULL) {
+        return 0;
+    }
+    snprintf(code, sizeof(code), "%d",
+             WIFEXITED(res->status) ? WEXITSTATUS(res->status) : 128 + WTERMSIG(res->status));
+    snprintf(sch, sizeof(sch), "%s/run.sch", x->tmp);
+    snprintf(out, sizeof(out), "%s%s", x->verbose ? "" : x->tmp, x->verbose ? "" : "/run.out");
+    snprintf(run, sizeof(run), "%llu", (unsigned long long)x->runs);
+    struct child_env env = {
+        .set = {{"LOOP_EXPLORE_EXIT", code},
+                {"LOOP_EXPLORE_RESULT", st},
+                {"LOOP_EXPLORE_SCHEDULE", sch},
+                {"LOOP_EXPLORE_OUTPUT", out},
+                {"LOOP_EXPLORE_SPEC", nd->spec},
+                {"LOOP_EXPLORE_RUN", run}},
+        .unset = {"LOOP_EXPLORE", "LOOP_EXPLORE_LOG", "LOOP_RECORD", "LOOP_REPLAY", "LOOP_CHAOS"},
+    };
+    char *argv[] = {"/bin/sh", "-c", (char *)x->predicate, NULL};
+    int rc = child_run(argv, &env, -1, x->timeout_s, &pres);
+    if (rc < 0) {
+        return rc;
+    }
+    if (!child_failed(&pres)) {
+        return 0;
+    }
+    snprintf(what, len, "the predicate: %s; the run: %s", child_status_str(&pres, pst, sizeof(pst)),
+             st);
+    return 1;
+}
+
 /* The failing run: its schedule to out_path, and what made it. */
-static int report_failure(struct explorer *x, const struct node *nd, const struct child_result *res,
+static int report_failure(struct explorer *x, const struct node *nd, const char *what,
                           uint64_t deviations, const char *out_path)
 {
-    char sch[4096], st[64];
+    char sch[4096];
     char *cmd = argv_str(x->argv);
 
     snprintf(sch, sizeof(sch), "%s/run.sch", x->tmp);
-    printf("explore: failure (%s) with %llu deviation%s from fifo, run %llu\n",
-           child_status_str(res, st, sizeof(st)), (unsigned long long)deviations,
+    printf("explore: failure (%s) with %llu deviation%s from fifo, run %llu\n", what,
+           (unsigned long long)deviations,
            deviations == 1 ? "" : "s", (unsigned long long)x->runs);
     if (nd->why != NULL) {
         fputs(nd->why, stdout);
@@ -246,8 +363,8 @@ static int program_after_dashdash(int argc, char **argv, int from)
 }
 
 static const char explore_usage[] =
-    "usage: loop-replay explore [-k K] [--max-runs N] [-o FILE] [--timeout SEC] [-v] "
-    "-- PROGRAM [ARGS...]";
+    "usage: loop-replay explore [-k K] [--max-runs N] [-o FILE] [--timeout SEC] [--por] "
+    "[--predicate CMD] [-v] -- PROGRAM [ARGS...]";
 
 int cmd_explore(int argc, char **argv)
 {
@@ -282,6 +399,14 @@ int cmd_explore(int argc, char **argv)
             i++;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             x.verbose = true;
+        } else if (strcmp(a, "--por") == 0) {
+            x.por = true;
+        } else if (strcmp(a, "--predicate") == 0) {
+            if (v == NULL || *v == '\0') {
+                return bad("explore: --predicate wants a shell command");
+            }
+            x.predicate = v;
+            i++;
         } else {
             return bad("%s", explore_usage);
         }
@@ -321,9 +446,15 @@ int cmd_explore(int argc, char **argv)
         rc = bad("explore: cannot run %s: %s", x.argv[0], strerror(-r));
         goto done;
     }
-    if (child_failed(&res)) {
+    char what[192];
+    r = run_failed(&x, &level[0], &res, what, sizeof(what));
+    if (r < 0) {
+        rc = bad("explore: cannot run the predicate: %s", strerror(-r));
+        goto done;
+    }
+    if (r > 0) {
         printf("explore: the fifo run fails already: no deviation needed\n");
-        rc = report_failure(&x, &level[0], &res, 0, out_path);
+        rc = report_failure(&x, &level[0], what, 0, out_path);
         goto done;
     }
     uint64_t sig;
@@ -348,11 +479,31 @@ int cmd_explore(int argc, char **argv)
                 }
                 for (uint64_t a = 1; a <= p->nalts; a++) {
                     struct node child = {0};
+                    if (x.por && por_commutes(&parent->log, p->ev, p->type, p->ids, p->nids, a)) {
+                        /* equivalent to the run it deviates from, under --por's assumption:
+                         * so are the schedules that would extend it (counted as the parent's
+                         * points after this one, which the commuted run meets too) */
+                        x.commuting++;
+                        for (size_t ci = pi + 1; d < k && ci < parent->npts; ci++) {
+                            x.commuting += parent->pts[ci].nalts;
+                        }
+                        if (x.verbose) {
+                            printf("skip %s%s%llu:%llu: commutes (--por)\n", parent->spec,
+                                   parent->spec[0] ? "," : "", (unsigned long long)p->n,
+                                   (unsigned long long)a);
+                        }
+                        continue;
+                    }
                     if (x.runs >= x.max_runs) {
                         printf("explore: stopped after %llu runs (--max-runs) at %llu deviation%s: "
-                               "no failure found; %llu pruned as equivalent\n",
+                               "no failure found; %llu pruned as equivalent",
                                (unsigned long long)x.runs, (unsigned long long)d,
                                d == 1 ? "" : "s", (unsigned long long)x.pruned);
+                        if (x.por) {
+                            printf(", %llu pruned as commuting (--por)",
+                                   (unsigned long long)x.commuting);
+                        }
+                        printf("\n");
                         goto done;
                     }
                     if (asprintf(&child.spec, "%s%s%llu:%llu", parent->spec,
@@ -375,8 +526,10 @@ int cmd_explore(int argc, char **argv)
                         printf("run %llu: LOOP_EXPLORE=%s: %s\n", (unsigned long long)x.runs,
                                child.spec, child_status_str(&res, st, sizeof(st)));
                     }
-                    if (child_failed(&res)) {
-                        rc = report_failure(&x, &child, &res, d, out_path);
+                    r = run_failed(&x, &child, &res, what, sizeof(what));
+                    if (r != 0) {
+                        rc = r < 0 ? bad("explore: cannot run the predicate: %s", strerror(-r))
+                                   : report_failure(&x, &child, what, d, out_path);
                         node_free(&child);
                         goto done;
                     }
@@ -421,9 +574,15 @@ int cmd_explore(int argc, char **argv)
         nnext = capnext = 0;
     }
     printf("no failure with up to %llu deviation%s: %llu schedules explored, %llu pruned as "
-           "equivalent\n",
+           "equivalent",
            (unsigned long long)k, k == 1 ? "" : "s", (unsigned long long)x.runs,
            (unsigned long long)x.pruned);
+    if (x.por) {
+        printf(", %llu pruned as commuting (--por: assuming the items share no state outside "
+               "libloop's handles, fds and task objects)",
+               (unsigned long long)x.commuting);
+    }
+    printf("\n");
 done:
     for (size_t li = 0; li < nlevel; li++) {
         node_free(&level[li]);

@@ -121,4 +121,33 @@ const char *base_name(const char *path);
 int parse_u64(const char *s, uint64_t *v);
 int parse_seconds(const char *s, double *v);
 
+/* Explore's run log (LOOP_EXPLORE_LOG) as events, for --por (por.c) ---------- */
+
+struct xlog_ev {
+    char type;       /* 'I' an iteration, 'C' a choice point (id: its number), 'D' a dispatch */
+    uint64_t id;     /* the item dispatched */
+    uint64_t *keys;  /* its footprint: what it touched (tagged) */
+    size_t nkeys;
+    uint64_t *wakes; /* the items it made ready */
+    size_t nwakes;
+    bool all;        /* touched more than the line could say: depends on everything */
+};
+
+struct xlog {
+    struct xlog_ev *ev;
+    size_t nev, cap;
+};
+
+int xlog_add(struct xlog *l, char type, uint64_t id);
+/* A "D<id> <key>..." line of the log. */
+int xlog_add_dispatch(struct xlog *l, const char *line);
+void xlog_free(struct xlog *l);
+/*
+ * Does alternative alt of the choice point at event ci (of type "pick",
+ * "hold" or "late", about items ids) commute with what it reorders in this
+ * run, assuming the items share no state outside libloop's objects?
+ */
+bool por_commutes(const struct xlog *l, size_t ci, const char *type, const uint64_t *ids,
+                  size_t nids, uint64_t alt);
+
 #endif /* LOOP_REPLAY_H */

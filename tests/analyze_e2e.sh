@@ -33,11 +33,6 @@ set -u
 . tests/lib/sessiond.sh
 sessiond_isolate "$0" "$@"
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 A=$BUILD/bin/loop-analyze
 LT=$BUILD/bin/loop-trace
 
@@ -50,8 +45,7 @@ done
 have_python=0
 command -v python3 >/dev/null 2>&1 && have_python=1
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-analyze-test.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+make_tmp loop-analyze-test
 mkdir -p "$tmp/src" "$tmp/bin" "$tmp/lib"
 ln -s "$BUILD/lib/liblooptp.so" "$tmp/lib/liblooptp.so" # found via ../lib from $tmp/bin
 libs="-lpthread -ldl $(pkg-config --libs libzstd 2>/dev/null || echo -lzstd)"

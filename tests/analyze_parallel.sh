@@ -28,11 +28,6 @@ set -u
 . tests/lib/sessiond.sh
 sessiond_isolate "$0" "$@"
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 A=$BUILD/bin/loop-analyze
 LT=$BUILD/bin/loop-trace
 
@@ -43,8 +38,7 @@ for f in bin/loop-analyze bin/loop-trace lib/libloop.a lib/liblooptp.so; do
     [ -e "$BUILD/$f" ] || fail "$BUILD/$f is missing: run make first"
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-analyze-par.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+make_tmp loop-analyze-par
 mkdir -p "$tmp/src" "$tmp/bin" "$tmp/lib"
 ln -s "$BUILD/lib/liblooptp.so" "$tmp/lib/liblooptp.so" # found via ../lib from $tmp/bin
 libs="-lpthread -ldl $(pkg-config --libs libzstd 2>/dev/null || echo -lzstd)"

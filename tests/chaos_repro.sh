@@ -19,27 +19,15 @@
 # Run by `make check` from the repository root; BUILD is the build directory.
 set -u
 
-me=${0##*/}
-fail() {
-    echo "$me: FAIL: $*" >&2
-    exit 1
-}
+. tests/lib/common.sh
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 R=$BUILD/bin/loop-replay
 N=${CHAOS_REPRO_N:-20}
 for f in "$R" "$BUILD/bin/race" "$BUILD/lib/libloop.a"; do
     [ -e "$f" ] || fail "$f is missing: run make first"
 done
 command -v cc >/dev/null 2>&1 || fail "cc not found"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-chaos-repro.XXXXXX") || fail "mktemp failed"
-trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+make_tmp loop-chaos-repro
 unset LOOP_REPLAY LOOP_RECORD LOOP_CHAOS LOOP_CHAOS_ONLY LOOP_CHAOS_LOG LOOP_CHAOS_LATE_MS
 
 libs="-lpthread -ldl $(pkg-config --libs libzstd 2>/dev/null || echo -lzstd)"

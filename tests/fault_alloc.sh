@@ -21,16 +21,10 @@
 # Environment: BUILD (build directory), SANITIZE (as given to make), CC.
 set -u
 BUILD=${BUILD:-build}
+. tests/lib/common.sh
 me=fault_alloc
-fail() {
-    echo "$me: FAIL: $*" >&2
-    exit 1
-}
 [ -e "$BUILD/lib/libloop.a" ] || fail "$BUILD/lib/libloop.a is missing: run make first"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-fault-alloc.XXXXXX") || fail "mktemp failed"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+make_tmp loop-fault-alloc
 
 libs="-lpthread -ldl $(pkg-config --libs libzstd 2>/dev/null || echo -lzstd)"
 [ -n "${SANITIZE:-}" ] && libs="-fsanitize=$SANITIZE -fno-omit-frame-pointer $libs"

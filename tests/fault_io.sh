@@ -15,11 +15,8 @@
 # Environment: BUILD (build directory).
 set -u
 BUILD=${BUILD:-build}
+. tests/lib/common.sh
 me=fault_io
-fail() {
-    echo "$me: FAIL: $*" >&2
-    exit 1
-}
 for p in echo_server fanout; do
     [ -x "$BUILD/bin/$p" ] || fail "$BUILD/bin/$p is missing: run make first"
 done

@@ -18,11 +18,8 @@
 # Environment: BUILD (build directory), SANITIZE (as given to make).
 set -u
 BUILD=${BUILD:-build}
+. tests/lib/common.sh
 me=fault_record
-fail() {
-    echo "$me: FAIL: $*" >&2
-    exit 1
-}
 for f in lib/libloop.a bin/loop-replay; do
     [ -e "$BUILD/$f" ] || fail "$BUILD/$f is missing: run make first"
 done

@@ -39,11 +39,6 @@ set -u
 sessiond_isolate "$0" "$@"
 me=fault_tracing
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 for tool in cc babeltrace2 lttng lttng-sessiond jq; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool not found (scripts/install-deps installs it)"
 done
@@ -51,8 +46,7 @@ for f in lib/libloop.a lib/liblooptp.so bin/loop-trace bin/loop-replay bin/loop-
     [ -e "$BUILD/$f" ] || fail "$BUILD/$f is missing: run make first"
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-fault-tracing.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+make_tmp loop-fault-tracing
 mkdir -p "$tmp/bin" "$tmp/lib"
 # The program in $tmp/bin finds the probe in ../lib, as build/bin does.
 ln -s "$BUILD/lib/liblooptp.so" "$tmp/lib/liblooptp.so"

@@ -11,11 +11,8 @@
 # line) under SANITIZE builds, where they would only run twice.
 # Environment: BUILD (build directory), FUZZ_CHECK_SECONDS.
 set -u
+. tests/lib/common.sh
 me=fuzz_reliability
-fail() {
-    echo "$me: FAIL: $*" >&2
-    exit 1
-}
 if [ -n "${SANITIZE:-}" ]; then
     echo "$me: skipped under SANITIZE=$SANITIZE (the fuzz targets are sanitized builds of their own)"
     exit 0

@@ -15,13 +15,7 @@ set -u
 . tests/lib/sessiond.sh
 sessiond_isolate "$0" "$@"
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/live-edges.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+make_tmp live-edges
 # first: an old loop-trace would start a daemon for the missing program
 sessiond_start
 

@@ -43,11 +43,6 @@ set -u
 sessiond_isolate "$0" "$@"
 me=load_echo
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 for tool in babeltrace2 lttng lttng-sessiond; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool not found (scripts/install-deps installs it)"
 done
@@ -76,8 +71,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need" ]; then
         fail "cannot raise the descriptor limit (ulimit -n) to $need for $conns connections"
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-load.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+make_tmp loop-load
 
 # The program loop-trace runs: the server in the background, the generator,
 # then the server's own exit (it stops after --max-conns connections).

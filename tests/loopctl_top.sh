@@ -11,11 +11,7 @@
 #    lists the ids of the tasks the loop has now.
 # Every wait is for something to appear on the screen, with a deadline.
 set -u
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
+. tests/lib/common.sh
 name=loopctl_top
 fail() {
     echo "$name: FAIL: $*" >&2

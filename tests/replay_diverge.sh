@@ -17,26 +17,14 @@
 # Run by `make check` from the repository root; BUILD is the build directory.
 set -u
 
-me=${0##*/}
-fail() {
-    echo "$me: FAIL: $*" >&2
-    exit 1
-}
+. tests/lib/common.sh
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 R=$BUILD/bin/loop-replay
 for f in "$R" "$BUILD/lib/libloop.a"; do
     [ -e "$f" ] || fail "$f is missing: run make first"
 done
 command -v cc >/dev/null 2>&1 || fail "cc not found"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-replay-diverge.XXXXXX") || fail "mktemp failed"
-trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+make_tmp loop-replay-diverge
 
 cat >"$tmp/ticker.c" <<'EOF'
 #include <stdio.h>

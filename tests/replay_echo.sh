@@ -23,17 +23,8 @@
 # Run by `make check` from the repository root; BUILD is the build directory.
 set -u
 
-me=${0##*/}
-fail() {
-    echo "$me: FAIL: $*" >&2
-    exit 1
-}
+. tests/lib/common.sh
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 R=$BUILD/bin/loop-replay
 for f in "$R" "$BUILD/bin/echo_server" "$BUILD/bin/fanout"; do
     [ -x "$f" ] || fail "$f is missing: run make first"

@@ -24,21 +24,14 @@ set -u
 
 . tests/lib/sessiond.sh
 sessiond_isolate "$0" "$@"
-me=${0##*/}
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 R=$BUILD/bin/loop-replay
 T=$BUILD/bin/loop-trace
 [ -x "$T" ] || T=$PWD/tools/loop-trace.sh
 for f in "$R" "$T" "$BUILD/bin/fanout" "$BUILD/bin/race" "$BUILD/lib/liblooptp.so"; do
     [ -e "$f" ] || fail "$f is missing: run make first"
 done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-replay-extract.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+make_tmp loop-replay-extract
 sessiond_start
 unset LOOP_REPLAY LOOP_RECORD LOOP_CHAOS
 

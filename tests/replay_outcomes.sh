@@ -17,23 +17,11 @@
 # Run by `make check` from the repository root; BUILD is the build directory.
 set -u
 
-me=${0##*/}
-fail() {
-    echo "$me: FAIL: $*" >&2
-    exit 1
-}
+. tests/lib/common.sh
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 [ -e "$BUILD/lib/libloop.a" ] || fail "$BUILD/lib/libloop.a is missing: run make first"
 command -v cc >/dev/null 2>&1 || fail "cc not found"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-replay-outcomes.XXXXXX") || fail "mktemp failed"
-trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+make_tmp loop-replay-outcomes
 
 libs="-lpthread -ldl $(pkg-config --libs libzstd 2>/dev/null || echo -lzstd)"
 san=""

@@ -12,29 +12,14 @@
 # Run by `make check` from the repository root; BUILD is the build directory.
 set -u
 
-me=${0##*/}
-fail() {
-    echo "$me: FAIL: $*" >&2
-    exit 1
-}
-note() {
-    echo "$me: $*" >&2
-}
+. tests/lib/common.sh
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 R=$BUILD/bin/loop-replay
 race=$BUILD/bin/race
 for f in "$R" "$race"; do
     [ -x "$f" ] || fail "$f is missing: run make first"
 done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-replay-race.XXXXXX") || fail "mktemp failed"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+make_tmp loop-replay-race
 
 # 1. fifo: never fails
 i=0

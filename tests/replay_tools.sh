@@ -14,26 +14,14 @@
 # Run by `make check` from the repository root; BUILD is the build directory.
 set -u
 
-me=${0##*/}
-fail() {
-    echo "$me: FAIL: $*" >&2
-    exit 1
-}
+. tests/lib/common.sh
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 R=$BUILD/bin/loop-replay
 race=$BUILD/bin/race
 for f in "$R" "$race"; do
     [ -x "$f" ] || fail "$f is missing: run make first"
 done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-replay-tools.XXXXXX") || fail "mktemp failed"
-trap 'rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+make_tmp loop-replay-tools
 unset LOOP_REPLAY LOOP_RECORD LOOP_CHAOS LOOP_REPLAY_DIVERGE
 
 # bad2 WHAT CMD...: exit status 2, exactly one stderr line "loop-replay: ...", no crash

@@ -25,8 +25,7 @@ sessiond_isolate "$0" "$@"
 for tool in cc python3; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool not found (scripts/install-deps installs it)"
 done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-schema-test.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+make_tmp loop-schema-test
 
 cc -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Werror -Itracepoints \
     -DLTTNG_UST_COMPAT_API_VERSION=1 -o "$tmp/schema_dump" tests/lib/schema_dump.c \

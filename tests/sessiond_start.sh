@@ -22,9 +22,7 @@ sessiond_isolate "$0" "$@"
 for tool in lttng lttng-sessiond; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool not found (scripts/install-deps installs it)"
 done
-me=${0##*/}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-sessiond-test.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+make_tmp loop-sessiond-test
 
 # 1. Reading the pid file.
 check_pid() { # CONTENT WANT

@@ -25,11 +25,6 @@
 . tests/lib/sessiond.sh
 sessiond_isolate "$0" "$@"
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 A=$BUILD/bin/loop-analyze
 for tool in cc lttng lttng-sessiond babeltrace2 python3 chromium; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool not found (scripts/install-deps installs it)"
@@ -37,8 +32,7 @@ done
 for f in bin/loop-analyze bin/loop-trace bin/deadlock lib/libloop.a lib/liblooptp.so; do
     [ -e "$BUILD/$f" ] || fail "$BUILD/$f is missing: run make first"
 done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-timeline-test.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+make_tmp loop-timeline-test
 mkdir -p "$tmp/bin" "$tmp/lib" "$BUILD/test-artifacts"
 ln -s "$BUILD/lib/liblooptp.so" "$tmp/lib/liblooptp.so" # found via ../lib from $tmp/bin
 libs="-lpthread -ldl $(pkg-config --libs libzstd 2>/dev/null || echo -lzstd)"

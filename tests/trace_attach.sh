@@ -32,11 +32,6 @@ set -u
 . tests/lib/sessiond.sh
 sessiond_isolate "$0" "$@"
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 A=$BUILD/bin/loop-analyze
 LT=$BUILD/bin/loop-trace
 CTL=$BUILD/bin/loopctl
@@ -49,8 +44,7 @@ for f in bin/loop-analyze bin/loop-trace bin/loopctl lib/libloop.a lib/liblooptp
     [ -e "$BUILD/$f" ] || fail "$BUILD/$f is missing: run make first"
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-attach-test.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+make_tmp loop-attach-test
 mkdir -p "$tmp/src" "$tmp/bin" "$tmp/lib" "$tmp/run"
 chmod 700 "$tmp/run"
 # the monitors' default sockets (loopctl PID finds them there)

@@ -20,12 +20,6 @@ set -u
 . tests/lib/sessiond.sh
 sessiond_isolate "$0" "$@"
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
-
 for tool in cc babeltrace2 lttng lttng-sessiond ldd; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool not found (scripts/install-deps installs it)"
 done
@@ -33,8 +27,7 @@ for f in lib/libloop.a lib/libloop.so lib/liblooptp.so bin/loop-trace; do
     [ -e "$BUILD/$f" ] || fail "$BUILD/$f is missing: run make first"
 done
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-trace-test.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+make_tmp loop-trace-test
 mkdir -p "$tmp/bin" "$tmp/lib" "$tmp/shlib"
 src=tests/lib/trace_prog.c
 libs="-lpthread -ldl $(pkg-config --libs libzstd 2>/dev/null || echo -lzstd)"

@@ -16,12 +16,6 @@ set -u
 . tests/lib/sessiond.sh
 sessiond_isolate "$0" "$@"
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
-
 for tool in babeltrace2 lttng lttng-sessiond; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool not found (scripts/install-deps installs it)"
 done
@@ -30,8 +24,7 @@ for f in lib/liblooptp.so bin/loop-trace bin/stall; do
 done
 LT=$BUILD/bin/loop-trace
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-daemon-test.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+make_tmp loop-daemon-test
 # The same private LTTNG_HOME as sessiond_start would make (as root the
 # namespace's private /run/lttng isolates the "system" daemon).
 LTTNG_HOME=$tmp/home

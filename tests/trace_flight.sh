@@ -20,12 +20,6 @@ set -u
 . tests/lib/sessiond.sh
 sessiond_isolate "$0" "$@"
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
-
 for tool in cc babeltrace2 lttng lttng-sessiond; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool not found (scripts/install-deps installs it)"
 done
@@ -34,8 +28,7 @@ for f in lib/libloop.a lib/liblooptp.so bin/loop-trace bin/stall; do
 done
 LT=$BUILD/bin/loop-trace
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-flight-test.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+make_tmp loop-flight-test
 mkdir -p "$tmp/bin" "$tmp/lib"
 ln -s "$BUILD/lib/liblooptp.so" "$tmp/lib/liblooptp.so"
 libs="-lpthread -ldl $(pkg-config --libs libzstd 2>/dev/null || echo -lzstd)"

@@ -18,12 +18,6 @@ set -u
 . tests/lib/sessiond.sh
 sessiond_isolate "$0" "$@"
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
-
 for tool in cc babeltrace2 lttng lttng-sessiond; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool not found (scripts/install-deps installs it)"
 done
@@ -32,8 +26,7 @@ for f in lib/libloop.a lib/liblooptp.so bin/loop-trace; do
 done
 LT=$BUILD/bin/loop-trace
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-fork-test.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+make_tmp loop-fork-test
 mkdir -p "$tmp/bin" "$tmp/lib"
 # The probe is found in ../lib from the program (the layout of build/bin, build/lib).
 ln -s "$BUILD/lib/liblooptp.so" "$tmp/lib/liblooptp.so"

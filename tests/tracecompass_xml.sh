@@ -27,11 +27,6 @@ set -u
 . tests/lib/sessiond.sh
 sessiond_isolate "$0" "$@"
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 XML=tracecompass/libloop.xml
 XSD_DIR=tests/vendor/tracecompass-xsd
 DOC=docs/trace-format.md
@@ -41,8 +36,7 @@ for tool in xmllint python3 babeltrace2 lttng lttng-sessiond sha256sum; do
 done
 [ -f "$XML" ] || fail "$XML is missing"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/loop-tracecompass-test.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+make_tmp loop-tracecompass-test
 
 # The checks over the XML, the table, the traces and loop-analyze's output.
 cat >"$tmp/check.py" <<'PYEOF'
@@ -59,10 +53,8 @@ SECTION = "## Task and loop states (shared by loop-analyze and Trace Compass)"
 SPECIAL_FIELDS = {"TIMESTAMP"}  # Trace Compass's own: the event's timestamp
 problems = []
 
-
 def problem(msg):
     problems.append(msg)
-
 
 def finish(what):
     uniq = []
@@ -75,7 +67,6 @@ def finish(what):
             print("  " + p)
         print("%d problem(s) in %s" % (len(problems), what))
         sys.exit(1)
-
 
 # ------------------------------------------------------------- the table
 def read_table(doc):
@@ -104,11 +95,9 @@ def read_table(doc):
         tables.setdefault(sub, []).append(dict(zip(header, cells)))
     return tables
 
-
 def ticked(cell):
     m = re.fullmatch(r"`([^`]+)`", cell)
     return m.group(1) if m else None
-
 
 def table_names(doc):
     """The states by group, and {(Trace Compass name, value)} for the views."""
@@ -134,11 +123,9 @@ def table_names(doc):
         groups[sub] = names
     return groups, pairs
 
-
 # ------------------------------------------------------------- the XML
 def xml_reads(path):
     return tc_xml.xml_reads(path, problem)
-
 
 # ------------------------------------------------------------- the traces
 def read_details(paths):
@@ -201,7 +188,6 @@ def read_details(paths):
                 cur, enum_of = None, None
     return classes, common, seen
 
-
 def metadata_context(paths):
     """Names the metadata declares in the event context (as written, _vpid)."""
     names = set()
@@ -210,7 +196,6 @@ def metadata_context(paths):
         for m in re.finditer(r"event\.context\s*:=\s*struct\s*\{(.*?)\};", text, re.S):
             names.update(re.findall(r"\b(\w+)\s*(?:\[[^\]]*\])?\s*;", m.group(1)))
     return names
-
 
 # ------------------------------------------------------------- modes
 def check_names(xml, doc):
@@ -255,7 +240,6 @@ def check_names(xml, doc):
     finish("the state names of %s against %s" % (xml, doc))
     print("%d states of the table, all in the views; the state provider assigns only those"
           % len(pairs))
-
 
 def check_trace(xml, doc, details, metadata):
     groups, _ = table_names(doc)
@@ -329,7 +313,6 @@ def check_trace(xml, doc, details, metadata):
     print("%d events and %d event fields the XML reads, all in the real traces (%d events)"
           % (len(events), len(fields), sum(o["n"] for o in seen.values())))
 
-
 def check_analyze(doc, outputs):
     groups, _ = table_names(doc)
     task_states = set(groups["Task states"])
@@ -371,7 +354,6 @@ def check_analyze(doc, outputs):
                 " in loop-analyze timeline --json")
     finish("loop-analyze timeline --json against the table of %s" % doc)
     print("%d state names from loop-analyze timeline --json, all in the table" % found)
-
 
 mode = sys.argv[1]
 if mode == "names":

@@ -11,16 +11,10 @@ set -u
 . tests/lib/sessiond.sh
 sessiond_isolate "$0" "$@"
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 src=examples/uv_echo.c
 [ -x "$BUILD/bin/uv_echo" ] || fail "$BUILD/bin/uv_echo is missing: run make first"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/uv-example.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+make_tmp uv-example
 
 # 1. The same program against both libraries prints the same lines.
 "$BUILD/bin/uv_echo" 9127 4 >"$tmp/libloop-uv.out" 2>&1 || fail "uv_echo (libloop-uv) failed: $(cat "$tmp/libloop-uv.out")"

@@ -17,26 +17,14 @@
 # Run by `make check` from the repository root; BUILD is the build directory.
 set -u
 
-me=${0##*/}
-fail() {
-    echo "$me: FAIL: $*" >&2
-    exit 1
-}
+. tests/lib/common.sh
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 R=$BUILD/bin/loop-replay
 P=$BUILD/bin/uv_order
 for f in "$R" "$P"; do
     [ -x "$f" ] || fail "$f is missing: run make first"
 done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/uv-explore.XXXXXX") || fail "mktemp failed"
-trap '[ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+make_tmp uv-explore
 unset LOOP_REPLAY LOOP_RECORD LOOP_CHAOS LOOP_CHAOS_ONLY LOOP_CHAOS_LOG LOOP_EXPLORE LOOP_EXPLORE_LOG
 
 # 1. fifo passes; the base run has a uvpoll point naming both pipes

@@ -20,13 +20,7 @@ set -u
 
 . tests/lib/sessiond.sh
 sessiond_isolate "$0" "$@"
-me=${0##*/}
 
-BUILD=${BUILD:-build}
-case $BUILD in
-    /*) ;;
-    *) BUILD=$PWD/$BUILD ;;
-esac
 R=$BUILD/bin/loop-replay
 T=$BUILD/bin/loop-trace
 [ -x "$T" ] || T=$PWD/tools/loop-trace.sh
@@ -36,8 +30,7 @@ done
 for tool in lttng lttng-sessiond; do
     command -v "$tool" >/dev/null 2>&1 || { echo "$me: $tool not found: skipped"; exit 0; }
 done
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/uv-extract.XXXXXX") || fail "mktemp failed"
-at_exit "rm -rf '$tmp'"
+make_tmp uv-extract
 sessiond_start
 unset LOOP_REPLAY LOOP_RECORD LOOP_CHAOS LOOP_CHAOS_ONLY LOOP_CHAOS_LOG LOOP_EXPLORE LOOP_EXPLORE_LOG
 port=9133 # not uv_example.sh's 9127, nor the conformance suite's 9123-9125

@@ -21,11 +21,8 @@
 # Environment: BUILD (build directory), VALGRIND_TASKS (fanout tasks, default 200).
 set -u
 BUILD=${BUILD:-build}
+. tests/lib/common.sh
 me=valgrind_examples
-fail() {
-    echo "$me: FAIL: $*" >&2
-    exit 1
-}
 if [ -n "${SANITIZE:-}" ]; then
     echo "$me: skipped under SANITIZE=$SANITIZE (valgrind cannot run sanitized programs)"
     exit 0

@@ -260,6 +260,7 @@ int loop__io_arm(loop_io_t *io, loop_io_cb cb, int events)
     if (rc < 0) {
         return -errno;
     }
+    loop__rr_adopt(loop, &io->handle); /* chaos: its readiness follows the arming item's rank */
     if (!io->registered) {
         io->registered = 1;
         loop->io_watchers++;

@@ -186,6 +186,7 @@ int loop_work_submit_at(loop_t *loop, loop_work_t *w, loop_work_fn work, loop_wo
     w->work = work;
     w->status = 0;
     loop->work_inflight++;
+    loop__rr_adopt(loop, &w->handle); /* chaos: its completion follows the submitter's rank */
     loop__handle_start_fast(&w->handle);
     LOOP_TRACE(pool_submit, w);
 

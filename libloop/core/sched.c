@@ -63,6 +63,8 @@ void loop__sched_push(loop_t *loop, loop_handle_t *h)
     h->flags |= LOOP__H_QUEUED;
     loop__inspect_unlock(loop);
     loop__queue_insert_tail(&loop->pending, &h->ready);
+    loop__rr_touch(loop, 'w', h->id);
+    loop__rr_adopt(loop, h);
 }
 
 void loop__sched_remove(loop_t *loop, loop_handle_t *h)
@@ -72,6 +74,7 @@ void loop__sched_remove(loop_t *loop, loop_handle_t *h)
         h->flags &= (uint8_t)~LOOP__H_QUEUED;
         loop__inspect_unlock(loop);
         loop__queue_remove(&h->ready);
+        loop__rr_touch(loop, 'h', h->id);
         if (LOOP_UNLIKELY(loop->policy == LOOP__POLICY_REPLAY)) {
             loop__replay_forget(loop, h); /* replay.c's index of queued items */
         }
@@ -150,10 +153,17 @@ void loop__dispatch(loop_t *loop, loop_handle_t *h)
     if (LOOP_UNLIKELY(loop->rr != NULL) && !loop__rr_dispatch_repeat(loop, h, kind)) {
         loop__rr_dispatch(loop, h, kind);
     }
+    bool fp = loop__fp_wanted(loop); /* loop-replay explore: what the item touches */
+    if (fp) {
+        loop__fp_begin(loop, h, kind);
+    }
     LOOP_TRACE(callback_begin, loop, &ref);
     /* hooked: no budget for tasks to start rounds (they hand over within this one at most) */
     (void)run_callback(h, kind, loop->rounds_per_poll);
     LOOP_TRACE(callback_end, loop, &ref);
+    if (fp) {
+        loop__fp_end(loop);
+    }
     if (LOOP__INSTRUMENTED(loop)) {
         loop__dispatch_end(loop, &ref, t0);
     }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "record/record.h"
 #include "trace.h"
 
 #define HEAP_NONE UINT32_MAX
@@ -211,6 +212,7 @@ int loop_timer_start_ns(loop_timer_t *t, loop_timer_cb cb, uint64_t timeout_ns,
     loop__sched_remove_fast(loop, &t->handle);
     t->handle.cb = (void (*)(void))cb;
     t->repeat_ns = repeat_ns;
+    loop__rr_adopt(loop, &t->handle); /* chaos: it follows the starting item's rank */
     rc = timer_arm(t, due);
     if (rc < 0) {
         loop__handle_stop_fast(&t->handle);

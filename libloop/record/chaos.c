@@ -2,7 +2,8 @@
  * chaos.c — seeded chaos scheduling (LOOP_CHAOS=SEED).
  *
  * Chaos perturbs only what libloop does not promise:
- *   - which ready item runs next (any item of the round, not just the head),
+ *   - which ready item runs next (any item of the round, not just the head;
+ *     decided by ranks, so that a decision holds for what follows, below),
  *   - I/O readiness, held back now and then for 1 to 3 iterations,
  *   - timer lateness: after a blocking poll the loop's clock jumps ahead,
  *     mostly by up to 2 ms, one time in eight by up to LOOP_CHAOS_LATE_MS
@@ -28,8 +29,8 @@
  * Perturbations (for loop-replay minimize): every choice that differs from
  * what fifo would do is one, numbered from 1 in the order chaos makes them.
  * LOOP_CHAOS_ONLY="1,4,7-9" applies only those and takes the fifo choice for
- * the others; the random draws are the same either way, so the numbers keep
- * naming the same choices up to the first one that changes the run.
+ * the others; up to the first one that changes the run the draws and ranks
+ * are the same either way, so the numbers keep naming the same choices.
  * LOOP_CHAOS_LOG=FILE gets one line per perturbation:
  *   P<n> applied|reverted step=<the next schedule record, 0 unrecorded> <what>
  */
@@ -40,6 +41,13 @@
 #include "record.h"
 
 #define WINDOW 16
+#define RANKS 4096u /* ranks kept (chaos pick, below) */
+#define UNRANKED UINT64_MAX
+
+struct loop__chaos_rank {
+    uint64_t id;
+    uint64_t rank;
+};
 
 /* Only I/O watchers are held back; the iteration that releases one lives in
  * the watcher (the field is named for the time it once held). */
@@ -58,57 +66,91 @@ static uint64_t rnd(loop_t *loop, uint64_t n)
     return n ? loop__rr_rand(&loop->rr->chaos_rng) % n : 0;
 }
 
+/*
+ * The two lists the environment gives: LOOP_CHAOS_ONLY "1,4,7-9" (sep '-',
+ * a lone number stands for itself to itself) and LOOP_EXPLORE "3:1,7:2"
+ * (sep ':', pairs only). The (a, b) pairs in a calloc'd array, *n of them;
+ * NULL when s is not such a list. Out of memory exits.
+ */
+static uint64_t *parse_pairs(const char *s, char sep, bool lone_ok, size_t *n)
+{
+    size_t cap = 1;
+    uint64_t *v;
+
+    for (const char *c = s; *c; c++) {
+        cap += *c == ',';
+    }
+    v = calloc(cap * 2, sizeof(*v));
+    if (v == NULL) {
+        loop_log(LOOP_LOG_ERROR, "libloop: out of memory reading \"%s\"", s);
+        exit(2);
+    }
+    *n = 0;
+    for (const char *p = s; *p;) {
+        char *end;
+        uint64_t x = strtoull(p, &end, 10), y = x;
+        if (end == p || *n == cap) {
+            goto bad;
+        }
+        if (*end == sep) {
+            p = end + 1;
+            y = strtoull(p, &end, 10);
+            if (end == p) {
+                goto bad;
+            }
+        } else if (!lone_ok) {
+            goto bad;
+        }
+        v[2 * *n] = x;
+        v[2 * *n + 1] = y;
+        (*n)++;
+        if (*end == ',') {
+            end++;
+        } else if (*end != '\0') {
+            goto bad;
+        }
+        p = end;
+    }
+    return v;
+bad:
+    free(v);
+    return NULL;
+}
+
+/* LOOP_CHAOS_LOG, LOOP_EXPLORE_LOG: the file, or NULL (said once) */
+static FILE *open_log(const char *var)
+{
+    const char *path = getenv(var);
+    FILE *f = NULL;
+
+    if (path != NULL && *path && (f = fopen(path, "we")) == NULL) {
+        loop_log(LOOP_LOG_ERROR, "%s: cannot write %s", var, path);
+    }
+    return f;
+}
+
 void loop__chaos_init(loop_t *loop)
 {
     struct loop__rr *rr = loop->rr;
     const char *only = getenv("LOOP_CHAOS_ONLY");
-    const char *log = getenv("LOOP_CHAOS_LOG");
 
+    rr->ranks = calloc(RANKS, sizeof(*rr->ranks));
+    rr->rank_cur = UNRANKED;
+    if (rr->ranks == NULL) {
+        loop_log(LOOP_LOG_ERROR, "LOOP_CHAOS: out of memory");
+        exit(2);
+    }
     if (only != NULL) {
-        const char *p = only;
-        size_t cap = 1;
-        for (const char *c = only; *c; c++) {
-            cap += *c == ',';
+        bool ok = (rr->chaos_only = parse_pairs(only, '-', true, &rr->chaos_only_n)) != NULL;
+        for (size_t i = 0; ok && i < rr->chaos_only_n; i++) {
+            ok = rr->chaos_only[2 * i + 1] >= rr->chaos_only[2 * i];
         }
-        rr->chaos_only = calloc(cap * 2 + 2, sizeof(uint64_t));
-        if (rr->chaos_only == NULL) {
-            loop_log(LOOP_LOG_ERROR, "LOOP_CHAOS_ONLY: out of memory");
+        if (!ok) {
+            loop_log(LOOP_LOG_ERROR, "LOOP_CHAOS_ONLY=\"%s\" is not a list like 1,4,7-9", only);
             exit(2);
         }
-        while (*p) {
-            char *end;
-            uint64_t lo = strtoull(p, &end, 10), hi = lo;
-            if (end == p) {
-                goto bad;
-            }
-            if (*end == '-') {
-                p = end + 1;
-                hi = strtoull(p, &end, 10);
-                if (end == p || hi < lo) {
-                    goto bad;
-                }
-            }
-            rr->chaos_only[2 * rr->chaos_only_n] = lo;
-            rr->chaos_only[2 * rr->chaos_only_n + 1] = hi;
-            rr->chaos_only_n++;
-            if (*end == ',') {
-                end++;
-            } else if (*end != '\0') {
-                goto bad;
-            }
-            p = end;
-        }
     }
-    if (log != NULL && *log) {
-        rr->chaos_log = fopen(log, "we");
-        if (rr->chaos_log == NULL) {
-            loop_log(LOOP_LOG_ERROR, "LOOP_CHAOS_LOG: cannot write %s", log);
-        }
-    }
-    return;
-bad:
-    loop_log(LOOP_LOG_ERROR, "LOOP_CHAOS_ONLY=\"%s\" is not a list like 1,4,7-9", only);
-    exit(2);
+    rr->chaos_log = open_log("LOOP_CHAOS_LOG");
 }
 
 /*
@@ -132,68 +174,48 @@ bad:
 void loop__explore_init(loop_t *loop, const char *spec)
 {
     struct loop__rr *rr = loop->rr;
-    const char *log = getenv("LOOP_EXPLORE_LOG");
-    size_t cap = 1;
-    const char *p = spec;
-
     long late_ms; /* env.c refuses -1, abc, ... with one line */
+    bool ok;
+
     loop__env_long("LOOP_CHAOS_LATE_MS", 0, 60000, 80, &late_ms);
     rr->explore = true;
     rr->late_ms = (uint32_t)late_ms;
     rr->late_max_ns = (uint64_t)rr->late_ms * 1000000u;
-    for (const char *c = spec; *c; c++) {
-        cap += *c == ',';
+    ok = (rr->explore_spec = parse_pairs(spec, ':', false, &rr->explore_n)) != NULL;
+    for (size_t i = 0; ok && i < rr->explore_n; i++) {
+        ok = rr->explore_spec[2 * i] != 0 && rr->explore_spec[2 * i + 1] != 0 &&
+             (i == 0 || rr->explore_spec[2 * i] > rr->explore_spec[2 * i - 2]);
     }
-    rr->explore_spec = calloc(cap * 2, sizeof(uint64_t));
-    if (rr->explore_spec == NULL) {
-        loop_log(LOOP_LOG_ERROR, "LOOP_EXPLORE: out of memory");
+    if (!ok) {
+        loop_log(LOOP_LOG_ERROR, "LOOP_EXPLORE=\"%s\" is not a list like 3:1,7:2 (points ascending)",
+                 spec);
         exit(2);
     }
-    while (*p) {
-        char *end;
-        uint64_t pt = strtoull(p, &end, 10), alt;
-        if (end == p || *end != ':' || pt == 0 ||
-            (rr->explore_n > 0 && pt <= rr->explore_spec[2 * (rr->explore_n - 1)])) {
-            goto bad;
-        }
-        p = end + 1;
-        alt = strtoull(p, &end, 10);
-        if (end == p || alt == 0) {
-            goto bad;
-        }
-        rr->explore_spec[2 * rr->explore_n] = pt;
-        rr->explore_spec[2 * rr->explore_n + 1] = alt;
-        rr->explore_n++;
-        if (*end == ',') {
-            end++;
-        } else if (*end != '\0') {
-            goto bad;
-        }
-        p = end;
-    }
-    if (log != NULL && *log) {
-        rr->explore_log = fopen(log, "we");
-        if (rr->explore_log == NULL) {
-            loop_log(LOOP_LOG_ERROR, "LOOP_EXPLORE_LOG: cannot write %s", log);
-        }
-    }
-    return;
-bad:
-    loop_log(LOOP_LOG_ERROR, "LOOP_EXPLORE=\"%s\" is not a list like 3:1,7:2 (points ascending)",
-             spec);
-    exit(2);
+    rr->explore_log = open_log("LOOP_EXPLORE_LOG");
 }
 
-/* A choice point with nalts alternatives beyond fifo's: the one the script takes (0: fifo). */
-__attribute__((format(printf, 4, 5))) static uint64_t explore_point(loop_t *loop, const char *type,
-                                                                    uint64_t nalts,
-                                                                    const char *fmt, ...)
+/*
+ * A choice point with nalts alternatives beyond fifo's: the one the script
+ * takes (0: fifo). The log gets its line, then "K<point> <id>..." with the
+ * items it is about (pick: the candidates, fifo's first; hold: the watcher;
+ * late: the two timers), for explore --por (footprint.c).
+ */
+__attribute__((format(printf, 6, 7))) static uint64_t
+explore_point(loop_t *loop, const char *type, uint64_t nalts, loop_handle_t *const *items,
+              int nitems, const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
     uint64_t alt = loop__explore_vchoice(loop, type, nalts, fmt, ap); /* shuffle.c */
     va_end(ap);
+    if (loop->rr->explore_log != NULL) {
+        fprintf(loop->rr->explore_log, "K%llu", (unsigned long long)loop->rr->explore_points);
+        for (int i = 0; i < nitems; i++) {
+            fprintf(loop->rr->explore_log, " %llu", (unsigned long long)items[i]->id);
+        }
+        fputc('\n', loop->rr->explore_log);
+    }
     return alt;
 }
 
@@ -207,6 +229,8 @@ void loop__chaos_free(struct loop__rr *rr)
     }
     free(rr->chaos_only);
     rr->chaos_only = NULL;
+    free(rr->ranks);
+    rr->ranks = NULL;
     if (rr->chaos_log != NULL) {
         fclose(rr->chaos_log);
         rr->chaos_log = NULL;
@@ -222,6 +246,98 @@ __attribute__((format(printf, 2, 3))) static bool perturb(loop_t *loop, const ch
     bool on = loop__chaos_vperturb(loop, fmt, ap); /* shuffle.c */
     va_end(ap);
     return on;
+}
+
+/*
+ * Ranks. Which of several ready items goes first is decided once and then
+ * kept by what follows from it, instead of being tossed again at every
+ * point. A pick runs the candidate of lowest rank; when several share the
+ * lowest (items nobody ranked yet, or siblings made ready by one item), the
+ * draw decides: the first of them in the queue (fifo's choice) with
+ * probability 1/(m+1), each of the m-1 others with m/((m+1)(m-1)) (for two:
+ * 1/3 and 2/3), and from then on the winner ranks before the others of the
+ * tie. An item made ready, started or armed while another runs takes that
+ * one's rank (loop__chaos_adopt): a task woken by an I/O watcher, the
+ * watcher a task arms, the timer a callback starts. Without ranks, a swap
+ * of two items at one point (two watchers) put the other order at the head
+ * of the next point over the same pair (the tasks they wake), whose own
+ * fair draw undid it half the time: the run-level rate of a two-item swap
+ * was exactly 1/2 whatever came before, and seeds measured 0.475 to 0.51 of
+ * it. With ranks the first decision about a pair holds for its lineage and
+ * the draw leans away from fifo: about 0.6 (docs/schedule-format.md).
+ * The table is direct-mapped by id: a collision forgets a rank (the item
+ * ties again), which the seed still decides.
+ */
+static uint64_t rank_of(const struct loop__rr *rr, uint64_t id)
+{
+    const struct loop__chaos_rank *r = &rr->ranks[id & (RANKS - 1)];
+
+    return id != 0 && r->id == id ? r->rank : UNRANKED;
+}
+
+static void set_rank(struct loop__rr *rr, uint64_t id, uint64_t rank)
+{
+    struct loop__chaos_rank *r = &rr->ranks[id & (RANKS - 1)];
+
+    if (id != 0) {
+        r->id = id;
+        r->rank = rank;
+    }
+}
+
+void loop__chaos_adopt(loop_t *loop, const loop_handle_t *h)
+{
+    struct loop__rr *rr = loop->rr;
+
+    if (rr->ranks != NULL && rr->in_round) {
+        set_rank(rr, h->id, rr->rank_cur);
+    }
+}
+
+static loop_handle_t *ranked_pick(loop_t *loop, loop_handle_t *const *cand, int n)
+{
+    struct loop__rr *rr = loop->rr;
+    uint64_t best = UNRANKED;
+    int tied[WINDOW], m = 0, k;
+
+    for (int i = 0; i < n; i++) {
+        uint64_t r = rank_of(rr, cand[i]->id);
+        if (r < best) {
+            best = r;
+            m = 0;
+        }
+        if (r == best) {
+            tied[m++] = i;
+        }
+    }
+    if (m == 1) {
+        k = tied[0];
+    } else {
+        uint64_t u = rnd(loop, (uint64_t)(m + 1) * (uint64_t)(m - 1));
+        k = u < (uint64_t)(m - 1) ? tied[0] : tied[1 + (u - (uint64_t)(m - 1)) % (uint64_t)(m - 1)];
+    }
+    if (k != 0 && !perturb(loop, "ran %s id=%llu \"%s\" before %s id=%llu \"%s\" (%d of %d%s)",
+                           loop_kind_name(cand[k]->kind), (unsigned long long)cand[k]->id,
+                           loop__h_label(cand[k]), loop_kind_name(cand[0]->kind),
+                           (unsigned long long)cand[0]->id, loop__h_label(cand[0]),
+                           k + 1, n, m == 1 ? ", by rank" : "")) {
+        k = 0;
+    }
+    if (m > 1 && rank_of(rr, cand[k]->id) == best) {
+        /* the tie is decided: the winner ahead of the others, for good */
+        if (best == UNRANKED) {
+            set_rank(rr, cand[k]->id, ++rr->rank_next);
+        }
+        uint64_t behind = ++rr->rank_next;
+        for (int j = 0; j < m; j++) {
+            if (tied[j] != k) {
+                set_rank(rr, cand[tied[j]]->id, behind);
+            }
+        }
+    }
+    rr->rank_cur = rank_of(rr, cand[k]->id);
+    rr->in_round = true;
+    return cand[k];
 }
 
 loop_handle_t *loop__chaos_pick(loop_t *loop)
@@ -259,17 +375,9 @@ loop_handle_t *loop__chaos_pick(loop_t *loop)
                                     (unsigned long long)cand[i]->id,
                                     loop__h_label(cand[i]));
         }
-        return cand[explore_point(loop, "pick", (uint64_t)n - 1, "%s", what)];
+        return cand[explore_point(loop, "pick", (uint64_t)n - 1, cand, n, "%s", what)];
     }
-    uint64_t k = rnd(loop, (uint64_t)n);
-    if (k != 0 && !perturb(loop, "ran %s id=%llu \"%s\" before %s id=%llu \"%s\" (%llu of %d)",
-                           loop_kind_name(cand[k]->kind), (unsigned long long)cand[k]->id,
-                           loop__h_label(cand[k]), loop_kind_name(cand[0]->kind),
-                           (unsigned long long)cand[0]->id, loop__h_label(cand[0]),
-                           (unsigned long long)k + 1, n)) {
-        k = 0;
-    }
-    return cand[k];
+    return ranked_pick(loop, cand, n);
 }
 
 void loop__chaos_iteration_begin(loop_t *loop)
@@ -278,6 +386,11 @@ void loop__chaos_iteration_begin(loop_t *loop)
     loop_queue_t *q, *next;
 
     rr->chaos_iter++;
+    rr->in_round = false; /* what the poll and the timers make ready keeps its rank */
+    rr->rank_cur = UNRANKED;
+    if (rr->explore_log != NULL) {
+        fputs("I\n", rr->explore_log); /* an iteration begins (explore --por) */
+    }
     /* held-back readiness comes back in the iteration chosen for it */
     for (q = rr->delayed.next; q != &rr->delayed; q = next) {
         loop_handle_t *h = loop__queue_data(q, loop_handle_t, ready);
@@ -309,9 +422,10 @@ static int64_t explore_timeout(loop_t *loop, int64_t timeout_ns)
         second->due_ns - hp->ent[0].due_ns > rr->late_max_ns) {
         return timeout_ns; /* due together anyway, or further apart than a late loop goes */
     }
-    const loop_handle_t *a = &hp->ent[0].timer->handle, *b = &second->timer->handle;
+    loop_handle_t *a = &hp->ent[0].timer->handle, *b = &second->timer->handle;
+    loop_handle_t *ab[2] = {a, b};
     uint64_t late = second->due_ns - hp->ent[0].due_ns;
-    if (explore_point(loop, "late", 1, "timer id=%llu \"%.40s\" fires %.3f ms late, with timer id=%llu \"%.40s\"",
+    if (explore_point(loop, "late", 1, ab, 2, "timer id=%llu \"%.40s\" fires %.3f ms late, with timer id=%llu \"%.40s\"",
                       (unsigned long long)a->id, loop__h_label(a), (double)late / 1e6,
                       (unsigned long long)b->id, loop__h_label(b)) == 1) {
         rr->chaos_due_ns = loop->now_ns + (uint64_t)timeout_ns;
@@ -370,7 +484,7 @@ bool loop__chaos_delay_io(loop_t *loop, loop_handle_t *h)
         return true; /* already queued or held back */
     }
     if (rr->explore) {
-        if (explore_point(loop, "hold", 1, "io id=%llu \"%.40s\" ready: held back an iteration",
+        if (explore_point(loop, "hold", 1, &h, 1, "io id=%llu \"%.40s\" ready: held back an iteration",
                           (unsigned long long)h->id, loop__h_label(h)) == 0) {
             return false;
         }

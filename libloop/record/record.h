@@ -48,12 +48,19 @@ struct loop__rr {
     uint64_t *chaos_only;    /* LOOP_CHAOS_ONLY as [lo, hi] pairs; NULL: all apply */
     size_t chaos_only_n;     /* pairs */
     FILE *chaos_log;         /* LOOP_CHAOS_LOG, or NULL */
+    struct loop__chaos_rank *ranks; /* items' ranks by id (chaos.c), direct-mapped */
+    uint64_t rank_cur;       /* the rank of the item running (0: none yet this iteration) */
+    uint64_t rank_next;      /* ranks handed out so far */
+    bool in_round;           /* items are being dispatched (not polled, not timers run) */
     /* explore (LOOP_EXPLORE): chaos's choice points, decided by a script, not a seed */
     bool explore;
     uint64_t explore_points;  /* choice points met so far */
     uint64_t *explore_spec;   /* (point, alternative) pairs, ascending points */
     size_t explore_n;
     FILE *explore_log;        /* LOOP_EXPLORE_LOG, or NULL */
+    bool fp_on;               /* a dispatch is running: its footprint is collected */
+    size_t fp_len;
+    char fp_buf[480];         /* "D<id> <key>...", footprint.c */
     /* loop_random() */
     uint64_t random_state;
     uint64_t random_seed;
@@ -94,6 +101,32 @@ void loop__chaos_init(loop_t *loop);
 /* LOOP_EXPLORE=SPEC, LOOP_EXPLORE_LOG (loop-replay explore); exits 2 on a bad spec. */
 void loop__explore_init(loop_t *loop, const char *spec);
 void loop__chaos_free(struct loop__rr *rr);
+/* chaos.c: an item made ready, started or armed while another runs gets its rank. */
+void loop__chaos_adopt(loop_t *loop, const loop_handle_t *h);
+static inline void loop__rr_adopt(loop_t *loop, const loop_handle_t *h)
+{
+    if (LOOP_UNLIKELY(loop->policy == LOOP__POLICY_CHAOS)) {
+        loop__chaos_adopt(loop, h);
+    }
+}
+/*
+ * footprint.c: under LOOP_EXPLORE_LOG, what each dispatch touches (fds,
+ * task sync objects, the items it wakes or dequeues), one log line each.
+ */
+void loop__fp_begin(loop_t *loop, const loop_handle_t *h, int kind);
+void loop__fp_add(loop_t *loop, char tag, uint64_t key);
+void loop__fp_end(loop_t *loop);
+static inline bool loop__fp_wanted(const loop_t *loop)
+{
+    return LOOP_UNLIKELY(loop->rr != NULL) && loop->rr->explore_log != NULL;
+}
+/* The hook in the core and the task runtime: a key the running item touched. */
+static inline void loop__rr_touch(loop_t *loop, char tag, uint64_t key)
+{
+    if (LOOP_UNLIKELY(loop->rr != NULL) && loop->rr->fp_on) {
+        loop__fp_add(loop, tag, key);
+    }
+}
 uint64_t loop__rr_rand(uint64_t *state);
 /*
  * shuffle.c: the choices about an order that chaos and explore make, for

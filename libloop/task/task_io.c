@@ -172,6 +172,7 @@ int loop_wait_fd_at(int fd, int events, int64_t timeout_ms, const loop_site_t *s
     if (fw == NULL) {
         return rc;
     }
+    loop__rr_touch(self->hdr.loop, 'f', (uint64_t)fd);
     self->wait_events = events;
     loop__queue_insert_tail(&fw->waiters, &self->wait_node);
     int want = waiters_want(fw);
@@ -440,6 +441,7 @@ static ssize_t rr_read(loop_t *loop, loop_task_t *self, int fd, void *buf, size_
     int e = 0;
     ssize_t n;
 
+    loop__rr_touch(loop, 'f', (uint64_t)fd); /* explore --por: its footprint */
     if (loop__rr_io_begin(loop, self->hdr.id, LOOP__IO_READ, &want)) {
         n = replay_read(loop, fd, buf, len, want, &e);
     } else {
@@ -458,6 +460,7 @@ static ssize_t rr_write(loop_t *loop, loop_task_t *self, int fd, const void *buf
     int e = 0;
     ssize_t n;
 
+    loop__rr_touch(loop, 'f', (uint64_t)fd); /* explore --por: its footprint */
     if (loop__rr_io_begin(loop, self->hdr.id, LOOP__IO_WRITE, &want)) {
         n = replay_write(loop, fd, buf, len, want, &e);
     } else {
@@ -476,6 +479,7 @@ static int rr_accept(loop_t *loop, loop_task_t *self, int fd, struct sockaddr *a
     int64_t want;
     int e = 0, c;
 
+    loop__rr_touch(loop, 'f', (uint64_t)fd); /* explore --por: its footprint */
     if (loop__rr_io_begin(loop, self->hdr.id, LOOP__IO_ACCEPT, &want)) {
         c = replay_accept(loop, fd, want, &e);
         if (c >= 0 && addr != NULL && addrlen != NULL &&
@@ -498,6 +502,7 @@ static int rr_connect(loop_t *loop, loop_task_t *self, int fd, const struct sock
     int64_t want;
     int e = 0, rc;
 
+    loop__rr_touch(loop, 'f', (uint64_t)fd); /* explore --por: its footprint */
     if (loop__rr_io_begin(loop, self->hdr.id, LOOP__IO_CONNECT, &want)) {
         rc = replay_connect(loop, fd, addr, addrlen, want, &e);
     } else {

@@ -8,6 +8,7 @@
 
 #include "task.h"
 #include "core/trace.h"
+#include "record/record.h"
 
 struct sync_obj {
     loop_t *loop;
@@ -23,6 +24,12 @@ static void obj_init(struct sync_obj *o, loop_t *loop, int kind, const loop_site
     o->site = site;
     loop__queue_init(&o->waiters);
     LOOP_TRACE(sync_new, loop, kind, o->id, site);
+}
+
+/* explore --por: the running item used o (libloop/record/footprint.c) */
+static void touch(const struct sync_obj *o)
+{
+    loop__rr_touch(o->loop, 'o', o->id);
 }
 
 /* Wait on o's queue; the await's status. */
@@ -168,6 +175,7 @@ static int future_settle(loop_future_t *f, int state, intptr_t value, int err)
     if (f == NULL) {
         return -EINVAL;
     }
+    touch(&f->o);
     if (f->state != 0) {
         return -EALREADY;
     }
@@ -203,7 +211,11 @@ int loop_future_fail(loop_future_t *f, int err)
 
 int loop_future_done(const loop_future_t *f)
 {
-    return f != NULL && f->state != 0;
+    if (f == NULL) {
+        return 0;
+    }
+    touch(&f->o);
+    return f->state != 0;
 }
 
 int loop_future_result(const loop_future_t *f, intptr_t *value)
@@ -211,6 +223,7 @@ int loop_future_result(const loop_future_t *f, intptr_t *value)
     if (f == NULL) {
         return -EINVAL;
     }
+    touch(&f->o);
     if (f->state == 0) {
         return -EAGAIN;
     }
@@ -231,6 +244,7 @@ int loop_future_on_done(loop_future_t *f, void (*cb)(loop_future_t *f, void *arg
     if (f == NULL || cb == NULL) {
         return -EINVAL;
     }
+    touch(&f->o);
     c = malloc(sizeof(*c));
     if (c == NULL) {
         return -ENOMEM;
@@ -326,6 +340,7 @@ int loop_event_set(loop_event_t *e)
     if (e == NULL) {
         return -EINVAL;
     }
+    touch(&e->o);
     e->set = 1;
     LOOP_TRACE(event_set, e->o.loop->id, e->o.id, e->o.loop->current_task);
     obj_wake_all(&e->o, 0);
@@ -337,13 +352,18 @@ int loop_event_clear(loop_event_t *e)
     if (e == NULL) {
         return -EINVAL;
     }
+    touch(&e->o);
     e->set = 0;
     return 0;
 }
 
 int loop_event_is_set(const loop_event_t *e)
 {
-    return e != NULL && e->set;
+    if (e == NULL) {
+        return 0;
+    }
+    touch(&e->o);
+    return e->set;
 }
 
 int loop_event_wait_at(loop_event_t *e, int64_t timeout_ms, const loop_site_t *site)
@@ -354,6 +374,7 @@ int loop_event_wait_at(loop_event_t *e, int64_t timeout_ms, const loop_site_t *s
     if (e == NULL) {
         return -EINVAL;
     }
+    touch(&e->o);
     rc = loop__task_await_check(&self);
     if (rc < 0) {
         return rc;
@@ -440,6 +461,7 @@ int loop_lock_acquire_at(loop_lock_t *l, int64_t timeout_ms, const loop_site_t *
     if (l == NULL) {
         return -EINVAL;
     }
+    touch(&l->o);
     rc = loop__task_await_check(&self);
     if (rc < 0) {
         return rc;
@@ -483,6 +505,7 @@ int loop_lock_release(loop_lock_t *l)
     if (l == NULL) {
         return -EINVAL;
     }
+    touch(&l->o);
     if (l->owner == NULL || l->owner != loop__task_self()) {
         return -EPERM;
     }
@@ -573,7 +596,11 @@ int loop_chan_free(loop_chan_t *c)
 
 size_t loop_chan_len(const loop_chan_t *c)
 {
-    return c != NULL ? c->len : 0;
+    if (c == NULL) {
+        return 0;
+    }
+    touch(&c->o);
+    return c->len;
 }
 
 static void buf_push(loop_chan_t *c, intptr_t v)
@@ -605,6 +632,7 @@ int loop_chan_try_send(loop_chan_t *c, intptr_t v)
     if (c == NULL) {
         return -EINVAL;
     }
+    touch(&c->o);
     if (c->closed) {
         return -EPIPE;
     }
@@ -647,6 +675,7 @@ int loop_chan_try_recv(loop_chan_t *c, intptr_t *v)
     if (c == NULL) {
         return -EINVAL;
     }
+    touch(&c->o);
     if (c->len > 0) {
         x = buf_pop(c);
         if (!loop__queue_empty(&c->senders)) {
@@ -692,6 +721,7 @@ int loop_chan_close(loop_chan_t *c)
     if (c == NULL) {
         return -EINVAL;
     }
+    touch(&c->o);
     if (c->closed) {
         return -EALREADY;
     }

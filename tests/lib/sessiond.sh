@@ -23,44 +23,12 @@
 #    A root run that cannot get a mount namespace says why and fails: it
 #    never falls back to the machine's /run/lttng.
 #
-# Every failure prints one line "SCRIPT: FAIL: why" and exits 1.
+# Every failure prints one line "SCRIPT: FAIL: why" and exits 1 (fail, note,
+# at_exit, need and make_tmp come from tests/lib/common.sh, sourced here).
 
-_tl_name=${0##*/}
-_tl_cleanups=""
+. tests/lib/common.sh
 SESSIOND_PID=""
-
-fail() {
-    echo "$_tl_name: FAIL: $*" >&2
-    exit 1
-}
-
-note() {
-    echo "$_tl_name: $*" >&2
-}
-
-# Register a shell command to run at exit (most recent first).
-at_exit() {
-    _tl_cleanups="$1
-$_tl_cleanups"
-}
-
-_tl_on_exit() {
-    _tl_rc=$?
-    trap - EXIT INT TERM
-    sessiond_stop
-    _tl_old_ifs=$IFS
-    IFS='
-'
-    for _tl_cmd in $_tl_cleanups; do
-        IFS=$_tl_old_ifs
-        eval "$_tl_cmd" || true
-    done
-    IFS=$_tl_old_ifs
-    exit "$_tl_rc"
-}
-trap _tl_on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+_tl_first_cleanup=sessiond_stop
 
 # As root: re-run "$@" (the script and its arguments) in a private mount
 # namespace, then mount private tmpfs on /run/lttng and /dev/shm there.
