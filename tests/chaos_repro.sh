@@ -8,10 +8,13 @@
 #    rather than by iterations changes it. Seeds 1 and 2: N runs each, the
 #    same digest and exit status every time, and the same dispatch records
 #    (loop-replay dump without the clock values);
-#  - tests/lib/chaos_clock.c: timers, a sleeping task and, with --stall 40,
-#    callbacks that spin 40 ms of real time (a slow machine): under chaos the
-#    loop's clock is virtual, so seeds 1-5 print the same order, iterations
-#    and clock readings, and dispatch alike, stalled or not;
+#  - tests/lib/chaos_clock.c: timers, a sleeping task, a task that yields
+#    until a timer fired and, with --stall 40, callbacks that spin 40 ms of
+#    real time (a slow machine): under chaos the loop's clock is virtual, so
+#    seeds 1-5 print the same order, iterations and clock readings, and
+#    dispatch alike, stalled or not, and the spinning task does not keep the
+#    clock still (it finishes); with --signal, a SIGUSR1 that interrupts the
+#    loop's epoll_wait is seen before the 300 ms timer the poll waited for;
 #  - the race example: the first failing seed that loop-replay chaos finds
 #    fails N times out of N when re-run with LOOP_CHAOS alone, and
 #    loop-replay minimize works on it with LOOP_CHAOS_LATE_MS=0 in its own
@@ -68,8 +71,11 @@ done
 # a slow machine makes a chaos run slower, not different
 for seed in 1 2 3 4 5; do
     for stall in 0 40; do
-        LOOP_CHAOS=$seed LOOP_RECORD=$tmp/c$stall.sch "$tmp/clock" --stall $stall >"$tmp/c$stall.out" 2>&1
+        LOOP_CHAOS=$seed LOOP_RECORD=$tmp/c$stall.sch timeout 60 "$tmp/clock" --stall $stall \
+            >"$tmp/c$stall.out" 2>&1
         echo "exit $?" >>"$tmp/c$stall.out"
+        grep -q '^spinner saw the 5 ms timer' "$tmp/c$stall.out" ||
+            fail "clock seed $seed, stall $stall: the spinning task never saw its timer: $(tr '\n' '|' <"$tmp/c$stall.out")"
         records "$tmp/c$stall.sch" >"$tmp/c$stall.rec"
     done
     cmp -s "$tmp/c0.out" "$tmp/c40.out" ||
@@ -78,6 +84,15 @@ for seed in 1 2 3 4 5; do
         fail "clock seed $seed: stalled, dispatched in another order: $(diff "$tmp/c0.rec" "$tmp/c40.rec" | head -n 4 | tr '\n' ' ')"
 done
 echo "$me: clock: seeds 1-5 alike with callbacks stalled 40 ms" >&2
+for seed in 1 2 3; do
+    LOOP_CHAOS=$seed timeout 60 "$tmp/clock" --signal >"$tmp/sig.out" 2>&1 ||
+        fail "clock --signal, seed $seed: exit $?: $(tr '\n' '|' <"$tmp/sig.out")"
+    first=$(head -n 1 "$tmp/sig.out")
+    ms=$(echo "$first" | sed -n 's/^signal iter=[0-9]* t=\([0-9]*\) ms$/\1/p')
+    [ -n "$ms" ] && [ "$ms" -lt 300 ] ||
+        fail "clock --signal, seed $seed: an interrupted poll moved the clock to its timeout: $(tr '\n' '|' <"$tmp/sig.out")"
+done
+echo "$me: clock: a signal that interrupts the poll is seen at once (${ms} ms of 300)" >&2
 
 "$R" chaos -n 400 --until-fail -o "$tmp/chaos" -- "$BUILD/bin/race" >"$tmp/chaos.out" 2>&1
 [ $? = 1 ] || fail "no failing race seed in 400: $(tail -n 1 "$tmp/chaos.out")"

@@ -366,7 +366,7 @@ void uv__io_poll(uv_loop_t *loop, int timeout)
         n = epoll_wait(loop->backend_fd, events, (int)UV__ARRAY_SIZE(events), timeout);
     } while (n < 0 && errno == EINTR && timeout == -1);
     if (chaos) { /* the virtual clock (record.c) */
-        loop__rr_waited(loop->ll, timeout, n < 0 ? 0 : n, loop__hrtime_ns() - t0);
+        loop__rr_waited(loop->ll, timeout, n != 0, loop__hrtime_ns() - t0);
     }
     LOOP_TRACE(poll_end, loop->ll, n < 0 ? 0 : n, n < 0 ? errno : 0);
     uv__update_time(loop);

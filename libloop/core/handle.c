@@ -127,8 +127,10 @@ int loop_handle_set_name(loop_handle_t *h, const char *name)
     if (h == NULL || h->loop == NULL) {
         return -EINVAL;
     }
-    if (h->flags & LOOP__H_CLOSED) {
-        return -EBADF; /* its entry would outlive it */
+    if ((h->flags & LOOP__H_CLOSED) || h->magic != LOOP__MAGIC_OPEN) {
+        /* closed, a finished work request, a failed init: its entry would
+         * outlive it (nothing drops it before the next init clears the flags) */
+        return -EBADF;
     }
     loop__inspect_lock(h->loop); /* the monitor reads names */
     rc = loop__ident_set(h->loop, h, name, loop__h_parent(h));

@@ -12,6 +12,7 @@
  * carries the id and the flag) finds the same entry. Changes happen on the
  * loop thread under inspect_mu (the monitor reads names from its thread).
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -30,11 +31,17 @@ const struct loop__ident *loop__ident_find(const loop_t *loop, uint64_t id)
     if (tb->len == 0 || id == 0) {
         return NULL;
     }
-    for (uint32_t i = slot_of(id, tb->cap), n = 0; n < tb->cap; i = (i + 1) & (tb->cap - 1), n++) {
-        if (tb->ent[i].id == id) {
-            return &tb->ent[i];
+    /* cap before ent: the watchdog's capture handler (watchdog.c) calls this
+     * on the loop thread at any instruction, possibly inside a grow, which
+     * publishes ent before cap; a larger array under the old mask only misses */
+    uint32_t cap = tb->cap;
+    atomic_signal_fence(memory_order_acquire);
+    const struct loop__ident *ent = tb->ent;
+    for (uint32_t i = slot_of(id, cap), n = 0; n < cap; i = (i + 1) & (cap - 1), n++) {
+        if (ent[i].id == id) {
+            return &ent[i];
         }
-        if (tb->ent[i].id == 0) {
+        if (ent[i].id == 0) {
             return NULL;
         }
     }
@@ -70,13 +77,16 @@ int loop__ident_grow(loop_t *loop, uint32_t more)
     if (ent == NULL) {
         return -ENOMEM;
     }
-    tb->ent = ent;
-    tb->cap = ncap;
+    struct loop__idents fresh = {.ent = ent, .cap = ncap, .len = tb->len};
     for (uint32_t i = 0; i < ocap; i++) {
         if (old[i].id != 0) {
-            *slot_for(tb, old[i].id) = old[i];
+            *slot_for(&fresh, old[i].id) = old[i];
         }
     }
+    /* filled before it is published, ent before cap (loop__ident_find) */
+    tb->ent = ent;
+    atomic_signal_fence(memory_order_release);
+    tb->cap = ncap;
     free(old);
     return 0;
 }

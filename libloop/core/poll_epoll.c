@@ -161,7 +161,7 @@ int loop__poll(loop_t *loop, int64_t timeout_ns)
         n = 0;
     }
     if (chaos) {
-        loop__rr_waited(loop, timeout_ms, n, loop__hrtime_ns() - t0);
+        loop__rr_waited(loop, timeout_ms, n > 0 || err != 0, loop__hrtime_ns() - t0);
     }
     LOOP_TRACE(poll_end, loop, n, err);
     if (err != 0 && err != EINTR) {

@@ -473,15 +473,19 @@ static void replay_consume(struct loop__rr *rr)
  * the loop waits. A poll that timed out moves it by exactly its timeout (the
  * timer it waited for is due, however late the kernel woke it); a poll woken
  * by I/O moves it by the real time it waited, never past its timeout (input
- * from outside the process comes when it comes); a poll that did not wait,
- * callbacks and task steps, however long they take, do not move it. A loaded
- * machine makes a chaos run slower, not different.
+ * from outside the process comes when it comes; so does one a signal
+ * interrupted); a poll that did not wait moves it by LOOP__VCLOCK_STEP_NS,
+ * the cost of an iteration, so that a program that spins on the loop (a task
+ * yielding until a timer fires, loop_run(LOOP_RUN_NOWAIT) in a loop) still
+ * sees time pass; callbacks and task steps, however long they take, do not
+ * move it. A loaded machine makes a chaos run slower, not different.
  */
-void loop__rr_waited(loop_t *loop, int timeout_ms, int nready, uint64_t waited_ns)
+void loop__rr_waited(loop_t *loop, int timeout_ms, bool woken, uint64_t waited_ns)
 {
     struct loop__rr *rr = loop->rr;
 
     if (timeout_ms == 0) {
+        rr->vnow_ns += LOOP__VCLOCK_STEP_NS;
         return;
     }
     if (timeout_ms < 0) {
@@ -489,7 +493,7 @@ void loop__rr_waited(loop_t *loop, int timeout_ms, int nready, uint64_t waited_n
         return;
     }
     uint64_t t = (uint64_t)timeout_ms * 1000000u;
-    rr->vnow_ns += nready > 0 && waited_ns < t ? waited_ns : t;
+    rr->vnow_ns += woken && waited_ns < t ? waited_ns : t;
 }
 
 uint64_t loop__rr_clock(loop_t *loop, int type, uint64_t real_now)

@@ -71,8 +71,11 @@ void loop__rr_env_init(loop_t *loop);
 void loop__rr_free(loop_t *loop);
 /* A clock read of the given record type (ITER or CLOCK): recorded or replayed. */
 uint64_t loop__rr_clock(loop_t *loop, int type, uint64_t real_now);
-/* After a poll under chaos or explore: moves the virtual clock (record.c). */
-void loop__rr_waited(loop_t *loop, int timeout_ms, int nready, uint64_t waited_ns);
+/* After a poll under chaos or explore: moves the virtual clock (record.c).
+ * woken: the poll returned before its timeout (events, or a signal). */
+void loop__rr_waited(loop_t *loop, int timeout_ms, bool woken, uint64_t waited_ns);
+/* How far a poll that did not wait moves the virtual clock: an iteration's cost. */
+#define LOOP__VCLOCK_STEP_NS 10000u
 /* Before item h of kind runs: record it, or check it against the schedule. */
 void loop__rr_dispatch(loop_t *loop, loop_handle_t *h, int kind);
 /*
