@@ -274,7 +274,8 @@ LOOP_API int loop_call_soon_at(loop_t *loop, loop_call_fn fn, void *arg, const l
 /* Close a handle; close_cb (may be NULL) runs on the loop thread afterwards. */
 LOOP_API int loop_handle_close(loop_handle_t *h, loop_close_cb close_cb);
 /* Give a handle a name (the string must outlive the handle; NULL: no name).
- * 0; -EINVAL (NULL handle); -ENOMEM (the name could not be kept: none then). */
+ * 0; -EINVAL (NULL handle); -EBADF (closed, or a work request that finished);
+ * -ENOMEM (the name could not be kept: none then). */
 LOOP_API int loop_handle_set_name(loop_handle_t *h, const char *name);
 /* Its name (loop_handle_set_name()), or NULL. Loop thread. */
 LOOP_API const char *loop_handle_name(const loop_handle_t *h);
