@@ -8,7 +8,13 @@
  * reports through its exit status; every wait in the child has a deadline
  * timer on its own loop, so a broken child exits non-zero instead of hanging.
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include "helpers.h"
@@ -206,7 +212,6 @@ Test(fork, work_running_at_the_fork_is_cancelled_in_the_child, .timeout = 60)
     finish_loop(loop);
 }
 
-#include <dirent.h>
 
 static int count_threads(void)
 {
@@ -223,10 +228,66 @@ static int count_threads(void)
     return n;
 }
 
+/* The ids of the process's threads, into tids (at most n); how many. */
+static int list_threads(int *tids, int n)
+{
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    int k = 0;
+    cr_assert_not_null(d);
+    while ((e = readdir(d)) != NULL && k < n) {
+        if (e->d_name[0] != '.') {
+            tids[k++] = atoi(e->d_name);
+        }
+    }
+    closedir(d);
+    return k;
+}
+
+/*
+ * Wait until every thread not in before[] blocks in futex (a condition
+ * variable or semaphore wait): a thread just created is still inside the
+ * sanitizer runtime's start-up, holding its locks, and a child forked then
+ * deadlocks in its first pthread_create or malloc (ASan before LLVM 17 takes
+ * no locks around fork). Plain glibc does not need this; the test's fork must
+ * not depend on when the watchdog thread gets the CPU.
+ */
+static void wait_new_threads_blocked(const int *before, int nbefore)
+{
+    for (;;) {
+        int now[64], n = list_threads(now, 64), busy = 0;
+        for (int i = 0; i < n; i++) {
+            int old = 0;
+            for (int j = 0; j < nbefore; j++) {
+                old |= now[i] == before[j];
+            }
+            if (old) {
+                continue;
+            }
+            char path[64], buf[32] = "";
+            snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", now[i]);
+            FILE *f = fopen(path, "r");
+            if (f != NULL) {
+                if (fgets(buf, sizeof(buf), f) == NULL) {
+                    buf[0] = '\0';
+                }
+                fclose(f);
+            }
+            busy += atoi(buf) != SYS_futex;
+        }
+        if (busy == 0) {
+            return;
+        }
+        sched_yield();
+    }
+}
+
 Test(fork, the_watchdog_is_restarted_in_the_child_and_closes, .timeout = 60)
 {
     loop_t *loop = new_loop();
+    int before[64], nbefore = list_threads(before, 64);
     cr_assert_eq(loop_watchdog_start(loop, 1000), 0);
+    wait_new_threads_blocked(before, nbefore);
     fflush(NULL);
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
